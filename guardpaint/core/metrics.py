@@ -1,0 +1,60 @@
+"""Image-quality metrics on 8-bit images (METHOD.md: define once, use everywhere)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from guardpaint.core.masks import bounding_box
+
+_C1 = (0.01 * 255) ** 2
+_C2 = (0.03 * 255) ** 2
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB between two uint8 images (inf when identical)."""
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM (Gaussian window, sigma 1.5, averaged over channels) between two uint8 images."""
+    if a.shape != b.shape:
+        raise ValueError(f"shape mismatch: {a.shape} vs {b.shape}")
+    x = a.astype(np.float64)
+    y = b.astype(np.float64)
+    if x.ndim == 2:
+        x, y = x[..., None], y[..., None]
+    blur = lambda img: cv2.GaussianBlur(img, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    values = []
+    for c in range(x.shape[2]):
+        xc, yc = x[..., c], y[..., c]
+        mx, my = blur(xc), blur(yc)
+        vx = blur(xc * xc) - mx * mx
+        vy = blur(yc * yc) - my * my
+        cov = blur(xc * yc) - mx * my
+        num = (2 * mx * my + _C1) * (2 * cov + _C2)
+        den = (mx * mx + my * my + _C1) * (vx + vy + _C2)
+        values.append(float(np.mean(num / den)))
+    return float(np.mean(values))
+
+
+def max_abs_diff(a: np.ndarray, b: np.ndarray) -> int:
+    """Largest per-channel difference in 8-bit levels."""
+    return int(np.abs(a.astype(np.int16) - b.astype(np.int16)).max())
+
+
+def crop_box(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The part of ``image`` inside the bounding box of ``mask``."""
+    top, left, bottom, right = bounding_box(mask)
+    return image[top:bottom, left:right]
+
+
+def target_distance(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) -> float:
+    """Mean absolute difference (levels, averaged over channels) of the masked pixels to ``colour``."""
+    pixels = image[mask].astype(np.float64)
+    return float(np.abs(pixels - np.asarray(colour, dtype=np.float64)).mean())
+
+
+def masked_mae(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    """Mean absolute difference in levels over the masked pixels."""
+    return float(np.abs(a[mask].astype(np.float64) - b[mask].astype(np.float64)).mean())

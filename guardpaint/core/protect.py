@@ -1,0 +1,210 @@
+"""The protection routine: optimise imperceptible noise that turns LaMa's fill into a flat colour.
+
+One function, :func:`protect`, serves the CLI, the GUI worker, the tests and the
+benchmarks. It reports every iteration through a callback and checks a cancel
+predicate between iterations; it knows nothing about Qt.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from guardpaint.core.editing import autocast_context, edit
+from guardpaint.core.losses import masked_mse
+from guardpaint.core.masks import dilate, ring, validate_mask
+from guardpaint.core.target import choose_target_colour
+from guardpaint.core.tensors import image_to_tensor, mask_to_tensor, tensor_to_image
+from guardpaint.errors import Cancelled, InputError
+
+LEVELS = 255.0
+
+
+@dataclass(frozen=True)
+class ProtectionSettings:
+    """Every knob of the method; the defaults are the reference's (METHOD.md)."""
+
+    epsilon: float = 0.025  # max |noise| on the [0, 1] scale (about 6.4 levels)
+    iterations: int = 20
+    learning_rate: float = 0.1
+    betas: tuple[float, float] = (0.5, 0.5)
+    adam_eps: float = 1e-10
+    init_scale: float = 0.01  # noise starts uniform in [0, init_scale)
+    expansion: int = 17  # side of the square kernel of E(m)
+    hide_weight: float = 2.0
+    target_colour: tuple[int, int, int] | None = None  # None = the reference's automatic rule
+    seed: int = 0
+    keep_best: bool = True  # keep the iterate whose 8-bit image has the lowest loss
+    batch_edits: bool = True  # run the three edits as one batched forward
+    precision: str = "fp32"  # "fp32", or "bf16" autocast (FFTs stay fp32)
+
+    def validated(self) -> "ProtectionSettings":
+        """Self, or an InputError naming the first bad value."""
+        if not 0 < self.epsilon <= 0.5:
+            raise InputError(f"epsilon must be in (0, 0.5], got {self.epsilon}")
+        if self.iterations < 1:
+            raise InputError(f"iterations must be at least 1, got {self.iterations}")
+        if self.expansion < 3:
+            raise InputError(f"expansion must be at least 3 px, got {self.expansion}")
+        if self.hide_weight < 0:
+            raise InputError(f"hide weight must be >= 0, got {self.hide_weight}")
+        if self.precision not in ("fp32", "bf16"):
+            raise InputError(f"precision must be fp32 or bf16, got {self.precision!r}")
+        return self
+
+
+@dataclass(frozen=True)
+class IterationReport:
+    """Losses of one iteration, measured on the 8-bit image that iteration would write."""
+
+    iteration: int  # 1-based
+    total_iterations: int
+    attack: float
+    incomplete: float
+    hide: float
+    total: float
+    elapsed: float  # seconds since the optimisation started
+
+
+@dataclass
+class ProtectionResult:
+    """What a protection produced."""
+
+    protected: np.ndarray  # HxWx3 uint8, exactly what gets written
+    noise: np.ndarray  # HxWx3 int16, protected - original in levels
+    history: list[IterationReport]
+    target_colour: tuple[int, int, int]
+    best_iteration: int  # iterate kept: k = after k-1 updates (iterations + 1 = the last)
+    best_loss: float
+    elapsed: float
+    setup_time: float
+    settings: ProtectionSettings = field(default_factory=ProtectionSettings)
+
+    def summary(self) -> dict:
+        """JSON-ready digest (no arrays)."""
+        last = self.history[-1] if self.history else None
+        return {
+            "target_colour": list(self.target_colour),
+            "best_iteration": self.best_iteration,
+            "best_loss": self.best_loss,
+            "final_losses": asdict(last) if last else None,
+            "elapsed_s": self.elapsed,
+            "setup_s": self.setup_time,
+            "max_abs_noise": int(np.abs(self.noise).max()),
+            "settings": asdict(self.settings),
+        }
+
+
+def _straight_through(value: torch.Tensor, forward_value: torch.Tensor) -> torch.Tensor:
+    """``forward_value`` in the forward pass, identity gradient to ``value`` in the backward pass."""
+    return value + (forward_value - value).detach()
+
+
+def quantised_adversarial(image: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+    """``clip(x + delta)`` rounded to 8-bit levels; gradients pass straight through both."""
+    raw = image + delta
+    written = (raw.clamp(0, 1) * LEVELS).round() / LEVELS
+    return _straight_through(raw, written)
+
+
+class _Objective:
+    """The three edits and their losses for one image and mask; static parts computed once."""
+
+    def __init__(self, generator: nn.Module, image: torch.Tensor, mask: torch.Tensor,
+                 target: torch.Tensor, settings: ProtectionSettings, device: torch.device) -> None:
+        self.generator = generator
+        self.settings = settings
+        self.device = device
+        expanded = dilate(mask, settings.expansion)
+        self.ring = ring(mask, settings.expansion)
+        self.masks = torch.cat([mask, expanded, self.ring], dim=0)  # 3x1xHxW
+        self.target = target
+        with torch.no_grad(), autocast_context(device, settings.precision):
+            # The benign ring edit of the original does not depend on the noise: once.
+            self.ring_reference = edit(generator, image, self.ring)
+
+    def __call__(self, adversarial: torch.Tensor) -> torch.Tensor:
+        """Loss terms (attack, incomplete, hide) as a tensor of shape (3,)."""
+        with autocast_context(self.device, self.settings.precision):
+            if self.settings.batch_edits:
+                edits = edit(self.generator, adversarial.expand(3, -1, -1, -1), self.masks)
+            else:
+                edits = torch.cat([edit(self.generator, adversarial, k[None]) for k in self.masks])
+        targets = torch.cat([self.target.expand_as(edits[:2]), self.ring_reference])
+        return masked_mse(edits, targets, self.masks)
+
+    def total(self, terms: torch.Tensor) -> torch.Tensor:
+        return terms[0] + terms[1] + self.settings.hide_weight * terms[2]
+
+
+def protect(
+    generator: nn.Module,
+    rgb: np.ndarray,
+    mask: np.ndarray,
+    settings: ProtectionSettings = ProtectionSettings(),
+    device: torch.device | str = "cpu",
+    on_iteration: Callable[[IterationReport], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> ProtectionResult:
+    """Optimise protective noise for ``rgb`` (HxWx3 uint8) over ``mask`` (HxW bool).
+
+    Raises :class:`Cancelled` when ``should_cancel`` returns True (checked once per iteration).
+    """
+    settings = settings.validated()
+    mask = validate_mask(mask, rgb.shape)
+    device = torch.device(device)
+    start = time.perf_counter()
+    generator.eval().requires_grad_(False)
+    image = image_to_tensor(rgb, device)
+    target_colour = settings.target_colour or choose_target_colour(rgb)
+    target = torch.tensor(target_colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
+    objective = _Objective(generator, image, mask_to_tensor(mask, device), target, settings, device)
+
+    seeded = torch.Generator().manual_seed(settings.seed)
+    delta = (torch.rand(image.shape, generator=seeded) * settings.init_scale).to(device).requires_grad_(True)
+    optimiser = torch.optim.Adam([delta], lr=settings.learning_rate, betas=settings.betas, eps=settings.adam_eps)
+    setup_time = time.perf_counter() - start
+
+    history: list[IterationReport] = []
+    best_loss = float("inf")
+    best_delta = delta.detach().clone()
+    best_iteration = 0
+    opt_start = time.perf_counter()
+    for step in range(1, settings.iterations + 2):
+        if should_cancel is not None and should_cancel():
+            raise Cancelled("protection cancelled")
+        with torch.no_grad():
+            delta.clamp_(-settings.epsilon, settings.epsilon)
+        final = step > settings.iterations  # evaluate the last update without a gradient
+        with torch.set_grad_enabled(not final):
+            terms = objective(quantised_adversarial(image, delta))
+            total = objective.total(terms)
+        loss = float(total.detach())
+        if loss < best_loss or not settings.keep_best:
+            best_loss, best_iteration, best_delta = loss, step, delta.detach().clone()
+        if final:
+            break
+        optimiser.zero_grad(set_to_none=True)
+        total.backward()
+        optimiser.step()
+        report = IterationReport(step, settings.iterations, *terms.detach().float().cpu().tolist(), loss,
+                                 time.perf_counter() - opt_start)
+        history.append(report)
+        if on_iteration is not None:
+            on_iteration(report)
+    protected = tensor_to_image(quantised_adversarial(image, best_delta))
+    return ProtectionResult(
+        protected=protected,
+        noise=protected.astype(np.int16) - rgb.astype(np.int16),
+        history=history,
+        target_colour=tuple(int(c) for c in target_colour),
+        best_iteration=best_iteration,
+        best_loss=best_loss,
+        elapsed=time.perf_counter() - start,
+        setup_time=setup_time,
+        settings=settings,
+    )

@@ -1,0 +1,112 @@
+"""Verification: what an editor gets when it inpaints the original versus the protected image."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from guardpaint.core.editing import Inpainter
+from guardpaint.core.masks import ring, validate_mask
+from guardpaint.core.metrics import crop_box, max_abs_diff, psnr, ssim, target_distance
+from guardpaint.core.target import choose_target_colour
+from guardpaint.core.tensors import mask_to_tensor, tensor_to_mask
+from guardpaint.errors import InputError
+
+#: A malicious edit counts as defeated when its fill is this much closer to the target...
+HOLD_DISTANCE_RATIO = 0.5
+#: ...and this dissimilar (SSIM over the mask's box) to the clean edit.
+HOLD_MAX_SSIM = 0.5
+
+
+@dataclass
+class EditComparison:
+    """One mask, edited on the original and on the protected image."""
+
+    ssim: float  # over the mask's bounding box, protected edit vs original edit
+    psnr: float
+    target_distance_original: float  # mean |fill - target| in levels, edit of the original
+    target_distance_protected: float
+
+    @property
+    def holds(self) -> bool:
+        """Protection held: the fill is near the target colour and unlike the clean fill."""
+        return (self.target_distance_protected <= HOLD_DISTANCE_RATIO * self.target_distance_original
+                and self.ssim <= HOLD_MAX_SSIM)
+
+
+@dataclass
+class VerificationReport:
+    """The metrics of METHOD.md for one original/protected pair."""
+
+    psnr: float
+    ssim: float
+    max_abs_diff: int
+    target_colour: tuple[int, int, int]
+    malicious: EditComparison
+    benign_ssim: dict[str, float] = field(default_factory=dict)
+    edits: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict:
+        """JSON-ready metrics (no pictures)."""
+        data = asdict(self)
+        data.pop("edits")
+        data["malicious"]["holds"] = self.malicious.holds
+        data["target_colour"] = list(self.target_colour)
+        return data
+
+
+def compare_edit(inpainter: Inpainter, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
+                 colour: tuple[int, int, int]) -> tuple[EditComparison, np.ndarray, np.ndarray]:
+    """Edit both images with ``mask``; the comparison and the two edited pictures."""
+    clean = inpainter.inpaint(original, mask)
+    attacked = inpainter.inpaint(protected, mask)
+    comparison = EditComparison(
+        ssim=ssim(crop_box(attacked, mask), crop_box(clean, mask)),
+        psnr=psnr(crop_box(attacked, mask), crop_box(clean, mask)),
+        target_distance_original=target_distance(clean, mask, colour),
+        target_distance_protected=target_distance(attacked, mask, colour),
+    )
+    return comparison, clean, attacked
+
+
+def benign_ring(mask: np.ndarray, expansion: int) -> np.ndarray:
+    """The band of width ``expansion // 2`` around the region, as a bool mask."""
+    return tensor_to_mask(ring(mask_to_tensor(mask), expansion))
+
+
+def verify(
+    inpainter: Inpainter,
+    original: np.ndarray,
+    protected: np.ndarray,
+    mask: np.ndarray,
+    extra_masks: dict[str, np.ndarray] | None = None,
+    target_colour: tuple[int, int, int] | None = None,
+    expansion: int = 17,
+    keep_edits: bool = False,
+) -> VerificationReport:
+    """Run the editor on both 8-bit images and measure imperceptibility, malicious and benign edits."""
+    if original.shape != protected.shape:
+        raise InputError(f"original is {original.shape[1]}x{original.shape[0]} "
+                         f"but protected is {protected.shape[1]}x{protected.shape[0]}")
+    mask = validate_mask(mask, original.shape)
+    colour = target_colour or choose_target_colour(original)
+    with torch.inference_mode():
+        malicious, clean, attacked = compare_edit(inpainter, original, protected, mask, colour)
+        edits = {"protected region": (clean, attacked)}
+        benign: dict[str, float] = {}
+        for name, benign_mask in {"ring": benign_ring(mask, expansion), **(extra_masks or {})}.items():
+            benign_mask = validate_mask(benign_mask, original.shape)
+            clean_b = inpainter.inpaint(original, benign_mask)
+            attacked_b = inpainter.inpaint(protected, benign_mask)
+            benign[name] = ssim(crop_box(attacked_b, benign_mask), crop_box(clean_b, benign_mask))
+            edits[name] = (clean_b, attacked_b)
+    return VerificationReport(
+        psnr=psnr(original, protected),
+        ssim=ssim(original, protected),
+        max_abs_diff=max_abs_diff(original, protected),
+        target_colour=tuple(int(c) for c in colour),
+        malicious=malicious,
+        benign_ssim=benign,
+        edits=edits if keep_edits else {},
+    )

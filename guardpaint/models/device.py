@@ -1,0 +1,42 @@
+"""Choosing the torch device: CUDA, then Apple MPS, then CPU; overridable."""
+from __future__ import annotations
+
+import torch
+
+from guardpaint.errors import InputError
+
+
+def available_devices() -> list[str]:
+    """Device names usable here, best first (``cuda:0`` ..., ``mps``, ``cpu``)."""
+    names = [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        names.append("mps")
+    return names + ["cpu"]
+
+
+def select_device(name: str = "auto") -> torch.device:
+    """``auto`` picks the best available device; anything else must be available."""
+    name = (name or "auto").strip().lower()
+    if name == "auto":
+        return torch.device(available_devices()[0])
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise InputError(f"unknown device {name!r} (use auto, cpu, cuda, cuda:N or mps)") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError("CUDA was requested but no CUDA GPU is available (use --device cpu or auto)")
+        if (device.index or 0) >= torch.cuda.device_count():
+            raise InputError(f"{name}: only {torch.cuda.device_count()} CUDA device(s) present")
+    elif device.type == "mps" and name not in available_devices():
+        raise InputError("MPS was requested but Apple's Metal backend is not available here")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise InputError(f"unsupported device {name!r}")
+    return device
+
+
+def describe_device(device: torch.device) -> str:
+    """Human-readable device name for status bars and reports."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return str(device)

@@ -1,0 +1,114 @@
+"""The command-line contract: outputs, JSON, exit codes, and bad input that leaves nothing behind."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from guardpaint.cli import main
+
+from conftest import make_tiny_generator
+
+
+@pytest.fixture
+def files(tmp_path, photo, mask):
+    image = tmp_path / "photo.png"
+    Image.fromarray(photo).save(image)
+    mask_path = tmp_path / "mask.png"
+    Image.fromarray(mask.astype(np.uint8) * 255).save(mask_path)
+    weights = tmp_path / "tiny.pth"
+    torch.save(make_tiny_generator().state_dict(), weights)
+    return {"image": str(image), "mask": str(mask_path), "model": str(weights), "dir": tmp_path}
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_protect_writes_png_and_one_json_object(files, capsys, photo):
+    out = files["dir"] / "protected.png"
+    code, stdout, _ = run(capsys, "protect", files["image"], "--mask", files["mask"], "-o", out,
+                          "--model", files["model"], "--iterations", 3, "--device", "cpu", "--seed", 7, "--json")
+    assert code == 0
+    report = json.loads(stdout)
+    written = np.array(Image.open(out))
+    assert written.shape == photo.shape
+    assert np.abs(written.astype(int) - photo).max() <= 7
+    assert report["verification"]["max_abs_diff"] == np.abs(written.astype(int) - photo).max()
+    assert report["verification"]["psnr"] >= 32
+    assert len(report["settings"]) and report["settings"]["seed"] == 7
+    assert set(report["verification"]["malicious"]) >= {"ssim", "psnr", "target_distance_protected", "holds"}
+
+
+def test_inpaint_then_verify(files, capsys):
+    edited = files["dir"] / "edited.png"
+    code, _, _ = run(capsys, "inpaint", files["image"], "--mask", files["mask"], "-o", edited, "--model",
+                     files["model"])
+    assert code == 0 and edited.is_file()
+    code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
+                          "--model", files["model"], "--json")
+    report = json.loads(stdout)
+    assert code == 0 and report["max_abs_diff"] == 0 and report["psnr"] is None
+    assert report["malicious"]["ssim"] == pytest.approx(1.0)
+
+
+def test_models_list_and_path(capsys):
+    code, stdout, _ = run(capsys, "models", "list")
+    assert code == 0 and "big-lama" in stdout and "demo" in stdout
+    code, stdout, _ = run(capsys, "models", "path", "big-lama")
+    assert code == 0 and stdout.strip().endswith("big-lama.pt")
+
+
+def _bad_cases(files):
+    d = files["dir"]
+    Image.new("L", (10, 10)).save(d / "small-mask.png")
+    Image.new("L", (80, 64)).save(d / "empty-mask.png")
+    Image.new("L", (80, 64), 255).save(d / "full-mask.png")
+    (d / "corrupt.pth").write_bytes(b"\x80\x04garbage")
+    (d / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    img, mask, model = files["image"], files["mask"], files["model"]
+    return {
+        "missing image": ["protect", d / "nope.png", "--mask", mask],
+        "broken image": ["protect", d / "broken.png", "--mask", mask],
+        "mask size": ["protect", img, "--mask", d / "small-mask.png"],
+        "empty mask": ["protect", img, "--mask", d / "empty-mask.png"],
+        "full mask": ["protect", img, "--mask", d / "full-mask.png"],
+        "lossy output": ["protect", img, "--mask", mask, "--model", model, "-o", d / "out.jpg"],
+        "corrupt weights": ["protect", img, "--mask", mask, "--model", d / "corrupt.pth"],
+        "unknown model": ["protect", img, "--mask", mask, "--model", "no-such-model"],
+        "not downloaded": ["protect", img, "--mask", mask, "--model", "big-lama"],
+        "bad device": ["protect", img, "--mask", mask, "--model", model, "--device", "tpu"],
+        "no cuda": ["protect", img, "--mask", mask, "--model", model, "--device", "cuda"],
+        "zero iterations": ["protect", img, "--mask", mask, "--model", model, "--iterations", 0],
+        "bad epsilon": ["protect", img, "--mask", mask, "--model", model, "--epsilon", "-1"],
+        "not a number": ["protect", img, "--mask", mask, "--model", model, "--iterations", "many"],
+        "missing mask option": ["protect", img],
+        "inpaint bad mask": ["inpaint", img, "--mask", d / "small-mask.png", "--model", model],
+        "verify size mismatch": ["verify", img, d / "small-mask.png", "--mask", mask, "--model", model],
+        "unknown download": ["models", "download", "nothing"],
+    }
+
+
+def test_every_bad_input_exits_2_with_one_line_and_no_file(files, capsys):
+    for name, argv in _bad_cases(files).items():
+        out = files["dir"] / "out.png"
+        if "-o" not in argv:
+            argv = [*argv, "-o", out] if argv[0] in ("protect", "inpaint") else argv
+        code, stdout, stderr = run(capsys, *argv)
+        assert code == 2, (name, stderr)
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (name, stderr)
+        assert "Traceback" not in stderr
+        assert not out.exists(), name
+        assert not list(files["dir"].glob("*.part")), name
+
+
+def test_python_dash_m_entry_point():
+    done = subprocess.run([sys.executable, "-m", "guardpaint", "--version"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("guardpaint ")

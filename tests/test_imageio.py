@@ -1,0 +1,111 @@
+"""Image and mask input of every mode, and faithful, atomic PNG output."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from guardpaint.core.imageio import encode_png, load_image, load_mask, save_mask, save_png
+from guardpaint.errors import InputError
+
+
+def _write(tmp_path, name, img, **kw):
+    path = tmp_path / name
+    img.save(path, **kw)
+    return path
+
+
+def test_rgb_png_round_trip_keeps_pixels_icc_and_dpi(tmp_path, photo):
+    icc = b"fake-but-opaque-icc-bytes" * 4
+    path = _write(tmp_path, "in.png", Image.fromarray(photo), icc_profile=icc, dpi=(300, 300))
+    loaded = load_image(path)
+    np.testing.assert_array_equal(loaded.rgb, photo)
+    out = tmp_path / "out.png"
+    save_png(out, loaded.rgb, template=loaded)
+    with Image.open(out) as reread:
+        assert reread.info.get("icc_profile") == icc
+        assert tuple(round(v) for v in reread.info["dpi"]) == (300, 300)
+        np.testing.assert_array_equal(np.array(reread), photo)
+
+
+def test_alpha_is_kept_aside_and_restored(tmp_path, photo):
+    alpha = np.tile(np.linspace(0, 255, photo.shape[1]).astype(np.uint8), (photo.shape[0], 1))
+    path = _write(tmp_path, "rgba.png", Image.fromarray(np.dstack([photo, alpha]), "RGBA"))
+    loaded = load_image(path)
+    assert loaded.rgb.shape == photo.shape
+    np.testing.assert_array_equal(loaded.alpha, alpha)
+    reread = np.array(Image.open(io.BytesIO(encode_png(loaded.rgb, loaded))))
+    np.testing.assert_array_equal(reread[..., 3], alpha)
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "CMYK", "I;16", "LA", "1"])
+def test_other_modes_become_rgb(tmp_path, photo, mode):
+    base = Image.fromarray(photo)
+    if mode == "I;16":
+        img = Image.fromarray((np.array(base.convert("L")).astype(np.uint16) * 257))
+        suffix = ".png"
+    else:
+        img = base.convert(mode)
+        suffix = ".jpg" if mode == "CMYK" else ".png"
+    loaded = load_image(_write(tmp_path, f"img{suffix}", img))
+    assert loaded.rgb.shape == photo.shape and loaded.rgb.dtype == np.uint8
+    if mode == "I;16":
+        np.testing.assert_array_equal(loaded.rgb[..., 0], np.array(base.convert("L")))
+
+
+def test_exif_orientation_is_applied(tmp_path, photo):
+    img = Image.fromarray(photo)
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90 CW when displayed
+    loaded = load_image(_write(tmp_path, "rot.jpg", img, exif=exif, quality=95))
+    assert loaded.rgb.shape == (photo.shape[1], photo.shape[0], 3)
+
+
+def test_bad_files_are_one_line_input_errors(tmp_path, photo):
+    truncated = tmp_path / "cut.png"
+    data = io.BytesIO()
+    Image.fromarray(photo).save(data, format="PNG")
+    truncated.write_bytes(data.getvalue()[: len(data.getvalue()) // 2])
+    text = tmp_path / "notes.png"
+    text.write_text("hello")
+    for path, pattern in [(truncated, "truncated"), (text, "not an image"), (tmp_path / "none.png", "no such file")]:
+        with pytest.raises(InputError, match=pattern) as info:
+            load_image(path)
+        assert "\n" not in str(info.value)
+
+
+def test_tiny_image_rejected(tmp_path):
+    with pytest.raises(InputError, match="smaller than"):
+        load_image(_write(tmp_path, "t.png", Image.new("RGB", (4, 30))))
+
+
+def test_mask_threshold_size_check_and_round_trip(tmp_path, mask):
+    gray = np.where(mask, 128, 127).astype(np.uint8)
+    path = _write(tmp_path, "m.png", Image.fromarray(gray))
+    np.testing.assert_array_equal(load_mask(path), mask)
+    with pytest.raises(InputError, match="mask is 80x64 but the image is 81x64"):
+        load_mask(path, (81, 64))
+    saved = save_mask(tmp_path / "saved.png", mask)
+    np.testing.assert_array_equal(load_mask(saved, (80, 64)), mask)
+
+
+def test_save_png_refuses_lossy_suffix_and_leaves_no_temp_files(tmp_path, photo):
+    with pytest.raises(InputError, match=".png"):
+        save_png(tmp_path / "out.jpg", photo)
+    save_png(tmp_path / "out.png", photo)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+
+
+def test_failed_write_keeps_the_previous_file(tmp_path, photo, monkeypatch):
+    out = tmp_path / "out.png"
+    out.write_bytes(b"previous")
+    import guardpaint.core.imageio as imageio
+
+    def boom(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(imageio.os, "replace", boom)
+    with pytest.raises(OSError):
+        save_png(out, photo)
+    assert out.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]

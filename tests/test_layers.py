@@ -1,0 +1,19 @@
+"""Architecture rule: guardpaint.core and guardpaint.models never import Qt."""
+import subprocess
+import sys
+
+CHECK = """
+import importlib, pkgutil, sys
+import guardpaint, guardpaint.core, guardpaint.models, guardpaint.cli
+for pkg in (guardpaint.core, guardpaint.models):
+    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        importlib.import_module(info.name)
+qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "pyqtgraph", "shiboken6"))
+print(",".join(qt))
+"""
+
+
+def test_core_and_models_are_qt_free():
+    done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"Qt imported by core/models: {done.stdout}"

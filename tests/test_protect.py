@@ -1,0 +1,111 @@
+"""The protection routine: objective, bounds, determinism, reporting and cancel."""
+import numpy as np
+import pytest
+import torch
+
+from guardpaint.core.masks import dilate, ring
+from guardpaint.core.protect import ProtectionSettings, protect
+from guardpaint.core.target import choose_target_colour, parse_colour
+from guardpaint.errors import Cancelled, InputError
+
+FAST = ProtectionSettings(iterations=6, epsilon=0.1)
+
+
+def test_attack_loss_goes_down(tiny_generator, photo, mask):
+    result = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=10, epsilon=0.3))
+    attacks = [h.attack for h in result.history]
+    assert attacks[-1] < attacks[0]
+    assert result.best_loss < result.history[0].total
+
+
+@pytest.mark.parametrize("epsilon", [0.025, 0.1])
+def test_quantised_result_stays_within_epsilon(tiny_generator, photo, mask, epsilon):
+    result = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=3, epsilon=epsilon))
+    assert result.protected.dtype == np.uint8 and result.protected.shape == photo.shape
+    limit = int(np.ceil(epsilon * 255))
+    assert np.abs(result.noise).max() <= limit
+    np.testing.assert_array_equal(result.noise, result.protected.astype(np.int16) - photo)
+    assert np.abs(result.noise).max() > 0
+
+
+def test_same_seed_same_result_other_seed_differs(tiny_generator, photo, mask):
+    a = protect(tiny_generator, photo, mask, FAST)
+    b = protect(tiny_generator, photo, mask, FAST)
+    c = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1, seed=1))
+    np.testing.assert_array_equal(a.protected, b.protected)
+    assert not np.array_equal(a.protected, c.protected)
+
+
+def test_reports_every_iteration_with_all_terms(tiny_generator, photo, mask):
+    seen = []
+    result = protect(tiny_generator, photo, mask, FAST, on_iteration=seen.append)
+    assert [r.iteration for r in seen] == list(range(1, 7)) == [h.iteration for h in result.history]
+    for r in seen:
+        assert r.total == pytest.approx(r.attack + r.incomplete + 2 * r.hide, rel=1e-5)
+        assert r.total_iterations == 6
+    assert all(b.elapsed >= a.elapsed for a, b in zip(seen, seen[1:]))
+
+
+def test_kept_iterate_has_the_lowest_loss(tiny_generator, photo, mask):
+    result = protect(tiny_generator, photo, mask, FAST)
+    assert result.best_loss <= min(h.total for h in result.history) + 1e-7
+    last = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1, keep_best=False))
+    assert last.best_iteration == 7
+
+
+def test_cancel_stops_within_one_iteration(tiny_generator, photo, mask):
+    seen = []
+    with pytest.raises(Cancelled):
+        protect(tiny_generator, photo, mask, ProtectionSettings(iterations=50), on_iteration=seen.append,
+                should_cancel=lambda: len(seen) >= 2)
+    assert len(seen) == 2
+
+
+def test_batched_and_sequential_objectives_agree(tiny_generator, photo, mask):
+    batched = protect(tiny_generator, photo, mask, FAST)
+    sequential = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1,
+                                                                         batch_edits=False))
+    for a, b in zip(batched.history, sequential.history):
+        assert a.total == pytest.approx(b.total, rel=1e-4)
+
+
+def test_benign_reference_is_computed_once(photo, mask):
+    from conftest import make_tiny_generator
+
+    model = make_tiny_generator()
+    calls = []
+    model.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
+    protect(model, photo, mask, ProtectionSettings(iterations=4))
+    # one reference pass, then one batched pass of 3 per iteration plus the final evaluation
+    assert calls == [1] + [3] * 5
+
+
+def test_bad_settings_and_masks_are_input_errors(tiny_generator, photo, mask):
+    with pytest.raises(InputError, match="epsilon"):
+        protect(tiny_generator, photo, mask, ProtectionSettings(epsilon=0))
+    with pytest.raises(InputError, match="iterations"):
+        protect(tiny_generator, photo, mask, ProtectionSettings(iterations=0))
+    with pytest.raises(InputError, match="empty"):
+        protect(tiny_generator, photo, np.zeros_like(mask), FAST)
+    with pytest.raises(InputError, match="whole image"):
+        protect(tiny_generator, photo, np.ones_like(mask), FAST)
+    with pytest.raises(InputError, match="mask is"):
+        protect(tiny_generator, photo, mask[:-1], FAST)
+
+
+def test_target_colour_rule():
+    assert choose_target_colour(np.full((4, 4, 3), (250, 20, 20), np.uint8)) == (0, 255, 0)
+    assert choose_target_colour(np.full((4, 4, 3), (10, 240, 10), np.uint8)) == (255, 0, 0)
+    assert choose_target_colour(np.full((4, 4, 3), (240, 240, 10), np.uint8)) == (0, 0, 255)
+    assert parse_colour("#ff0080") == (255, 0, 128) and parse_colour("1,2,3") == (1, 2, 3)
+    with pytest.raises(ValueError):
+        parse_colour("300,0,0")
+
+
+def test_dilation_and_ring_geometry():
+    m = torch.zeros(1, 1, 40, 40)
+    m[..., 18:22, 18:22] = 1
+    e = dilate(m, 17)
+    assert e.sum() == (4 + 16) ** 2
+    r = ring(m, 17)
+    assert r.sum() == (4 + 16) ** 2 - 16 and (r * m).sum() == 0
