@@ -1,0 +1,77 @@
+"""The GUI's background jobs as plain functions over core and models (no widgets touched here)."""
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+from guardpaint.core.editing import Inpainter
+from guardpaint.core.imageio import LoadedImage, encode_png
+from guardpaint.core.protect import ProtectionResult, ProtectionSettings, protect
+from guardpaint.core.verify import VerificationReport, verify
+from guardpaint.models import LoadedModel, load_model
+from guardpaint.models.device import select_device
+
+
+class ModelCache:
+    """Keeps the last loaded model so repeated runs do not reload weights; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[str, str] | None = None
+        self._model: LoadedModel | None = None
+
+    def get(self, name_or_path: str, device_name: str) -> LoadedModel:
+        device = select_device(device_name)
+        key = (str(name_or_path), str(device))
+        with self._lock:
+            if self._key != key or self._model is None:
+                self._model = None  # free the old weights before loading new ones
+                self._model = load_model(name_or_path, device)
+                self._key = key
+            return self._model
+
+
+@dataclass
+class ProtectOutcome:
+    """Everything the window shows and exports after a protection."""
+
+    result: ProtectionResult
+    png: bytes  # the exact file Export writes
+    protected: np.ndarray  # decoded from ``png``: what every metric was measured on
+    report: VerificationReport
+    model_name: str
+    device: str
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as img:
+        return np.array(img.convert("RGB"))
+
+
+def run_protection(models: ModelCache, model_spec: str, device: str, image: LoadedImage, mask: np.ndarray,
+                   test_mask: np.ndarray | None, settings: ProtectionSettings, report, should_cancel
+                   ) -> ProtectOutcome:
+    """Protect, encode the PNG, re-read it, and verify on the re-read pixels."""
+    model = models.get(model_spec, device)
+    result = protect(model.generator, image.rgb, mask, settings, model.device, on_iteration=report,
+                     should_cancel=should_cancel)
+    png = encode_png(result.protected, image)
+    written = decode_png(png)
+    extra = {"test mask": test_mask} if test_mask is not None and test_mask.any() else None
+    check = verify(Inpainter(model.generator, model.device), image.rgb, written, mask, extra_masks=extra,
+                   target_colour=result.target_colour, expansion=settings.expansion, keep_edits=True)
+    return ProtectOutcome(result, png, written, check, model.name, str(model.device))
+
+
+def run_test_edit(models: ModelCache, model_spec: str, device: str, original: np.ndarray,
+                  protected: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What an editor gets for ``mask`` on the original and on the protected image."""
+    model = models.get(model_spec, device)
+    inpainter = Inpainter(model.generator, model.device)
+    with torch.inference_mode():
+        return inpainter.inpaint(original, mask), inpainter.inpaint(protected, mask)

@@ -1,0 +1,193 @@
+"""Preview: LaMa edits of the original vs the protected image, the noise, and the metrics."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from guardpaint.core.verify import VerificationReport
+from guardpaint.gui.qimage import noise_visual, rgb_to_qimage
+
+
+def _fit_rect(image: QImage, area: QRectF) -> QRectF:
+    scale = min(area.width() / max(1, image.width()), area.height() / max(1, image.height()))
+    w, h = image.width() * scale, image.height() * scale
+    return QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
+
+
+class ImagePane(QWidget):
+    """An image scaled to fit, with a caption; empty panes say what will appear."""
+
+    def __init__(self, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.caption = caption
+        self.image: QImage | None = None
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_image(self, rgb: np.ndarray | None) -> None:
+        self.image = None if rgb is None else rgb_to_qimage(rgb)
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        text_height = self.fontMetrics().height() + 6
+        area = QRectF(self.rect()).adjusted(2, text_height, -2, -2)
+        painter.setPen(self.palette().windowText().color())
+        painter.drawText(QRectF(0, 0, self.width(), text_height), Qt.AlignmentFlag.AlignCenter, self.caption)
+        if self.image is None:
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "(run Protect)")
+        else:
+            painter.drawImage(_fit_rect(self.image, area), self.image)
+
+
+class CompareView(QWidget):
+    """Original on the left of a draggable split line, protected on the right."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.left: QImage | None = None
+        self.right: QImage | None = None
+        self.split = 0.5
+        self.setMinimumSize(200, 150)
+        self.setCursor(Qt.CursorShape.SplitHCursor)
+        self.setToolTip("Drag to compare the original (left) with the protected image (right)")
+
+    def set_images(self, left: np.ndarray | None, right: np.ndarray | None) -> None:
+        self.left = None if left is None else rgb_to_qimage(left)
+        self.right = None if right is None else rgb_to_qimage(right)
+        self.update()
+
+    def _move(self, pos: QPointF) -> None:
+        self.split = float(np.clip(pos.x() / max(1, self.width()), 0.0, 1.0))
+        self.update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self._move(event.position())
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._move(event.position())
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if self.left is None or self.right is None:
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Original vs protected appears here")
+            return
+        target = _fit_rect(self.left, QRectF(self.rect()))
+        cut = target.x() + target.width() * self.split
+        painter.save()
+        painter.setClipRect(QRectF(target.x(), target.y(), cut - target.x(), target.height()))
+        painter.drawImage(target, self.left)
+        painter.setClipRect(QRectF(cut, target.y(), target.right() - cut, target.height()))
+        painter.drawImage(target, self.right)
+        painter.restore()
+        painter.setPen(QPen(QColor(255, 255, 255), 2))
+        painter.drawLine(QPointF(cut, target.top()), QPointF(cut, target.bottom()))
+        painter.drawText(target.adjusted(6, 4, -6, -4), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                         "original")
+        painter.drawText(target.adjusted(6, 4, -6, -4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                         "protected")
+
+
+class MetricsView(QLabel):
+    """The verification metrics of METHOD.md as a compact table."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.show_report(None)
+
+    def show_report(self, report: VerificationReport | None) -> None:
+        if report is None:
+            self.setText("<i>Metrics appear after a protection.</i>")
+            return
+        mal = report.malicious
+        verdict = ("<b style='color:#2a9d4b'>edit defeated</b>" if mal.holds
+                   else "<b style='color:#d0453a'>edit not defeated</b>")
+        rows = [
+            ("Noise PSNR", f"{report.psnr:.2f} dB"), ("Noise SSIM", f"{report.ssim:.4f}"),
+            ("Max difference", f"{report.max_abs_diff} levels"),
+            ("Malicious edit", verdict),
+            ("&nbsp;&nbsp;SSIM vs clean edit", f"{mal.ssim:.3f}"),
+            ("&nbsp;&nbsp;distance to target", f"{mal.target_distance_protected:.1f} "
+                                               f"(clean {mal.target_distance_original:.1f})"),
+        ] + [(f"Benign edit: {name}", f"SSIM {value:.3f}") for name, value in report.benign_ssim.items()]
+        body = "".join(f"<tr><td>{k}</td><td align='right'>&nbsp;{v}</td></tr>" for k, v in rows)
+        self.setText(f"<table cellspacing='2'>{body}</table>")
+
+
+class PreviewPanel(QWidget):
+    """Tabs: the edits side by side (for the protection or the test mask), and the noise."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tabs = QTabWidget()
+        edits = QWidget()
+        self.which = QComboBox()
+        self.which.currentTextChanged.connect(self._show_edit)
+        self.clean = ImagePane("LaMa edit of the original")
+        self.attacked = ImagePane("LaMa edit of the protected image")
+        grid = QGridLayout(edits)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Mask:"))
+        row.addWidget(self.which, 1)
+        grid.addLayout(row, 0, 0, 1, 2)
+        grid.addWidget(self.clean, 1, 0)
+        grid.addWidget(self.attacked, 1, 1)
+        noise = QWidget()
+        self.compare = CompareView()
+        self.noise = ImagePane("Noise, amplified")
+        noise_layout = QHBoxLayout(noise)
+        noise_layout.addWidget(self.compare, 3)
+        noise_layout.addWidget(self.noise, 2)
+        self.tabs.addTab(edits, "Edits")
+        self.tabs.addTab(noise, "Noise")
+        self.metrics = MetricsView()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs, 4)
+        side = QVBoxLayout()
+        side.addWidget(self.metrics)
+        side.addStretch(1)
+        layout.addLayout(side, 1)
+        self._edits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def clear(self) -> None:
+        self._edits.clear()
+        self.which.clear()
+        self.clean.set_image(None)
+        self.attacked.set_image(None)
+        self.compare.set_images(None, None)
+        self.noise.set_image(None)
+        self.metrics.show_report(None)
+
+    def show_protection(self, original: np.ndarray, protected: np.ndarray, report: VerificationReport) -> None:
+        self.compare.set_images(original, protected)
+        self.noise.set_image(noise_visual(protected.astype(np.int16) - original.astype(np.int16)))
+        self.metrics.show_report(report)
+        for name, pair in report.edits.items():
+            self.add_edit(name, *pair)
+        self.which.setCurrentIndex(0)
+
+    def add_edit(self, name: str, clean: np.ndarray, attacked: np.ndarray) -> None:
+        self._edits[name] = (clean, attacked)
+        if self.which.findText(name) < 0:
+            self.which.addItem(name)
+        self.which.setCurrentText(name)
+        self._show_edit(name)
+
+    def edit_names(self) -> list[str]:
+        return list(self._edits)
+
+    def _show_edit(self, name: str) -> None:
+        pair = self._edits.get(name)
+        self.clean.set_image(pair[0] if pair else None)
+        self.attacked.set_image(pair[1] if pair else None)

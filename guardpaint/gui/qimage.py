@@ -1,0 +1,33 @@
+"""Conversions between numpy arrays and QImage (copies, so Qt never points into numpy memory)."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+
+def rgb_to_qimage(rgb: np.ndarray) -> QImage:
+    """HxWx3 uint8 -> QImage (RGB888)."""
+    rgb = np.ascontiguousarray(rgb)
+    height, width = rgb.shape[:2]
+    return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+def overlay_from_mask(mask: np.ndarray, colour: tuple[int, int, int]) -> QImage:
+    """HxW bool -> premultiplied ARGB image, opaque ``colour`` where masked, transparent elsewhere."""
+    height, width = mask.shape
+    bgra = np.zeros((height, width, 4), np.uint8)
+    bgra[mask] = (colour[2], colour[1], colour[0], 255)
+    return QImage(bgra.data, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied).copy()
+
+
+def mask_from_overlay(image: QImage) -> np.ndarray:
+    """Alpha > 127 of a 32-bit ARGB QImage as an HxW bool array."""
+    image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    view = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return view[:, : image.width() * 4].reshape(image.height(), image.width(), 4)[:, :, 3] > 127
+
+
+def noise_visual(noise: np.ndarray) -> np.ndarray:
+    """Signed noise (levels) stretched to the full 8-bit range around mid-grey, for display."""
+    peak = max(1, int(np.abs(noise).max()))
+    return np.clip(128 + noise.astype(np.float32) * (127.0 / peak), 0, 255).astype(np.uint8)

@@ -1,0 +1,104 @@
+"""Protection settings: two simple knobs (strength, iterations) and an Advanced group."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+from guardpaint.core.protect import ProtectionSettings
+from guardpaint.core.target import CANDIDATE_COLOURS
+from guardpaint.models.device import available_devices
+
+LEVELS = 255.0
+COLOUR_NAMES = {"green": CANDIDATE_COLOURS[0], "red": CANDIDATE_COLOURS[1], "blue": CANDIDATE_COLOURS[2]}
+
+
+class SettingsPanel(QWidget):
+    """Edits a :class:`ProtectionSettings`; defaults come from the core, values persist in QSettings."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        defaults = ProtectionSettings()
+        self.strength = QDoubleSpinBox(suffix=" levels", decimals=1, minimum=0.5, maximum=32.0, singleStep=0.5)
+        self.strength.setValue(defaults.epsilon * LEVELS)
+        self.strength.setToolTip("Largest change of any pixel, in levels of 255. Higher = stronger, more visible.")
+        self.iterations = QSpinBox(minimum=1, maximum=1000)
+        self.iterations.setValue(defaults.iterations)
+        self.iterations.setToolTip("More iterations = better protection, longer run.")
+        self.hide_weight = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=100.0, singleStep=0.5)
+        self.hide_weight.setValue(defaults.hide_weight)
+        self.expansion = QSpinBox(minimum=3, maximum=257, singleStep=2, suffix=" px")
+        self.expansion.setValue(defaults.expansion)
+        self.target = QComboBox()
+        self.target.addItems(["auto", *COLOUR_NAMES])
+        self.device = QComboBox()
+        self.device.addItems(["auto", *available_devices()])
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.seed.setValue(defaults.seed)
+
+        basic = QFormLayout()
+        basic.addRow("Strength", self.strength)
+        basic.addRow("Iterations", self.iterations)
+        self.advanced = QGroupBox("Advanced")
+        self.advanced.setCheckable(True)
+        self.advanced.setChecked(False)
+        form = QFormLayout()
+        form.addRow("Hide weight", self.hide_weight)
+        form.addRow("Expansion", self.expansion)
+        form.addRow("Target colour", self.target)
+        form.addRow("Device", self.device)
+        form.addRow("Seed", self.seed)
+        inner = QWidget()
+        inner.setLayout(form)
+        box = QVBoxLayout(self.advanced)
+        box.addWidget(inner)
+        self.advanced.toggled.connect(inner.setVisible)
+        inner.setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(basic)
+        layout.addWidget(self.advanced)
+        for widget in (self.strength, self.iterations, self.hide_weight, self.expansion, self.seed):
+            widget.valueChanged.connect(self.changed)
+        for combo in (self.target, self.device):
+            combo.currentTextChanged.connect(self.changed)
+
+    def settings(self) -> ProtectionSettings:
+        colour = COLOUR_NAMES.get(self.target.currentText())
+        return replace(ProtectionSettings(), epsilon=self.strength.value() / LEVELS,
+                       iterations=self.iterations.value(), hide_weight=self.hide_weight.value(),
+                       expansion=self.expansion.value(), target_colour=colour, seed=self.seed.value())
+
+    def device_name(self) -> str:
+        return self.device.currentText()
+
+    def save(self, store: QSettings) -> None:
+        store.beginGroup("protection")
+        for key, value in (("strength", self.strength.value()), ("iterations", self.iterations.value()),
+                           ("hide_weight", self.hide_weight.value()), ("expansion", self.expansion.value()),
+                           ("target", self.target.currentText()), ("device", self.device.currentText()),
+                           ("seed", self.seed.value()), ("advanced", self.advanced.isChecked())):
+            store.setValue(key, value)
+        store.endGroup()
+
+    def restore(self, store: QSettings) -> None:
+        store.beginGroup("protection")
+        try:
+            for key, spin, kind in (("strength", self.strength, float), ("iterations", self.iterations, int),
+                                    ("hide_weight", self.hide_weight, float), ("expansion", self.expansion, int),
+                                    ("seed", self.seed, int)):
+                if store.contains(key):
+                    spin.setValue(kind(store.value(key)))
+            for key, combo in (("target", self.target), ("device", self.device)):
+                if store.contains(key) and combo.findText(str(store.value(key))) >= 0:
+                    combo.setCurrentText(str(store.value(key)))
+            if store.contains("advanced"):
+                self.advanced.setChecked(str(store.value("advanced")).lower() == "true")
+        except (TypeError, ValueError):
+            pass  # a damaged settings file must not stop the app
+        finally:
+            store.endGroup()

@@ -1,0 +1,215 @@
+"""GUI tests (pytest-qt, offscreen) on a tiny seeded model: paint, protect, cancel, export, bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from guardpaint.gui.canvas import PROTECT, TEST
+from guardpaint.gui.main_window import MainWindow
+
+from conftest import make_mask, make_photo, make_tiny_generator
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def store(tmp_path):
+    """Settings in a temporary INI file: tests never touch the user's settings."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def files(tmp_path):
+    image = tmp_path / "photo.png"
+    Image.fromarray(make_photo(96, 128)).save(image)
+    weights = tmp_path / "tiny.pth"
+    torch.save(make_tiny_generator().state_dict(), weights)
+    mask = tmp_path / "mask.png"
+    m = np.zeros((96, 128), np.uint8)
+    m[30:60, 40:80] = 255
+    Image.fromarray(m).save(mask)
+    return {"image": image, "weights": weights, "mask": mask, "dir": tmp_path}
+
+
+@pytest.fixture
+def window(qtbot, store, files):
+    win = MainWindow(store)
+    win.errors = []
+    win.error = win.errors.append  # capture instead of a modal box
+    win.ask = lambda question: True
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    win.set_model(str(files["weights"]))
+    win.panel.iterations.setValue(3)
+    assert win.open_image(files["image"])
+    return win
+
+
+def _mouse(widget, kind, pos: QPoint, button=Qt.MouseButton.LeftButton):
+    buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else button
+    event = QMouseEvent(kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons,
+                        Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def paint_stroke(canvas, points):
+    """Press, move through ``points`` (scene coordinates) and release on the canvas viewport."""
+    viewport = canvas.viewport()
+    view_points = [canvas.mapFromScene(QPointF(*p)) for p in points]
+    _mouse(viewport, QEvent.Type.MouseButtonPress, view_points[0])
+    for p in view_points[1:]:
+        _mouse(viewport, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton)
+    _mouse(viewport, QEvent.Type.MouseButtonRelease, view_points[-1])
+
+
+def test_paint_undo_redo_and_eraser(window):
+    canvas = window.canvas
+    canvas.set_brush_size(10)
+    paint_stroke(canvas, [(20, 48), (100, 48)])
+    mask = canvas.mask(PROTECT)
+    assert mask[48, 30:90].all() and not mask[10, :].any() and not mask[:, 120:].any()
+    assert not canvas.mask(TEST).any()
+    window._set_tool(True)
+    paint_stroke(canvas, [(60, 48), (60, 49)])
+    assert not canvas.mask(PROTECT)[48, 60]
+    canvas.undo()
+    assert canvas.mask(PROTECT)[48, 60]
+    canvas.undo()
+    assert not canvas.mask(PROTECT).any()
+    canvas.redo()
+    np.testing.assert_array_equal(canvas.mask(PROTECT), mask)
+
+
+def test_keys_change_brush_and_layers(window, qtbot):
+    canvas = window.canvas
+    canvas.set_brush_size(20)
+    qtbot.keyClick(canvas, Qt.Key.Key_BracketRight)
+    assert canvas.brush_size > 20 and window.brush_slider.value() == canvas.brush_size
+    qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
+    assert canvas.brush_size < 20
+    window._toggle_layer()
+    assert canvas.active == TEST
+    paint_stroke(canvas, [(10, 10), (30, 10)])
+    assert canvas.mask(TEST).any() and not canvas.mask(PROTECT).any()
+
+
+def test_invert_clear_and_zoom(window):
+    canvas = window.canvas
+    canvas.invert_mask()
+    assert canvas.mask(PROTECT).all()
+    canvas.clear_mask()
+    assert not canvas.mask(PROTECT).any()
+    canvas.actual_size()
+    assert canvas.zoom() == pytest.approx(1.0)
+    canvas.zoom_by(2.0)
+    assert canvas.zoom() == pytest.approx(2.0)
+    assert window.status_zoom.text() == "200 %"
+
+
+def test_protect_runs_to_completion_with_plot_and_preview(window, qtbot, files):
+    assert window.load_mask_file(files["mask"])
+    window.layer_test.setChecked(True)
+    paint_stroke(window.canvas, [(5, 85), (40, 85)])
+    with qtbot.waitSignal(window.runner.done, timeout=60_000):
+        window.start_protection()
+    qtbot.waitUntil(lambda: window.plot.point_count() == 3, timeout=5000)
+    assert window.progress.value() == 3
+    outcome = window.outcome
+    assert outcome is not None and outcome.protected.shape == (96, 128, 3)
+    assert set(window.preview.edit_names()) == {"protected region", "ring", "test mask"}
+    assert window.preview.clean.image is not None and window.preview.attacked.image is not None
+    assert window.preview.compare.left is not None and window.preview.noise.image is not None
+    assert "PSNR" in window.preview.metrics.text()
+    with qtbot.waitSignal(window.runner.done, timeout=30_000):
+        window.start_test_edit()
+    assert window.errors == []
+
+
+def test_cancel_stops_within_an_iteration(window, qtbot, files):
+    window.load_mask_file(files["mask"])
+    window.panel.iterations.setValue(500)
+    window.runner.partial.connect(lambda _: window.runner.cancel())
+    with qtbot.waitSignal(window.runner.cancelled, timeout=60_000):
+        window.start_protection()
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10_000)
+    assert window.plot.point_count() <= 2
+    assert window.outcome is None and window.eta.text() == "Cancelled"
+
+
+def test_export_writes_the_verified_png(window, qtbot, files):
+    window.load_mask_file(files["mask"])
+    with qtbot.waitSignal(window.runner.done, timeout=60_000):
+        window.start_protection()
+    target = files["dir"] / "out.png"
+    assert window.export_protected(target)
+    written = np.array(Image.open(target))
+    np.testing.assert_array_equal(written, window.outcome.protected)
+    assert np.abs(written.astype(int) - make_photo(96, 128)).max() <= 7
+    assert window.export_protected(files["dir"] / "lossy.jpg")  # redirected to PNG, with a warning
+    assert (files["dir"] / "lossy.png").is_file() and not (files["dir"] / "lossy.jpg").exists()
+    assert window.errors and "lossy" in window.errors[-1]
+    assert window.export_report(files["dir"] / "report.json")
+    assert (files["dir"] / "report.png").is_file()
+
+
+def test_bad_files_show_an_error_and_keep_state(window, files):
+    window.load_mask_file(files["mask"])
+    before = window.canvas.mask(PROTECT).copy()
+    broken = files["dir"] / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    assert not window.open_image(broken)
+    small = files["dir"] / "small.png"
+    Image.new("L", (10, 10)).save(small)
+    assert not window.load_mask_file(small)
+    assert len(window.errors) == 2 and "mask is 10x10" in window.errors[1]
+    assert window.image_path == files["image"]
+    np.testing.assert_array_equal(window.canvas.mask(PROTECT), before)
+
+
+def test_bad_weights_fail_cleanly_and_keep_the_mask(window, qtbot, files):
+    window.load_mask_file(files["mask"])
+    bad = files["dir"] / "bad.pth"
+    bad.write_bytes(b"garbage")
+    window.set_model(str(bad))
+    with qtbot.waitSignal(window.runner.failed, timeout=30_000):
+        window.start_protection()
+    assert window.errors and "cannot read weight file" in window.errors[-1]
+    assert window.canvas.mask(PROTECT).any() and window.image is not None
+
+
+def test_drop_opens_the_image_and_recent_files_remembered(window, files, store):
+    other = files["dir"] / "other.png"
+    Image.fromarray(make_photo(50, 70, seed=2)).save(other)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(other))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert window.image.size == (70, 50)
+    assert store.value("recent")[0].endswith("other.png")
+    assert [a.text() for a in window.recent_menu.actions()][:2] == ["other.png", "photo.png"]
+
+
+def test_closing_mid_run_stops_the_worker_and_saves_settings(qtbot, store, files):
+    win = MainWindow(store)
+    win.error = lambda message: None
+    win.set_model(str(files["weights"]))
+    win.open_image(files["image"])
+    win.load_mask_file(files["mask"])
+    win.panel.iterations.setValue(400)
+    win.panel.strength.setValue(4.5)
+    with qtbot.waitSignal(win.runner.partial, timeout=60_000):
+        win.start_protection()
+    win.close()
+    assert not win.runner.is_busy()
+    again = MainWindow(store)
+    assert again.panel.strength.value() == pytest.approx(4.5)
+    assert again.model_spec == str(files["weights"])
+    again.close()
