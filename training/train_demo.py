@@ -78,13 +78,18 @@ def save_weights(generator: nn.Module, path: Path, meta: dict) -> None:
     tmp.replace(path)
 
 
-def train(settings: TrainSettings, out: Path) -> None:
+def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> None:
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
     rng = np.random.default_rng(settings.seed)
     out.mkdir(parents=True, exist_ok=True)
     sampler = CropSampler([load_photo(n) for n in TRAIN_IMAGES], settings.crop)
     generator = FFCResNetGenerator(LamaConfig(ngf=settings.ngf, n_blocks=settings.n_blocks))
+    if resume is not None:  # continue from saved generator weights (the discriminator restarts)
+        from safetensors.torch import load_file
+
+        generator.load_state_dict({k: v.float() if v.is_floating_point() else v
+                                   for k, v in load_file(str(resume)).items()})
     discriminator = PatchDiscriminator()
     opt_g = torch.optim.Adam(generator.parameters(), lr=settings.lr_g, betas=(0.9, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr_d, betas=(0.9, 0.999))
@@ -147,9 +152,10 @@ def main() -> None:
     for name, value in asdict(defaults).items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     parser.add_argument("--out", type=Path, default=Path("runs/demo"))
+    parser.add_argument("--resume", type=Path, help="generator weights (.safetensors) to continue from")
     args = vars(parser.parse_args())
-    out = args.pop("out")
-    train(TrainSettings(**args), out)
+    out, resume = args.pop("out"), args.pop("resume")
+    train(TrainSettings(**args), out, resume)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ class LossPlot(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLabel("left", "loss")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.addLegend(offset=(-10, 10))
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.curves = {key: self.plot.plot([], [], name=label, pen=pg.mkPen(colour, width=2), symbol="o",
@@ -28,6 +29,7 @@ class LossPlot(QWidget):
                        for key, label, colour in TERMS}
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.toggled.connect(lambda on: self.plot.setLogMode(y=on))
+        self.log_scale.setChecked(True)  # the terms differ by orders of magnitude
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)

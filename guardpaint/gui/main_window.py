@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.preview)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([620, 380])
         self.setCentralWidget(splitter)
         self._build_controls()
         self._build_actions()
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         dock.setWidget(dock_body)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.resizeDocks([dock], [400], Qt.Orientation.Horizontal)
 
     def _action(self, text: str, slot, shortcut: str | QKeySequence | None = None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -132,6 +134,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         c = self.canvas
         self.act_open = self._action("&Open Image…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.act_sample = self._action("Open &Sample Image",
+                                       lambda: self.open_image(registry.RESOURCES / "sample-chelsea.png"))
         self.act_export = self._action("&Export Protected PNG…", self.export_dialog, "Ctrl+E")
         self.act_report = self._action("Export &Report…", self.export_report_dialog, "Ctrl+Shift+E")
         self.act_load_mask = self._action("&Load Mask…", self.load_mask_dialog)
@@ -168,6 +172,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.act_open)
+        file_menu.addAction(self.act_sample)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addSeparator()
         for act in (self.act_export, self.act_report):

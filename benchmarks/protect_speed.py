@@ -1,0 +1,158 @@
+"""Speed of GuardPaint's protection routine against a faithful re-implementation of the reference loop.
+
+Same model, image, mask, device and seed for both; prints one JSON object.
+
+    python benchmarks/protect_speed.py --device cpu --size 256 --json
+    python benchmarks/protect_speed.py --device cuda --size 512 --model big-lama-arch --json
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from reference_loop import reference_protect  # noqa: E402
+
+from guardpaint.core.editing import Inpainter  # noqa: E402
+from guardpaint.core.imageio import encode_png  # noqa: E402
+from guardpaint.core.protect import ProtectionSettings, protect  # noqa: E402
+from guardpaint.core.verify import verify  # noqa: E402
+from guardpaint.models import load_model  # noqa: E402
+from guardpaint.models.device import describe_device, resolve_precision, select_device  # noqa: E402
+from guardpaint.models.lama import FFCResNetGenerator, LamaConfig  # noqa: E402
+
+
+def benchmark_image(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A held-out photo (chelsea) resized to ``size`` square if scikit-image is present, else a pattern;
+    the mask is a centred square a quarter of the side across."""
+    try:
+        import skimage.data
+
+        from cv2 import INTER_AREA, resize
+
+        rgb = resize(skimage.data.chelsea(), (size, size), interpolation=INTER_AREA)
+    except ImportError:
+        rng = np.random.default_rng(seed)
+        yy, xx = np.mgrid[0:size, 0:size] / size
+        rgb = np.clip(np.dstack([127 + 100 * np.sin(9 * xx + c) * np.cos(7 * yy - c) for c in range(3)])
+                      + rng.normal(0, 6, (size, size, 3)), 0, 255).astype(np.uint8)
+    mask = np.zeros((size, size), bool)
+    side = size // 4
+    mask[size // 2 - side // 2: size // 2 + side // 2, size // 2 - side // 2: size // 2 + side // 2] = True
+    return rgb, mask
+
+
+def get_generator(name: str, device: torch.device):
+    if name == "big-lama-arch":  # the big-lama architecture with random weights: timing only
+        torch.manual_seed(0)
+        return FFCResNetGenerator(LamaConfig()).eval().to(device), name
+    model = load_model(name, device)
+    return model.generator, model.name
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn, device: torch.device, runs: int) -> tuple[float, object, float]:
+    """(median seconds over ``runs`` after one warm-up, last result, peak CUDA memory in MB)."""
+    fn()
+    times, result = [], None
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    for _ in range(runs):
+        sync(device)
+        start = time.perf_counter()
+        result = fn()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+    return statistics.median(times), result, peak
+
+
+def count_flops(fn) -> int:
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def protection_flops(run_with_iterations, iterations: int) -> int:
+    """FLOPs of a whole protection: fixed part plus ``iterations`` times the per-iteration part,
+    from two counted runs (1 and 2 iterations)."""
+    one, two = count_flops(lambda: run_with_iterations(1)), count_flops(lambda: run_with_iterations(2))
+    return one + (iterations - 1) * (two - one)
+
+
+def reread(rgb: np.ndarray) -> np.ndarray:
+    return np.array(Image.open(io.BytesIO(encode_png(rgb))).convert("RGB"))
+
+
+def metrics(generator, device, original, protected, mask, colour, settings) -> dict:
+    report = verify(Inpainter(generator, device), original, reread(protected), mask, target_colour=colour,
+                    expansion=settings.expansion)
+    return {"psnr": report.psnr, "max_abs_diff": report.max_abs_diff, "malicious_ssim": report.malicious.ssim,
+            "fill_distance_protected": report.malicious.target_distance_protected,
+            "fill_distance_clean": report.malicious.target_distance_original,
+            "benign_ring_ssim": report.benign_ssim["ring"], "holds": report.malicious.holds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--model", default="demo", help="registry name, path, or big-lama-arch")
+    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    device = select_device(args.device)
+    generator, model_name = get_generator(args.model, device)
+    rgb, mask = benchmark_image(args.size)
+    precision = resolve_precision(args.precision, device)
+    reference_settings = ProtectionSettings(iterations=args.iterations, precision="fp32")
+    ours_settings = ProtectionSettings(iterations=args.iterations, precision=precision)
+
+    ref_time, (ref_image, ref_history), ref_peak = timed(
+        lambda: reference_protect(generator, rgb, mask, reference_settings, device), device, args.runs)
+    our_time, our_result, our_peak = timed(lambda: protect(generator, rgb, mask, ours_settings, device),
+                                           device, args.runs)
+    ref_flops = protection_flops(lambda n: reference_protect(generator, rgb, mask, replace(reference_settings, iterations=n),
+                                                             device), args.iterations)
+    our_flops = protection_flops(lambda n: protect(generator, rgb, mask, ProtectionSettings(
+        iterations=n, precision=precision), device), args.iterations)
+    colour = our_result.target_colour
+    result = {
+        "device": describe_device(device), "model": model_name, "size": [args.size, args.size],
+        "mask_pixels": int(mask.sum()), "iterations": args.iterations, "runs": args.runs,
+        "precision": precision, "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "reference": {"seconds": ref_time, "seconds_per_iteration": ref_time / args.iterations,
+                      "peak_memory_mb": ref_peak, "tflops": ref_flops / ref_time / 1e12,
+                      "final_losses": dict(zip(("attack", "incomplete", "hide"), ref_history[-1])),
+                      "metrics": metrics(generator, device, rgb, ref_image, mask, colour, reference_settings)},
+        "guardpaint": {"seconds": our_time, "seconds_per_iteration": our_time / args.iterations,
+                       "peak_memory_mb": our_peak, "tflops": our_flops / our_time / 1e12,
+                       "final_losses": {k: getattr(our_result.history[-1], k) for k in ("attack", "incomplete", "hide")},
+                       "best_loss": our_result.best_loss, "best_iteration": our_result.best_iteration,
+                       "metrics": metrics(generator, device, rgb, our_result.protected, mask, colour,
+                                          ours_settings)},
+    }
+    result["speedup"] = ref_time / our_time
+    print(json.dumps(result, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()

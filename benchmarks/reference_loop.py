@@ -1,0 +1,52 @@
+"""A faithful re-implementation of the reference protection loop (METHOD.md), for benchmarking only.
+
+Per iteration: clip delta, form x_adv with a value-only clip, run the three edits
+one after another in fp32 with gradients, recompute the benign ring edit of the
+original, backprop the total, step. Keeps the last iterate.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from guardpaint.core.editing import edit
+from guardpaint.core.losses import masked_mse
+from guardpaint.core.masks import dilate, ring
+from guardpaint.core.protect import ProtectionSettings
+from guardpaint.core.target import choose_target_colour
+from guardpaint.core.tensors import image_to_tensor, mask_to_tensor, tensor_to_image
+
+
+def reference_protect(generator, rgb: np.ndarray, mask: np.ndarray, settings: ProtectionSettings,
+                      device: torch.device) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
+    """Protected uint8 image and the (attack, incomplete, hide) losses of every iteration."""
+    generator.eval().requires_grad_(False)
+    x = image_to_tensor(rgb, device)
+    m = mask_to_tensor(mask, device)
+    expanded = dilate(m, settings.expansion)
+    hide = ring(m, settings.expansion)
+    colour = settings.target_colour or choose_target_colour(rgb)
+    target = torch.tensor(colour, dtype=torch.float32, device=device).view(1, 3, 1, 1).expand_as(x) / 255
+    seeded = torch.Generator().manual_seed(settings.seed)
+    delta = (torch.rand(x.shape, generator=seeded) * settings.init_scale).to(device).requires_grad_(True)
+    optimiser = torch.optim.Adam([delta], lr=settings.learning_rate, betas=settings.betas, eps=settings.adam_eps)
+    history = []
+    for _ in range(settings.iterations):
+        delta.data = torch.clip(delta.data, -settings.epsilon, settings.epsilon)
+        adversarial = x + delta
+        adversarial.data = torch.clip(adversarial.data, 0, 1)
+        attack_res = edit(generator, adversarial, m)
+        expd_res = edit(generator, adversarial, expanded)
+        hide_res = edit(generator, adversarial, hide)
+        with torch.no_grad():
+            ben_hide_res = edit(generator, x, hide)
+        loss_attack = masked_mse(attack_res, target, m)[0]
+        loss_incp = masked_mse(expd_res, target, expanded)[0]
+        loss_hide = masked_mse(hide_res, ben_hide_res, hide)[0]
+        loss = loss_attack + loss_incp + settings.hide_weight * loss_hide
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        history.append((loss_attack.item(), loss_incp.item(), loss_hide.item()))
+    final = torch.clip(x + torch.clip(delta.detach(), -settings.epsilon, settings.epsilon), 0, 1)
+    return tensor_to_image(final), history
