@@ -178,6 +178,10 @@ def _print_human(command: str, result: dict) -> None:
     if "path" in result:
         print(result["path"])
         return
+    if "model" in result:
+        hint = " (small demo model for trying the workflow; big-lama is the real target)" \
+            if result["model"] == "demo" else ""
+        print(f"model: {result['model']} on {result['device']}{hint}")
     if "output" in result:
         print(f"wrote {result['output']}")
     check = result.get("verification", result if command == "verify" else None)

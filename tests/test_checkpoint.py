@@ -153,3 +153,18 @@ def test_torchscript_archive_is_read_without_jit_load(tmp_path, reference, monke
 
     monkeypatch.setattr(torch.jit, "load", forbidden)
     load_generator(path)
+
+
+def test_exact_big_lama_layout_loads_strictly_from_a_lightning_checkpoint(tmp_path):
+    from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
+
+    torch.manual_seed(0)
+    state = FFCResNetGenerator(LamaConfig()).state_dict()
+    path = tmp_path / "best.ckpt"
+    torch.save({"state_dict": {f"generator.{k}": v for k, v in state.items()},
+                "hyper_parameters": LightningConfig()}, path)
+    loaded = load_generator(path)
+    assert loaded.config == LamaConfig()
+    assert len(loaded.state_dict()) == 989
+    assert sum(p.numel() for p in loaded.parameters()) == 50_975_875
+    torch.testing.assert_close(loaded.state_dict()["model.22.conv2.bn_g.bias"], state["model.22.conv2.bn_g.bias"])
