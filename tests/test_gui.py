@@ -213,3 +213,16 @@ def test_closing_mid_run_stops_the_worker_and_saves_settings(qtbot, store, files
     assert again.panel.strength.value() == pytest.approx(4.5)
     assert again.model_spec == str(files["weights"])
     again.close()
+
+
+def test_settings_panel_maps_to_core_settings(window):
+    panel = window.panel
+    panel.strength.setValue(12.5)
+    panel.target.setCurrentText("blue")
+    settings = panel.settings()
+    assert settings.epsilon == pytest.approx(12.5 / 255) and settings.target_colour == (0, 0, 255)
+    panel.custom_colour = (10, 20, 30)
+    panel.target.setCurrentText("custom…")
+    assert panel.settings().target_colour == (10, 20, 30)
+    panel.target.setCurrentText("auto")
+    assert panel.settings().target_colour is None and panel.settings().iterations == 3

@@ -4,14 +4,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout,
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QColorDialog, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout,
                                QWidget)
 
 from guardpaint.core.protect import ProtectionSettings
-from guardpaint.core.target import CANDIDATE_COLOURS
+from guardpaint.core.target import CANDIDATE_COLOURS, parse_colour
 from guardpaint.models.device import available_devices
 
 LEVELS = 255.0
+CUSTOM = "custom…"
 COLOUR_NAMES = {"green": CANDIDATE_COLOURS[0], "red": CANDIDATE_COLOURS[1], "blue": CANDIDATE_COLOURS[2]}
 
 
@@ -34,7 +36,9 @@ class SettingsPanel(QWidget):
         self.expansion = QSpinBox(minimum=3, maximum=257, singleStep=2, suffix=" px")
         self.expansion.setValue(defaults.expansion)
         self.target = QComboBox()
-        self.target.addItems(["auto", *COLOUR_NAMES])
+        self.target.addItems(["auto", *COLOUR_NAMES, CUSTOM])
+        self.custom_colour: tuple[int, int, int] = (255, 0, 255)
+        self.target.activated.connect(self._maybe_pick_colour)
         self.device = QComboBox()
         self.device.addItems(["auto", *available_devices()])
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
@@ -67,8 +71,18 @@ class SettingsPanel(QWidget):
         for combo in (self.target, self.device):
             combo.currentTextChanged.connect(self.changed)
 
+    def _maybe_pick_colour(self) -> None:
+        if self.target.currentText() != CUSTOM:
+            return
+        chosen = QColorDialog.getColor(QColor(*self.custom_colour), self, "Target colour")
+        if chosen.isValid():
+            self.custom_colour = (chosen.red(), chosen.green(), chosen.blue())
+            self.target.setToolTip(f"custom target colour: rgb{self.custom_colour}")
+            self.changed.emit()
+
     def settings(self) -> ProtectionSettings:
-        colour = COLOUR_NAMES.get(self.target.currentText())
+        text = self.target.currentText()
+        colour = self.custom_colour if text == CUSTOM else COLOUR_NAMES.get(text)
         return replace(ProtectionSettings(), epsilon=self.strength.value() / LEVELS,
                        iterations=self.iterations.value(), hide_weight=self.hide_weight.value(),
                        expansion=self.expansion.value(), target_colour=colour, seed=self.seed.value())
@@ -81,7 +95,8 @@ class SettingsPanel(QWidget):
         for key, value in (("strength", self.strength.value()), ("iterations", self.iterations.value()),
                            ("hide_weight", self.hide_weight.value()), ("expansion", self.expansion.value()),
                            ("target", self.target.currentText()), ("device", self.device.currentText()),
-                           ("seed", self.seed.value()), ("advanced", self.advanced.isChecked())):
+                           ("seed", self.seed.value()), ("advanced", self.advanced.isChecked()),
+                           ("custom_colour", ",".join(map(str, self.custom_colour)))):
             store.setValue(key, value)
         store.endGroup()
 
@@ -96,6 +111,8 @@ class SettingsPanel(QWidget):
             for key, combo in (("target", self.target), ("device", self.device)):
                 if store.contains(key) and combo.findText(str(store.value(key))) >= 0:
                     combo.setCurrentText(str(store.value(key)))
+            if store.contains("custom_colour"):
+                self.custom_colour = parse_colour(str(store.value("custom_colour")))
             if store.contains("advanced"):
                 self.advanced.setChecked(str(store.value("advanced")).lower() == "true")
         except (TypeError, ValueError):
