@@ -1,4 +1,6 @@
 """The protection routine: objective, bounds, determinism, reporting and cancel."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +10,7 @@ from guardpaint.core.protect import ProtectionSettings, protect
 from guardpaint.core.target import choose_target_colour, parse_colour
 from guardpaint.errors import Cancelled, InputError
 
-FAST = ProtectionSettings(iterations=6, epsilon=0.1)
+FAST = ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32")
 
 
 def test_attack_loss_goes_down(tiny_generator, photo, mask):
@@ -31,7 +33,7 @@ def test_quantised_result_stays_within_epsilon(tiny_generator, photo, mask, epsi
 def test_same_seed_same_result_other_seed_differs(tiny_generator, photo, mask):
     a = protect(tiny_generator, photo, mask, FAST)
     b = protect(tiny_generator, photo, mask, FAST)
-    c = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1, seed=1))
+    c = protect(tiny_generator, photo, mask, replace(FAST, seed=1))
     np.testing.assert_array_equal(a.protected, b.protected)
     assert not np.array_equal(a.protected, c.protected)
 
@@ -49,7 +51,7 @@ def test_reports_every_iteration_with_all_terms(tiny_generator, photo, mask):
 def test_kept_iterate_has_the_lowest_loss(tiny_generator, photo, mask):
     result = protect(tiny_generator, photo, mask, FAST)
     assert result.best_loss <= min(h.total for h in result.history) + 1e-7
-    last = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1, keep_best=False))
+    last = protect(tiny_generator, photo, mask, replace(FAST, keep_best=False))
     assert last.best_iteration == 7
 
 
@@ -63,7 +65,7 @@ def test_cancel_stops_within_one_iteration(tiny_generator, photo, mask):
 
 def test_batched_and_sequential_objectives_agree(tiny_generator, photo, mask):
     batched = protect(tiny_generator, photo, mask, FAST)
-    sequential = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1,
+    sequential = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32",
                                                                          batch_edits=False))
     for a, b in zip(batched.history, sequential.history):
         assert a.total == pytest.approx(b.total, rel=1e-4)
@@ -109,3 +111,13 @@ def test_dilation_and_ring_geometry():
     assert e.sum() == (4 + 16) ** 2
     r = ring(m, 17)
     assert r.sum() == (4 + 16) ** 2 - 16 and (r * m).sum() == 0
+
+
+def test_memory_saving_gives_the_same_protection(tiny_generator, photo, mask):
+    plain = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=3, epsilon=0.1, precision="fp32",
+                                                                    memory_saving="off"))
+    saving = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=3, epsilon=0.1, precision="fp32",
+                                                                     memory_saving="on"))
+    for a, b in zip(plain.history, saving.history):
+        assert a.total == pytest.approx(b.total, rel=1e-5)
+    assert np.abs(plain.protected.astype(int) - saving.protected).max() <= 1

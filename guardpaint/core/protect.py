@@ -44,6 +44,7 @@ class ProtectionSettings:
     keep_best: bool = True  # keep the iterate whose 8-bit image has the lowest loss
     batch_edits: bool = True  # run the three edits as one batched forward
     precision: str = "auto"  # "fp32", "bf16" autocast (FFTs stay fp32), or "auto": bf16 where native
+    memory_saving: str = "auto"  # "on": recompute LaMa's residual blocks in backward; "auto": above 1 MP
 
     def validated(self) -> "ProtectionSettings":
         """Self, or an InputError naming the first bad value."""
@@ -55,6 +56,8 @@ class ProtectionSettings:
             raise InputError(f"expansion must be at least 3 px, got {self.expansion}")
         if self.hide_weight < 0:
             raise InputError(f"hide weight must be >= 0, got {self.hide_weight}")
+        if self.memory_saving not in ("auto", "on", "off"):
+            raise InputError(f"memory_saving must be auto, on or off, got {self.memory_saving!r}")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise InputError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
         return self
@@ -144,11 +147,18 @@ class _Objective:
         return terms[0] + terms[1] + self.settings.hide_weight * terms[2]
 
 
-def attack_copy(generator: nn.Module, device: torch.device) -> nn.Module:
+#: Above this many pixels "auto" memory saving recomputes activations (big-lama at 2048 px
+#: would otherwise need about 40 GB for the three batched edits).
+MEMORY_SAVING_PIXELS = 1024 * 1024
+
+
+def attack_copy(generator: nn.Module, device: torch.device, save_memory: bool = False) -> nn.Module:
     """The generator as the loop runs it: BatchNorm folded away (same function, fewer kernels),
-    frozen, and channels-last on CUDA where the 3x3 convolutions profit from it."""
+    frozen, channels-last on CUDA where the 3x3 convolutions profit from it, and optionally
+    recomputing its residual blocks in the backward pass."""
     if isinstance(generator, FFCResNetGenerator):
         generator = fold_batchnorm(generator)
+        generator.checkpoint_blocks = save_memory
     generator = generator.eval().requires_grad_(False)
     if device.type == "cuda":
         generator = generator.to(memory_format=torch.channels_last)
@@ -172,7 +182,9 @@ def protect(
     settings = replace(settings.validated(), precision=resolve_precision(settings.precision, device))
     mask = validate_mask(mask, rgb.shape)
     start = time.perf_counter()
-    generator = attack_copy(generator, device)
+    save_memory = settings.memory_saving == "on" or (
+        settings.memory_saving == "auto" and rgb.shape[0] * rgb.shape[1] > MEMORY_SAVING_PIXELS)
+    generator = attack_copy(generator, device, save_memory)
     image = image_to_tensor(rgb, device)
     target_colour = settings.target_colour or choose_target_colour(rgb)
     target = torch.tensor(target_colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
