@@ -1,12 +1,15 @@
 """Starting the desktop application."""
 from __future__ import annotations
 
+import os
 import sys
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from guardpaint import __version__
+from guardpaint.models.registry import RESOURCES
 
 
 def run_gui(argv: list[str] | None = None) -> int:
@@ -18,6 +21,11 @@ def run_gui(argv: list[str] | None = None) -> int:
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setStyle("Fusion")
+    app.setWindowIcon(QIcon(str(RESOURCES / "icon.png")))
+    app.setDesktopFileName("io.github.guardpaint.GuardPaint")
     window = MainWindow()
     window.show()
+    exit_after = os.environ.get("GUARDPAINT_EXIT_AFTER_MS")  # packaging smoke test
+    if exit_after:
+        QTimer.singleShot(int(exit_after), window.close)
     return app.exec()
