@@ -113,10 +113,10 @@ def save_grid(examples, path: Path, count: int = 6) -> None:
         half = 80
         y0 = int(np.clip(cy - half, 0, photo.shape[0] - 2 * half))
         x0 = int(np.clip(cx - half, 0, photo.shape[1] - 2 * half))
-        crop = lambda a: a[y0:y0 + 2 * half, x0:x0 + 2 * half]  # noqa: E731
+        box = (slice(y0, y0 + 2 * half), slice(x0, x0 + 2 * half))
         masked = photo.copy()
         masked[mask] = (255, 255, 255)
-        row = [crop(masked), crop(telea_fill), crop(model_fill)]
+        row = [masked[box], telea_fill[box], model_fill[box]]
         tiles.append(np.concatenate([np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=255) for t in row], 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.concatenate(tiles, 0)).save(path)

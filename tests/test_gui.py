@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from guardpaint.gui.canvas import PROTECT, TEST
 from guardpaint.gui.main_window import MainWindow
 
-from conftest import make_mask, make_photo, make_tiny_generator
+from conftest import make_photo, make_tiny_generator
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QButtonGroup, QDockWidget, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QMainWindow, QMessageBox, QProgressBar, QProgressDialog, QPushButton,
@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         self.runner = TaskRunner(self)
         self.downloader = TaskRunner(self)
         self._run_started = 0.0
+        self._download_connections: list = []
 
         self.canvas = MaskCanvas()
         self.preview = PreviewPanel()
@@ -469,6 +470,8 @@ class MainWindow(QMainWindow):
             self.set_model("big-lama")
             self.statusBar().showMessage("big-lama downloaded and verified", 8000)
 
+        for connection in self._download_connections:  # handlers of an earlier download's dialog
+            QObject.disconnect(connection)
         self._download_connections = [self.downloader.partial.connect(progress),
                                       self.downloader.done.connect(finished),
                                       self.downloader.failed.connect(lambda m: (dialog.close(), self.error(m))),
