@@ -94,9 +94,10 @@ def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> Non
     discriminator = PatchDiscriminator()
     opt_g = torch.optim.Adam(generator.parameters(), lr=settings.lr_g, betas=(0.9, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr_d, betas=(0.9, 0.999))
+    lineage = {"resumed_from": str(resume)} if resume is not None else {}
     meta = {"settings": json.dumps(asdict(settings)), "train_images": ",".join(TRAIN_IMAGES),
-            "validation_images": ",".join(VALIDATION_IMAGES)}
-    (out / "settings.json").write_text(json.dumps({**asdict(settings), "train_images": TRAIN_IMAGES,
+            "validation_images": ",".join(VALIDATION_IMAGES), **lineage}
+    (out / "settings.json").write_text(json.dumps({**asdict(settings), **lineage, "train_images": TRAIN_IMAGES,
                                                    "validation_images": VALIDATION_IMAGES}, indent=2))
     log = (out / "log.jsonl").open("a")
     start = time.time()
