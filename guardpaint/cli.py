@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", required=True)
     p.add_argument("--benign-mask", action="append", default=[], metavar="MASK",
                    help="extra mask away from the region whose edit must stay unaffected (repeatable)")
+    p.add_argument("--suite", action="store_true",
+                   help="also run the attacker suite: editor mask variations, IOPaint pipelines, JPEG and resizing")
     model_args(p)
     p.add_argument("--json", action="store_true")
 
@@ -144,8 +146,14 @@ def _cmd_verify(args: argparse.Namespace) -> dict:
                          f"the original is {original.size[0]}x{original.size[1]}")
     extra = {Path(p).name: load_mask(p, original.size) for p in args.benign_mask}
     model = _load_model(args)
-    report = verify(Inpainter(model.generator, model.device), original.rgb, protected.rgb, mask, extra)
-    return {"model": model.name, "device": str(model.device), **report.to_dict()}
+    inpainter = Inpainter(model.generator, model.device)
+    report = verify(inpainter, original.rgb, protected.rgb, mask, extra)
+    result = {"model": model.name, "device": str(model.device), **report.to_dict()}
+    if args.suite:
+        from guardpaint.core.attacks import run_suite
+
+        result["suite"] = run_suite(inpainter, original.rgb, protected.rgb, mask, report.target_colour).to_dict()
+    return result
 
 
 def _cmd_models(args: argparse.Namespace) -> dict:
@@ -194,6 +202,19 @@ def _print_human(command: str, result: dict) -> None:
               f"{'protected' if mal['holds'] else 'NOT protected'}")
         for name, value in check["benign_ssim"].items():
             print(f"benign edit '{name}': SSIM {value:.3f}")
+    if "suite" in result:
+        _print_suite(result["suite"])
+
+
+def _print_suite(suite: dict) -> None:
+    print("attacker suite:")
+    for case in suite["cases"]:
+        print(f"  {case['group']:<9} {case['name']:<26} SSIM {case['ssim']:.3f}  distance "
+              f"{case['target_distance_protected']:6.1f} (clean {case['target_distance_original']:6.1f})  "
+              f"{'held' if case['holds'] else 'FAILED'}")
+    print("held: " + ", ".join(f"{group} {share:.0%}" for group, share in suite["held"].items()))
+    for name, value in suite["benign_ssim"].items():
+        print(f"benign edit '{name}': SSIM {value:.3f}")
 
 
 def _finite(value: object) -> object:

@@ -57,6 +57,17 @@ def test_inpaint_then_verify(files, capsys):
     assert report["malicious"]["ssim"] == pytest.approx(1.0)
 
 
+def test_verify_suite_reports_every_group(files, capsys):
+    code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
+                          "--model", files["model"], "--suite", "--json")
+    suite = json.loads(stdout)["suite"]
+    assert code == 0 and set(suite["held"]) == {"mask", "pipeline", "transform", "all"}
+    assert {case["name"] for case in suite["cases"]} >= {"exact", "IOPaint crop (+128 px)", "JPEG q90"}
+    code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
+                          "--model", files["model"], "--suite")
+    assert code == 0 and "attacker suite:" in stdout and "held: mask 0%" in stdout
+
+
 def test_models_list_and_path(capsys):
     code, stdout, _ = run(capsys, "models", "list")
     assert code == 0 and "big-lama" in stdout and "demo" in stdout

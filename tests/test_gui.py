@@ -132,6 +132,24 @@ def test_protect_runs_to_completion_with_plot_and_preview(window, qtbot, files):
     assert window.errors == []
 
 
+def test_attack_suite_fills_its_table_live_and_can_be_cancelled(window, qtbot, files):
+    assert not window.act_suite.isEnabled()
+    window.load_mask_file(files["mask"])
+    with qtbot.waitSignal(window.runner.done, timeout=60_000):
+        window.start_protection()
+    assert window.act_suite.isEnabled()
+    with qtbot.waitSignal(window.runner.done, timeout=60_000) as done:
+        window.act_suite.trigger()
+    report = done.args[0]
+    dialog = window.suite_dialog
+    assert dialog.table.rowCount() == len(report.cases) > 15
+    assert "Protection held in" in dialog.summary.text() and "attack suite" in window.eta.text().lower()
+    with qtbot.waitSignal(window.runner.cancelled, timeout=60_000):
+        window.act_suite.trigger()
+        window.suite_dialog.reject()  # closing the window stops its suite
+    assert "Cancelled" in window.suite_dialog.summary.text() and window.errors == []
+
+
 def test_cancel_stops_within_an_iteration(window, qtbot, files):
     window.load_mask_file(files["mask"])
     window.panel.iterations.setValue(500)

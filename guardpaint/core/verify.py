@@ -28,6 +28,17 @@ class EditComparison:
     target_distance_original: float  # mean |fill - target| in levels, edit of the original
     target_distance_protected: float
 
+    @classmethod
+    def measure(cls, clean: np.ndarray, attacked: np.ndarray, mask: np.ndarray,
+                colour: tuple[int, int, int]) -> EditComparison:
+        """Compare the edit of the original (``clean``) with the edit of the protected image."""
+        return cls(
+            ssim=ssim(crop_box(attacked, mask), crop_box(clean, mask)),
+            psnr=psnr(crop_box(attacked, mask), crop_box(clean, mask)),
+            target_distance_original=target_distance(clean, mask, colour),
+            target_distance_protected=target_distance(attacked, mask, colour),
+        )
+
     @property
     def holds(self) -> bool:
         """Protection held: the fill is near the target colour and unlike the clean fill."""
@@ -61,13 +72,7 @@ def compare_edit(inpainter: Inpainter, original: np.ndarray, protected: np.ndarr
     """Edit both images with ``mask``; the comparison and the two edited pictures."""
     clean = inpainter.inpaint(original, mask)
     attacked = inpainter.inpaint(protected, mask)
-    comparison = EditComparison(
-        ssim=ssim(crop_box(attacked, mask), crop_box(clean, mask)),
-        psnr=psnr(crop_box(attacked, mask), crop_box(clean, mask)),
-        target_distance_original=target_distance(clean, mask, colour),
-        target_distance_protected=target_distance(attacked, mask, colour),
-    )
-    return comparison, clean, attacked
+    return EditComparison.measure(clean, attacked, mask, colour), clean, attacked
 
 
 def benign_ring(mask: np.ndarray, expansion: int) -> np.ndarray:

@@ -9,10 +9,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from guardpaint.core.attacks import CaseResult, SuiteReport, run_suite
 from guardpaint.core.editing import Inpainter
 from guardpaint.core.imageio import LoadedImage, encode_png
 from guardpaint.core.protect import ProtectionResult, ProtectionSettings, protect
 from guardpaint.core.verify import VerificationReport, verify
+from guardpaint.errors import Cancelled
 from guardpaint.models import LoadedModel, load_model
 from guardpaint.models.device import select_device
 
@@ -46,6 +48,7 @@ class ProtectOutcome:
     report: VerificationReport
     model_name: str
     device: str
+    mask: np.ndarray  # the protection mask this outcome was made for
 
 
 def decode_png(data: bytes) -> np.ndarray:
@@ -65,7 +68,7 @@ def run_protection(models: ModelCache, model_spec: str, device: str, image: Load
     extra = {"test mask": test_mask} if test_mask is not None and test_mask.any() else None
     check = verify(Inpainter(model.generator, model.device), image.rgb, written, mask, extra_masks=extra,
                    target_colour=result.target_colour, expansion=settings.expansion, keep_edits=True)
-    return ProtectOutcome(result, png, written, check, model.name, str(model.device))
+    return ProtectOutcome(result, png, written, check, model.name, str(model.device), mask)
 
 
 def run_test_edit(models: ModelCache, model_spec: str, device: str, original: np.ndarray,
@@ -75,3 +78,17 @@ def run_test_edit(models: ModelCache, model_spec: str, device: str, original: np
     inpainter = Inpainter(model.generator, model.device)
     with torch.inference_mode():
         return inpainter.inpaint(original, mask), inpainter.inpaint(protected, mask)
+
+
+def run_attack_suite(models: ModelCache, model_spec: str, device: str, original: np.ndarray,
+                     outcome: ProtectOutcome, report, should_cancel) -> SuiteReport:
+    """The attacker suite on the written protected image; each case is reported as it finishes."""
+    model = models.get(model_spec, device)
+
+    def on_case(case: CaseResult) -> None:
+        report(case)
+        if should_cancel():
+            raise Cancelled("attack suite cancelled")
+
+    return run_suite(Inpainter(model.generator, model.device), original, outcome.protected, outcome.mask,
+                     outcome.result.target_colour, outcome.result.settings.expansion, on_case=on_case)

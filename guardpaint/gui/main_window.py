@@ -16,14 +16,16 @@ from PySide6.QtWidgets import (QButtonGroup, QDockWidget, QFileDialog, QFormLayo
 from guardpaint import __version__
 from guardpaint.core.imageio import LOSSLESS_SUFFIXES, LoadedImage, encode_png, load_image, load_mask, \
     save_mask, write_atomic
+from guardpaint.core.attacks import CaseResult
 from guardpaint.core.protect import IterationReport
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.canvas import PROTECT, TEST, MaskCanvas
-from guardpaint.gui.jobs import ModelCache, ProtectOutcome, run_protection, run_test_edit
+from guardpaint.gui.jobs import ModelCache, ProtectOutcome, run_attack_suite, run_protection, run_test_edit
 from guardpaint.gui.loss_plot import LossPlot
 from guardpaint.gui.preview import PreviewPanel
 from guardpaint.gui.qimage import noise_visual
 from guardpaint.gui.settings_panel import SettingsPanel
+from guardpaint.gui.suite_dialog import SuiteDialog
 from guardpaint.gui.worker import TaskRunner
 from guardpaint.models import registry
 
@@ -34,7 +36,7 @@ SHORTCUTS = [
     ("B / E", "brush / eraser"), ("[ / ]", "smaller / larger brush"), ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
     ("Wheel", "zoom around the cursor"), ("Space+drag, middle drag", "pan"), ("F or Esc", "fit to window"),
     ("1", "100 %"), ("T", "switch protection / test mask"), ("Ctrl+I", "invert mask"), ("Delete", "clear mask"),
-    ("Ctrl+Return", "protect"), ("Ctrl+O / Ctrl+E", "open image / export protected PNG"),
+    ("Ctrl+Return", "protect"), ("Ctrl+Shift+A", "attack suite"), ("Ctrl+O / Ctrl+E", "open image / export protected PNG"),
 ]
 
 
@@ -55,7 +57,9 @@ class MainWindow(QMainWindow):
         self.runner = TaskRunner(self)
         self.downloader = TaskRunner(self)
         self._run_started = 0.0
+        self._task = ""  # what the runner is doing: "protect", "test" or "suite"
         self._download_connections: list = []
+        self.suite_dialog: SuiteDialog | None = None
 
         self.canvas = MaskCanvas()
         self.preview = PreviewPanel()
@@ -163,6 +167,9 @@ class MainWindow(QMainWindow):
         self.act_zoom_in = self._action("Zoom &In", lambda: c.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
         self.act_zoom_out = self._action("Zoom &Out", lambda: c.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
         self.act_protect = self._action("&Protect", self.start_protection, "Ctrl+Return")
+        self.act_suite = self._action("Run &Attack Suite…", self.start_attack_suite, "Ctrl+Shift+A",
+                                      "Attack the protected image the way editors do: other brush masks, "
+                                      "IOPaint's crop and resize, JPEG, resizing")
         self.act_use_demo = self._action("Use &Demo Model", lambda: self.set_model(registry.DEFAULT_MODEL))
         self.act_use_big = self._action("Use &big-lama", self.use_big_lama)
         self.act_open_weights = self._action("Open &Weight File…", self.open_weights_dialog)
@@ -190,6 +197,9 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         for act in (self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out):
             view_menu.addAction(act)
+        protect_menu = bar.addMenu("&Protection")
+        protect_menu.addAction(self.act_protect)
+        protect_menu.addAction(self.act_suite)
         model_menu = bar.addMenu("&Model")
         for act in (self.act_use_demo, self.act_use_big, self.act_download, self.act_open_weights):
             model_menu.addAction(act)
@@ -254,6 +264,7 @@ class MainWindow(QMainWindow):
                                     and bool(self.canvas.mask(TEST).any()))
         for act in (self.act_export, self.act_report):
             act.setEnabled(self.outcome is not None)
+        self.act_suite.setEnabled(self.outcome is not None and not busy)
         for act in (self.act_save_mask, self.act_load_mask, self.act_clear, self.act_invert, self.act_fit,
                     self.act_100):
             act.setEnabled(has_image)
@@ -513,8 +524,29 @@ class MainWindow(QMainWindow):
         self.runner.start(lambda report, cancelled: run_test_edit(self.models, spec, device, original,
                                                                   protected, mask))
 
+    def start_attack_suite(self) -> None:
+        if self.outcome is None or self.image is None or self.runner.is_busy():
+            return
+        original, outcome = self.image.rgb, self.outcome
+        spec, device = self.model_spec, self.panel.device_name()
+        dialog = self.suite_dialog = SuiteDialog(self)
+        dialog.rejected.connect(lambda: self._cancel_suite(dialog))
+        dialog.show()
+        self.eta.setText("Running the attack suite…")
+        self._task = "suite"
+        self.runner.start(lambda report, cancelled: run_attack_suite(self.models, spec, device, original,
+                                                                     outcome, report, cancelled))
+
+    def _cancel_suite(self, dialog: SuiteDialog) -> None:
+        """Closing the suite's window stops the suite it shows, and nothing else."""
+        if dialog is self.suite_dialog and self._task == "suite" and self.runner.is_busy():
+            self.runner.cancel()
+
     @Slot(object)
-    def _on_partial(self, report: IterationReport) -> None:
+    def _on_partial(self, report: IterationReport | CaseResult) -> None:
+        if self._task == "suite":
+            self.suite_dialog.add_case(report)
+            return
         self.plot.add(report)
         self.progress.setValue(report.iteration)
         per_iteration = report.elapsed / report.iteration
@@ -528,6 +560,10 @@ class MainWindow(QMainWindow):
             self.preview.add_edit("test mask", *value)
             self.eta.setText("Test edit done")
             return
+        if self._task == "suite":
+            self.suite_dialog.finish(value)
+            self.eta.setText(f"Attack suite: protection held in {value.held_fraction():.0%} of the attacks")
+            return
         self.outcome = value
         self.exported = False
         assert self.image is not None
@@ -540,11 +576,15 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.eta.setText("Failed")
+        if self._task == "suite":
+            self.suite_dialog.stop(message)
         self.error(message)
 
     @Slot()
     def _on_cancelled(self) -> None:
         self.eta.setText("Cancelled")
+        if self._task == "suite":
+            self.suite_dialog.stop("Cancelled.")
         self.progress.reset()
 
     # -------------------------------------------------------------------- misc

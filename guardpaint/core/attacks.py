@@ -1,0 +1,264 @@
+"""The attacker suite: edits of a protected image the way real editors and users make them.
+
+Three groups of cases, each compared against the same attack on the original:
+
+* ``mask``: the editor's brush is never exactly the protected region (dilated,
+  eroded, shifted, the bounding box, half of it, random strokes);
+* ``pipeline``: how editors call LaMa (full frame; IOPaint's crop of the
+  mask's box plus a 128 px margin; IOPaint's resize to a 1280 px long side);
+* ``transform``: what happens to a file before anyone edits it (JPEG,
+  resizing and back, a PNG round trip).
+
+A case *holds* under the single rule of :class:`guardpaint.core.verify.EditComparison`:
+the fill is at most half as far from the target colour as the clean fill and
+its SSIM against the clean fill is at most 0.5, i.e. it is visibly not a
+plausible completion of the region.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from guardpaint.core.editing import PAD_MULTIPLE, Inpainter
+from guardpaint.core.masks import bounding_box, validate_mask
+from guardpaint.core.metrics import crop_box, ssim
+from guardpaint.core.verify import EditComparison, benign_ring
+
+#: IOPaint's defaults for its crop and resize strategies.
+CROP_MARGIN = 128
+RESIZE_LONG_SIDE = 1280
+#: Random brush strokes must cover at least this share of the region.
+STROKE_COVERAGE = 0.7
+
+Edit = Callable[[Inpainter, np.ndarray, np.ndarray], np.ndarray]
+Transform = Callable[[np.ndarray], np.ndarray]
+
+
+# ----------------------------------------------------------------------------- masks
+def _morph(mask: np.ndarray, radius: int, grow: bool) -> np.ndarray:
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    op = cv2.dilate if grow else cv2.erode
+    return op(mask.astype(np.uint8), kernel).astype(bool)
+
+
+def _shift(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    out = np.zeros_like(mask)
+    h, w = mask.shape
+    src = mask[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
+    out[max(0, dy):max(0, dy) + src.shape[0], max(0, dx):max(0, dx) + src.shape[1]] = src
+    return out
+
+
+def _strokes(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Thick random brush strokes across the region's box until they cover enough of it."""
+    top, left, bottom, right = bounding_box(mask)
+    size = max(bottom - top, right - left)
+    strokes = np.zeros(mask.shape, np.uint8)
+    region = mask.sum()
+    while (strokes.astype(bool) & mask).sum() < STROKE_COVERAGE * region:
+        y0, y1 = rng.integers(top, bottom, 2)
+        x0, x1 = rng.integers(left, right, 2)
+        width = int(rng.integers(max(3, size // 6), max(4, size // 3)))
+        cv2.line(strokes, (int(x0), int(y0)), (int(x1), int(y1)), 1, width)
+    return strokes.astype(bool)
+
+
+def mask_variations(mask: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
+    """The editor masks to try, by name; variants that would be empty or cover everything are left out."""
+    top, left, bottom, right = bounding_box(mask)
+    middle_row, middle_col = (top + bottom) // 2, (left + right) // 2
+    rows = np.arange(mask.shape[0])[:, None]
+    cols = np.arange(mask.shape[1])[None, :]
+    box = np.zeros_like(mask)
+    box[top:bottom, left:right] = True
+    variants = {
+        "exact": mask,
+        "dilated 8 px": _morph(mask, 8, True),
+        "dilated 16 px": _morph(mask, 16, True),
+        "dilated 32 px": _morph(mask, 32, True),
+        "eroded 4 px": _morph(mask, 4, False),
+        "shifted 8 px down-right": _shift(mask, 8, 8),
+        "shifted 8 px up-left": _shift(mask, -8, -8),
+        "bounding box": box,
+        "top half": mask & (rows < middle_row),
+        "bottom half": mask & (rows >= middle_row),
+        "left half": mask & (cols < middle_col),
+        "right half": mask & (cols >= middle_col),
+        "random strokes": _strokes(mask, np.random.default_rng(seed)),
+    }
+    return {name: m for name, m in variants.items() if m.any() and not m.all()}
+
+
+# ----------------------------------------------------------------------------- pipelines
+def full_frame(inpainter: Inpainter, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """LaMa on the whole image (GuardPaint's own ``inpaint``)."""
+    return inpainter.inpaint(rgb, mask)
+
+
+def crop_box_with_margin(mask: np.ndarray, margin: int = CROP_MARGIN) -> tuple[int, int, int, int]:
+    """IOPaint's crop: the mask's box grown by ``margin``, kept inside the image."""
+    top, left, bottom, right = bounding_box(mask)
+    h, w = mask.shape
+    return max(0, top - margin), max(0, left - margin), min(h, bottom + margin), min(w, right + margin)
+
+
+def iopaint_crop(inpainter: Inpainter, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Inpaint only a crop around the mask (padded to a multiple of 8 by the editor) and paste it back."""
+    top, left, bottom, right = crop_box_with_margin(mask)
+    out = rgb.copy()
+    out[top:bottom, left:right] = inpainter.inpaint(rgb[top:bottom, left:right], mask[top:bottom, left:right])
+    return out
+
+
+def iopaint_resize(inpainter: Inpainter, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Resize to a 1280 px long side, inpaint, resize back and keep the original outside the mask."""
+    h, w = mask.shape
+    scale = RESIZE_LONG_SIDE / max(h, w)
+    size = (max(PAD_MULTIPLE, round(w * scale)), max(PAD_MULTIPLE, round(h * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    small = cv2.resize(rgb, size, interpolation=interpolation)
+    small_mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    if not small_mask.any():
+        small_mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
+    filled = cv2.resize(inpainter.inpaint(small, small_mask), (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.where(mask[..., None], filled, rgb)
+
+
+PIPELINES: dict[str, Edit] = {
+    "full frame": full_frame,
+    f"IOPaint crop (+{CROP_MARGIN} px)": iopaint_crop,
+    f"IOPaint resize ({RESIZE_LONG_SIDE} px)": iopaint_resize,
+}
+
+
+# ----------------------------------------------------------------------------- transforms
+def jpeg(quality: int) -> Transform:
+    def apply(rgb: np.ndarray) -> np.ndarray:
+        buffer = io.BytesIO()
+        Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
+        return np.array(Image.open(buffer).convert("RGB"))
+
+    return apply
+
+
+def rescale(factor: float) -> Transform:
+    def apply(rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        size = (max(1, round(w * factor)), max(1, round(h * factor)))
+        resized = Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC)
+        return np.array(resized.resize((w, h), Image.Resampling.BICUBIC))
+
+    return apply
+
+
+def png_round_trip(rgb: np.ndarray) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return np.array(Image.open(buffer).convert("RGB"))
+
+
+TRANSFORMS: dict[str, Transform] = {
+    "JPEG q95": jpeg(95),
+    "JPEG q90": jpeg(90),
+    "JPEG q80": jpeg(80),
+    "resize 0.75x and back": rescale(0.75),
+    "resize 1.5x and back": rescale(1.5),
+    "PNG round trip": png_round_trip,
+}
+
+
+# ----------------------------------------------------------------------------- the suite
+@dataclass
+class CaseResult:
+    """One attack on the protected image next to the same attack on the original."""
+
+    group: str  # "mask", "pipeline" or "transform"
+    name: str
+    comparison: EditComparison
+
+    @property
+    def holds(self) -> bool:
+        return self.comparison.holds
+
+    def to_dict(self) -> dict:
+        return {"group": self.group, "name": self.name, **asdict(self.comparison), "holds": self.holds}
+
+
+@dataclass
+class SuiteReport:
+    """Every case, the share that held per group, and benign-edit SSIM away from the region."""
+
+    cases: list[CaseResult]
+    benign_ssim: dict[str, float] = field(default_factory=dict)
+
+    def held_fraction(self, group: str | None = None) -> float:
+        chosen = [c for c in self.cases if group is None or c.group == group]
+        return sum(c.holds for c in chosen) / len(chosen) if chosen else float("nan")
+
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(c.group for c in self.cases))
+
+    def to_dict(self) -> dict:
+        return {"cases": [c.to_dict() for c in self.cases],
+                "held": {g: self.held_fraction(g) for g in self.groups()} | {"all": self.held_fraction()},
+                "benign_ssim": self.benign_ssim}
+
+
+def _compare(edit: Edit, inpainter: Inpainter, original: np.ndarray, protected: np.ndarray,
+             mask: np.ndarray, colour: tuple[int, int, int]) -> EditComparison:
+    return EditComparison.measure(edit(inpainter, original, mask), edit(inpainter, protected, mask), mask, colour)
+
+
+def away_mask(mask: np.ndarray) -> np.ndarray | None:
+    """A box of the region's size in the image corner farthest from it, or None when none fits clear of it."""
+    top, left, bottom, right = bounding_box(mask)
+    h, w = mask.shape
+    box_h, box_w = bottom - top, right - left
+    clearance = 16
+    best = None
+    for y in (0, h - box_h):
+        for x in (0, w - box_w):
+            candidate = np.zeros_like(mask)
+            candidate[y:y + box_h, x:x + box_w] = True
+            if (_morph(candidate, clearance, True) & mask).any():
+                continue
+            distance = abs(y - top) + abs(x - left)
+            if best is None or distance > best[0]:
+                best = (distance, candidate)
+    return None if best is None else best[1]
+
+
+def run_suite(inpainter: Inpainter, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
+              colour: tuple[int, int, int], expansion: int = 17, seed: int = 0,
+              on_case: Callable[[CaseResult], None] | None = None) -> SuiteReport:
+    """Run every case on the 8-bit ``original`` and ``protected`` images; report each through ``on_case``."""
+    mask = validate_mask(mask, original.shape)
+    cases: list[CaseResult] = []
+
+    def record(group: str, name: str, comparison: EditComparison) -> None:
+        case = CaseResult(group, name, comparison)
+        cases.append(case)
+        if on_case is not None:
+            on_case(case)
+
+    with torch.inference_mode():
+        for name, variant in mask_variations(mask, seed).items():
+            record("mask", name, _compare(full_frame, inpainter, original, protected, variant, colour))
+        for name, pipeline in PIPELINES.items():
+            record("pipeline", name, _compare(pipeline, inpainter, original, protected, mask, colour))
+        for name, transform in TRANSFORMS.items():
+            record("transform", name,
+                   _compare(full_frame, inpainter, transform(original), transform(protected), mask, colour))
+        benign = {"ring": benign_ring(mask, expansion)}
+        far = away_mask(mask)
+        if far is not None:
+            benign["away from the region"] = far
+        benign_ssim = {name: ssim(crop_box(inpainter.inpaint(protected, b), b), crop_box(inpainter.inpaint(original, b), b))
+                       for name, b in benign.items()}
+    return SuiteReport(cases, benign_ssim)

@@ -1,0 +1,62 @@
+"""A live table of the attacker suite: each editor attack, its metrics and whether protection held."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, \
+    QVBoxLayout, QWidget
+
+from guardpaint.core.attacks import CaseResult, SuiteReport
+
+COLUMNS = ("Group", "Attack", "SSIM vs clean edit", "Distance to target (clean)", "Result")
+HELD = QColor(46, 125, 50)
+FAILED = QColor(198, 40, 40)
+
+
+class SuiteDialog(QDialog):
+    """Filled case by case while the suite runs; a summary line when it is done."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Attack suite")
+        self.resize(760, 560)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.summary = QLabel("Running the editor's attacks on the original and the protected image…")
+        self.summary.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(buttons)
+
+    def add_case(self, case: CaseResult) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        c = case.comparison
+        cells = (case.group, case.name, f"{c.ssim:.3f}",
+                 f"{c.target_distance_protected:.1f} ({c.target_distance_original:.1f})",
+                 "held" if case.holds else "failed")
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if column >= 2:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, column, item)
+        self.table.item(row, 4).setForeground(HELD if case.holds else FAILED)
+        self.table.scrollToBottom()
+
+    def finish(self, report: SuiteReport) -> None:
+        held = ", ".join(f"{group} {report.held_fraction(group):.0%}" for group in report.groups())
+        benign = ", ".join(f"{name} {value:.3f}" for name, value in report.benign_ssim.items())
+        self.summary.setText(f"Protection held in {report.held_fraction():.0%} of the attacks ({held}). "
+                             f"Benign edits, SSIM vs the original's edit: {benign}. A case holds when the fill "
+                             "is at most half as far from the target colour as the clean fill and its SSIM "
+                             "against the clean fill is at most 0.5.")
+
+    def stop(self, message: str) -> None:
+        self.summary.setText(message)
