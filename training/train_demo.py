@@ -41,8 +41,10 @@ class TrainSettings:
     r1_every: int = 8  # lazy R1 regularisation (applied every n steps, scaled by n)
     gan_start_step: int = 300
     minutes: float = 60.0
+    steps: int = 0  # stop after this many steps as well (0: only the time limit); fixes the run exactly
     seed: int = 0
     threads: int = 2
+    device: str = "cpu"  # "cuda" trains on a GPU; the weights are saved for the CPU either way
 
 
 class PatchDiscriminator(nn.Module):
@@ -73,9 +75,11 @@ def patch_mask(mask: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
 
 def save_weights(generator: nn.Module, path: Path, meta: dict) -> None:
     """fp16 safetensors (the loader converts to fp32); atomic rename."""
-    state = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in generator.state_dict().items()}
+    state = {k: (v.half() if v.is_floating_point() else v).cpu().contiguous()
+             for k, v in generator.state_dict().items()}
     tmp = path.with_suffix(".tmp")
     save_file(state, str(tmp), metadata={k: str(v) for k, v in meta.items()})
+    tmp.chmod(0o644)
     tmp.replace(path)
 
 
@@ -91,7 +95,9 @@ def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> Non
 
         generator.load_state_dict({k: v.float() if v.is_floating_point() else v
                                    for k, v in load_file(str(resume)).items()})
-    discriminator = PatchDiscriminator()
+    device = torch.device(settings.device)
+    generator.to(device)
+    discriminator = PatchDiscriminator().to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=settings.lr_g, betas=(0.9, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr_d, betas=(0.9, 0.999))
     lineage = {"resumed_from": str(resume)} if resume is not None else {}
@@ -102,8 +108,8 @@ def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> Non
     log = (out / "log.jsonl").open("a")
     start = time.time()
     step = 0
-    while time.time() - start < settings.minutes * 60:
-        images, masks = (torch.from_numpy(a) for a in sampler.batch(settings.batch, rng))
+    while time.time() - start < settings.minutes * 60 and not (settings.steps and step >= settings.steps):
+        images, masks = (torch.from_numpy(a).to(device) for a in sampler.batch(settings.batch, rng))
         predicted = generator(torch.cat([images * (1 - masks), masks], 1))
         composite = masks * predicted + (1 - masks) * images
         hole = masks.sum().clamp_min(1) * 3
@@ -112,7 +118,7 @@ def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> Non
         l1_known = ((predicted - images).abs() * (1 - masks)).sum() / known
         loss_g = settings.weight_l1_hole * l1_hole + settings.weight_l1_known * l1_known
         use_gan = step >= settings.gan_start_step
-        adv = fm = torch.zeros(())
+        adv = fm = torch.zeros((), device=device)
         if use_gan:
             fake_logits, fake_features = discriminator(composite)
             with torch.no_grad():
@@ -123,12 +129,12 @@ def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> Non
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
-        loss_d = torch.zeros(())
+        loss_d = torch.zeros((), device=device)
         if use_gan:
             lazy_r1 = step % settings.r1_every == 0
             real = images.requires_grad_(lazy_r1)
             real_logits, _ = discriminator(real)
-            r1 = torch.zeros(())
+            r1 = torch.zeros((), device=device)
             if lazy_r1:
                 (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
                 r1 = grad.pow(2).sum(dim=(1, 2, 3)).mean() * settings.r1_every
