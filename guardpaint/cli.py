@@ -31,7 +31,7 @@ def _output_png(value: str) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from guardpaint.core.protect import ProtectionSettings
+    from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
 
     defaults = ProtectionSettings()
     parser = _Parser(prog="guardpaint", description="Protect image regions against AI inpainting (LaMa).")
@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"max noise on the 0-1 scale (default {defaults.epsilon} = "
                         f"{defaults.epsilon * 255:.1f} levels of 255)")
     p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--level", choices=LEVEL_NAMES, default=defaults.level,
+                   help="standard: the reference method; robust: also against imprecise masks, IOPaint's "
+                        "crop, JPEG and resizing (slower)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     p = sub.add_parser("inpaint", help="what an editor does: LaMa fills the masked region")
@@ -107,7 +110,8 @@ def _cmd_protect(args: argparse.Namespace) -> dict:
     from guardpaint.core.verify import verify
 
     image, mask = _load_inputs(args.image, args.mask)
-    settings = ProtectionSettings(iterations=args.iterations, epsilon=args.epsilon, seed=args.seed).validated()
+    settings = ProtectionSettings(iterations=args.iterations, epsilon=args.epsilon, seed=args.seed,
+                                  level=args.level).validated()
     model = _load_model(args)
     with tqdm(total=settings.iterations, desc="protect", unit="it", file=sys.stderr, leave=False) as bar:
         def report(it) -> None:

@@ -57,6 +57,17 @@ def test_inpaint_then_verify(files, capsys):
     assert report["malicious"]["ssim"] == pytest.approx(1.0)
 
 
+def test_protect_robust_level(files, capsys):
+    out = files["dir"] / "robust.png"
+    code, stdout, _ = run(capsys, "protect", files["image"], "--mask", files["mask"], "-o", out, "--model",
+                          files["model"], "--iterations", 2, "--level", "robust", "--json")
+    report = json.loads(stdout)
+    assert code == 0 and out.is_file() and report["settings"]["level"] == "robust"
+    assert report["final_losses"]["robust"] > 0
+    code, _, err = run(capsys, "protect", files["image"], "--mask", files["mask"], "-o", out, "--level", "max")
+    assert code == 2 and "error:" in err
+
+
 def test_verify_suite_reports_every_group(files, capsys):
     code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
                           "--model", files["model"], "--suite", "--json")

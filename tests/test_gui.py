@@ -150,6 +150,19 @@ def test_attack_suite_fills_its_table_live_and_can_be_cancelled(window, qtbot, f
     assert "Cancelled" in window.suite_dialog.summary.text() and window.errors == []
 
 
+def test_robust_level_plots_the_editor_attack_term(window, qtbot, files):
+    window.load_mask_file(files["mask"])
+    window.panel.level.setCurrentText("robust")
+    with qtbot.waitSignal(window.runner.done, timeout=60_000):
+        window.start_protection()
+    qtbot.waitUntil(lambda: window.plot.point_count() == 3, timeout=5000)
+    window.plot._redraw()
+    assert window.plot.legend.getLabel(window.plot.curves["robust"]) is not None
+    assert len(window.plot.curves["robust"].getData()[0]) == 3
+    window.plot.clear()
+    assert window.plot.legend.getLabel(window.plot.curves["robust"]) is None
+
+
 def test_cancel_stops_within_an_iteration(window, qtbot, files):
     window.load_mask_file(files["mask"])
     window.panel.iterations.setValue(500)
@@ -244,3 +257,6 @@ def test_settings_panel_maps_to_core_settings(window):
     assert panel.settings().target_colour == (10, 20, 30)
     panel.target.setCurrentText("auto")
     assert panel.settings().target_colour is None and panel.settings().iterations == 3
+    assert panel.settings().level == "standard"
+    panel.level.setCurrentText("robust")
+    assert panel.settings().level == "robust"

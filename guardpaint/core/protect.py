@@ -17,6 +17,7 @@ from torch import nn
 from guardpaint.core.editing import autocast_context, edit
 from guardpaint.core.losses import masked_mse
 from guardpaint.core.masks import dilate, ring, validate_mask
+from guardpaint.core.robust import RobustTerm
 from guardpaint.core.target import choose_target_colour
 from guardpaint.core.tensors import image_to_tensor, mask_to_tensor, tensor_to_image
 from guardpaint.errors import Cancelled, InputError
@@ -25,6 +26,8 @@ from guardpaint.models.fusion import fold_batchnorm
 from guardpaint.models.lama import FFCResNetGenerator
 
 LEVELS = 255.0
+#: Protection levels: the reference objective, or hardened against imprecise masks, crops, JPEG and resizing.
+LEVEL_NAMES = ("standard", "robust")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class ProtectionSettings:
     batch_edits: bool = True  # run the three edits as one batched forward
     precision: str = "auto"  # "fp32", "bf16" autocast (FFTs stay fp32), or "auto": bf16 where native
     memory_saving: str = "auto"  # "on": recompute LaMa's residual blocks in backward; "auto": above 1 MP
+    level: str = "standard"  # "standard": the reference objective; "robust": plus random editor attacks
+    robust_samples: int = 2  # random attacks per iteration at the robust level
+    robust_weight: float = 1.0
 
     def validated(self) -> "ProtectionSettings":
         """Self, or an InputError naming the first bad value."""
@@ -60,6 +66,10 @@ class ProtectionSettings:
             raise InputError(f"memory_saving must be auto, on or off, got {self.memory_saving!r}")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise InputError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
+        if self.level not in LEVEL_NAMES:
+            raise InputError(f"level must be one of {', '.join(LEVEL_NAMES)}, got {self.level!r}")
+        if self.robust_samples < 1:
+            raise InputError(f"robust samples must be at least 1, got {self.robust_samples}")
         return self
 
 
@@ -74,6 +84,7 @@ class IterationReport:
     hide: float
     total: float
     elapsed: float  # seconds since the optimisation started
+    robust: float = 0.0  # mean attack loss over the random editor attacks (robust level only)
 
 
 @dataclass
@@ -189,6 +200,8 @@ def protect(
     target_colour = settings.target_colour or choose_target_colour(rgb)
     target = torch.tensor(target_colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
     objective = _Objective(generator, image, mask_to_tensor(mask, device), target, settings, device)
+    robust = RobustTerm(generator, mask, target, settings.robust_samples, settings.precision, device,
+                        settings.seed) if settings.level == "robust" else None
 
     seeded = torch.Generator().manual_seed(settings.seed)
     delta = (torch.rand(image.shape, generator=seeded) * settings.init_scale).to(device).requires_grad_(True)
@@ -207,8 +220,10 @@ def protect(
             delta.clamp_(-settings.epsilon, settings.epsilon)
         final = step > settings.iterations  # evaluate the last update without a gradient
         with torch.set_grad_enabled(not final):
-            terms = objective(quantised_adversarial(image, delta))
+            adversarial = quantised_adversarial(image, delta)
+            terms = objective(adversarial)
             total = objective.total(terms)
+        # The best iterate is judged on the deterministic objective; the robust term is a random sample.
         loss = float(total.detach())
         if loss < best_loss or not settings.keep_best:
             best_loss, best_iteration, best_delta = loss, step, delta.detach().clone()
@@ -216,9 +231,14 @@ def protect(
             break
         optimiser.zero_grad(set_to_none=True)
         total.backward()
+        robust_loss = 0.0
+        if robust is not None:  # a second backward pass: the two graphs never coexist in memory
+            robust_value = robust(quantised_adversarial(image, delta))
+            (settings.robust_weight * robust_value).backward()
+            robust_loss = float(robust_value.detach())
         optimiser.step()
         report = IterationReport(step, settings.iterations, *terms.detach().float().cpu().tolist(), loss,
-                                 time.perf_counter() - opt_start)
+                                 time.perf_counter() - opt_start, robust_loss)
         history.append(report)
         if on_iteration is not None:
             on_iteration(report)

@@ -9,12 +9,15 @@ from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 from guardpaint.core.protect import IterationReport
 
 TERMS = (("attack", "Attack", (230, 60, 60)), ("incomplete", "Incomplete trigger", (240, 160, 30)),
-         ("hide", "Hide (x1)", (60, 140, 240)), ("total", "Total", (120, 120, 120)))
+         ("hide", "Hide (x1)", (60, 140, 240)), ("total", "Total", (120, 120, 120)),
+         ("robust", "Editor attacks", (150, 80, 200)))
+#: Shown only once a run reports it (the robust level).
+OPTIONAL = {"robust"}
 REDRAW_MS = 40
 
 
 class LossPlot(QWidget):
-    """Four curves, one point per iteration, optional log scale."""
+    """One curve per loss term, one point per iteration, optional log scale."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -22,10 +25,12 @@ class LossPlot(QWidget):
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLabel("left", "loss")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.addLegend(offset=(-10, 10))
+        self.legend = self.plot.addLegend(offset=(-10, 10))
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.curves = {key: self.plot.plot([], [], name=label, pen=pg.mkPen(colour, width=2), symbol="o",
-                                           symbolSize=4, symbolBrush=colour, symbolPen=None)
+        self.labels = {key: label for key, label, _ in TERMS}
+        self.curves = {key: self.plot.plot([], [], name=None if key in OPTIONAL else label,
+                                           pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
+                                           symbolBrush=colour, symbolPen=None)
                        for key, label, colour in TERMS}
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.toggled.connect(lambda on: self.plot.setLogMode(y=on))
@@ -43,6 +48,8 @@ class LossPlot(QWidget):
         self._timer.start()
 
     def clear(self) -> None:
+        for key in OPTIONAL:
+            self.legend.removeItem(self.curves[key])
         self._x.clear()
         for values in self._data.values():
             values.clear()
@@ -64,4 +71,12 @@ class LossPlot(QWidget):
         self._dirty = False
         x = np.asarray(self._x, float)
         for key, curve in self.curves.items():
-            curve.setData(x, np.asarray(self._data[key], float), skipFiniteCheck=True)
+            values = np.asarray(self._data[key], float)
+            if key in OPTIONAL:
+                used = bool(values.size) and bool(values.any())
+                if used and self.legend.getLabel(curve) is None:
+                    self.legend.addItem(curve, self.labels[key])
+                if not used:
+                    curve.setData([], [])
+                    continue
+            curve.setData(x, values, skipFiniteCheck=True)

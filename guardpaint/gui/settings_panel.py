@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QColorDialog, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from guardpaint.core.protect import ProtectionSettings
+from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
 from guardpaint.core.target import CANDIDATE_COLOURS, parse_colour
 from guardpaint.models.device import available_devices
 
@@ -31,6 +31,10 @@ class SettingsPanel(QWidget):
         self.iterations = QSpinBox(minimum=1, maximum=1000)
         self.iterations.setValue(defaults.iterations)
         self.iterations.setToolTip("More iterations = better protection, longer run.")
+        self.level = QComboBox()
+        self.level.addItems(list(LEVEL_NAMES))
+        self.level.setToolTip("standard: the reference method. robust: also optimise against imprecise masks, "
+                              "IOPaint's crop, JPEG and resizing (about twice the time).")
         self.hide_weight = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=100.0, singleStep=0.5)
         self.hide_weight.setValue(defaults.hide_weight)
         self.expansion = QSpinBox(minimum=3, maximum=257, singleStep=2, suffix=" px")
@@ -47,6 +51,7 @@ class SettingsPanel(QWidget):
         basic = QFormLayout()
         basic.addRow("Strength", self.strength)
         basic.addRow("Iterations", self.iterations)
+        basic.addRow("Level", self.level)
         self.advanced = QGroupBox("Advanced")
         self.advanced.setCheckable(True)
         self.advanced.setChecked(False)
@@ -68,7 +73,7 @@ class SettingsPanel(QWidget):
         layout.addWidget(self.advanced)
         for widget in (self.strength, self.iterations, self.hide_weight, self.expansion, self.seed):
             widget.valueChanged.connect(self.changed)
-        for combo in (self.target, self.device):
+        for combo in (self.target, self.device, self.level):
             combo.currentTextChanged.connect(self.changed)
 
     def _maybe_pick_colour(self) -> None:
@@ -85,7 +90,8 @@ class SettingsPanel(QWidget):
         colour = self.custom_colour if text == CUSTOM else COLOUR_NAMES.get(text)
         return replace(ProtectionSettings(), epsilon=self.strength.value() / LEVELS,
                        iterations=self.iterations.value(), hide_weight=self.hide_weight.value(),
-                       expansion=self.expansion.value(), target_colour=colour, seed=self.seed.value())
+                       expansion=self.expansion.value(), target_colour=colour, seed=self.seed.value(),
+                       level=self.level.currentText())
 
     def device_name(self) -> str:
         return self.device.currentText()
@@ -96,6 +102,7 @@ class SettingsPanel(QWidget):
                            ("hide_weight", self.hide_weight.value()), ("expansion", self.expansion.value()),
                            ("target", self.target.currentText()), ("device", self.device.currentText()),
                            ("seed", self.seed.value()), ("advanced", self.advanced.isChecked()),
+                           ("level", self.level.currentText()),
                            ("custom_colour", ",".join(map(str, self.custom_colour)))):
             store.setValue(key, value)
         store.endGroup()
@@ -108,7 +115,7 @@ class SettingsPanel(QWidget):
                                     ("seed", self.seed, int)):
                 if store.contains(key):
                     spin.setValue(kind(store.value(key)))
-            for key, combo in (("target", self.target), ("device", self.device)):
+            for key, combo in (("target", self.target), ("device", self.device), ("level", self.level)):
                 if store.contains(key) and combo.findText(str(store.value(key))) >= 0:
                     combo.setCurrentText(str(store.value(key)))
             if store.contains("custom_colour"):

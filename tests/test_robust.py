@@ -1,0 +1,80 @@
+"""Hardening: the differentiable JPEG and resize, the attack sampler, and the robust protection level."""
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from guardpaint.core.jpeg import _LUMA, jpeg_approx, quantisation_table
+from guardpaint.core.protect import ProtectionSettings, protect
+from guardpaint.core.robust import AttackSampler, resize_round_trip
+from guardpaint.core.tensors import image_to_tensor, tensor_to_image
+from guardpaint.errors import InputError
+
+from conftest import make_mask, make_photo
+
+
+def pil_jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
+    return np.array(Image.open(buffer).convert("RGB")).astype(float)
+
+
+@pytest.mark.parametrize("quality", [95, 90, 80])
+def test_jpeg_approximation_is_close_to_real_jpeg(quality):
+    rgb = make_photo(72, 90, seed=2)
+    real = pil_jpeg(rgb, quality)
+    approx = tensor_to_image(jpeg_approx(image_to_tensor(rgb), quality)).astype(float)
+    assert approx.shape == rgb.shape
+    # much closer to what libjpeg writes than the untouched image is
+    assert np.abs(approx - real).mean() < 0.5 * np.abs(rgb - real).mean()
+
+
+def test_jpeg_tables_follow_the_ijg_scaling_and_gradients_flow():
+    assert quantisation_table(_LUMA, 50).flatten().tolist() == [float(v) for v in _LUMA]
+    assert (quantisation_table(_LUMA, 100) == 1).all()
+    assert quantisation_table(_LUMA, 80)[0, 0] == 6  # floor((16 * 40 + 50) / 100)
+    x = image_to_tensor(make_photo()).requires_grad_(True)
+    jpeg_approx(x, 85).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_resize_round_trip_keeps_size_and_is_differentiable():
+    x = image_to_tensor(make_photo()).requires_grad_(True)
+    for factor in (0.7, 1.6):
+        out = resize_round_trip(x, factor)
+        assert out.shape == x.shape
+        out.mean().backward()
+    assert x.grad.abs().sum() > 0
+
+
+def test_attack_sampler_is_seeded_and_never_repeats_the_exact_mask():
+    mask = make_mask(96, 128)
+    draws = []
+    for _ in range(2):
+        sampler = AttackSampler(mask, torch.device("cpu"), 4)
+        draws.append([(s.transform, s.mask_name, s.crop) for s in (sampler.sample() for _ in range(10))])
+    assert draws[0] == draws[1]
+    sampler = AttackSampler(mask, torch.device("cpu"), 4)
+    samples = [sampler.sample() for _ in range(40)]
+    assert "exact" not in {s.mask_name for s in samples}
+    assert {s.transform.split()[0] for s in samples} == {"none", "JPEG", "resize"}
+    assert any(s.crop is None for s in samples)
+    for s in samples:
+        assert s.mask.shape == (1, 1, 96, 128) and s.mask.sum() > 0
+
+
+def test_robust_level_reports_its_term_stays_in_budget_and_is_deterministic(tiny_generator):
+    photo, mask = make_photo(), make_mask()
+    settings = ProtectionSettings(iterations=3, level="robust", seed=5)
+    first = protect(tiny_generator, photo, mask, settings)
+    second = protect(tiny_generator, photo, mask, settings)
+    assert all(r.robust > 0 for r in first.history)
+    np.testing.assert_array_equal(first.protected, second.protected)
+    assert np.abs(first.noise).max() <= 7
+    standard = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=3, seed=5))
+    assert all(r.robust == 0 for r in standard.history)
+    assert (standard.protected != first.protected).any()  # the editor attacks steer the noise
+    with pytest.raises(InputError, match="level"):
+        ProtectionSettings(level="paranoid").validated()
