@@ -35,6 +35,7 @@ CROP_MARGIN = 128
 RESIZE_LONG_SIDE = 1280
 #: Random brush strokes must cover at least this share of the region.
 STROKE_COVERAGE = 0.7
+MAX_STROKES = 200
 
 Edit = Callable[[Inpainter, np.ndarray, np.ndarray], np.ndarray]
 Transform = Callable[[np.ndarray], np.ndarray]
@@ -61,12 +62,14 @@ def _strokes(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     size = max(bottom - top, right - left)
     strokes = np.zeros(mask.shape, np.uint8)
     region = mask.sum()
-    while (strokes.astype(bool) & mask).sum() < STROKE_COVERAGE * region:
+    for _ in range(MAX_STROKES):
+        if (strokes.astype(bool) & mask).sum() >= STROKE_COVERAGE * region:
+            return strokes.astype(bool)
         y0, y1 = rng.integers(top, bottom, 2)
         x0, x1 = rng.integers(left, right, 2)
         width = int(rng.integers(max(3, size // 6), max(4, size // 3)))
         cv2.line(strokes, (int(x0), int(y0)), (int(x1), int(y1)), 1, width)
-    return strokes.astype(bool)
+    return strokes.astype(bool) | mask  # a region too thin for random strokes: cover it outright
 
 
 def mask_variations(mask: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
