@@ -66,7 +66,9 @@ class SettingsPanel(QWidget):
         box = QVBoxLayout(self.advanced)
         box.addWidget(inner)
         self.advanced.toggled.connect(inner.setVisible)
+        self.advanced.toggled.connect(lambda on: self.advanced.setFlat(not on))  # no empty frame when closed
         inner.setVisible(False)
+        self.advanced.setFlat(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(basic)
