@@ -1,12 +1,21 @@
-"""Protection settings: two simple knobs (strength, iterations) and an Advanced group."""
+"""Protection settings: the basic knobs (strength, iterations, level) and an Advanced section."""
 from __future__ import annotations
 
 from dataclasses import replace
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QColorDialog, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
 from guardpaint.core.target import CANDIDATE_COLOURS, parse_colour
@@ -52,27 +61,22 @@ class SettingsPanel(QWidget):
         basic.addRow("Strength", self.strength)
         basic.addRow("Iterations", self.iterations)
         basic.addRow("Level", self.level)
-        self.advanced = QGroupBox("Advanced")
-        self.advanced.setCheckable(True)
-        self.advanced.setChecked(False)
+        self.advanced = QCheckBox("Advanced settings")  # shows or hides the expert knobs below it
         form = QFormLayout()
         form.addRow("Hide weight", self.hide_weight)
         form.addRow("Expansion", self.expansion)
         form.addRow("Target colour", self.target)
         form.addRow("Device", self.device)
         form.addRow("Seed", self.seed)
-        inner = QWidget()
+        inner = QGroupBox()
         inner.setLayout(form)
-        box = QVBoxLayout(self.advanced)
-        box.addWidget(inner)
-        self.advanced.toggled.connect(inner.setVisible)
-        self.advanced.toggled.connect(lambda on: self.advanced.setFlat(not on))  # no empty frame when closed
         inner.setVisible(False)
-        self.advanced.setFlat(True)
+        self.advanced.toggled.connect(inner.setVisible)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(basic)
         layout.addWidget(self.advanced)
+        layout.addWidget(inner)
         for widget in (self.strength, self.iterations, self.hide_weight, self.expansion, self.seed):
             widget.valueChanged.connect(self.changed)
         for combo in (self.target, self.device, self.level):
