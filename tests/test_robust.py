@@ -78,3 +78,5 @@ def test_robust_level_reports_its_term_stays_in_budget_and_is_deterministic(tiny
     assert (standard.protected != first.protected).any()  # the editor attacks steer the noise
     with pytest.raises(InputError, match="level"):
         ProtectionSettings(level="paranoid").validated()
+    with pytest.raises(InputError, match="robust"):
+        ProtectionSettings(robust_samples=0).validated()

@@ -70,6 +70,8 @@ class ProtectionSettings:
             raise InputError(f"level must be one of {', '.join(LEVEL_NAMES)}, got {self.level!r}")
         if self.robust_samples < 1:
             raise InputError(f"robust samples must be at least 1, got {self.robust_samples}")
+        if self.robust_weight < 0:
+            raise InputError(f"robust weight must be >= 0, got {self.robust_weight}")
         return self
 
 
