@@ -10,7 +10,6 @@ on one region per photo, measured on the re-encoded 8-bit PNG.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import time
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from data import VALIDATION_IMAGES, load_photo  # noqa: E402
 
 from guardpaint.core.editing import Inpainter  # noqa: E402
-from guardpaint.core.imageio import encode_png  # noqa: E402
+from guardpaint.core.imageio import decode_png, encode_png  # noqa: E402
 from guardpaint.core.metrics import crop_box, masked_mae, ssim  # noqa: E402
 from guardpaint.core.protect import ProtectionSettings, protect  # noqa: E402
 from guardpaint.core.verify import verify  # noqa: E402
@@ -90,7 +89,7 @@ def protection_quality(model, photos: dict[str, np.ndarray], settings: Protectio
         start = time.perf_counter()
         result = protect(model.generator, photo, mask, settings, model.device)
         seconds = time.perf_counter() - start
-        written = np.array(Image.open(io.BytesIO(encode_png(result.protected))).convert("RGB"))
+        written = decode_png(encode_png(result.protected))
         report = verify(inpainter, photo, written, mask, target_colour=result.target_colour,
                         expansion=settings.expansion)
         mal = report.malicious

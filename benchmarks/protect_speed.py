@@ -8,7 +8,6 @@ Same model, image, mask, device and seed for both; prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import statistics
 import sys
@@ -18,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_loop import reference_protect  # noqa: E402
 
 from guardpaint.core.editing import Inpainter  # noqa: E402
-from guardpaint.core.imageio import encode_png  # noqa: E402
+from guardpaint.core.imageio import decode_png, encode_png  # noqa: E402
 from guardpaint.core.protect import ProtectionSettings, protect  # noqa: E402
 from guardpaint.core.verify import verify  # noqa: E402
 from guardpaint.models import load_model  # noqa: E402
@@ -97,7 +95,7 @@ def protection_flops(run_with_iterations, iterations: int) -> int:
 
 
 def reread(rgb: np.ndarray) -> np.ndarray:
-    return np.array(Image.open(io.BytesIO(encode_png(rgb))).convert("RGB"))
+    return decode_png(encode_png(rgb))
 
 
 def metrics(generator, device, original, protected, mask, colour, settings) -> dict:

@@ -11,7 +11,6 @@ benign-edit SSIM, and the protection time.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import statistics
 import sys
@@ -22,7 +21,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
@@ -30,7 +28,7 @@ from data import VALIDATION_IMAGES, load_photo  # noqa: E402
 
 from guardpaint.core.attacks import run_suite  # noqa: E402
 from guardpaint.core.editing import Inpainter  # noqa: E402
-from guardpaint.core.imageio import encode_png  # noqa: E402
+from guardpaint.core.imageio import decode_png, encode_png  # noqa: E402
 from guardpaint.core.metrics import psnr  # noqa: E402
 from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings, protect  # noqa: E402
 from guardpaint.models import load_model  # noqa: E402
@@ -73,7 +71,7 @@ def main() -> None:
             start = time.perf_counter()
             protected = protect(model.generator, photo, mask, settings, device)
             seconds = time.perf_counter() - start
-            written = np.array(Image.open(io.BytesIO(encode_png(protected.protected))).convert("RGB"))
+            written = decode_png(encode_png(protected.protected))
             suite = run_suite(inpainter, photo, written, mask, protected.target_colour, settings.expansion)
             jpeg90 = next(c for c in suite.cases if c.name == "JPEG q90")
             rows[name] = {"seconds": seconds, "psnr": psnr(photo, written),

@@ -26,6 +26,7 @@ import torch
 from PIL import Image
 
 from guardpaint.core.editing import PAD_MULTIPLE, Inpainter
+from guardpaint.core.imageio import decode_png, encode_png
 from guardpaint.core.masks import bounding_box, validate_mask
 from guardpaint.core.metrics import crop_box, ssim
 from guardpaint.core.verify import EditComparison, benign_ring
@@ -161,9 +162,7 @@ def rescale(factor: float) -> Transform:
 
 
 def png_round_trip(rgb: np.ndarray) -> np.ndarray:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
-    return np.array(Image.open(buffer).convert("RGB"))
+    return decode_png(encode_png(rgb))
 
 
 TRANSFORMS: dict[str, Transform] = {

@@ -148,6 +148,12 @@ def encode_png(image: LoadedImage | np.ndarray, template: LoadedImage | None = N
     return buffer.getvalue()
 
 
+def decode_png(data: bytes) -> np.ndarray:
+    """The RGB pixels of PNG bytes, as a reader of the written file sees them (HxWx3 uint8)."""
+    with Image.open(io.BytesIO(data)) as img:
+        return np.array(img.convert("RGB"))
+
+
 def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Write bytes to ``path`` via a temporary file in the same folder and an atomic rename."""
     path = Path(path)

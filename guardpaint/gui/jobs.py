@@ -1,17 +1,15 @@
 """The GUI's background jobs as plain functions over core and models (no widgets touched here)."""
 from __future__ import annotations
 
-import io
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PIL import Image
 
 from guardpaint.core.attacks import CaseResult, SuiteReport, run_suite
 from guardpaint.core.editing import Inpainter
-from guardpaint.core.imageio import LoadedImage, encode_png
+from guardpaint.core.imageio import LoadedImage, decode_png, encode_png
 from guardpaint.core.protect import ProtectionResult, ProtectionSettings, protect
 from guardpaint.core.verify import VerificationReport, verify
 from guardpaint.errors import Cancelled
@@ -49,11 +47,6 @@ class ProtectOutcome:
     model_name: str
     device: str
     mask: np.ndarray  # the protection mask this outcome was made for
-
-
-def decode_png(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as img:
-        return np.array(img.convert("RGB"))
 
 
 def run_protection(models: ModelCache, model_spec: str, device: str, image: LoadedImage, mask: np.ndarray,
