@@ -28,8 +28,7 @@ from PIL import Image
 from guardpaint.core.editing import PAD_MULTIPLE, Inpainter
 from guardpaint.core.imageio import decode_png, encode_png
 from guardpaint.core.masks import bounding_box, validate_mask
-from guardpaint.core.metrics import crop_box, ssim
-from guardpaint.core.verify import EditComparison, benign_ring
+from guardpaint.core.verify import EditComparison, benign_ring, edit_ssim
 
 #: IOPaint's defaults for its crop and resize strategies.
 CROP_MARGIN = 128
@@ -250,10 +249,13 @@ def run_suite(inpainter: Inpainter, original: np.ndarray, protected: np.ndarray,
             on_case(case)
 
     with torch.inference_mode():
+        exact = _compare(full_frame, inpainter, original, protected, mask, colour)
         for name, variant in mask_variations(mask, seed).items():
-            record("mask", name, _compare(full_frame, inpainter, original, protected, variant, colour))
-        for name, pipeline in PIPELINES.items():
-            record("pipeline", name, _compare(pipeline, inpainter, original, protected, mask, colour))
+            record("mask", name, exact if name == "exact" else
+                   _compare(full_frame, inpainter, original, protected, variant, colour))
+        for name, pipeline in PIPELINES.items():  # the full frame with the exact mask was measured above
+            record("pipeline", name, exact if pipeline is full_frame else
+                   _compare(pipeline, inpainter, original, protected, mask, colour))
         for name, transform in TRANSFORMS.items():
             record("transform", name,
                    _compare(full_frame, inpainter, transform(original), transform(protected), mask, colour))
@@ -261,6 +263,6 @@ def run_suite(inpainter: Inpainter, original: np.ndarray, protected: np.ndarray,
         far = away_mask(mask)
         if far is not None:
             benign["away from the region"] = far
-        benign_ssim = {name: ssim(crop_box(inpainter.inpaint(protected, b), b), crop_box(inpainter.inpaint(original, b), b))
+        benign_ssim = {name: edit_ssim(inpainter.inpaint(original, b), inpainter.inpaint(protected, b), b)
                        for name, b in benign.items()}
     return SuiteReport(cases, benign_ssim)

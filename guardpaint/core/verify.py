@@ -19,6 +19,11 @@ HOLD_DISTANCE_RATIO = 0.5
 HOLD_MAX_SSIM = 0.5
 
 
+def edit_ssim(clean: np.ndarray, attacked: np.ndarray, mask: np.ndarray) -> float:
+    """SSIM over the mask's bounding box between the edit of the protected image and that of the original."""
+    return ssim(crop_box(attacked, mask), crop_box(clean, mask))
+
+
 @dataclass
 class EditComparison:
     """One mask, edited on the original and on the protected image."""
@@ -33,7 +38,7 @@ class EditComparison:
                 colour: tuple[int, int, int]) -> EditComparison:
         """Compare the edit of the original (``clean``) with the edit of the protected image."""
         return cls(
-            ssim=ssim(crop_box(attacked, mask), crop_box(clean, mask)),
+            ssim=edit_ssim(clean, attacked, mask),
             psnr=psnr(crop_box(attacked, mask), crop_box(clean, mask)),
             target_distance_original=target_distance(clean, mask, colour),
             target_distance_protected=target_distance(attacked, mask, colour),
@@ -104,7 +109,7 @@ def verify(
             benign_mask = validate_mask(benign_mask, original.shape)
             clean_b = inpainter.inpaint(original, benign_mask)
             attacked_b = inpainter.inpaint(protected, benign_mask)
-            benign[name] = ssim(crop_box(attacked_b, benign_mask), crop_box(clean_b, benign_mask))
+            benign[name] = edit_ssim(clean_b, attacked_b, benign_mask)
             edits[name] = (clean_b, attacked_b)
     return VerificationReport(
         psnr=psnr(original, protected),
