@@ -222,8 +222,7 @@ def protect(
             delta.clamp_(-settings.epsilon, settings.epsilon)
         final = step > settings.iterations  # evaluate the last update without a gradient
         with torch.set_grad_enabled(not final):
-            adversarial = quantised_adversarial(image, delta)
-            terms = objective(adversarial)
+            terms = objective(quantised_adversarial(image, delta))
             total = objective.total(terms)
         # The best iterate is judged on the deterministic objective; the robust term is a random sample.
         loss = float(total.detach())
