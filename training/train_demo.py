@@ -45,6 +45,7 @@ class TrainSettings:
     seed: int = 0
     threads: int = 2
     device: str = "cpu"  # "cuda" trains on a GPU; the weights are saved for the CPU either way
+    precision: str = "fp32"  # "bf16": autocast for both networks (LaMa's FFTs stay fp32), GPU training
 
 
 class PatchDiscriminator(nn.Module):
@@ -96,6 +97,10 @@ def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> Non
         generator.load_state_dict({k: v.float() if v.is_floating_point() else v
                                    for k, v in load_file(str(resume)).items()})
     device = torch.device(settings.device)
+    if device.type == "cuda":  # fixed shapes: let cuDNN pick its fastest kernels; TF32 for fp32 work
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    mixed = torch.autocast(device.type, dtype=torch.bfloat16, enabled=settings.precision == "bf16")
     generator.to(device)
     discriminator = PatchDiscriminator().to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=settings.lr_g, betas=(0.9, 0.999))
@@ -110,7 +115,8 @@ def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> Non
     step = 0
     while time.time() - start < settings.minutes * 60 and not (settings.steps and step >= settings.steps):
         images, masks = (torch.from_numpy(a).to(device) for a in sampler.batch(settings.batch, rng))
-        predicted = generator(torch.cat([images * (1 - masks), masks], 1))
+        with mixed:
+            predicted = generator(torch.cat([images * (1 - masks), masks], 1)).float()
         composite = masks * predicted + (1 - masks) * images
         hole = masks.sum().clamp_min(1) * 3
         known = (1 - masks).sum().clamp_min(1) * 3
@@ -120,9 +126,12 @@ def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> Non
         use_gan = step >= settings.gan_start_step
         adv = fm = torch.zeros((), device=device)
         if use_gan:
-            fake_logits, fake_features = discriminator(composite)
-            with torch.no_grad():
-                _, real_features = discriminator(images)
+            with mixed:
+                fake_logits, fake_features = discriminator(composite)
+                with torch.no_grad():
+                    _, real_features = discriminator(images)
+            fake_logits, fake_features = fake_logits.float(), [f.float() for f in fake_features]
+            real_features = [f.float() for f in real_features]
             adv = F.softplus(-fake_logits).mean()
             fm = sum(F.l1_loss(f, r) for f, r in zip(fake_features, real_features)) / len(fake_features)
             loss_g = loss_g + settings.weight_adv * adv + settings.weight_fm * fm
@@ -133,12 +142,14 @@ def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> Non
         if use_gan:
             lazy_r1 = step % settings.r1_every == 0
             real = images.requires_grad_(lazy_r1)
-            real_logits, _ = discriminator(real)
+            with mixed:
+                real_logits = discriminator(real)[0].float()
             r1 = torch.zeros((), device=device)
             if lazy_r1:
                 (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-                r1 = grad.pow(2).sum(dim=(1, 2, 3)).mean() * settings.r1_every
-            fake_logits, _ = discriminator(composite.detach())
+                r1 = grad.float().pow(2).sum(dim=(1, 2, 3)).mean() * settings.r1_every
+            with mixed:
+                fake_logits = discriminator(composite.detach())[0].float()
             fake_target = patch_mask(masks, fake_logits)
             loss_d = (F.softplus(-real_logits).mean() + settings.weight_r1 * r1
                       + (fake_target * F.softplus(fake_logits) + (1 - fake_target) * F.softplus(-fake_logits)).mean())
@@ -165,6 +176,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/demo"))
     parser.add_argument("--resume", type=Path, help="generator weights (.safetensors) to continue from")
     args = vars(parser.parse_args())
+    if args["precision"] not in ("fp32", "bf16"):
+        parser.error(f"--precision must be fp32 or bf16, got {args['precision']!r}")
     out, resume = args.pop("out"), args.pop("resume")
     train(TrainSettings(**args), out, resume)
 

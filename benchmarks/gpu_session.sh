@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The GPU plan (docs/gpu.md) as batched commands for a short GPU lease, run from the repository root.
+#
+#   OUT=runs/gpu bash benchmarks/gpu_session.sh speed [SECONDS]   speed, profile and scale benchmarks
+#   OUT=runs/gpu bash benchmarks/gpu_session.sh train [SECONDS]   a demo-model training chunk, then its evaluation
+#
+# SECONDS is the whole command's budget: every stage is time-limited so the command ends inside it,
+# and a failed stage never stops the next. Everything lands in $OUT (a log per mode, the trained
+# weights split into parts under 16 MB, the training log, the artefact grid).
+set -u
+mode=${1:?usage: gpu_session.sh speed|train [SECONDS]}
+budget=${2:-540}
+out=${OUT:-runs/gpu}
+device=${GPU_SESSION_DEVICE:-cuda}  # cpu: a dry run of the script itself
+mkdir -p "$out"
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+log="$out/session-$mode.log"
+t0=$(date +%s)
+
+left() { echo $(( budget - ($(date +%s) - t0) )); }
+
+stage() {  # stage NAME CAP_SECONDS COMMAND...: appended to the log, limited to min(CAP, time left)
+    local name=$1 cap=$2 limit started
+    shift 2
+    limit=$(left)
+    (( cap < limit )) && limit=$cap
+    if (( limit < 10 )); then echo "=== $name: skipped, no time left" | tee -a "$log"; return; fi
+    started=$(date +%s)
+    echo "=== $name (limit ${limit} s): $*" >> "$log"
+    timeout "$limit" "$@" >> "$log" 2>&1
+    echo "=== $name: rc $? in $(( $(date +%s) - started )) s" | tee -a "$log"
+}
+
+stage environment 20 bash -c 'nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv;
+    python3 -c "import torch; print(torch.__version__, torch.version.cuda, torch.cuda.get_device_name())"'
+
+case $mode in
+speed)
+    stage speed-demo-512 70 python3 benchmarks/protect_speed.py --device "$device" --size 512 --json
+    stage speed-big-lama-arch-512 110 python3 benchmarks/protect_speed.py --device "$device" --size 512 \
+        --model big-lama-arch --json
+    stage profile-big-lama-arch-512 50 python3 benchmarks/profile_protect.py --device "$device" --size 512 \
+        --model big-lama-arch --iterations 5
+    stage scale-big-lama-arch 150 python3 benchmarks/protect_scale.py --device "$device" --model big-lama-arch \
+        --sizes 512 1024 2048 4096 --json
+    stage scale-demo 80 python3 benchmarks/protect_scale.py --device "$device" --model demo \
+        --sizes 512 1024 2048 4096 --json
+    ;;
+train)
+    run=runs/gpu-demo
+    eval_reserve=150
+    minutes=$(python3 -c "print(max(0.5, ($(left) - $eval_reserve - 25) / 60))")
+    stage train $(( $(left) - eval_reserve )) python3 training/train_demo.py --device "$device" --precision bf16 \
+        --ngf 48 --n-blocks 8 --crop 256 --batch 16 --gan-start-step 300 --threads 8 \
+        --minutes "$minutes" --out "$run"
+    cp "$run/log.jsonl" "$out/train-log.jsonl" 2>/dev/null
+    cp "$run/settings.json" "$out/train-settings.json" 2>/dev/null
+    [ -f "$run/demo-lama.safetensors" ] && split -b 15M -d "$run/demo-lama.safetensors" "$out/gpu-demo.part"
+    stage quality-gpu-demo 60 python3 benchmarks/demo_quality.py --device "$device" \
+        --model "$run/demo-lama.safetensors" --grid "$out/gpu-demo-grid.png" --json
+    stage suite-gpu-demo 45 python3 benchmarks/robustness.py --device "$device" --model "$run/demo-lama.safetensors" \
+        --levels standard --size 256 --json
+    stage quality-bundled-demo 45 python3 benchmarks/demo_quality.py --device "$device" --model demo --json
+    ;;
+*)
+    echo "unknown mode $mode (speed or train)" >&2
+    exit 2
+    ;;
+esac
+echo "=== done in $(( $(date +%s) - t0 )) s" | tee -a "$log"
