@@ -24,11 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
 from data import VALIDATION_IMAGES, load_photo  # noqa: E402
 
-from guardpaint.core.editing import Inpainter  # noqa: E402
-from guardpaint.core.imageio import decode_png, encode_png  # noqa: E402
+from guardpaint.core.editing import Editor  # noqa: E402
+from guardpaint.core.imageio import LoadedImage  # noqa: E402
 from guardpaint.core.metrics import crop_box, masked_mae, ssim  # noqa: E402
-from guardpaint.core.protect import ProtectionSettings, protect  # noqa: E402
-from guardpaint.core.verify import verify  # noqa: E402
+from guardpaint.core.protect import ProtectionSettings  # noqa: E402
+from guardpaint.core.workflow import protect_image  # noqa: E402
 from guardpaint.models import load_model  # noqa: E402
 from guardpaint.models.device import select_device  # noqa: E402
 
@@ -55,13 +55,13 @@ def telea(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return cv2.inpaint(rgb, mask.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
 
 
-def inpainting_quality(inpainter: Inpainter, photos: dict[str, np.ndarray], per_photo: int, seed: int):
+def inpainting_quality(editor: Editor, photos: dict[str, np.ndarray], per_photo: int, seed: int):
     rng = np.random.default_rng(seed)
     scores = {name: {"mae": [], "ssim": []} for name in ("model", "telea", "mean_fill")}
     examples = []
     for photo in photos.values():
         for mask in square_masks(photo.shape[:2], per_photo, rng):
-            fills = {"model": inpainter.inpaint(photo, mask), "telea": telea(photo, mask),
+            fills = {"model": editor.inpaint(photo, mask), "telea": telea(photo, mask),
                      "mean_fill": mean_fill(photo, mask)}
             for name, filled in fills.items():
                 scores[name]["mae"].append(masked_mae(filled, photo, mask))
@@ -82,16 +82,13 @@ def protection_region(shape: tuple[int, int]) -> np.ndarray:
 
 
 def protection_quality(model, photos: dict[str, np.ndarray], settings: ProtectionSettings):
-    inpainter = Inpainter(model.generator, model.device)
     rows = {}
     for name, photo in photos.items():
         mask = protection_region(photo.shape[:2])
         start = time.perf_counter()
-        result = protect(model.generator, photo, mask, settings, model.device)
+        outcome = protect_image(model, LoadedImage(photo), mask, settings)
         seconds = time.perf_counter() - start
-        written = decode_png(encode_png(result.protected))
-        report = verify(inpainter, photo, written, mask, target_colour=result.target_colour,
-                        expansion=settings.expansion)
+        report, result = outcome.verification, outcome.result
         mal = report.malicious
         rows[name] = {"seconds": seconds, "psnr": report.psnr, "max_abs_diff": report.max_abs_diff,
                       "malicious_ssim": mal.ssim, "fill_distance_protected": mal.target_distance_protected,
@@ -136,7 +133,7 @@ def main() -> None:
     model = load_model(args.model, select_device(args.device))
     load_seconds = time.perf_counter() - start
     photos = {name: load_photo(name) for name in VALIDATION_IMAGES}
-    inpainting, examples = inpainting_quality(Inpainter(model.generator, model.device), photos,
+    inpainting, examples = inpainting_quality(Editor(model), photos,
                                               args.masks_per_photo, args.seed)
     result = {"model": args.model, "parameters": model.parameters, "load_seconds": load_seconds,
               "validation_images": list(VALIDATION_IMAGES), "inpainting": inpainting}

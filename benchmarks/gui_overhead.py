@@ -49,8 +49,8 @@ def main() -> None:
     window.ask = lambda question: True
     window.show()
     window.set_model(args.model)
-    window.panel.iterations.setValue(args.iterations)
-    window.panel.device.setCurrentText("cpu")
+    window.panel.settings.iterations.setValue(args.iterations)
+    window.panel.settings.device.setCurrentText("cpu")
     rgb, mask = benchmark_image(args.size)
     path = Path(tempfile.mkdtemp()) / "bench.png"
     from PIL import Image
@@ -58,12 +58,12 @@ def main() -> None:
     Image.fromarray(rgb).save(path)
     window.open_image(path)
     window.canvas.set_mask(mask)
-    settings = window.panel.settings()
+    settings = window.panel.settings.settings()
     image = LoadedImage(rgb=rgb)
 
     def direct() -> None:
         worker = threading.Thread(target=run_protection, args=(
-            window.models, args.model, "cpu", image, mask, None, settings, lambda r: None, lambda: False))
+            window.protection.models, args.model, "cpu", image, mask, None, settings, lambda r: None, lambda: False))
         worker.start()
         worker.join()
 
@@ -75,7 +75,7 @@ def main() -> None:
         loop.exec()
         window.runner.done.disconnect(loop.quit)
         window.runner.failed.disconnect(loop.quit)
-        assert window.outcome is not None and window.plot.point_count() == args.iterations
+        assert window.protection.outcome is not None and window.panel.plot.point_count() == args.iterations
 
     times = {"direct": [], "gui": []}
     direct()  # warm-up: model load, allocator

@@ -18,7 +18,7 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from protect_speed import benchmark_image, get_generator, sync  # noqa: E402
+from protect_speed import benchmark_image, get_model, sync  # noqa: E402
 
 from guardpaint.core.protect import ProtectionSettings, protect  # noqa: E402
 from guardpaint.models.device import select_device  # noqa: E402
@@ -33,15 +33,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=25)
     args = parser.parse_args()
     device = select_device(args.device)
-    generator, name = get_generator(args.model, device)
+    model = get_model(args.model, device)
     rgb, mask = benchmark_image(args.size)
     settings = ProtectionSettings(iterations=args.iterations)
-    protect(generator, rgb, mask, settings, device)  # warm-up: allocator, cuDNN handles, kernels
+    protect(model, rgb, mask, settings)  # warm-up: allocator, cuDNN handles, kernels
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     sync(device)
     start = time.perf_counter()
     with profile(activities=activities) as prof:
-        protect(generator, rgb, mask, settings, device)
+        protect(model, rgb, mask, settings)
         sync(device)
     wall = time.perf_counter() - start
     events = prof.key_averages()
@@ -51,11 +51,11 @@ def main() -> None:
         kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
         busy = sum(e.time_range.elapsed_us() for e in kernels) / 1e6
         passes = args.iterations + 1  # the last update is evaluated without a gradient
-        print(f"{name} {args.size}px on {torch.cuda.get_device_name(device)}: wall {wall:.3f} s (profiled), "
+        print(f"{model.name} {args.size}px on {torch.cuda.get_device_name(device)}: wall {wall:.3f} s (profiled), "
               f"device busy {busy:.3f} s ({100 * busy / wall:.0f} %), "
               f"{len(kernels) / passes:.0f} kernels per iteration")
     else:
-        print(f"{name} {args.size}px on {device}: wall {wall:.3f} s (profiled)")
+        print(f"{model.name} {args.size}px on {device}: wall {wall:.3f} s (profiled)")
 
 
 if __name__ == "__main__":

@@ -19,25 +19,25 @@ def one_size(args: argparse.Namespace) -> dict:
     import torch
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from protect_speed import benchmark_image, get_generator
+    from protect_speed import benchmark_image, get_model
 
     from guardpaint.core.protect import ProtectionSettings, protect
     from guardpaint.models.device import resolve_precision, select_device
 
     device = select_device(args.device)
-    generator, name = get_generator(args.model, device)
+    model = get_model(args.model, device)
     rgb, mask = benchmark_image(args.size)
     settings = ProtectionSettings(iterations=args.iterations, memory_saving=args.memory_saving)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
-    result = protect(generator, rgb, mask, settings, device)
+    result = protect(model, rgb, mask, settings)
     total = time.perf_counter() - start
     iterations = result.history
     per_iteration = (iterations[-1].elapsed - iterations[0].elapsed) / max(1, len(iterations) - 1)
     peak = (torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda"
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return {"size": args.size, "model": name, "device": str(device), "iterations": args.iterations,
+    return {"size": args.size, "model": model.name, "device": str(device), "iterations": args.iterations,
             "precision": resolve_precision(settings.precision, device), "memory_saving": args.memory_saving,
             "seconds_per_iteration": per_iteration, "seconds_total": total, "setup_seconds": result.setup_time,
             "peak_memory_mb": peak, "peak_kind": "cuda allocated" if device.type == "cuda" else "process RSS"}

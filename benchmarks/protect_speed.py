@@ -23,13 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from reference_loop import reference_protect  # noqa: E402
 
-from guardpaint.core.editing import Inpainter  # noqa: E402
+from guardpaint.core.editing import Editor  # noqa: E402
 from guardpaint.core.imageio import decode_png, encode_png  # noqa: E402
 from guardpaint.core.protect import ProtectionSettings, protect  # noqa: E402
 from guardpaint.core.verify import verify  # noqa: E402
-from guardpaint.models import load_model  # noqa: E402
+from guardpaint.models import Inpainter, load_model  # noqa: E402
 from guardpaint.models.device import describe_device, resolve_precision, select_device  # noqa: E402
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig  # noqa: E402
+from guardpaint.models.lama_family import LamaInpainter  # noqa: E402
 
 
 def benchmark_image(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -52,12 +53,13 @@ def benchmark_image(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rgb, mask
 
 
-def get_generator(name: str, device: torch.device):
-    if name == "big-lama-arch":  # the big-lama architecture with random weights: timing only
+def get_model(name: str, device: torch.device) -> Inpainter:
+    """A registry model or weight file, or ``big-lama-arch``: big-lama's architecture with seeded random
+    weights (timing only: the real weights cannot be downloaded everywhere)."""
+    if name == "big-lama-arch":
         torch.manual_seed(0)
-        return FFCResNetGenerator(LamaConfig()).eval().to(device), name
-    model = load_model(name, device)
-    return model.generator, model.name
+        return LamaInpainter(FFCResNetGenerator(LamaConfig()), name, device)
+    return load_model(name, device)
 
 
 def sync(device: torch.device) -> None:
@@ -98,8 +100,8 @@ def reread(rgb: np.ndarray) -> np.ndarray:
     return decode_png(encode_png(rgb))
 
 
-def metrics(generator, device, original, protected, mask, colour, settings) -> dict:
-    report = verify(Inpainter(generator, device), original, reread(protected), mask, target_colour=colour,
+def metrics(model: Inpainter, original, protected, mask, colour, settings) -> dict:
+    report = verify(Editor(model), original, reread(protected), mask, target_colour=colour,
                     expansion=settings.expansion)
     return {"psnr": report.psnr, "max_abs_diff": report.max_abs_diff, "malicious_ssim": report.malicious.ssim,
             "fill_distance_protected": report.malicious.target_distance_protected,
@@ -118,34 +120,34 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     device = select_device(args.device)
-    generator, model_name = get_generator(args.model, device)
+    model = get_model(args.model, device)
     rgb, mask = benchmark_image(args.size)
     precision = resolve_precision(args.precision, device)
     reference_settings = ProtectionSettings(iterations=args.iterations, precision="fp32")
     ours_settings = ProtectionSettings(iterations=args.iterations, precision=precision)
 
     ref_time, (ref_image, ref_history), ref_peak = timed(
-        lambda: reference_protect(generator, rgb, mask, reference_settings, device), device, args.runs)
-    our_time, our_result, our_peak = timed(lambda: protect(generator, rgb, mask, ours_settings, device),
+        lambda: reference_protect(model, rgb, mask, reference_settings), device, args.runs)
+    our_time, our_result, our_peak = timed(lambda: protect(model, rgb, mask, ours_settings),
                                            device, args.runs)
-    ref_flops = protection_flops(lambda n: reference_protect(generator, rgb, mask, replace(reference_settings, iterations=n),
-                                                             device), args.iterations)
-    our_flops = protection_flops(lambda n: protect(generator, rgb, mask, ProtectionSettings(
-        iterations=n, precision=precision), device), args.iterations)
+    ref_flops = protection_flops(lambda n: reference_protect(model, rgb, mask, replace(reference_settings, iterations=n)),
+                                 args.iterations)
+    our_flops = protection_flops(lambda n: protect(model, rgb, mask, ProtectionSettings(
+        iterations=n, precision=precision)), args.iterations)
     colour = our_result.target_colour
     result = {
-        "device": describe_device(device), "model": model_name, "size": [args.size, args.size],
+        "device": describe_device(device), "model": model.name, "size": [args.size, args.size],
         "mask_pixels": int(mask.sum()), "iterations": args.iterations, "runs": args.runs,
         "precision": precision, "torch": torch.__version__, "threads": torch.get_num_threads(),
         "reference": {"seconds": ref_time, "seconds_per_iteration": ref_time / args.iterations,
                       "peak_memory_mb": ref_peak, "tflops": ref_flops / ref_time / 1e12,
                       "final_losses": dict(zip(("attack", "incomplete", "hide"), ref_history[-1])),
-                      "metrics": metrics(generator, device, rgb, ref_image, mask, colour, reference_settings)},
+                      "metrics": metrics(model, rgb, ref_image, mask, colour, reference_settings)},
         "guardpaint": {"seconds": our_time, "seconds_per_iteration": our_time / args.iterations,
                        "peak_memory_mb": our_peak, "tflops": our_flops / our_time / 1e12,
                        "final_losses": {k: getattr(our_result.history[-1], k) for k in ("attack", "incomplete", "hide")},
                        "best_loss": our_result.best_loss, "best_iteration": our_result.best_iteration,
-                       "metrics": metrics(generator, device, rgb, our_result.protected, mask, colour,
+                       "metrics": metrics(model, rgb, our_result.protected, mask, colour,
                                           ours_settings)},
     }
     result["speedup"] = ref_time / our_time

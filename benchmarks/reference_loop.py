@@ -15,12 +15,13 @@ from guardpaint.core.masks import dilate, ring
 from guardpaint.core.protect import ProtectionSettings
 from guardpaint.core.target import choose_target_colour
 from guardpaint.core.tensors import image_to_tensor, mask_to_tensor, tensor_to_image
+from guardpaint.models.base import Inpainter
 
 
-def reference_protect(generator, rgb: np.ndarray, mask: np.ndarray, settings: ProtectionSettings,
-                      device: torch.device) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
+def reference_protect(model: Inpainter, rgb: np.ndarray, mask: np.ndarray, settings: ProtectionSettings
+                      ) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
     """Protected uint8 image and the (attack, incomplete, hide) losses of every iteration."""
-    generator.eval().requires_grad_(False)
+    device = model.device
     x = image_to_tensor(rgb, device)
     m = mask_to_tensor(mask, device)
     expanded = dilate(m, settings.expansion)
@@ -35,11 +36,11 @@ def reference_protect(generator, rgb: np.ndarray, mask: np.ndarray, settings: Pr
         delta.data = torch.clip(delta.data, -settings.epsilon, settings.epsilon)
         adversarial = x + delta
         adversarial.data = torch.clip(adversarial.data, 0, 1)
-        attack_res = edit(generator, adversarial, m)
-        expd_res = edit(generator, adversarial, expanded)
-        hide_res = edit(generator, adversarial, hide)
+        attack_res = edit(model, adversarial, m)
+        expd_res = edit(model, adversarial, expanded)
+        hide_res = edit(model, adversarial, hide)
         with torch.no_grad():
-            ben_hide_res = edit(generator, x, hide)
+            ben_hide_res = edit(model, x, hide)
         loss_attack = masked_mse(attack_res, target, m)[0]
         loss_incp = masked_mse(expd_res, target, expanded)[0]
         loss_hide = masked_mse(hide_res, ben_hide_res, hide)[0]

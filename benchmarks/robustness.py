@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from data import VALIDATION_IMAGES, load_photo  # noqa: E402
 
 from guardpaint.core.attacks import run_suite  # noqa: E402
-from guardpaint.core.editing import Inpainter  # noqa: E402
-from guardpaint.core.imageio import decode_png, encode_png  # noqa: E402
-from guardpaint.core.metrics import psnr  # noqa: E402
-from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings, protect  # noqa: E402
+from guardpaint.core.editing import Editor  # noqa: E402
+from guardpaint.core.imageio import LoadedImage  # noqa: E402
+from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings  # noqa: E402
+from guardpaint.core.workflow import protect_image  # noqa: E402
 from guardpaint.models import load_model  # noqa: E402
 from guardpaint.models.device import select_device  # noqa: E402
 
@@ -59,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     device = select_device(args.device)
     model = load_model(args.model, device)
-    inpainter = Inpainter(model.generator, device)
+    editor = Editor(model)
     cases = {name: held_out_case(name, args.size) for name in VALIDATION_IMAGES}
     result = {"model": args.model, "device": str(device), "size": args.size, "iterations": args.iterations,
               "photos": list(cases), "levels": {}}
@@ -69,12 +69,11 @@ def main() -> None:
         for name, (photo, mask) in cases.items():
             torch.manual_seed(0)
             start = time.perf_counter()
-            protected = protect(model.generator, photo, mask, settings, device)
+            outcome = protect_image(model, LoadedImage(photo), mask, settings)
             seconds = time.perf_counter() - start
-            written = decode_png(encode_png(protected.protected))
-            suite = run_suite(inpainter, photo, written, mask, protected.target_colour, settings.expansion)
+            suite = run_suite(editor, photo, outcome.written, mask, outcome.result.target_colour, settings.expansion)
             jpeg90 = next(c for c in suite.cases if c.name == "JPEG q90")
-            rows[name] = {"seconds": seconds, "psnr": psnr(photo, written),
+            rows[name] = {"seconds": seconds, "psnr": outcome.verification.psnr,
                           "held": {g: suite.held_fraction(g) for g in suite.groups()} | {"all": suite.held_fraction()},
                           "held_jpeg_q90": jpeg90.holds, "benign_ssim": suite.benign_ssim,
                           "cases": [c.to_dict() for c in suite.cases]}

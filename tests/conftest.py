@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
+from guardpaint.models.lama_family import LamaInpainter
 
 TINY = LamaConfig(ngf=8, n_downsampling=3, n_blocks=1)
 
@@ -28,6 +29,11 @@ def make_tiny_generator(seed: int = 0, config: LamaConfig = TINY) -> FFCResNetGe
             elif isinstance(module, torch.nn.Conv2d):
                 module.weight.mul_(2.0)  # livelier outputs than PyTorch's default init
     return model.eval()
+
+
+def make_tiny_model(seed: int = 0, config: LamaConfig = TINY, name: str = "tiny") -> LamaInpainter:
+    """:func:`make_tiny_generator` as a model on the CPU."""
+    return LamaInpainter(make_tiny_generator(seed, config), name, "cpu")
 
 
 def make_photo(height: int = 64, width: int = 80, seed: int = 0) -> np.ndarray:
@@ -50,6 +56,11 @@ def make_mask(height: int = 64, width: int = 80) -> np.ndarray:
 @pytest.fixture(scope="session")
 def tiny_generator() -> FFCResNetGenerator:
     return make_tiny_generator()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_generator) -> LamaInpainter:
+    return LamaInpainter(tiny_generator, "tiny", "cpu")
 
 
 @pytest.fixture

@@ -14,15 +14,15 @@ from guardpaint.core.attacks import (
     mask_variations,
     run_suite,
 )
-from guardpaint.core.editing import Inpainter
+from guardpaint.core.editing import Editor
 from guardpaint.core.protect import ProtectionSettings, protect
 
 from conftest import make_mask, make_photo
 
 
 @pytest.fixture(scope="module")
-def inpainter(tiny_generator):
-    return Inpainter(tiny_generator, torch.device("cpu"))
+def inpainter(tiny_model):
+    return Editor(tiny_model)
 
 
 def test_mask_variations_have_the_promised_geometry():
@@ -103,9 +103,9 @@ def test_unprotected_image_holds_nowhere_and_benign_edits_are_identical(inpainte
     assert data["held"]["all"] == 0.0 and len(data["cases"]) == len(report.cases)
 
 
-def test_suite_measures_a_real_protection(tiny_generator, inpainter):
+def test_suite_measures_a_real_protection(tiny_model, inpainter):
     photo, mask = make_photo(), make_mask()
-    result = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=8, epsilon=0.1, seed=1))
+    result = protect(tiny_model, photo, mask, ProtectionSettings(iterations=8, epsilon=0.1, seed=1))
     report = run_suite(inpainter, photo, result.protected, mask, result.target_colour)
     exact = next(c for c in report.cases if c.name == "exact").comparison
     # the protected edit moved towards the target colour, and the suite saw it

@@ -39,10 +39,13 @@ def test_protect_writes_png_and_one_json_object(files, capsys, photo):
     written = np.array(Image.open(out))
     assert written.shape == photo.shape
     assert np.abs(written.astype(int) - photo).max() <= 7
-    assert report["verification"]["max_abs_diff"] == np.abs(written.astype(int) - photo).max()
-    assert report["verification"]["psnr"] >= 32
+    assert report["imperceptibility"]["max_abs_diff"] == np.abs(written.astype(int) - photo).max()
+    assert report["imperceptibility"]["psnr"] >= 32
     assert len(report["settings"]) and report["settings"]["seed"] == 7
-    assert set(report["verification"]["malicious"]) >= {"ssim", "psnr", "target_distance_protected", "holds"}
+    (edits,) = report["edits"]
+    assert set(edits["malicious"]) >= {"ssim", "psnr", "target_distance_protected", "holds"}
+    assert report["protected"] is edits["malicious"]["holds"]
+    assert report["provenance"]["models"][0]["name"] == "tiny.pth"
 
 
 def test_inpaint_then_verify(files, capsys):
@@ -53,8 +56,8 @@ def test_inpaint_then_verify(files, capsys):
     code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
                           "--model", files["model"], "--json")
     report = json.loads(stdout)
-    assert code == 0 and report["max_abs_diff"] == 0 and report["psnr"] is None
-    assert report["malicious"]["ssim"] == pytest.approx(1.0)
+    assert code == 0 and report["imperceptibility"]["max_abs_diff"] == 0 and report["imperceptibility"]["psnr"] is None
+    assert report["edits"][0]["malicious"]["ssim"] == pytest.approx(1.0)
 
 
 def test_protect_robust_level(files, capsys):
@@ -63,7 +66,7 @@ def test_protect_robust_level(files, capsys):
                           files["model"], "--iterations", 2, "--level", "robust", "--json")
     report = json.loads(stdout)
     assert code == 0 and out.is_file() and report["settings"]["level"] == "robust"
-    assert report["final_losses"]["robust"] > 0
+    assert report["optimisation"]["final_losses"]["robust"] > 0
     code, _, err = run(capsys, "protect", files["image"], "--mask", files["mask"], "-o", out, "--level", "max")
     assert code == 2 and "error:" in err
 
@@ -71,19 +74,21 @@ def test_protect_robust_level(files, capsys):
 def test_verify_suite_reports_every_group(files, capsys):
     code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
                           "--model", files["model"], "--suite", "--json")
-    suite = json.loads(stdout)["suite"]
+    (suite,) = json.loads(stdout)["suite"]
     assert code == 0 and set(suite["held"]) == {"mask", "pipeline", "transform", "all"}
     assert {case["name"] for case in suite["cases"]} >= {"exact", "IOPaint crop (+128 px)", "JPEG q90"}
     code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
                           "--model", files["model"], "--suite")
-    assert code == 0 and "attacker suite:" in stdout and "held: mask 0%" in stdout
+    assert code == 0 and "attacker suite (tiny.pth):" in stdout and "held: mask 0%" in stdout
 
 
 def test_models_list_and_path(capsys):
     code, stdout, _ = run(capsys, "models", "list")
     assert code == 0 and "big-lama" in stdout and "demo" in stdout
-    code, stdout, _ = run(capsys, "models", "path", "big-lama")
-    assert code == 0 and stdout.strip().endswith("big-lama.pt")
+    code, stdout, err = run(capsys, "models", "path", "big-lama")
+    assert code == 2 and not stdout and "not installed" in err and "models download big-lama" in err
+    code, stdout, _ = run(capsys, "models", "path", "demo")
+    assert code == 0 and stdout.strip().endswith("demo-lama.safetensors")
 
 
 def _bad_cases(files):

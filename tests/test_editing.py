@@ -3,31 +3,31 @@ import numpy as np
 import pytest
 import torch
 
-from guardpaint.core.editing import Inpainter, edit, pad_symmetric
+from guardpaint.core.editing import Editor, edit, pad_symmetric
 
 
 @pytest.mark.parametrize("height,width", [(16, 16), (17, 23), (9, 31)])
 def test_pad_symmetric_matches_numpy(height, width):
     x = torch.rand(1, 2, height, width)
-    padded = pad_symmetric(x)
+    padded = pad_symmetric(x, 8)
     assert padded.shape[-2] % 8 == 0 and padded.shape[-1] % 8 == 0
     expected = np.pad(x.numpy(), ((0, 0), (0, 0), (0, -height % 8), (0, -width % 8)), mode="symmetric")
     np.testing.assert_array_equal(padded.numpy(), expected)
 
 
 @pytest.mark.parametrize("height,width", [(64, 80), (37, 53), (30, 41)])
-def test_unmasked_pixels_unchanged_and_size_kept(tiny_generator, height, width):
+def test_unmasked_pixels_unchanged_and_size_kept(tiny_model, height, width):
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     mask = np.zeros((height, width), bool)
     mask[5:20, 7:25] = True
-    out = Inpainter(tiny_generator, torch.device("cpu")).inpaint(rgb, mask)
+    out = Editor(tiny_model).inpaint(rgb, mask)
     assert out.shape == rgb.shape and out.dtype == np.uint8
     np.testing.assert_array_equal(out[~mask], rgb[~mask])
     assert not np.array_equal(out[mask], rgb[mask])
 
 
-def test_masked_content_is_invisible_to_the_model(tiny_generator):
+def test_masked_content_is_invisible_to_the_model(tiny_model):
     """Changing pixels under the mask cannot change the edit: the trigger lives in the context."""
     x = torch.rand(1, 3, 32, 40)
     k = torch.zeros(1, 1, 32, 40)
@@ -35,10 +35,10 @@ def test_masked_content_is_invisible_to_the_model(tiny_generator):
     y = x.clone()
     y[..., 8:20, 10:30] = torch.rand(1, 3, 12, 20)
     with torch.no_grad():
-        torch.testing.assert_close(edit(tiny_generator, x, k) * k, edit(tiny_generator, y, k) * k)
+        torch.testing.assert_close(edit(tiny_model, x, k) * k, edit(tiny_model, y, k) * k)
 
 
-def test_edit_matches_manual_pad_predict_blend_crop(tiny_generator):
+def test_edit_matches_manual_pad_predict_blend_crop(tiny_model, tiny_generator):
     x = torch.rand(1, 3, 30, 41)
     k = (torch.rand(1, 1, 30, 41) > 0.6).float()
     xp = torch.from_numpy(np.pad(x.numpy(), ((0, 0), (0, 0), (0, 2), (0, 7)), mode="symmetric"))
@@ -46,13 +46,13 @@ def test_edit_matches_manual_pad_predict_blend_crop(tiny_generator):
     with torch.no_grad():
         pred = tiny_generator(torch.cat([xp * (1 - kp), kp], 1))
         expected = (kp * pred + (1 - kp) * xp)[..., :30, :41]
-        torch.testing.assert_close(edit(tiny_generator, x, k), expected)
+        torch.testing.assert_close(edit(tiny_model, x, k), expected)
 
 
-def test_batched_edits_equal_single_edits(tiny_generator):
+def test_batched_edits_equal_single_edits(tiny_model):
     x = torch.rand(1, 3, 32, 32)
     masks = (torch.rand(3, 1, 32, 32) > 0.5).float()
     with torch.no_grad():
-        batched = edit(tiny_generator, x.expand(3, -1, -1, -1), masks)
-        single = torch.cat([edit(tiny_generator, x, m[None]) for m in masks])
+        batched = edit(tiny_model, x.expand(3, -1, -1, -1), masks)
+        single = torch.cat([edit(tiny_model, x, m[None]) for m in masks])
     torch.testing.assert_close(batched, single, atol=1e-5, rtol=1e-5)

@@ -7,6 +7,7 @@ from guardpaint.errors import InputError
 from guardpaint.models.device import resolve_precision, select_device
 from guardpaint.models.fusion import fold_batchnorm
 from guardpaint.models.lama import LamaConfig
+from guardpaint.models.lama_family import LamaInpainter
 
 from conftest import make_tiny_generator
 
@@ -20,7 +21,14 @@ def test_folded_generator_computes_the_same_edit(config):
     x = torch.rand(2, 3, 40, 56)
     k = (torch.rand(2, 1, 40, 56) > 0.6).float()
     with torch.no_grad():
-        torch.testing.assert_close(edit(folded, x, k), edit(model, x, k), atol=2e-6, rtol=1e-5)
+        reference = edit(LamaInpainter(model, "bn"), x, k)
+        torch.testing.assert_close(edit(LamaInpainter(folded, "folded"), x, k), reference, atol=2e-6, rtol=1e-5)
+        # The statistics matter: dropping the BatchNorms instead of folding them changes the edit.
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.zero_(), module.running_var.fill_(1), module.weight.fill_(1), module.bias.zero_()
+        dropped = fold_batchnorm(model)
+        assert (edit(LamaInpainter(dropped, "dropped"), x, k) - reference).abs().max() > 1e-2
 
 
 def test_folded_gradients_match():
@@ -32,7 +40,7 @@ def test_folded_gradients_match():
     grads = []
     for net in (model, folded):
         x = image.clone().requires_grad_(True)
-        edit(net, x, k).sum().backward()
+        edit(LamaInpainter(net, "net"), x, k).sum().backward()
         grads.append(x.grad)
     torch.testing.assert_close(grads[1], grads[0], atol=1e-5, rtol=1e-4)
     assert grads[0].abs().sum() > 0

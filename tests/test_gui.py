@@ -46,7 +46,7 @@ def window(qtbot, store, files):
     win.resize(1200, 800)
     win.show()
     win.set_model(str(files["weights"]))
-    win.panel.iterations.setValue(3)
+    win.panel.settings.iterations.setValue(3)
     assert win.open_image(files["image"])
     return win
 
@@ -90,7 +90,7 @@ def test_keys_change_brush_and_layers(window, qtbot):
     canvas = window.canvas
     canvas.set_brush_size(20)
     qtbot.keyClick(canvas, Qt.Key.Key_BracketRight)
-    assert canvas.brush_size > 20 and window.brush_slider.value() == canvas.brush_size
+    assert canvas.brush_size > 20 and window.panel.brush_slider.value() == canvas.brush_size
     qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
     qtbot.keyClick(canvas, Qt.Key.Key_BracketLeft)
     assert canvas.brush_size < 20
@@ -115,14 +115,14 @@ def test_invert_clear_and_zoom(window):
 
 def test_protect_runs_to_completion_with_plot_and_preview(window, qtbot, files):
     assert window.load_mask_file(files["mask"])
-    window.layer_test.setChecked(True)
+    window.panel.layer_test.setChecked(True)
     paint_stroke(window.canvas, [(5, 85), (40, 85)])
     with qtbot.waitSignal(window.runner.done, timeout=60_000):
         window.start_protection()
-    qtbot.waitUntil(lambda: window.plot.point_count() == 3, timeout=5000)
-    assert window.progress.value() == 3
-    outcome = window.outcome
-    assert outcome is not None and outcome.protected.shape == (96, 128, 3)
+    qtbot.waitUntil(lambda: window.panel.plot.point_count() == 3, timeout=5000)
+    assert window.panel.progress.value() == 3
+    outcome = window.protection.outcome
+    assert outcome is not None and outcome.written.shape == (96, 128, 3)
     assert set(window.preview.edit_names()) == {"protected region", "ring", "test mask"}
     assert window.preview.clean.image is not None and window.preview.attacked.image is not None
     assert window.preview.compare.left is not None and window.preview.noise.image is not None
@@ -141,37 +141,37 @@ def test_attack_suite_fills_its_table_live_and_can_be_cancelled(window, qtbot, f
     with qtbot.waitSignal(window.runner.done, timeout=60_000) as done:
         window.act_suite.trigger()
     report = done.args[0]
-    dialog = window.suite_dialog
+    dialog = window.protection.suite_dialog
     assert dialog.table.rowCount() == len(report.cases) > 15
-    assert "Protection held in" in dialog.summary.text() and "attack suite" in window.eta.text().lower()
+    assert "Protection held in" in dialog.summary.text() and "attack suite" in window.panel.eta.text().lower()
     with qtbot.waitSignal(window.runner.cancelled, timeout=60_000):
         window.act_suite.trigger()
-        window.suite_dialog.reject()  # closing the window stops its suite
-    assert "Cancelled" in window.suite_dialog.summary.text() and window.errors == []
+        window.protection.suite_dialog.reject()  # closing the window stops its suite
+    assert "Cancelled" in window.protection.suite_dialog.summary.text() and window.errors == []
 
 
 def test_robust_level_plots_the_editor_attack_term(window, qtbot, files):
     window.load_mask_file(files["mask"])
-    window.panel.level.setCurrentText("robust")
+    window.panel.settings.level.setCurrentText("robust")
     with qtbot.waitSignal(window.runner.done, timeout=60_000):
         window.start_protection()
-    qtbot.waitUntil(lambda: window.plot.point_count() == 3, timeout=5000)
-    window.plot._redraw()
-    assert window.plot.legend.getLabel(window.plot.curves["robust"]) is not None
-    assert len(window.plot.curves["robust"].getData()[0]) == 3
-    window.plot.clear()
-    assert window.plot.legend.getLabel(window.plot.curves["robust"]) is None
+    qtbot.waitUntil(lambda: window.panel.plot.point_count() == 3, timeout=5000)
+    window.panel.plot._redraw()
+    assert window.panel.plot.legend.getLabel(window.panel.plot.curves["robust"]) is not None
+    assert len(window.panel.plot.curves["robust"].getData()[0]) == 3
+    window.panel.plot.clear()
+    assert window.panel.plot.legend.getLabel(window.panel.plot.curves["robust"]) is None
 
 
 def test_cancel_stops_within_an_iteration(window, qtbot, files):
     window.load_mask_file(files["mask"])
-    window.panel.iterations.setValue(500)
+    window.panel.settings.iterations.setValue(500)
     window.runner.partial.connect(lambda _: window.runner.cancel())
     with qtbot.waitSignal(window.runner.cancelled, timeout=60_000):
         window.start_protection()
     qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10_000)
-    assert window.plot.point_count() <= 2
-    assert window.outcome is None and window.eta.text() == "Cancelled"
+    assert window.panel.plot.point_count() <= 2
+    assert window.protection.outcome is None and window.panel.eta.text() == "Cancelled"
 
 
 def test_export_writes_the_verified_png(window, qtbot, files):
@@ -181,7 +181,7 @@ def test_export_writes_the_verified_png(window, qtbot, files):
     target = files["dir"] / "out.png"
     assert window.export_protected(target)
     written = np.array(Image.open(target))
-    np.testing.assert_array_equal(written, window.outcome.protected)
+    np.testing.assert_array_equal(written, window.protection.outcome.written)
     assert np.abs(written.astype(int) - make_photo(96, 128)).max() <= 7
     assert window.export_protected(files["dir"] / "lossy.jpg")  # redirected to PNG, with a warning
     assert (files["dir"] / "lossy.png").is_file() and not (files["dir"] / "lossy.jpg").exists()
@@ -234,20 +234,21 @@ def test_closing_mid_run_stops_the_worker_and_saves_settings(qtbot, store, files
     win.set_model(str(files["weights"]))
     win.open_image(files["image"])
     win.load_mask_file(files["mask"])
-    win.panel.iterations.setValue(400)
-    win.panel.strength.setValue(4.5)
+    win.panel.settings.iterations.setValue(400)
+    win.panel.settings.strength.setValue(4.5)
     with qtbot.waitSignal(win.runner.partial, timeout=60_000):
         win.start_protection()
     win.close()
-    assert not win.runner.is_busy()
+    assert not win.runner.is_busy() and not win.isVisible()  # gone at once, even if a step is finishing
+    qtbot.waitUntil(lambda: not win.runner.has_running_threads(), timeout=30_000)
     again = MainWindow(store)
-    assert again.panel.strength.value() == pytest.approx(4.5)
-    assert again.model_spec == str(files["weights"])
+    assert again.panel.settings.strength.value() == pytest.approx(4.5)
+    assert again.models.spec == str(files["weights"])
     again.close()
 
 
 def test_settings_panel_maps_to_core_settings(window):
-    panel = window.panel
+    panel = window.panel.settings
     panel.strength.setValue(12.5)
     panel.target.setCurrentText("blue")
     settings = panel.settings()

@@ -13,16 +13,16 @@ from guardpaint.errors import Cancelled, InputError
 FAST = ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32")
 
 
-def test_attack_loss_goes_down(tiny_generator, photo, mask):
-    result = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=10, epsilon=0.3))
+def test_attack_loss_goes_down(tiny_model, photo, mask):
+    result = protect(tiny_model, photo, mask, ProtectionSettings(iterations=10, epsilon=0.3))
     attacks = [h.attack for h in result.history]
     assert attacks[-1] < attacks[0]
     assert result.best_loss < result.history[0].total
 
 
 @pytest.mark.parametrize("epsilon", [0.025, 0.1])
-def test_quantised_result_stays_within_epsilon(tiny_generator, photo, mask, epsilon):
-    result = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=3, epsilon=epsilon))
+def test_quantised_result_stays_within_epsilon(tiny_model, photo, mask, epsilon):
+    result = protect(tiny_model, photo, mask, ProtectionSettings(iterations=3, epsilon=epsilon))
     assert result.protected.dtype == np.uint8 and result.protected.shape == photo.shape
     limit = int(np.ceil(epsilon * 255))
     assert np.abs(result.noise).max() <= limit
@@ -30,17 +30,17 @@ def test_quantised_result_stays_within_epsilon(tiny_generator, photo, mask, epsi
     assert np.abs(result.noise).max() > 0
 
 
-def test_same_seed_same_result_other_seed_differs(tiny_generator, photo, mask):
-    a = protect(tiny_generator, photo, mask, FAST)
-    b = protect(tiny_generator, photo, mask, FAST)
-    c = protect(tiny_generator, photo, mask, replace(FAST, seed=1))
+def test_same_seed_same_result_other_seed_differs(tiny_model, photo, mask):
+    a = protect(tiny_model, photo, mask, FAST)
+    b = protect(tiny_model, photo, mask, FAST)
+    c = protect(tiny_model, photo, mask, replace(FAST, seed=1))
     np.testing.assert_array_equal(a.protected, b.protected)
     assert not np.array_equal(a.protected, c.protected)
 
 
-def test_reports_every_iteration_with_all_terms(tiny_generator, photo, mask):
+def test_reports_every_iteration_with_all_terms(tiny_model, photo, mask):
     seen = []
-    result = protect(tiny_generator, photo, mask, FAST, on_iteration=seen.append)
+    result = protect(tiny_model, photo, mask, FAST, on_iteration=seen.append)
     assert [r.iteration for r in seen] == list(range(1, 7)) == [h.iteration for h in result.history]
     for r in seen:
         assert r.total == pytest.approx(r.attack + r.incomplete + 2 * r.hide, rel=1e-5)
@@ -48,51 +48,58 @@ def test_reports_every_iteration_with_all_terms(tiny_generator, photo, mask):
     assert all(b.elapsed >= a.elapsed for a, b in zip(seen, seen[1:]))
 
 
-def test_kept_iterate_has_the_lowest_loss(tiny_generator, photo, mask):
-    result = protect(tiny_generator, photo, mask, FAST)
+def test_kept_iterate_has_the_lowest_loss(tiny_model, photo, mask):
+    result = protect(tiny_model, photo, mask, FAST)
     assert result.best_loss <= min(h.total for h in result.history) + 1e-7
-    last = protect(tiny_generator, photo, mask, replace(FAST, keep_best=False))
-    assert last.best_iteration == 7
+    last = protect(tiny_model, photo, mask, replace(FAST, keep_best=False))
+    assert last.best_iteration == FAST.iterations
+    assert 0 <= result.best_iteration <= FAST.iterations
 
 
-def test_cancel_stops_within_one_iteration(tiny_generator, photo, mask):
+def test_one_iteration_is_numbered_consistently(tiny_model, photo, mask):
+    result = protect(tiny_model, photo, mask, ProtectionSettings(iterations=1, epsilon=0.1))
+    assert [h.iteration for h in result.history] == [1]
+    assert result.best_iteration in (0, 1) and result.history[0].total_iterations == 1
+
+
+def test_cancel_stops_within_one_iteration(tiny_model, photo, mask):
     seen = []
     with pytest.raises(Cancelled):
-        protect(tiny_generator, photo, mask, ProtectionSettings(iterations=50), on_iteration=seen.append,
+        protect(tiny_model, photo, mask, ProtectionSettings(iterations=50), on_iteration=seen.append,
                 should_cancel=lambda: len(seen) >= 2)
     assert len(seen) == 2
 
 
-def test_batched_and_sequential_objectives_agree(tiny_generator, photo, mask):
-    batched = protect(tiny_generator, photo, mask, FAST)
-    sequential = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32",
+def test_batched_and_sequential_objectives_agree(tiny_model, photo, mask):
+    batched = protect(tiny_model, photo, mask, FAST)
+    sequential = protect(tiny_model, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32",
                                                                          batch_edits=False))
     for a, b in zip(batched.history, sequential.history):
         assert a.total == pytest.approx(b.total, rel=1e-4)
 
 
 def test_benign_reference_is_computed_once(photo, mask):
-    from conftest import make_tiny_generator
+    from conftest import make_tiny_model
 
-    model = make_tiny_generator()
+    model = make_tiny_model()
     calls = []
-    model.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
+    model.generator.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
     protect(model, photo, mask, ProtectionSettings(iterations=4))
-    # one reference pass, then one batched pass of 3 per iteration plus the final evaluation
+    # one reference pass, then one batched pass of 3 for the initial noise and after each of 4 updates
     assert calls == [1] + [3] * 5
 
 
-def test_bad_settings_and_masks_are_input_errors(tiny_generator, photo, mask):
+def test_bad_settings_and_masks_are_input_errors(tiny_model, photo, mask):
     with pytest.raises(InputError, match="epsilon"):
-        protect(tiny_generator, photo, mask, ProtectionSettings(epsilon=0))
+        protect(tiny_model, photo, mask, ProtectionSettings(epsilon=0))
     with pytest.raises(InputError, match="iterations"):
-        protect(tiny_generator, photo, mask, ProtectionSettings(iterations=0))
+        protect(tiny_model, photo, mask, ProtectionSettings(iterations=0))
     with pytest.raises(InputError, match="empty"):
-        protect(tiny_generator, photo, np.zeros_like(mask), FAST)
+        protect(tiny_model, photo, np.zeros_like(mask), FAST)
     with pytest.raises(InputError, match="whole image"):
-        protect(tiny_generator, photo, np.ones_like(mask), FAST)
+        protect(tiny_model, photo, np.ones_like(mask), FAST)
     with pytest.raises(InputError, match="mask is"):
-        protect(tiny_generator, photo, mask[:-1], FAST)
+        protect(tiny_model, photo, mask[:-1], FAST)
 
 
 def test_target_colour_rule():
@@ -113,10 +120,10 @@ def test_dilation_and_ring_geometry():
     assert r.sum() == (4 + 16) ** 2 - 16 and (r * m).sum() == 0
 
 
-def test_memory_saving_gives_the_same_protection(tiny_generator, photo, mask):
-    plain = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=3, epsilon=0.1, precision="fp32",
+def test_memory_saving_gives_the_same_protection(tiny_model, photo, mask):
+    plain = protect(tiny_model, photo, mask, ProtectionSettings(iterations=3, epsilon=0.1, precision="fp32",
                                                                     memory_saving="off"))
-    saving = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=3, epsilon=0.1, precision="fp32",
+    saving = protect(tiny_model, photo, mask, ProtectionSettings(iterations=3, epsilon=0.1, precision="fp32",
                                                                      memory_saving="on"))
     for a, b in zip(plain.history, saving.history):
         assert a.total == pytest.approx(b.total, rel=1e-5)

@@ -59,7 +59,7 @@ def test_cancelled_download_leaves_nothing(fake_model):
 
 
 def test_resolve_names_and_paths(tmp_path):
-    with pytest.raises(ModelError, match="not downloaded"):
+    with pytest.raises(ModelError, match="not installed"):
         registry.resolve("big-lama")
     with pytest.raises(InputError, match="neither a known model"):
         registry.resolve(str(tmp_path / "missing.pt"))

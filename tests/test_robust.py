@@ -65,15 +65,15 @@ def test_attack_sampler_is_seeded_and_never_repeats_the_exact_mask():
         assert s.mask.shape == (1, 1, 96, 128) and s.mask.sum() > 0
 
 
-def test_robust_level_reports_its_term_stays_in_budget_and_is_deterministic(tiny_generator):
+def test_robust_level_reports_its_term_stays_in_budget_and_is_deterministic(tiny_model):
     photo, mask = make_photo(), make_mask()
     settings = ProtectionSettings(iterations=3, level="robust", seed=5)
-    first = protect(tiny_generator, photo, mask, settings)
-    second = protect(tiny_generator, photo, mask, settings)
+    first = protect(tiny_model, photo, mask, settings)
+    second = protect(tiny_model, photo, mask, settings)
     assert all(r.robust > 0 for r in first.history)
     np.testing.assert_array_equal(first.protected, second.protected)
     assert np.abs(first.noise).max() <= 7
-    standard = protect(tiny_generator, photo, mask, ProtectionSettings(iterations=3, seed=5))
+    standard = protect(tiny_model, photo, mask, ProtectionSettings(iterations=3, seed=5))
     assert all(r.robust == 0 for r in standard.history)
     assert (standard.protected != first.protected).any()  # the editor attacks steer the noise
     with pytest.raises(InputError, match="level"):

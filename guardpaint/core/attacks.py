@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 import torch
 from PIL import Image
 
-from guardpaint.core.editing import PAD_MULTIPLE, Inpainter
+from guardpaint.core.editing import Editor
 from guardpaint.core.imageio import decode_png, encode_png
 from guardpaint.core.masks import bounding_box, validate_mask
 from guardpaint.core.verify import EditComparison, benign_ring, edit_ssim
@@ -37,7 +37,7 @@ RESIZE_LONG_SIDE = 1280
 STROKE_COVERAGE = 0.7
 MAX_STROKES = 200
 
-Edit = Callable[[Inpainter, np.ndarray, np.ndarray], np.ndarray]
+Edit = Callable[[Editor, np.ndarray, np.ndarray], np.ndarray]
 Transform = Callable[[np.ndarray], np.ndarray]
 
 
@@ -99,9 +99,9 @@ def mask_variations(mask: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- pipelines
-def full_frame(inpainter: Inpainter, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def full_frame(editor: Editor, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """LaMa on the whole image (GuardPaint's own ``inpaint``)."""
-    return inpainter.inpaint(rgb, mask)
+    return editor.inpaint(rgb, mask)
 
 
 def crop_box_with_margin(mask: np.ndarray, margin: int = CROP_MARGIN) -> tuple[int, int, int, int]:
@@ -111,25 +111,25 @@ def crop_box_with_margin(mask: np.ndarray, margin: int = CROP_MARGIN) -> tuple[i
     return max(0, top - margin), max(0, left - margin), min(h, bottom + margin), min(w, right + margin)
 
 
-def iopaint_crop(inpainter: Inpainter, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def iopaint_crop(editor: Editor, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Inpaint only a crop around the mask (padded to a multiple of 8 by the editor) and paste it back."""
     top, left, bottom, right = crop_box_with_margin(mask)
     out = rgb.copy()
-    out[top:bottom, left:right] = inpainter.inpaint(rgb[top:bottom, left:right], mask[top:bottom, left:right])
+    out[top:bottom, left:right] = editor.inpaint(rgb[top:bottom, left:right], mask[top:bottom, left:right])
     return out
 
 
-def iopaint_resize(inpainter: Inpainter, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def iopaint_resize(editor: Editor, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Resize to a 1280 px long side, inpaint, resize back and keep the original outside the mask."""
     h, w = mask.shape
     scale = RESIZE_LONG_SIDE / max(h, w)
-    size = (max(PAD_MULTIPLE, round(w * scale)), max(PAD_MULTIPLE, round(h * scale)))
+    size = (max(8, round(w * scale)), max(8, round(h * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     small = cv2.resize(rgb, size, interpolation=interpolation)
     small_mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
     if not small_mask.any():
         small_mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
-    filled = cv2.resize(inpainter.inpaint(small, small_mask), (w, h), interpolation=cv2.INTER_CUBIC)
+    filled = cv2.resize(editor.inpaint(small, small_mask), (w, h), interpolation=cv2.INTER_CUBIC)
     return np.where(mask[..., None], filled, rgb)
 
 
@@ -188,7 +188,7 @@ class CaseResult:
         return self.comparison.holds
 
     def to_dict(self) -> dict:
-        return {"group": self.group, "name": self.name, **asdict(self.comparison), "holds": self.holds}
+        return {"group": self.group, "name": self.name, **self.comparison.to_dict()}
 
 
 @dataclass
@@ -211,9 +211,9 @@ class SuiteReport:
                 "benign_ssim": self.benign_ssim}
 
 
-def _compare(edit: Edit, inpainter: Inpainter, original: np.ndarray, protected: np.ndarray,
+def _compare(edit: Edit, editor: Editor, original: np.ndarray, protected: np.ndarray,
              mask: np.ndarray, colour: tuple[int, int, int]) -> EditComparison:
-    return EditComparison.measure(edit(inpainter, original, mask), edit(inpainter, protected, mask), mask, colour)
+    return EditComparison.measure(edit(editor, original, mask), edit(editor, protected, mask), mask, colour)
 
 
 def away_mask(mask: np.ndarray) -> np.ndarray | None:
@@ -235,7 +235,7 @@ def away_mask(mask: np.ndarray) -> np.ndarray | None:
     return None if best is None else best[1]
 
 
-def run_suite(inpainter: Inpainter, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
+def run_suite(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
               colour: tuple[int, int, int], expansion: int = 17, seed: int = 0,
               on_case: Callable[[CaseResult], None] | None = None) -> SuiteReport:
     """Run every case on the 8-bit ``original`` and ``protected`` images; report each through ``on_case``."""
@@ -249,20 +249,20 @@ def run_suite(inpainter: Inpainter, original: np.ndarray, protected: np.ndarray,
             on_case(case)
 
     with torch.inference_mode():
-        exact = _compare(full_frame, inpainter, original, protected, mask, colour)
+        exact = _compare(full_frame, editor, original, protected, mask, colour)
         for name, variant in mask_variations(mask, seed).items():
             record("mask", name, exact if name == "exact" else
-                   _compare(full_frame, inpainter, original, protected, variant, colour))
+                   _compare(full_frame, editor, original, protected, variant, colour))
         for name, pipeline in PIPELINES.items():  # the full frame with the exact mask was measured above
             record("pipeline", name, exact if pipeline is full_frame else
-                   _compare(pipeline, inpainter, original, protected, mask, colour))
+                   _compare(pipeline, editor, original, protected, mask, colour))
         for name, transform in TRANSFORMS.items():
             record("transform", name,
-                   _compare(full_frame, inpainter, transform(original), transform(protected), mask, colour))
+                   _compare(full_frame, editor, transform(original), transform(protected), mask, colour))
         benign = {"ring": benign_ring(mask, expansion)}
         far = away_mask(mask)
         if far is not None:
             benign["away from the region"] = far
-        benign_ssim = {name: edit_ssim(inpainter.inpaint(original, b), inpainter.inpaint(protected, b), b)
+        benign_ssim = {name: edit_ssim(editor.inpaint(original, b), editor.inpaint(protected, b), b)
                        for name, b in benign.items()}
     return SuiteReport(cases, benign_ssim)

@@ -1,19 +1,17 @@
-"""The editor's operation ``edit(x, k)`` of METHOD.md, with and without gradients."""
+"""The editor's operation ``edit(x, k)`` (docs/method.md), differentiable, and the editor itself."""
 from __future__ import annotations
 
 import contextlib
 
 import numpy as np
 import torch
-from torch import nn
 
 from guardpaint.core.tensors import image_to_tensor, mask_to_tensor, tensor_to_image
+from guardpaint.models.base import Inpainter
 
-PAD_MULTIPLE = 8
 
-
-def pad_symmetric(x: torch.Tensor, multiple: int = PAD_MULTIPLE) -> torch.Tensor:
-    """Pad bottom/right to a multiple by mirroring including the edge (numpy 'symmetric'), as LaMa's predict does."""
+def pad_symmetric(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Pad bottom/right to a multiple by mirroring including the edge (numpy 'symmetric'), as editors do."""
     height, width = x.shape[-2:]
     pad_h = -height % multiple
     pad_w = -width % multiple
@@ -24,17 +22,17 @@ def pad_symmetric(x: torch.Tensor, multiple: int = PAD_MULTIPLE) -> torch.Tensor
     return x
 
 
-def edit(generator: nn.Module, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """``k * G(cat(x * (1 - k), k)) + (1 - k) * x`` on the padded image, cropped back.
+def edit(model: Inpainter, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``k * G(x, k) + (1 - k) * x`` on the padded image, cropped back.
 
     ``image`` is Bx3xHxW in [0, 1]; ``mask`` is Bx1xHxW (or 1x1xHxW) in {0, 1}.
     Differentiable with respect to ``image``.
     """
     height, width = image.shape[-2:]
     mask = mask.expand(image.shape[0], -1, -1, -1)
-    x = pad_symmetric(image)
-    k = pad_symmetric(mask)
-    predicted = generator(torch.cat([x * (1 - k), k], dim=1)).float()
+    x = pad_symmetric(image, model.pad_multiple)
+    k = pad_symmetric(mask, model.pad_multiple)
+    predicted = model.predict(x, k).float()
     blended = k * predicted + (1 - k) * x
     return blended[..., :height, :width]
 
@@ -46,16 +44,15 @@ def autocast_context(device: torch.device, precision: str) -> contextlib.Abstrac
     return contextlib.nullcontext()
 
 
-class Inpainter:
-    """What an editor does: LaMa on the whole image, blended, 8-bit out. No autograd."""
+class Editor:
+    """What an editor does with a model: inpaint the whole image, blend, 8-bit out. No autograd."""
 
-    def __init__(self, generator: nn.Module, device: torch.device) -> None:
-        self.generator = generator
-        self.device = device
+    def __init__(self, model: Inpainter) -> None:
+        self.model = model
 
     @torch.inference_mode()
     def inpaint(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Inpaint the True pixels of ``mask`` in the HxWx3 uint8 image; returns uint8."""
-        image = image_to_tensor(rgb, self.device)
-        k = mask_to_tensor(mask, self.device)
-        return tensor_to_image(edit(self.generator, image, k))
+        image = image_to_tensor(rgb, self.model.device)
+        k = mask_to_tensor(mask, self.model.device)
+        return tensor_to_image(edit(self.model, image, k))

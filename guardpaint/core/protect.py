@@ -12,7 +12,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torch import nn
 
 from guardpaint.core.editing import autocast_context, edit
 from guardpaint.core.losses import masked_mse
@@ -21,9 +20,8 @@ from guardpaint.core.robust import RobustTerm
 from guardpaint.core.target import choose_target_colour
 from guardpaint.core.tensors import image_to_tensor, mask_to_tensor, tensor_to_image
 from guardpaint.errors import Cancelled, InputError
+from guardpaint.models.base import Inpainter
 from guardpaint.models.device import resolve_precision
-from guardpaint.models.fusion import fold_batchnorm
-from guardpaint.models.lama import FFCResNetGenerator
 
 LEVELS = 255.0
 #: Protection levels: the reference objective, or hardened against imprecise masks, crops, JPEG and resizing.
@@ -79,7 +77,7 @@ class ProtectionSettings:
 class IterationReport:
     """Losses of one iteration, measured on the 8-bit image that iteration would write."""
 
-    iteration: int  # 1-based
+    iteration: int  # 1-based: the losses of the noise after this many updates
     total_iterations: int
     attack: float
     incomplete: float
@@ -97,7 +95,7 @@ class ProtectionResult:
     noise: np.ndarray  # HxWx3 int16, protected - original in levels
     history: list[IterationReport]
     target_colour: tuple[int, int, int]
-    best_iteration: int  # iterate kept: k = after k-1 updates (iterations + 1 = the last)
+    best_iteration: int  # iterate kept: the noise after this many updates (0 = the initial noise)
     best_loss: float
     elapsed: float
     setup_time: float
@@ -133,26 +131,26 @@ def quantised_adversarial(image: torch.Tensor, delta: torch.Tensor) -> torch.Ten
 class _Objective:
     """The three edits and their losses for one image and mask; static parts computed once."""
 
-    def __init__(self, generator: nn.Module, image: torch.Tensor, mask: torch.Tensor,
-                 target: torch.Tensor, settings: ProtectionSettings, device: torch.device) -> None:
-        self.generator = generator
+    def __init__(self, model: Inpainter, image: torch.Tensor, mask: torch.Tensor,
+                 target: torch.Tensor, settings: ProtectionSettings) -> None:
+        self.model = model
         self.settings = settings
-        self.device = device
+        self.device = model.device
         expanded = dilate(mask, settings.expansion)
         self.ring = ring(mask, settings.expansion)
         self.masks = torch.cat([mask, expanded, self.ring], dim=0)  # 3x1xHxW
         self.target = target
-        with torch.no_grad(), autocast_context(device, settings.precision):
+        with torch.no_grad(), autocast_context(self.device, settings.precision):
             # The benign ring edit of the original does not depend on the noise: once.
-            self.ring_reference = edit(generator, image, self.ring)
+            self.ring_reference = edit(model, image, self.ring)
 
     def __call__(self, adversarial: torch.Tensor) -> torch.Tensor:
         """Loss terms (attack, incomplete, hide) as a tensor of shape (3,)."""
         with autocast_context(self.device, self.settings.precision):
             if self.settings.batch_edits:
-                edits = edit(self.generator, adversarial.expand(3, -1, -1, -1), self.masks)
+                edits = edit(self.model, adversarial.expand(3, -1, -1, -1), self.masks)
             else:
-                edits = torch.cat([edit(self.generator, adversarial, k[None]) for k in self.masks])
+                edits = torch.cat([edit(self.model, adversarial, k[None]) for k in self.masks])
         targets = torch.cat([self.target.expand_as(edits[:2]), self.ring_reference])
         return masked_mse(edits, targets, self.masks)
 
@@ -165,25 +163,11 @@ class _Objective:
 MEMORY_SAVING_PIXELS = 1024 * 1024
 
 
-def attack_copy(generator: nn.Module, device: torch.device, save_memory: bool = False) -> nn.Module:
-    """The generator as the loop runs it: BatchNorm folded away (same function, fewer kernels),
-    frozen, channels-last on CUDA where the 3x3 convolutions profit from it, and optionally
-    recomputing its residual blocks in the backward pass."""
-    if isinstance(generator, FFCResNetGenerator):
-        generator = fold_batchnorm(generator)
-        generator.checkpoint_blocks = save_memory
-    generator = generator.eval().requires_grad_(False)
-    if device.type == "cuda":
-        generator = generator.to(memory_format=torch.channels_last)
-    return generator
-
-
 def protect(
-    generator: nn.Module,
+    model: Inpainter,
     rgb: np.ndarray,
     mask: np.ndarray,
     settings: ProtectionSettings = ProtectionSettings(),
-    device: torch.device | str = "cpu",
     on_iteration: Callable[[IterationReport], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> ProtectionResult:
@@ -191,18 +175,18 @@ def protect(
 
     Raises :class:`Cancelled` when ``should_cancel`` returns True (checked once per iteration).
     """
-    device = torch.device(device)
+    device = model.device
     settings = replace(settings.validated(), precision=resolve_precision(settings.precision, device))
     mask = validate_mask(mask, rgb.shape)
     start = time.perf_counter()
     save_memory = settings.memory_saving == "on" or (
         settings.memory_saving == "auto" and rgb.shape[0] * rgb.shape[1] > MEMORY_SAVING_PIXELS)
-    generator = attack_copy(generator, device, save_memory)
+    model = model.for_attack(save_memory)
     image = image_to_tensor(rgb, device)
     target_colour = settings.target_colour or choose_target_colour(rgb)
     target = torch.tensor(target_colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
-    objective = _Objective(generator, image, mask_to_tensor(mask, device), target, settings, device)
-    robust = RobustTerm(generator, mask, target, settings.robust_samples, settings.precision, device,
+    objective = _Objective(model, image, mask_to_tensor(mask, device), target, settings)
+    robust = RobustTerm(model, mask, target, settings.robust_samples, settings.precision,
                         settings.seed) if settings.level == "robust" else None
 
     seeded = torch.Generator().manual_seed(settings.seed)
@@ -210,26 +194,23 @@ def protect(
     optimiser = torch.optim.Adam([delta], lr=settings.learning_rate, betas=settings.betas, eps=settings.adam_eps)
     setup_time = time.perf_counter() - start
 
-    history: list[IterationReport] = []
-    best_loss = float("inf")
-    best_delta = delta.detach().clone()
-    best_iteration = 0
-    opt_start = time.perf_counter()
-    for step in range(1, settings.iterations + 2):
-        if should_cancel is not None and should_cancel():
-            raise Cancelled("protection cancelled")
+    def evaluate(with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Loss terms and total of the current noise, measured on the 8-bit image it would write."""
         with torch.no_grad():
             delta.clamp_(-settings.epsilon, settings.epsilon)
-        final = step > settings.iterations  # evaluate the last update without a gradient
-        with torch.set_grad_enabled(not final):
+        with torch.set_grad_enabled(with_gradient):
             terms = objective(quantised_adversarial(image, delta))
-            total = objective.total(terms)
-        # The best iterate is judged on the deterministic objective; the robust term is a random sample.
-        loss = float(total.detach())
-        if loss < best_loss or not settings.keep_best:
-            best_loss, best_iteration, best_delta = loss, step, delta.detach().clone()
-        if final:
-            break
+            return terms, objective.total(terms)
+
+    history: list[IterationReport] = []
+    opt_start = time.perf_counter()
+    terms, total = evaluate(settings.iterations > 0)
+    # Iterate k is the noise after k updates (0 = the initial noise). The best is judged on the
+    # deterministic objective; the robust term is a random sample.
+    best_loss, best_iteration, best_delta = float(total.detach()), 0, delta.detach().clone()
+    for step in range(1, settings.iterations + 1):
+        if should_cancel is not None and should_cancel():
+            raise Cancelled("protection cancelled")
         optimiser.zero_grad(set_to_none=True)
         total.backward()
         robust_loss = 0.0
@@ -238,6 +219,10 @@ def protect(
             (settings.robust_weight * robust_value).backward()
             robust_loss = float(robust_value.detach())
         optimiser.step()
+        terms, total = evaluate(step < settings.iterations)  # the last iterate needs no gradient
+        loss = float(total.detach())
+        if loss < best_loss or not settings.keep_best:
+            best_loss, best_iteration, best_delta = loss, step, delta.detach().clone()
         report = IterationReport(step, settings.iterations, *terms.detach().float().cpu().tolist(), loss,
                                  time.perf_counter() - opt_start, robust_loss)
         history.append(report)

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from guardpaint.core.attacks import crop_box_with_margin, mask_variations
 from guardpaint.core.editing import autocast_context, edit
 from guardpaint.core.jpeg import jpeg_approx
 from guardpaint.core.losses import masked_mse
 from guardpaint.core.tensors import mask_to_tensor
+from guardpaint.models.base import Inpainter
 
 #: JPEG qualities and resize factors sampled during hardening (the suite tests 80-95 and 0.75x / 1.5x).
 JPEG_QUALITIES = (75, 95)
@@ -80,14 +80,14 @@ class AttackSampler:
 class RobustTerm:
     """The hardening loss: mean attack loss over ``samples`` random attacks per call."""
 
-    def __init__(self, generator: nn.Module, mask: np.ndarray, target: torch.Tensor, samples: int,
-                 precision: str, device: torch.device, seed: int) -> None:
-        self.generator = generator
+    def __init__(self, model: Inpainter, mask: np.ndarray, target: torch.Tensor, samples: int,
+                 precision: str, seed: int) -> None:
+        self.model = model
         self.target = target
         self.samples = samples
         self.precision = precision
-        self.device = device
-        self.sampler = AttackSampler(mask, device, seed)
+        self.device = model.device
+        self.sampler = AttackSampler(mask, model.device, seed)
 
     def attack_loss(self, adversarial: torch.Tensor, sample: AttackSample) -> torch.Tensor:
         image, mask = sample.transform_fn(adversarial), sample.mask
@@ -95,7 +95,7 @@ class RobustTerm:
             top, left, bottom, right = sample.crop
             image, mask = image[..., top:bottom, left:right], mask[..., top:bottom, left:right]
         with autocast_context(self.device, self.precision):
-            edited = edit(self.generator, image, mask)
+            edited = edit(self.model, image, mask)
         return masked_mse(edited, self.target.expand_as(edited), mask)[0]
 
     def __call__(self, adversarial: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from guardpaint.core.editing import Inpainter
+from guardpaint.core.editing import Editor
 from guardpaint.core.masks import ring, validate_mask
 from guardpaint.core.metrics import crop_box, max_abs_diff, psnr, ssim, target_distance
 from guardpaint.core.target import choose_target_colour
@@ -50,6 +50,9 @@ class EditComparison:
         return (self.target_distance_protected <= HOLD_DISTANCE_RATIO * self.target_distance_original
                 and self.ssim <= HOLD_MAX_SSIM)
 
+    def to_dict(self) -> dict:
+        return {**asdict(self), "holds": self.holds}
+
 
 @dataclass
 class VerificationReport:
@@ -67,16 +70,16 @@ class VerificationReport:
         """JSON-ready metrics (no pictures)."""
         data = asdict(self)
         data.pop("edits")
-        data["malicious"]["holds"] = self.malicious.holds
+        data["malicious"] = self.malicious.to_dict()
         data["target_colour"] = list(self.target_colour)
         return data
 
 
-def compare_edit(inpainter: Inpainter, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
+def compare_edit(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
                  colour: tuple[int, int, int]) -> tuple[EditComparison, np.ndarray, np.ndarray]:
     """Edit both images with ``mask``; the comparison and the two edited pictures."""
-    clean = inpainter.inpaint(original, mask)
-    attacked = inpainter.inpaint(protected, mask)
+    clean = editor.inpaint(original, mask)
+    attacked = editor.inpaint(protected, mask)
     return EditComparison.measure(clean, attacked, mask, colour), clean, attacked
 
 
@@ -86,7 +89,7 @@ def benign_ring(mask: np.ndarray, expansion: int) -> np.ndarray:
 
 
 def verify(
-    inpainter: Inpainter,
+    editor: Editor,
     original: np.ndarray,
     protected: np.ndarray,
     mask: np.ndarray,
@@ -102,13 +105,13 @@ def verify(
     mask = validate_mask(mask, original.shape)
     colour = target_colour or choose_target_colour(original)
     with torch.inference_mode():
-        malicious, clean, attacked = compare_edit(inpainter, original, protected, mask, colour)
+        malicious, clean, attacked = compare_edit(editor, original, protected, mask, colour)
         edits = {"protected region": (clean, attacked)}
         benign: dict[str, float] = {}
         for name, benign_mask in {"ring": benign_ring(mask, expansion), **(extra_masks or {})}.items():
             benign_mask = validate_mask(benign_mask, original.shape)
-            clean_b = inpainter.inpaint(original, benign_mask)
-            attacked_b = inpainter.inpaint(protected, benign_mask)
+            clean_b = editor.inpaint(original, benign_mask)
+            attacked_b = editor.inpaint(protected, benign_mask)
             benign[name] = edit_ssim(clean_b, attacked_b, benign_mask)
             edits[name] = (clean_b, attacked_b)
     return VerificationReport(

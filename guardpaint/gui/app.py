@@ -25,6 +25,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("io.github.guardpaint.GuardPaint")
     window = MainWindow()
     window.show()
+    QTimer.singleShot(0, window.models.first_run)  # the first-run choice, once the window is up
     exit_after = os.environ.get("GUARDPAINT_EXIT_AFTER_MS")  # packaging smoke test
     if exit_after:
         QTimer.singleShot(int(exit_after), window.close)

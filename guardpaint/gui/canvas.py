@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 from guardpaint.gui.mask_layer import MaskLayer
-from guardpaint.gui.qimage import rgb_to_qimage
+from guardpaint.gui.qimage import checkerboard, rgb_to_qimage, rgba_to_qimage
 
 PROTECT, TEST = "protect", "test"
 LAYER_COLOURS = {PROTECT: (230, 40, 60), TEST: (40, 120, 255)}
 MIN_BRUSH, MAX_BRUSH = 1, 500
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+#: Mouse and held-key gestures of the canvas (they are not actions), for the shortcut table.
+GESTURES = (("Wheel", "zoom around the cursor"), ("Space+drag, middle drag", "pan"))
 
 
 class MaskCanvas(QGraphicsView):
@@ -53,15 +55,20 @@ class MaskCanvas(QGraphicsView):
     def has_image(self) -> bool:
         return self._image_item is not None
 
-    def set_image(self, rgb: np.ndarray, keep_masks: bool = False) -> None:
-        """Show a new image; masks are reset unless ``keep_masks`` (same size only)."""
+    def set_image(self, rgb: np.ndarray, alpha: np.ndarray | None = None, keep_masks: bool = False) -> None:
+        """Show a new image (transparent parts over a checkerboard); masks are reset unless ``keep_masks``."""
         height, width = rgb.shape[:2]
         old = {k: layer.mask() for k, layer in self.layers.items()} if keep_masks else {}
         scene = self.scene()
         if self._cursor.scene() is not None:
             scene.removeItem(self._cursor)  # keep it alive across clear()
         scene.clear()
-        self._image_item = scene.addPixmap(QPixmap.fromImage(rgb_to_qimage(rgb)))
+        if alpha is not None:
+            backdrop = scene.addRect(QRectF(0, 0, width, height), QPen(Qt.PenStyle.NoPen),
+                                     QBrush(checkerboard()))
+            backdrop.setZValue(-1)
+        image = rgb_to_qimage(rgb) if alpha is None else rgba_to_qimage(rgb, alpha)
+        self._image_item = scene.addPixmap(QPixmap.fromImage(image))
         self._image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
         self.layers = {}
         for z, (name, colour) in enumerate(LAYER_COLOURS.items(), start=1):

@@ -1,13 +1,16 @@
 """Preview: LaMa edits of the original vs the protected image, the noise, and the metrics."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from guardpaint.core.verify import VerificationReport
+from guardpaint.core.report import DEMO_WARNING, advice, made_with_demo, summary
+from guardpaint.core.workflow import ProtectedImage
 from guardpaint.gui.qimage import noise_visual, rgb_to_qimage
 
 
@@ -95,7 +98,7 @@ class CompareView(QWidget):
 
 
 class MetricsView(QLabel):
-    """The verification metrics of METHOD.md as a compact table."""
+    """The verdict, for which model, why, what to try, and the metrics of docs/method.md."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,25 +106,28 @@ class MetricsView(QLabel):
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.show_report(None)
+        self.show_outcome(None)
 
-    def show_report(self, report: VerificationReport | None) -> None:
-        if report is None:
+    def show_outcome(self, outcome: ProtectedImage | None) -> None:
+        if outcome is None:
             self.setText("<i>Metrics appear after a protection.</i>")
             return
-        mal = report.malicious
-        verdict = ("<b style='color:#2a9d4b'>edit defeated</b>" if mal.holds
-                   else "<b style='color:#d0453a'>edit not defeated</b>")
+        report, mal = outcome.verification, outcome.verification.malicious
+        colour = "#2a9d4b" if outcome.protected else "#d0453a"
+        head = f"<p style='color:{colour}'><b>{html.escape(summary(outcome))}</b></p>"
+        tips = "".join(f"<li>{html.escape(tip)}</li>" for tip in advice(outcome))
+        tips = f"<p>What to try:</p><ul>{tips}</ul>" if tips else ""
+        demo = f"<p style='color:#b26a00'>This protection was {html.escape(DEMO_WARNING)}.</p>" \
+            if made_with_demo(outcome) else ""
         rows = [
+            ("Model", f"{html.escape(outcome.model.name)} on {outcome.model.device}"),
             ("Noise PSNR", f"{report.psnr:.2f} dB"), ("Noise SSIM", f"{report.ssim:.4f}"),
             ("Max difference", f"{report.max_abs_diff} levels"),
-            ("Malicious edit", verdict),
-            ("&nbsp;&nbsp;SSIM vs clean edit", f"{mal.ssim:.3f}"),
-            ("&nbsp;&nbsp;distance to target", f"{mal.target_distance_protected:.1f} "
-                                               f"(clean {mal.target_distance_original:.1f})"),
+            ("Malicious edit SSIM", f"{mal.ssim:.3f}"),
+            ("Distance to target", f"{mal.target_distance_protected:.1f} (clean {mal.target_distance_original:.1f})"),
         ] + [(f"Benign edit: {name}", f"SSIM {value:.3f}") for name, value in report.benign_ssim.items()]
         body = "".join(f"<tr><td>{k}</td><td align='right'>&nbsp;{v}</td></tr>" for k, v in rows)
-        self.setText(f"<table cellspacing='2'>{body}</table>")
+        self.setText(f"{head}{demo}{tips}<table cellspacing='2'>{body}</table>")
 
 
 class PreviewPanel(QWidget):
@@ -151,10 +157,15 @@ class PreviewPanel(QWidget):
         self.tabs.addTab(edits, "Edits")
         self.tabs.addTab(noise, "Noise")
         self.metrics = MetricsView()
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("QLabel { background: #fff3cd; color: #5c4400; padding: 6px; }")
+        self.notice.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs, 4)
         side = QVBoxLayout()
+        side.addWidget(self.notice)
         side.addWidget(self.metrics)
         side.addStretch(1)
         layout.addLayout(side, 1)
@@ -167,13 +178,21 @@ class PreviewPanel(QWidget):
         self.attacked.set_image(None)
         self.compare.set_images(None, None)
         self.noise.set_image(None)
-        self.metrics.show_report(None)
+        self.metrics.show_outcome(None)
+        self.show_notice(None)
 
-    def show_protection(self, original: np.ndarray, protected: np.ndarray, report: VerificationReport) -> None:
+    def show_notice(self, text: str | None) -> None:
+        """A warning above the metrics (e.g. the model changed since this protection), or none."""
+        self.notice.setText(text or "")
+        self.notice.setVisible(bool(text))
+
+    def show_protection(self, outcome: ProtectedImage) -> None:
+        original, protected = outcome.source.rgb, outcome.written
         self.compare.set_images(original, protected)
         self.noise.set_image(noise_visual(protected.astype(np.int16) - original.astype(np.int16)))
-        self.metrics.show_report(report)
-        for name, pair in report.edits.items():
+        self.metrics.show_outcome(outcome)
+        self.show_notice(None)
+        for name, pair in outcome.verification.edits.items():
             self.add_edit(name, *pair)
         self.which.setCurrentIndex(0)
 

@@ -12,6 +12,20 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
+def rgba_to_qimage(rgb: np.ndarray, alpha: np.ndarray) -> QImage:
+    """HxWx3 uint8 plus HxW alpha -> QImage (RGBA8888, straight alpha)."""
+    rgba = np.ascontiguousarray(np.dstack([rgb, alpha]))
+    height, width = rgba.shape[:2]
+    return QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
+
+
+def checkerboard(cell: int = 8) -> QImage:
+    """A 2x2-cell light/dark grey tile: the usual backdrop of transparent pixels."""
+    tile = np.full((2 * cell, 2 * cell, 3), 204, np.uint8)
+    tile[:cell, :cell] = tile[cell:, cell:] = 153
+    return rgb_to_qimage(tile)
+
+
 def overlay_from_mask(mask: np.ndarray, colour: tuple[int, int, int]) -> QImage:
     """HxW bool -> premultiplied ARGB image, opaque ``colour`` where masked, transparent elsewhere."""
     height, width = mask.shape

@@ -16,9 +16,9 @@ FAILED = QColor(198, 40, 40)
 class SuiteDialog(QDialog):
     """Filled case by case while the suite runs; a summary line when it is done."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, model_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Attack suite")
+        self.setWindowTitle(f"Attack suite ({model_name})")
         self.resize(760, 560)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -26,7 +26,8 @@ class SuiteDialog(QDialog):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.summary = QLabel("Running the editor's attacks on the original and the protected image…")
+        self.summary = QLabel(f"Running the editor's attacks with {model_name} (the protection's model) on the "
+                              "original and the protected image…")
         self.summary.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

@@ -1,35 +1,24 @@
-"""LaMa generator, weight loading, model registry and device selection (no Qt)."""
+"""Inpainting models: the model protocol, the LaMa family, weight loading, registry and devices (no Qt)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
-from guardpaint.models.checkpoint import load_generator
-from guardpaint.models.lama import FFCResNetGenerator
+from guardpaint.models.base import Inpainter
+from guardpaint.models.lama_family import load_lama
 from guardpaint.models.registry import DEFAULT_MODEL, REGISTRY, resolve
 
-
-@dataclass
-class LoadedModel:
-    """A generator on its device, and where it came from."""
-
-    generator: FFCResNetGenerator
-    path: Path
-    name: str  # registry name, or the file name for a path
-    device: torch.device
-
-    @property
-    def parameters(self) -> int:
-        return sum(p.numel() for p in self.generator.parameters())
+#: Loader per model family; a new family adds its module and one entry here.
+LOADERS = {"lama": load_lama}
 
 
-def load_model(name_or_path: str | os.PathLike | None, device: torch.device) -> LoadedModel:
-    """Resolve a registry name or path, load it safely and move it to ``device``."""
+def load_model(name_or_path: str | os.PathLike | None, device: torch.device) -> Inpainter:
+    """Resolve a registry name or a weight file, load it safely and move it to ``device``."""
     key = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
     path = resolve(key)
-    generator = load_generator(path).to(device)
-    name = key if key in REGISTRY else path.name
-    return LoadedModel(generator=generator, path=path, name=name, device=device)
+    family = REGISTRY[key].family if key in REGISTRY else "lama"
+    return LOADERS[family](path, device, key if key in REGISTRY else path.name)
+
+
+__all__ = ["Inpainter", "load_model", "LOADERS"]

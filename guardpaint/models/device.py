@@ -67,3 +67,19 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if precision == "auto":
         return "bf16" if has_fast_bf16(device) else "fp32"
     return precision
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is running out of device or host memory (any torch version from 2.2)."""
+    kinds = tuple(k for k in (getattr(torch, "OutOfMemoryError", None),  # torch >= 2.5
+                              getattr(torch.cuda, "OutOfMemoryError", None)) if k is not None)
+    if isinstance(exc, (MemoryError, *kinds)):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def out_of_memory_message(exc: BaseException) -> str | None:
+    """The one message for running out of memory, with what to try; None for other errors."""
+    if not is_out_of_memory(exc):
+        return None
+    return "out of memory on the device: try the CPU (--device cpu, or Advanced > Device) or a smaller image"

@@ -1,9 +1,12 @@
 """Named models, the local cache, and the explicit, verified download step."""
 from __future__ import annotations
 
+import errno
 import hashlib
+import http.client
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +15,15 @@ from typing import Callable
 import platformdirs
 
 from guardpaint.errors import Cancelled, DownloadError, InputError, ModelError
+from guardpaint.models.base import file_sha256
 
 CACHE_ENV = "GUARDPAINT_MODEL_DIR"
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEFAULT_MODEL = "demo"
+#: The bundled workflow model; protection made with it does not protect against real LaMa weights.
+DEMO_MODEL = "demo"
+#: The model protection is meant for.
+REAL_MODEL = "big-lama"
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,8 @@ class ModelSpec:
     url: str | None = None  # None: bundled with the package
     md5: str | None = None
     size_mb: float | None = None
+    family: str = "lama"  # which loader in guardpaint.models.LOADERS reads it
+    limits: str | None = None  # what it cannot do, said wherever it is offered
 
     @property
     def bundled(self) -> bool:
@@ -41,6 +51,8 @@ REGISTRY: dict[str, ModelSpec] = {
             name="demo",
             description="small LaMa-family model bundled for trying the workflow offline",
             filename="demo-lama.safetensors",
+            limits="cannot be moved by the noise: protection made with it does not protect against big-lama "
+                   "or any real LaMa; for trying the workflow only",
         ),
         ModelSpec(
             name="big-lama",
@@ -74,9 +86,24 @@ def model_path(name: str) -> Path:
     return RESOURCES / entry.filename if entry.bundled else cache_dir() / entry.filename
 
 
+def installed_path(name: str) -> Path:
+    """The weight file of an installed registered model; a ModelError says how to install it otherwise."""
+    path = model_path(name)
+    if not path.is_file():
+        raise ModelError(f"model {name!r} is not installed (expected at {path}); "
+                         f"run `guardpaint models download {name}`")
+    return path
+
+
 def is_available(name: str) -> bool:
     """Whether the weights of a registered model are present locally."""
     return model_path(name).is_file()
+
+
+def is_demo(sha256: str) -> bool:
+    """Whether weights with this sha256 are the bundled demo model (under any name or path)."""
+    demo = model_path(DEMO_MODEL)
+    return demo.is_file() and file_sha256(demo) == sha256
 
 
 def resolve(name_or_path: str | os.PathLike | None) -> Path:
@@ -85,12 +112,9 @@ def resolve(name_or_path: str | os.PathLike | None) -> Path:
         name_or_path = DEFAULT_MODEL
     text = str(name_or_path)
     if text in REGISTRY:
-        path = model_path(text)
-        if not path.is_file():
-            if REGISTRY[text].bundled:
-                raise ModelError(f"bundled model {text!r} is missing from this installation ({path})")
-            raise ModelError(f"model {text!r} is not downloaded yet: run `guardpaint models download {text}`")
-        return path
+        if REGISTRY[text].bundled and not model_path(text).is_file():
+            raise ModelError(f"bundled model {text!r} is missing from this installation ({model_path(text)})")
+        return installed_path(text)
     path = Path(text).expanduser()
     if not path.is_file():
         raise InputError(f"{text}: neither a known model name ({', '.join(REGISTRY)}) nor an existing file")
@@ -115,31 +139,67 @@ def download(
     should_cancel: Callable[[], bool] | None = None,
     timeout: float = 30.0,
 ) -> Path:
-    """Fetch a registered model into the cache, verify its md5 and rename it into place atomically."""
+    """Fetch a registered model into the cache, verify its md5 and rename it into place atomically.
+
+    Every failure is a :class:`DownloadError` naming its cause (no network, an HTTP status, a cut-off
+    transfer, a checksum mismatch, a full disk); no partial file is ever left behind.
+    """
     entry = spec(name)
     if entry.bundled:
         return model_path(name)
     target = model_path(name)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"cannot create the model folder {target.parent}: {exc.strerror or exc}") from None
     partial = target.with_name(target.name + ".part")
     try:
-        with urllib.request.urlopen(entry.url, timeout=timeout) as response, partial.open("wb") as out:  # noqa: S310
+        with _open_url(name, entry.url, timeout) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            done = 0
-            while block := response.read(1 << 20):
+            done = _copy(name, response, partial, total, progress, should_cancel)
+        if total is not None and done != total:
+            raise DownloadError(f"the download of {name} was cut off: got {done:,} of {total:,} bytes; try again")
+        actual = md5sum(partial)
+        if entry.md5 and actual != entry.md5:
+            raise DownloadError(f"{name}: checksum mismatch (md5 {actual}, expected {entry.md5}); file discarded")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def _open_url(name: str, url: str, timeout: float):
+    try:
+        return urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - a fixed https URL from the registry
+    except urllib.error.HTTPError as exc:
+        raise DownloadError(f"cannot download {name}: the server answered HTTP {exc.code} {exc.reason} "
+                            f"for {url}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DownloadError(f"cannot download {name}: no connection to {urllib.parse.urlsplit(url).netloc} "
+                            f"({reason}); check the network (offline?)") from None
+
+
+def _copy(name: str, response, partial: Path, total: int | None, progress: ProgressCallback | None,
+          should_cancel: Callable[[], bool] | None) -> int:
+    """Stream the body into ``partial``; the number of bytes written."""
+    done = 0
+    try:
+        with partial.open("wb") as out:
+            while True:
+                try:
+                    block = response.read(1 << 20)
+                except (OSError, http.client.HTTPException) as exc:
+                    raise DownloadError(f"the download of {name} was interrupted ({exc}); try again") from None
+                if not block:
+                    return done
                 if should_cancel is not None and should_cancel():
                     raise Cancelled("download cancelled")
                 out.write(block)
                 done += len(block)
                 if progress is not None:
                     progress(done, total)
-        actual = md5sum(partial)
-        if entry.md5 and actual != entry.md5:
-            raise DownloadError(f"{name}: checksum mismatch (md5 {actual}, expected {entry.md5}); file discarded")
-        os.replace(partial, target)
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DownloadError(f"cannot download {name} from {entry.url}: {reason} (offline?)") from None
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DownloadError(f"not enough disk space in {partial.parent} to download {name}") from None
+        raise DownloadError(f"cannot write {partial}: {exc.strerror or exc}") from None

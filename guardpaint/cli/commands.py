@@ -1,0 +1,181 @@
+"""The sub-commands: what each computes, on top of core and models."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Callable
+
+from guardpaint.cli import human
+from guardpaint.cli.exits import EXIT_NOT_PROTECTED, EXIT_OK
+from guardpaint.errors import InputError
+
+log = logging.getLogger(__name__)
+Result = tuple[dict | None, int]
+
+
+def _output_png(value: str) -> Path:
+    path = Path(value)
+    if path.suffix.lower() != ".png":
+        raise argparse.ArgumentTypeError(f"{value}: output must be a .png file (lossy formats destroy the protection)")
+    return path
+
+
+def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register every sub-command; each parser's defaults say how to run and show it."""
+    from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
+
+    defaults = ProtectionSettings()
+    p = sub.add_parser("protect", help="add protective noise over the masked region")
+    p.add_argument("image")
+    p.add_argument("--mask", required=True, help="mask image, white (> 127) = region to protect")
+    p.add_argument("-o", "--output", required=True, type=_output_png, metavar="OUT.png")
+    model_args(p)
+    p.add_argument("--iterations", type=int, default=defaults.iterations)
+    p.add_argument("--epsilon", type=float, default=defaults.epsilon,
+                   help=f"max noise on the 0-1 scale (default {defaults.epsilon} = "
+                        f"{defaults.epsilon * 255:.1f} levels of 255)")
+    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--level", choices=LEVEL_NAMES, default=defaults.level,
+                   help="standard: the reference method; robust: also against imprecise masks, IOPaint's "
+                        "crop, JPEG and resizing (slower)")
+    p.add_argument("--overwrite", action="store_true", help="allow the output to replace an input file")
+    p.add_argument("--require-protected", action="store_true",
+                   help="exit with status 3 when the protection does not hold (for scripts and CI)")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
+    p.set_defaults(run=cmd_protect, show=human.show_protection)
+
+    p = sub.add_parser("inpaint", help="what an editor does: LaMa fills the masked region")
+    p.add_argument("image")
+    p.add_argument("--mask", required=True)
+    p.add_argument("-o", "--output", required=True, type=_output_png, metavar="OUT.png")
+    model_args(p)
+    p.add_argument("--overwrite", action="store_true", help="allow the output to replace an input file")
+    p.set_defaults(run=cmd_inpaint, show=human.show_written)
+
+    p = sub.add_parser("verify", help="compare LaMa edits of the original and the protected image")
+    p.add_argument("original")
+    p.add_argument("protected")
+    p.add_argument("--mask", required=True)
+    p.add_argument("--benign-mask", action="append", default=[], metavar="MASK",
+                   help="extra mask away from the region whose edit must stay unaffected (repeatable)")
+    p.add_argument("--suite", action="store_true",
+                   help="also run the attacker suite: editor mask variations, IOPaint pipelines, JPEG and resizing")
+    model_args(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_verify, show=human.show_verification)
+
+    p = sub.add_parser("models", help="list, download or locate model weights")
+    models_sub = p.add_subparsers(dest="models_command", required=True, parser_class=type(p))
+    models_sub.add_parser("list", help="known models, whether they are installed, what each is for")
+    models_sub.add_parser("download", help="download a model into the cache (checksum-verified)").add_argument("name")
+    models_sub.add_parser("path", help="print where an installed model's weights are").add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_models, show=human.show_models)
+
+
+def _load_model(args: argparse.Namespace):
+    from guardpaint.models import load_model
+    from guardpaint.models.device import select_device
+
+    model = load_model(args.model, select_device(args.device))
+    log.info("model %s on %s", model.name, model.device)
+    return model
+
+
+def _load_inputs(image_path: str, mask_path: str):
+    from guardpaint.core.imageio import load_image, load_mask
+    from guardpaint.core.masks import validate_mask
+
+    image = load_image(image_path)
+    mask = validate_mask(load_mask(mask_path, image.size), image.rgb.shape)
+    return image, mask
+
+
+def cmd_protect(args: argparse.Namespace) -> Result:
+    from tqdm import tqdm
+
+    from guardpaint.core.imageio import check_output
+    from guardpaint.core.protect import ProtectionSettings
+    from guardpaint.core.report import DEMO_WARNING, made_with_demo, protection_report
+    from guardpaint.core.workflow import estimated_output_bytes, protect_to_file
+
+    image, mask = _load_inputs(args.image, args.mask)
+    settings = ProtectionSettings(iterations=args.iterations, epsilon=args.epsilon, seed=args.seed,
+                                  level=args.level).validated()
+    inputs = (args.image, args.mask)
+    check_output(args.output, inputs, args.overwrite, estimated_output_bytes(image))  # before minutes of work
+    model = _load_model(args)
+    with tqdm(total=settings.iterations, desc="protect", unit="it", file=sys.stderr, leave=False,
+              disable=None) as bar:
+        def report(it) -> None:
+            bar.set_postfix(loss=f"{it.total:.4f}")
+            bar.update(1)
+
+        outcome = protect_to_file(model, image, mask, args.output, settings, inputs, args.overwrite, report)
+    if made_with_demo(outcome):
+        print(f"warning: protection {DEMO_WARNING}", file=sys.stderr)
+    result = protection_report(outcome, args.image, args.mask, args.output)
+    return result, EXIT_NOT_PROTECTED if args.require_protected and not outcome.protected else EXIT_OK
+
+
+def cmd_inpaint(args: argparse.Namespace) -> Result:
+    from guardpaint.core.editing import Editor
+    from guardpaint.core.imageio import check_output, save_png
+    from guardpaint.core.workflow import estimated_output_bytes
+
+    image, mask = _load_inputs(args.image, args.mask)
+    check_output(args.output, (args.image, args.mask), args.overwrite, estimated_output_bytes(image))
+    model = _load_model(args)
+    edited = Editor(model).inpaint(image.rgb, mask)
+    save_png(args.output, edited, template=image)
+    return {"output": str(args.output), "model": model.name, "device": str(model.device)}, EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> Result:
+    from guardpaint.core.editing import Editor
+    from guardpaint.core.imageio import load_image, load_mask
+    from guardpaint.core.verify import verify
+
+    original, mask = _load_inputs(args.original, args.mask)
+    protected = load_image(args.protected)
+    if protected.size != original.size:
+        raise InputError(f"{args.protected}: is {protected.size[0]}x{protected.size[1]}, "
+                         f"the original is {original.size[0]}x{original.size[1]}")
+    extra = {Path(p).name: load_mask(p, original.size) for p in args.benign_mask}
+    model = _load_model(args)
+    editor = Editor(model)
+    check = verify(editor, original.rgb, protected.rgb, mask, extra)
+    result = {"provenance": {"models": [model.provenance()], "device": str(model.device)},
+              "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},
+              "edits": [{"model": model.name, "malicious": check.malicious.to_dict(),
+                         "benign_ssim": check.benign_ssim}],
+              "suite": None}
+    if args.suite:
+        from guardpaint.core.attacks import run_suite
+
+        suite = run_suite(editor, original.rgb, protected.rgb, mask, check.target_colour)
+        result["suite"] = [{"model": model.name, **suite.to_dict()}]
+    return result, EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> Result:
+    from tqdm import tqdm
+
+    from guardpaint.models import registry
+
+    if args.models_command == "list":
+        return {"models": [{"name": s.name, "installed": registry.is_available(s.name), "description": s.description,
+                            "limits": s.limits, "path": str(registry.model_path(s.name)), "url": s.url,
+                            "md5": s.md5, "size_mb": s.size_mb} for s in registry.REGISTRY.values()]}, EXIT_OK
+    if args.models_command == "path":
+        return {"path": str(registry.installed_path(args.name))}, EXIT_OK
+    registry.spec(args.name)  # unknown names fail before any progress output
+    with tqdm(desc=args.name, unit="B", unit_scale=True, file=sys.stderr, leave=False, disable=None) as bar:
+        def progress(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        path = registry.download(args.name, progress=progress)
+    return {"path": str(path)}, EXIT_OK

@@ -1,0 +1,60 @@
+"""Human-readable output of the sub-commands (``--json`` prints the same results as one object)."""
+from __future__ import annotations
+
+
+def _show_edits(result: dict) -> None:
+    metrics = result["imperceptibility"]
+    print(f"imperceptibility: PSNR {metrics['psnr'] if metrics['psnr'] is None else round(metrics['psnr'], 2)} dB, "
+          f"SSIM {metrics['ssim']:.4f}, max diff {metrics['max_abs_diff']} levels")
+    for edits in result["edits"]:
+        mal = edits["malicious"]
+        print(f"malicious edit ({edits['model']}): SSIM {mal['ssim']:.3f} vs clean edit, distance to target "
+              f"{mal['target_distance_protected']:.1f} (clean {mal['target_distance_original']:.1f}) -> "
+              f"{'defeated' if mal['holds'] else 'NOT defeated'}")
+        for name, value in edits["benign_ssim"].items():
+            print(f"benign edit '{name}': SSIM {value:.3f}")
+    for suite in result.get("suite") or []:
+        _show_suite(suite)
+
+
+def _show_suite(suite: dict) -> None:
+    print(f"attacker suite ({suite['model']}):")
+    for case in suite["cases"]:
+        print(f"  {case['group']:<9} {case['name']:<26} SSIM {case['ssim']:.3f}  distance "
+              f"{case['target_distance_protected']:6.1f} (clean {case['target_distance_original']:6.1f})  "
+              f"{'held' if case['holds'] else 'FAILED'}")
+    print("held: " + ", ".join(f"{group} {share:.0%}" for group, share in suite["held"].items()))
+    for name, value in suite["benign_ssim"].items():
+        print(f"benign edit '{name}': SSIM {value:.3f}")
+
+
+def show_protection(report: dict) -> None:
+    models = ", ".join(m["name"] for m in report["provenance"]["models"])
+    print(f"model: {models} on {report['provenance']['device']}")
+    print(f"wrote {report['output']['path']}")
+    _show_edits(report)
+    print(report["summary"])
+    for tip in report["advice"]:
+        print(f"  try: {tip}")
+
+
+def show_verification(result: dict) -> None:
+    models = ", ".join(m["name"] for m in result["provenance"]["models"])
+    print(f"model: {models} on {result['provenance']['device']}")
+    _show_edits(result)
+
+
+def show_written(result: dict) -> None:
+    print(f"model: {result['model']} on {result['device']}")
+    print(f"wrote {result['output']}")
+
+
+def show_models(result: dict) -> None:
+    if "path" in result:
+        print(result["path"])
+        return
+    for model in result["models"]:
+        state = "installed" if model["installed"] else "not installed"
+        print(f"{model['name']:<10} {state:<14} {model['description']}")
+        if model["limits"]:
+            print(f"{'':<26}{model['limits']}")

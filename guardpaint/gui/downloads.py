@@ -1,0 +1,58 @@
+"""Downloading a registered model with a progress dialog, off the GUI thread, cancellable."""
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from guardpaint.gui.worker import TaskRunner
+from guardpaint.models import registry
+
+
+def size_text(name: str) -> str:
+    """The download size of a registered model as users read it, e.g. "196 MB"."""
+    size = registry.spec(name).size_mb
+    return f"{size:.0f} MB" if size else "size unknown"
+
+
+class DownloadController(QObject):
+    """One download at a time; ``downloaded`` carries the registry name once the file is verified."""
+
+    downloaded = Signal(str)
+
+    def __init__(self, parent: QWidget, error: Callable[[str], None]) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self.error = error
+        self.runner = TaskRunner(self)
+        self.dialog: QProgressDialog | None = None
+
+    def download(self, name: str) -> None:
+        if self.runner.is_busy():
+            return
+        dialog = self.dialog = QProgressDialog(f"Downloading {name} ({size_text(name)})…", "Cancel", 0, 100,
+                                               self._parent)
+        dialog.setWindowTitle("Download model")
+        dialog.setMinimumDuration(0)
+        dialog.canceled.connect(self.runner.cancel)
+
+        def progress(value: tuple[int, int | None]) -> None:
+            done, total = value
+            if total:
+                dialog.setMaximum(total)
+                dialog.setValue(done)
+            dialog.setLabelText(f"Downloading {name}… {done / 1e6:.0f} of {size_text(name)}")
+
+        def finished(_path) -> None:
+            dialog.close()
+            self.downloaded.emit(name)
+
+        def failed(message: str) -> None:
+            dialog.close()
+            self.error(message)
+
+        self.runner.start(
+            lambda report, cancelled: registry.download(name, progress=lambda d, t: report((d, t)),
+                                                        should_cancel=cancelled),
+            on_done=finished, on_partial=progress, on_failed=failed, on_cancelled=dialog.close)

@@ -1,0 +1,66 @@
+"""The first-run choice of model, and the banner shown while the demo model is active."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from guardpaint.gui.downloads import size_text
+from guardpaint.models import registry
+
+DOWNLOAD, WEIGHT_FILE, DEMO = "download", "weight file", "demo"
+
+
+class FirstRunDialog(QDialog):
+    """Three ways to start, in a sentence or two each; ``choice`` is None when closed without one."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Welcome to GuardPaint")
+        self.choice: str | None = None
+        real = registry.REAL_MODEL
+        text = QLabel(
+            f"<p><b>Which model should GuardPaint protect your images against?</b></p>"
+            f"<p>A protection works only against the model it was made with. Editors such as IOPaint run "
+            f"LaMa ({real}). GuardPaint can download it ({size_text(real)}, checksum-verified), or use a LaMa "
+            f"weight file you already have.</p>"
+            f"<p>The small demo model lets you try the workflow offline, but a protection made with it does "
+            f"not protect against the real LaMa.</p>")
+        text.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        buttons = QHBoxLayout()
+        for label, choice in ((f"Download LaMa ({size_text(real)})", DOWNLOAD),
+                              ("Use a Weight File on Disk…", WEIGHT_FILE), ("Try the Demo Model", DEMO)):
+            button = QPushButton(label)
+            button.clicked.connect(lambda _=False, c=choice: self._choose(c))
+            buttons.addWidget(button)
+            setattr(self, f"{choice.replace(' ', '_')}_button", button)
+        self.download_button.setDefault(True)
+        layout.addLayout(buttons)
+        self.resize(560, 0)
+
+    def _choose(self, choice: str) -> None:
+        self.choice = choice
+        self.accept()
+
+
+class DemoBanner(QFrame):
+    """Non-modal: says that demo-model protection is not protection, with a one-click download."""
+
+    downloadRequested = Signal()  # noqa: N815
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("demo-banner")
+        self.setStyleSheet("#demo-banner { background: #fff3cd; border-bottom: 1px solid #e0c060; } "
+                           "#demo-banner QLabel { color: #5c4400; }")
+        real = registry.REAL_MODEL
+        self.label = QLabel(f"<b>Demo model active.</b> Protection made with it does <b>not</b> protect against "
+                            f"the real LaMa ({real}) that editors run. Use it to try the workflow.")
+        self.label.setWordWrap(True)
+        self.button = QPushButton(f"Download LaMa ({size_text(real)})")
+        self.button.clicked.connect(self.downloadRequested)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.button)

@@ -1,0 +1,146 @@
+"""Which model is active: the Model menu (with a check mark), the first-run choice, the demo banner."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from guardpaint.errors import GuardPaintError
+from guardpaint.gui.downloads import DownloadController, size_text
+from guardpaint.gui.first_run import DEMO, DOWNLOAD, WEIGHT_FILE, DemoBanner, FirstRunDialog
+from guardpaint.models import registry
+
+WEIGHT_FILTER = "LaMa weights (*.ckpt *.pt *.pth *.safetensors);;All files (*)"
+MODEL_KEY = "model"
+CHOSEN_KEY = "model/first-run-choice"
+
+
+def display_name(spec: str) -> str:
+    return spec if spec in registry.REGISTRY else Path(spec).name
+
+
+class ModelController(QObject):
+    """Owns the active model spec (a registry name or a weight file path) and everything that shows it."""
+
+    modelChanged = Signal(str)  # noqa: N815
+
+    def __init__(self, window: QWidget, store: QSettings, banner: DemoBanner, error: Callable[[str], None],
+                 ask: Callable[[str], bool], last_dir: Callable[[str], str],
+                 remember_dir: Callable[[str, str], None]) -> None:
+        super().__init__(window)
+        self.window, self.store, self.banner = window, store, banner
+        self.error, self.ask, self.last_dir, self.remember_dir = error, ask, last_dir, remember_dir
+        self.downloads = DownloadController(window, error)
+        self.downloads.downloaded.connect(self._downloaded)
+        banner.downloadRequested.connect(lambda: self.downloads.download(registry.REAL_MODEL))
+        self.group = QActionGroup(self)
+        self.named: dict[str, QAction] = {}
+        self.file_action = QAction("", self, checkable=True)
+        self.group.addAction(self.file_action)
+        self.spec = self._initial_spec()
+
+    def _initial_spec(self) -> str:
+        stored = self.store.value(MODEL_KEY)
+        if stored:
+            return str(stored)
+        return registry.REAL_MODEL if registry.is_available(registry.REAL_MODEL) else registry.DEMO_MODEL
+
+    # ------------------------------------------------------------------ menu
+    def fill_menu(self, menu: QMenu) -> list[QAction]:
+        """The Model menu: one checkable entry per registered model and one for a weight file."""
+        for name, entry in registry.REGISTRY.items():
+            label = f"{name} (demo: workflow only)" if name == registry.DEMO_MODEL else name
+            action = QAction(label, self, checkable=True)
+            action.setToolTip(entry.limits or entry.description)
+            action.triggered.connect(lambda _=False, n=name: self.choose_registered(n))
+            self.group.addAction(action)
+            menu.addAction(action)
+            self.named[name] = action
+        self.file_action.triggered.connect(lambda: self.set_model(self.spec))  # re-check the active file
+        menu.addAction(self.file_action)
+        menu.addSeparator()
+        extra = [QAction("Open &Weight File…", self), QAction(f"&Download {registry.REAL_MODEL}…", self),
+                 QAction("&Choose Model…", self)]
+        extra[0].triggered.connect(self.open_weights_dialog)
+        extra[1].triggered.connect(lambda: self.downloads.download(registry.REAL_MODEL))
+        extra[2].triggered.connect(lambda: self.first_run(force=True))
+        for action in extra:
+            menu.addAction(action)
+        self._show()
+        return extra
+
+    def _show(self) -> None:
+        """Check the active model's entry and show the banner while the demo is active."""
+        is_file = self.spec not in registry.REGISTRY
+        self.file_action.setVisible(is_file)
+        self.file_action.setText(f"Weight file: {display_name(self.spec)}" if is_file else "")
+        (self.file_action if is_file else self.named.get(self.spec, self.file_action)).setChecked(True)
+        for name, action in self.named.items():
+            installed = registry.is_available(name)
+            base = f"{name} (demo: workflow only)" if name == registry.DEMO_MODEL else name
+            action.setText(base if installed else f"{base} (download, {size_text(name)})")
+        self.banner.setVisible(self.spec == registry.DEMO_MODEL)
+
+    # ------------------------------------------------------------------ choosing
+    def set_model(self, spec: str) -> None:
+        self.spec = spec
+        self.store.setValue(MODEL_KEY, spec)
+        self._show()
+        self.modelChanged.emit(spec)
+
+    def choose_registered(self, name: str) -> None:
+        if registry.is_available(name):
+            self.set_model(name)
+            return
+        self._show()  # keep the check on the model still active
+        if self.ask(f"{name} is not downloaded yet ({size_text(name)}, checksum-verified). Download it now?"):
+            self.downloads.download(name)
+
+    def _downloaded(self, name: str) -> None:
+        self.set_model(name)
+
+    def open_weights_dialog(self) -> bool:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open LaMa weights", self.last_dir("weights"),
+                                              WEIGHT_FILTER)
+        return bool(path) and self.use_weight_file(path)
+
+    def use_weight_file(self, path: str) -> bool:
+        """Validate a weight file (safely, without running it) and make it active; errors keep the current one."""
+        self.remember_dir("weights", path)
+        try:
+            from guardpaint.models.checkpoint import load_generator
+
+            load_generator(path)
+        except GuardPaintError as exc:
+            self.error(str(exc))
+            self._show()
+            return False
+        self.set_model(path)
+        return True
+
+    def needs_first_run(self) -> bool:
+        """Nothing was chosen yet and the real model is not installed."""
+        return not (self.store.contains(CHOSEN_KEY) or self.store.contains(MODEL_KEY)
+                    or registry.is_available(registry.REAL_MODEL))
+
+    def first_run(self, force: bool = False) -> None:
+        """Offer the choice of model (at the first start, or from the Model menu)."""
+        if not force and not self.needs_first_run():
+            return
+        dialog = FirstRunDialog(self.window)
+        dialog.exec()
+        self.apply_choice(dialog.choice)
+
+    def apply_choice(self, choice: str | None) -> None:
+        if choice is None:
+            return  # closed without choosing: ask again next time
+        self.store.setValue(CHOSEN_KEY, choice)
+        if choice == DOWNLOAD:
+            self.downloads.download(registry.REAL_MODEL)
+        elif choice == WEIGHT_FILE:
+            self.open_weights_dialog()
+        elif choice == DEMO:
+            self.set_model(registry.DEMO_MODEL)

@@ -1,0 +1,76 @@
+"""The Protect dock: mask layer and brush controls, settings, run buttons, progress and the live plot."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QButtonGroup, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QRadioButton, QSlider, QVBoxLayout, QWidget)
+
+from guardpaint.core.protect import IterationReport
+from guardpaint.gui.canvas import MAX_BRUSH, MIN_BRUSH
+from guardpaint.gui.loss_plot import LossPlot
+from guardpaint.gui.settings_panel import SettingsPanel
+
+
+class ProtectPanel(QWidget):
+    """Widgets only; the window connects them to the canvas and the protection controller."""
+
+    def __init__(self, brush_size: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layer_protect = QRadioButton("Protection mask")
+        self.layer_test = QRadioButton("Test mask")
+        self.layer_protect.setChecked(True)
+        self.layer_test.setToolTip("Paint anywhere, then Test edit: see what LaMa does there on both images")
+        layers = QButtonGroup(self)
+        layers.addButton(self.layer_protect)
+        layers.addButton(self.layer_test)
+        row = QHBoxLayout()
+        row.addWidget(self.layer_protect)
+        row.addWidget(self.layer_test)
+        self.brush_slider = QSlider(Qt.Orientation.Horizontal, minimum=MIN_BRUSH, maximum=MAX_BRUSH)
+        self.brush_slider.setValue(brush_size)
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, minimum=5, maximum=100)
+        self.opacity_slider.setValue(50)
+        form = QFormLayout()
+        form.addRow("Brush size", self.brush_slider)
+        form.addRow("Mask opacity", self.opacity_slider)
+        self.settings = SettingsPanel()
+        self.protect_button = QPushButton("Protect")
+        self.protect_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.test_button = QPushButton("Test edit")
+        self.test_button.setToolTip("Run LaMa with the test mask on the original and the protected image")
+        buttons = QHBoxLayout()
+        for button in (self.protect_button, self.cancel_button, self.test_button):
+            buttons.addWidget(button)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m")
+        self.eta = QLabel("")
+        self.eta.setWordWrap(True)
+        self.plot = LossPlot()
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addLayout(form)
+        layout.addWidget(self.settings)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.eta)
+        layout.addWidget(self.plot, 1)
+
+    def start_run(self, iterations: int) -> None:
+        self.plot.clear()
+        self.progress.setRange(0, iterations)
+        self.progress.setValue(0)
+        self.eta.setText("Loading model…")
+
+    def show_iteration(self, report: IterationReport) -> None:
+        self.plot.add(report)
+        self.progress.setValue(report.iteration)
+        per_iteration = report.elapsed / report.iteration
+        remaining = per_iteration * (report.total_iterations - report.iteration)
+        self.eta.setText(f"Iteration {report.iteration}/{report.total_iterations} · "
+                         f"{per_iteration:.2f} s/it · ETA {remaining:.0f} s · loss {report.total:.4f}")
+
+    def reset(self) -> None:
+        self.plot.clear()
+        self.progress.reset()
+        self.eta.clear()

@@ -1,0 +1,135 @@
+"""Runs protection, test edits and the attack suite off the GUI thread; one callback per job.
+
+The outcome of a protection keeps the model and device it was made with; the test
+edit and the suite always use that model, whatever the Model menu says now.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from guardpaint.core.attacks import CaseResult, SuiteReport
+from guardpaint.core.imageio import LoadedImage
+from guardpaint.core.workflow import ProtectedImage
+from guardpaint.gui.jobs import ModelCache, run_attack_suite, run_protection, run_test_edit
+from guardpaint.gui.preview import PreviewPanel
+from guardpaint.gui.protect_panel import ProtectPanel
+from guardpaint.gui.suite_dialog import SuiteDialog
+from guardpaint.gui.worker import TaskRunner
+
+
+class ProtectionController(QObject):
+    """The protection session of one image: its runner, its outcome, and what is shown of them."""
+
+    outcomeChanged = Signal()  # noqa: N815 - a protection finished, or the outcome was dropped
+
+    def __init__(self, panel: ProtectPanel, preview: PreviewPanel, error: Callable[[str], None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.panel, self.preview, self.error = panel, preview, error
+        self.runner = TaskRunner(self)
+        self.models = ModelCache()
+        self.outcome: ProtectedImage | None = None
+        self.outcome_spec: str | None = None  # the model spec the outcome was made with
+        self.suite_dialog: SuiteDialog | None = None
+        self._running_suite: SuiteDialog | None = None
+        self._started = 0.0
+
+    def clear(self) -> None:
+        """A new image: stop what runs and forget the outcome."""
+        self.runner.shutdown()
+        self.outcome = self.outcome_spec = None
+        self.preview.clear()
+        self.panel.reset()
+        self.outcomeChanged.emit()
+
+    # ------------------------------------------------------------------ protection
+    def protect(self, image: LoadedImage, mask: np.ndarray, test_mask: np.ndarray, spec: str, device: str) -> None:
+        settings = self.panel.settings.settings()
+        self.preview.clear()
+        self.panel.start_run(settings.iterations)
+        self._started = time.perf_counter()
+        self.runner.start(
+            lambda report, cancelled: run_protection(self.models, spec, device, image, mask, test_mask, settings,
+                                                     report, cancelled),
+            on_done=lambda outcome: self._protected(outcome, spec), on_partial=self.panel.show_iteration,
+            on_failed=self._failed, on_cancelled=self._cancelled)
+
+    def _protected(self, outcome: ProtectedImage, spec: str) -> None:
+        self.outcome, self.outcome_spec = outcome, spec
+        self.preview.show_protection(outcome)
+        seconds = time.perf_counter() - self._started
+        verdict = "edit defeated" if outcome.protected else "edit NOT defeated"
+        self.panel.eta.setText(f"Done in {seconds:.1f} s on {outcome.model.device} · {verdict} "
+                               f"({outcome.model.name})")
+        self.outcomeChanged.emit()
+
+    def _failed(self, message: str) -> None:
+        self.panel.eta.setText("Failed")
+        self.error(message)
+
+    def _cancelled(self) -> None:
+        self.panel.eta.setText("Cancelled")
+        self.panel.progress.reset()
+
+    def model_switched(self, spec: str, display_name: str) -> None:
+        """Say so when the active model is no longer the one the shown protection was made for."""
+        if self.outcome is not None and spec != self.outcome_spec:
+            self.preview.show_notice(f"This protection was made with {self.outcome.model.name}; the active "
+                                     f"model is now {display_name}. Its results hold only for "
+                                     f"{self.outcome.model.name}: protect again to protect against "
+                                     f"{display_name}.")
+        else:
+            self.preview.show_notice(None)
+
+    # ------------------------------------------------------------------ checks on the outcome
+    def test_edit(self, mask: np.ndarray) -> None:
+        outcome = self.outcome
+        if outcome is None:
+            return
+        self.panel.eta.setText(f"Running test edit with {outcome.model.name}…")
+
+        def shown(pair: tuple[np.ndarray, np.ndarray]) -> None:
+            self.preview.add_edit("test mask", *pair)
+            self.panel.eta.setText(f"Test edit done ({outcome.model.name})")
+
+        self.runner.start(lambda report, cancelled: run_test_edit(outcome, mask), on_done=shown,
+                          on_failed=self._failed, on_cancelled=self._cancelled)
+
+    def attack_suite(self, parent: QWidget) -> None:
+        outcome = self.outcome
+        if outcome is None:
+            return
+        dialog = self.suite_dialog = SuiteDialog(outcome.model.name, parent)
+        dialog.rejected.connect(lambda: self._close_suite(dialog))
+        self._running_suite = dialog
+        dialog.show()
+        self.panel.eta.setText(f"Running the attack suite with {outcome.model.name}…")
+
+        def finished(report: SuiteReport) -> None:
+            self._running_suite = None
+            dialog.finish(report)
+            self.panel.eta.setText(f"Attack suite ({outcome.model.name}): protection held in "
+                                   f"{report.held_fraction():.0%} of the attacks")
+
+        def case(value: CaseResult) -> None:
+            dialog.add_case(value)
+
+        self.runner.start(lambda report, cancelled: run_attack_suite(outcome, report, cancelled),
+                          on_done=finished, on_partial=case,
+                          on_failed=lambda message: self._suite_ended(dialog, message, failed=True),
+                          on_cancelled=lambda: self._suite_ended(dialog, "Cancelled."))
+
+    def _suite_ended(self, dialog: SuiteDialog, message: str, failed: bool = False) -> None:
+        self._running_suite = None
+        dialog.stop(message)
+        self._failed(message) if failed else self._cancelled()
+
+    def _close_suite(self, dialog: SuiteDialog) -> None:
+        """Closing the suite's window stops the suite it shows, and nothing else."""
+        if dialog is self._running_suite:
+            self.runner.cancel()

@@ -1,0 +1,96 @@
+"""What GuardPaint needs from an inpainting model, whatever its family.
+
+A family (LaMa today; MI-GAN or MAT would be one more module beside it) subclasses
+:class:`Inpainter`: it says which multiple the editor pads to, how the network
+turns an image and a mask into a fill (differentiably), and how to make a fast,
+frozen copy for the protection loop. Padding, blending, editor pipelines and the
+loop itself live once, in ``guardpaint.core``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from abc import ABC, abstractmethod
+from functools import lru_cache
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+
+@lru_cache(maxsize=16)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, cached per (path, size, mtime) so big weights are hashed once."""
+    stat = Path(path).stat()
+    return _file_sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def tensors_sha256(module: nn.Module) -> str:
+    """Hex sha256 over a module's state (names, shapes and float32 values): for weights not from a file."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(f"{name}:{tuple(tensor.shape)}".encode())
+        digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+class Inpainter(ABC):
+    """A loaded inpainting network on its device, and where its weights came from."""
+
+    #: Model family, e.g. "lama"; the registry and reports name it.
+    family: ClassVar[str]
+    #: The editor pads images to a multiple of this before running the network.
+    pad_multiple: ClassVar[int] = 8
+
+    def __init__(self, name: str, device: torch.device, path: Path | None = None) -> None:
+        self.name = name  # registry name, or the weight file's name
+        self.device = torch.device(device)
+        self.path = path
+        self._sha256: str | None = None
+
+    @property
+    @abstractmethod
+    def network(self) -> nn.Module:
+        """The underlying torch module (frozen, eval mode)."""
+
+    @abstractmethod
+    def predict(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The network's fill for padded ``image`` (Bx3xHxW in [0, 1]) and ``mask`` (Bx1xHxW in {0, 1}).
+
+        Differentiable with respect to ``image``; pixels outside the mask are not used by callers.
+        """
+
+    @abstractmethod
+    def for_attack(self, save_memory: bool = False) -> Inpainter:
+        """A copy tuned for the protection loop (same function): frozen, fused where possible, and
+        recomputing activations in the backward pass when ``save_memory``."""
+
+    @property
+    def sha256(self) -> str:
+        """Hex sha256 of the weight file (or of the tensors, for weights made in memory)."""
+        if self._sha256 is None:
+            self._sha256 = file_sha256(self.path) if self.path is not None else tensors_sha256(self.network)
+        return self._sha256
+
+    @property
+    def parameters(self) -> int:
+        return sum(p.numel() for p in self.network.parameters())
+
+    def provenance(self) -> dict:
+        """What a report says about this model."""
+        return {"name": self.name, "family": self.family, "sha256": self.sha256, "parameters": self.parameters,
+                "path": str(self.path) if self.path is not None else None}
+
+    def _share_identity(self, copy: Inpainter) -> Inpainter:
+        """``copy`` reports the same name, file and hash as this model."""
+        copy.path, copy._sha256 = self.path, self.sha256
+        return copy
