@@ -23,16 +23,16 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings
+from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from protect_speed import benchmark_image  # noqa: E402
+from protect_speed import benchmark_image
 
-from guardpaint.core.imageio import LoadedImage  # noqa: E402
-from guardpaint.gui.jobs import run_protection  # noqa: E402
-from guardpaint.gui.main_window import MainWindow  # noqa: E402
+from guardpaint.core.imageio import LoadedImage
+from guardpaint.gui.jobs import run_protection
+from guardpaint.gui.main_window import MainWindow
 
 
 def main() -> None:
@@ -75,7 +75,8 @@ def main() -> None:
         loop.exec()
         window.runner.done.disconnect(loop.quit)
         window.runner.failed.disconnect(loop.quit)
-        assert window.protection.outcome is not None and window.panel.plot.point_count() == args.iterations
+        if window.protection.outcome is None or window.panel.plot.point_count() != args.iterations:
+            raise RuntimeError("the protection through the window did not complete")
 
     times = {"direct": [], "gui": []}
     direct()  # warm-up: model load, allocator

@@ -18,12 +18,12 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QMouseEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
-from guardpaint.gui.canvas import MaskCanvas  # noqa: E402
+from guardpaint.gui.canvas import MaskCanvas
 
 
 def send(canvas: MaskCanvas, kind: QEvent.Type, scene: tuple[float, float]) -> float:
@@ -59,7 +59,7 @@ def main() -> None:
     app.processEvents()
     moves, starts, ends = [], [], []
     for _ in range(args.strokes):
-        path = np.cumsum(rng.normal(0, 25, (args.moves, 2)), axis=0) + (args.width / 2, args.height / 2)
+        path = np.cumsum(rng.normal(0, 25, (args.moves, 2)), axis=0) + np.array([args.width / 2, args.height / 2])
         path = np.clip(path, 0, (args.width - 1, args.height - 1))
         starts.append(send(canvas, QEvent.Type.MouseButtonPress, tuple(path[0])))
         moves.extend(send(canvas, QEvent.Type.MouseMove, tuple(p)) for p in path[1:])

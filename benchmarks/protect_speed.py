@@ -21,16 +21,16 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference_loop import reference_protect  # noqa: E402
+from reference_loop import reference_protect
 
-from guardpaint.core.editing import Editor  # noqa: E402
-from guardpaint.core.imageio import decode_png, encode_png  # noqa: E402
-from guardpaint.core.protect import ProtectionSettings, protect  # noqa: E402
-from guardpaint.core.verify import verify  # noqa: E402
-from guardpaint.models import Inpainter, load_model  # noqa: E402
-from guardpaint.models.device import describe_device, resolve_precision, select_device  # noqa: E402
-from guardpaint.models.lama import FFCResNetGenerator, LamaConfig  # noqa: E402
-from guardpaint.models.lama_family import LamaInpainter  # noqa: E402
+from guardpaint.core.editing import Editor
+from guardpaint.core.imageio import decode_png, encode_png
+from guardpaint.core.protect import ProtectionSettings, protect
+from guardpaint.core.verify import verify
+from guardpaint.models import Inpainter, load_model
+from guardpaint.models.device import describe_device, resolve_precision, select_device
+from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
+from guardpaint.models.lama_family import LamaInpainter
 
 
 def benchmark_image(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +38,6 @@ def benchmark_image(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     the mask is a centred square a quarter of the side across."""
     try:
         import skimage.data
-
         from cv2 import INTER_AREA, resize
 
         rgb = resize(skimage.data.chelsea(), (size, size), interpolation=INTER_AREA)
@@ -130,8 +129,8 @@ def main() -> None:
         lambda: reference_protect(model, rgb, mask, reference_settings), device, args.runs)
     our_time, our_result, our_peak = timed(lambda: protect(model, rgb, mask, ours_settings),
                                            device, args.runs)
-    ref_flops = protection_flops(lambda n: reference_protect(model, rgb, mask, replace(reference_settings, iterations=n)),
-                                 args.iterations)
+    ref_flops = protection_flops(
+        lambda n: reference_protect(model, rgb, mask, replace(reference_settings, iterations=n)), args.iterations)
     our_flops = protection_flops(lambda n: protect(model, rgb, mask, ProtectionSettings(
         iterations=n, precision=precision)), args.iterations)
     colour = our_result.target_colour
@@ -141,11 +140,12 @@ def main() -> None:
         "precision": precision, "torch": torch.__version__, "threads": torch.get_num_threads(),
         "reference": {"seconds": ref_time, "seconds_per_iteration": ref_time / args.iterations,
                       "peak_memory_mb": ref_peak, "tflops": ref_flops / ref_time / 1e12,
-                      "final_losses": dict(zip(("attack", "incomplete", "hide"), ref_history[-1])),
+                      "final_losses": dict(zip(("attack", "incomplete", "hide"), ref_history[-1], strict=True)),
                       "metrics": metrics(model, rgb, ref_image, mask, colour, reference_settings)},
         "guardpaint": {"seconds": our_time, "seconds_per_iteration": our_time / args.iterations,
                        "peak_memory_mb": our_peak, "tflops": our_flops / our_time / 1e12,
-                       "final_losses": {k: getattr(our_result.history[-1], k) for k in ("attack", "incomplete", "hide")},
+                       "final_losses": {k: getattr(our_result.history[-1], k)
+                                        for k in ("attack", "incomplete", "hide")},
                        "best_loss": our_result.best_loss, "best_iteration": our_result.best_iteration,
                        "metrics": metrics(model, rgb, our_result.protected, mask, colour,
                                           ours_settings)},

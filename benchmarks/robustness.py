@@ -24,15 +24,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
-from data import VALIDATION_IMAGES, load_photo  # noqa: E402
+from data import VALIDATION_IMAGES, load_photo
 
-from guardpaint.core.attacks import run_suite  # noqa: E402
-from guardpaint.core.editing import Editor  # noqa: E402
-from guardpaint.core.imageio import LoadedImage  # noqa: E402
-from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings  # noqa: E402
-from guardpaint.core.workflow import protect_image  # noqa: E402
-from guardpaint.models import load_model  # noqa: E402
-from guardpaint.models.device import select_device  # noqa: E402
+from guardpaint.core.attacks import run_suite
+from guardpaint.core.editing import Editor
+from guardpaint.core.imageio import LoadedImage
+from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
+from guardpaint.core.workflow import protect_image
+from guardpaint.models import load_model
+from guardpaint.models.device import select_device
 
 
 def held_out_case(name: str, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-import torch
+from conftest import make_mask, make_photo
 
 from guardpaint.core.attacks import (
     CROP_MARGIN,
@@ -16,8 +16,6 @@ from guardpaint.core.attacks import (
 )
 from guardpaint.core.editing import Editor
 from guardpaint.core.protect import ProtectionSettings, protect
-
-from conftest import make_mask, make_photo
 
 
 @pytest.fixture(scope="module")

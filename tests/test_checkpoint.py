@@ -5,14 +5,13 @@ import zipfile
 
 import pytest
 import torch
+from conftest import make_tiny_generator
 from safetensors.torch import save_file
 
 from guardpaint.core.editing import edit
 from guardpaint.errors import ModelError
 from guardpaint.models.checkpoint import load_generator
 from guardpaint.models.lama_family import LamaInpainter
-
-from conftest import make_tiny_generator
 
 
 class LightningConfig:
@@ -117,15 +116,15 @@ def test_missing_and_misshapen_tensors_are_named(tmp_path, reference):
     missing = dict(state)
     del missing["model.5.conv1.ffc.convg2g.fu.bn.weight"]
     torch.save(missing, tmp_path / "missing.pth")
-    with pytest.raises(ModelError, match="missing tensor.*fu.bn.weight"):
+    with pytest.raises(ModelError, match=r"missing tensor.*fu\.bn\.weight"):
         load_generator(tmp_path / "missing.pth")
     extra = dict(state, **{"model.5.extra.weight": torch.zeros(1)})
     torch.save(extra, tmp_path / "extra.pth")
-    with pytest.raises(ModelError, match="unexpected tensor.*model.5.extra.weight"):
+    with pytest.raises(ModelError, match=r"unexpected tensor.*model\.5\.extra\.weight"):
         load_generator(tmp_path / "extra.pth")
     wrong = dict(state, **{"model.1.bn_l.weight": torch.zeros(4)})
     torch.save(wrong, tmp_path / "wrong.pth")
-    with pytest.raises(ModelError, match="wrong shape.*model.1.bn_l.weight"):
+    with pytest.raises(ModelError, match=r"wrong shape.*model\.1\.bn_l\.weight"):
         load_generator(tmp_path / "wrong.pth")
 
 

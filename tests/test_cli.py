@@ -6,11 +6,10 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import make_tiny_generator
 from PIL import Image
 
 from guardpaint.cli import main
-
-from conftest import make_tiny_generator
 
 
 @pytest.fixture
@@ -126,7 +125,7 @@ def test_every_bad_input_exits_2_with_one_line_and_no_file(files, capsys):
         out = files["dir"] / "out.png"
         if "-o" not in argv:
             argv = [*argv, "-o", out] if argv[0] in ("protect", "inpaint") else argv
-        code, stdout, stderr = run(capsys, *argv)
+        code, _, stderr = run(capsys, *argv)
         assert code == 2, (name, stderr)
         lines = stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), (name, stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import make_photo, make_tiny_generator
 from PIL import Image
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QMouseEvent
@@ -11,8 +12,6 @@ from PySide6.QtWidgets import QApplication
 
 from guardpaint.gui.canvas import PROTECT, TEST
 from guardpaint.gui.main_window import MainWindow
-
-from conftest import make_photo, make_tiny_generator
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

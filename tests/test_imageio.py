@@ -42,7 +42,7 @@ def test_alpha_is_kept_aside_and_restored(tmp_path, photo):
 def test_other_modes_become_rgb(tmp_path, photo, mode):
     base = Image.fromarray(photo)
     if mode == "I;16":
-        img = Image.fromarray((np.array(base.convert("L")).astype(np.uint16) * 257))
+        img = Image.fromarray(np.array(base.convert("L")).astype(np.uint16) * 257)
         suffix = ".png"
     else:
         img = base.convert(mode)
@@ -90,7 +90,7 @@ def test_mask_threshold_size_check_and_round_trip(tmp_path, mask):
 
 
 def test_save_png_refuses_lossy_suffix_and_leaves_no_temp_files(tmp_path, photo):
-    with pytest.raises(InputError, match=".png"):
+    with pytest.raises(InputError, match=r"\.png"):
         save_png(tmp_path / "out.jpg", photo)
     save_png(tmp_path / "out.png", photo)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]

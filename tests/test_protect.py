@@ -1,4 +1,5 @@
 """The protection routine: objective, bounds, determinism, reporting and cancel."""
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -45,7 +46,7 @@ def test_reports_every_iteration_with_all_terms(tiny_model, photo, mask):
     for r in seen:
         assert r.total == pytest.approx(r.attack + r.incomplete + 2 * r.hide, rel=1e-5)
         assert r.total_iterations == 6
-    assert all(b.elapsed >= a.elapsed for a, b in zip(seen, seen[1:]))
+    assert all(b.elapsed >= a.elapsed for a, b in itertools.pairwise(seen))
 
 
 def test_kept_iterate_has_the_lowest_loss(tiny_model, photo, mask):
@@ -74,7 +75,7 @@ def test_batched_and_sequential_objectives_agree(tiny_model, photo, mask):
     batched = protect(tiny_model, photo, mask, FAST)
     sequential = protect(tiny_model, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32",
                                                                          batch_edits=False))
-    for a, b in zip(batched.history, sequential.history):
+    for a, b in zip(batched.history, sequential.history, strict=True):
         assert a.total == pytest.approx(b.total, rel=1e-4)
 
 
@@ -125,6 +126,6 @@ def test_memory_saving_gives_the_same_protection(tiny_model, photo, mask):
                                                                     memory_saving="off"))
     saving = protect(tiny_model, photo, mask, ProtectionSettings(iterations=3, epsilon=0.1, precision="fp32",
                                                                      memory_saving="on"))
-    for a, b in zip(plain.history, saving.history):
+    for a, b in zip(plain.history, saving.history, strict=True):
         assert a.total == pytest.approx(b.total, rel=1e-5)
     assert np.abs(plain.protected.astype(int) - saving.protected).max() <= 1

@@ -13,7 +13,7 @@ def fake_model(tmp_path, monkeypatch):
     source = tmp_path / "served.pt"
     source.write_bytes(b"weights" * 1000)
     spec = registry.ModelSpec(name="fake", description="test", filename="fake.pt", url=source.as_uri(),
-                              md5=hashlib.md5(source.read_bytes()).hexdigest(), size_mb=0.007)
+                              md5=hashlib.md5(source.read_bytes(), usedforsecurity=False).hexdigest(), size_mb=0.007)
     monkeypatch.setitem(registry.REGISTRY, "fake", spec)
     return spec
 

@@ -10,11 +10,11 @@ import torch
 pytest.importorskip("skimage")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
-from data import TRAIN_IMAGES, VALIDATION_IMAGES, CropSampler, load_photo, random_mask  # noqa: E402
-from train_demo import TrainSettings, train  # noqa: E402
+from data import TRAIN_IMAGES, VALIDATION_IMAGES, CropSampler, load_photo, random_mask
+from train_demo import TrainSettings, train
 
-from guardpaint.models import load_model  # noqa: E402
-from guardpaint.models.lama import FFCResNetGenerator, LamaConfig  # noqa: E402
+from guardpaint.models import load_model
+from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
 
 
 def test_validation_photos_are_held_out_and_all_photos_load():
@@ -31,7 +31,7 @@ def test_masks_and_crops_are_seeded_and_leave_context():
     a = sampler.batch(2, np.random.default_rng(1))
     b = sampler.batch(2, np.random.default_rng(1))
     assert a[0].shape == (2, 3, 64, 64) and a[1].shape == (2, 1, 64, 64)
-    assert all((x == y).all() for x, y in zip(a, b))
+    assert all((x == y).all() for x, y in zip(a, b, strict=True))
 
 
 def test_a_short_run_writes_weights_the_loader_reads_and_records_its_settings(tmp_path):

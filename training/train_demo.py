@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from data import TRAIN_IMAGES, VALIDATION_IMAGES, CropSampler, load_photo
 from safetensors.torch import save_file
 from torch import nn
 
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
-
-from data import TRAIN_IMAGES, VALIDATION_IMAGES, CropSampler, load_photo
 
 
 @dataclass
@@ -133,7 +132,7 @@ def train(settings: TrainSettings, out: Path, resume: Path | None = None) -> Non
             fake_logits, fake_features = fake_logits.float(), [f.float() for f in fake_features]
             real_features = [f.float() for f in real_features]
             adv = F.softplus(-fake_logits).mean()
-            fm = sum(F.l1_loss(f, r) for f, r in zip(fake_features, real_features)) / len(fake_features)
+            fm = sum(F.l1_loss(f, r) for f, r in zip(fake_features, real_features, strict=True)) / len(fake_features)
             loss_g = loss_g + settings.weight_adv * adv + settings.weight_fm * fm
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()

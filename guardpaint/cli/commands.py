@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from guardpaint.cli import human
 from guardpaint.cli.exits import EXIT_NOT_PROTECTED, EXIT_OK

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from guardpaint.cli.exits import EXIT_BAD_INPUT
 
+
 def debian_package(library: str) -> str:
     """The usual Debian package of a shared library: ``libxcb-cursor.so.0`` -> ``libxcb-cursor0``."""
     match = re.match(r"(lib[\w+.-]*?)\.so\.(\d+)", library)
@@ -30,8 +31,9 @@ def _xcb_plugin() -> Path | None:
 
 def missing_libraries(plugin: Path) -> list[str]:
     """Shared libraries the plugin needs that the system lacks (via ldd, else the loader's first complaint)."""
-    if shutil.which("ldd"):
-        listing = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True, check=False).stdout
+    ldd = shutil.which("ldd")
+    if ldd:
+        listing = subprocess.run([ldd, str(plugin)], capture_output=True, text=True, check=False).stdout
         return list(dict.fromkeys(line.split("=>")[0].strip() for line in listing.splitlines()
                                   if "not found" in line))
     import ctypes

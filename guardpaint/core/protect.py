@@ -7,8 +7,8 @@ predicate between iterations; it knows nothing about Qt.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 import torch
@@ -50,7 +50,7 @@ class ProtectionSettings:
     robust_samples: int = 2  # random attacks per iteration at the robust level
     robust_weight: float = 1.0
 
-    def validated(self) -> "ProtectionSettings":
+    def validated(self) -> ProtectionSettings:
         """Self, or an InputError naming the first bad value."""
         if not 0 < self.epsilon <= 0.5:
             raise InputError(f"epsilon must be in (0, 0.5], got {self.epsilon}")

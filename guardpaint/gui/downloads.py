@@ -1,7 +1,7 @@
 """Downloading a registered model with a progress dialog, off the GUI thread, cancellable."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget

@@ -6,8 +6,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from guardpaint import __version__
 from guardpaint.core.imageio import LoadedImage, load_image, load_mask, save_mask
@@ -329,7 +338,8 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save mask", suggestion, "PNG (*.png)")
         if path:
             try:
-                save_mask(path if path.lower().endswith(".png") else f"{path}.png", self.canvas.mask(self.canvas.active))
+                path = path if path.lower().endswith(".png") else f"{path}.png"
+                save_mask(path, self.canvas.mask(self.canvas.active))
             except (GuardPaintError, OSError) as exc:
                 self.error(f"Could not save the mask: {exc}")
 

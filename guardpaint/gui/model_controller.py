@@ -1,8 +1,8 @@
 """Which model is active: the Model menu (with a check mark), the first-run choice, the demo banner."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QActionGroup

@@ -2,8 +2,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QRadioButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from guardpaint.core.protect import IterationReport
 from guardpaint.gui.canvas import MAX_BRUSH, MIN_BRUSH

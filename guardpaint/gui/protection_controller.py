@@ -6,7 +6,7 @@ edit and the suite always use that model, whatever the Model menu says now.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal

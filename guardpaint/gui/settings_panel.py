@@ -5,8 +5,17 @@ from dataclasses import replace
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
 from guardpaint.core.target import CANDIDATE_COLOURS, parse_colour

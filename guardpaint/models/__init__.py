@@ -21,4 +21,4 @@ def load_model(name_or_path: str | os.PathLike | None, device: torch.device) -> 
     return LOADERS[family](path, device, key if key in REGISTRY else path.name)
 
 
-__all__ = ["Inpainter", "load_model", "LOADERS"]
+__all__ = ["LOADERS", "Inpainter", "load_model"]

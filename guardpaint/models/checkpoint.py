@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 
 from guardpaint.errors import ModelError
 from guardpaint.models.lama import FFCResNetGenerator, infer_config
@@ -21,6 +22,9 @@ from guardpaint.models.safe_unpickle import Stub, restricted_pickle
 log = logging.getLogger(__name__)
 
 ANCHOR_KEY = "model.1.ffc.convl2l.weight"
+#: How corrupt, truncated or foreign weight files fail while being read.
+UNREADABLE = (OSError, EOFError, RuntimeError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+              UnicodeDecodeError, pickle.UnpicklingError, zipfile.BadZipFile, SafetensorError)
 TensorDict = dict[str, torch.Tensor]
 
 
@@ -78,7 +82,7 @@ def read_tensors(path: str | os.PathLike) -> TensorDict:
         obj = _read_pickle(path)
     except ModelError:
         raise
-    except Exception as exc:  # corrupt or truncated files fail in many ways
+    except UNREADABLE as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"{path}: cannot read weight file ({reason[:200]})") from None
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):

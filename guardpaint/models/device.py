@@ -11,7 +11,7 @@ def available_devices() -> list[str]:
     names = [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         names.append("mps")
-    return names + ["cpu"]
+    return [*names, "cpu"]
 
 
 def select_device(name: str = "auto") -> torch.device:

@@ -57,12 +57,10 @@ def fold_batchnorm(generator: FFCResNetGenerator) -> FFCResNetGenerator:
                 module.bn_l = nn.Identity()
             if _fold_into([ffc.convl2g, g2g_out], module.bn_g):
                 module.bn_g = nn.Identity()
-        elif isinstance(module, SpectralTransform):
-            if _fold_into([module.conv1[0]], module.conv1[1]):
-                module.conv1[1] = nn.Identity()
-        elif isinstance(module, FourierUnit):
-            if _fold_into([module.conv_layer], module.bn):
-                module.bn = nn.Identity()
+        elif isinstance(module, SpectralTransform) and _fold_into([module.conv1[0]], module.conv1[1]):
+            module.conv1[1] = nn.Identity()
+        elif isinstance(module, FourierUnit) and _fold_into([module.conv_layer], module.bn):
+            module.bn = nn.Identity()
     layers = list(folded.model)
     for index, layer in enumerate(layers[:-1]):
         if isinstance(layer, nn.ConvTranspose2d) and _fold_into([layer], layers[index + 1]):

@@ -106,8 +106,11 @@ class FFC(nn.Module):
 
     def forward(self, x: Pair) -> Pair:
         x_l, x_g = x
-        out_l = self._sum(self._branch(self.convl2l, x_l), self._branch(self.convg2l, x_g)) if self.has_local_out else None
-        out_g = self._sum(self._branch(self.convl2g, x_l), self._branch(self.convg2g, x_g)) if self.has_global_out else None
+        out_l = out_g = None
+        if self.has_local_out:
+            out_l = self._sum(self._branch(self.convl2l, x_l), self._branch(self.convg2l, x_g))
+        if self.has_global_out:
+            out_g = self._sum(self._branch(self.convl2g, x_l), self._branch(self.convg2g, x_g))
         return out_l, out_g
 
 

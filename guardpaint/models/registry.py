@@ -8,9 +8,9 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import platformdirs
 
@@ -123,7 +123,7 @@ def resolve(name_or_path: str | os.PathLike | None) -> Path:
 
 def md5sum(path: Path, chunk: int = 1 << 20) -> str:
     """Hex md5 of a file, read in chunks."""
-    digest = hashlib.md5()  # noqa: S324 - the publisher's checksum is md5
+    digest = hashlib.md5(usedforsecurity=False)  # the publisher's checksum is md5
     with path.open("rb") as handle:
         while block := handle.read(chunk):
             digest.update(block)
