@@ -22,8 +22,6 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
-from data import VALIDATION_IMAGES, load_photo
-
 from guardpaint.core.editing import Editor
 from guardpaint.core.imageio import LoadedImage
 from guardpaint.core.metrics import crop_box, masked_mae, ssim
@@ -31,6 +29,8 @@ from guardpaint.core.protect import ProtectionSettings
 from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.device import select_device
+
+from data import VALIDATION_IMAGES, load_photo
 
 
 def square_masks(shape: tuple[int, int], count: int, rng: np.random.Generator) -> list[np.ndarray]:

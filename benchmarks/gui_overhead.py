@@ -28,11 +28,11 @@ from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from protect_speed import benchmark_image
-
 from guardpaint.core.imageio import LoadedImage
 from guardpaint.gui.jobs import run_protection
 from guardpaint.gui.main_window import MainWindow
+
+from protect_speed import benchmark_image
 
 
 def main() -> None:

@@ -18,10 +18,10 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from protect_speed import benchmark_image, get_model, sync
-
 from guardpaint.core.protect import ProtectionSettings, protect
 from guardpaint.models.device import select_device
+
+from protect_speed import benchmark_image, get_model, sync
 
 
 def main() -> None:

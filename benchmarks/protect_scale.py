@@ -19,10 +19,10 @@ def one_size(args: argparse.Namespace) -> dict:
     import torch
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from protect_speed import benchmark_image, get_model
-
     from guardpaint.core.protect import ProtectionSettings, protect
     from guardpaint.models.device import resolve_precision, select_device
+
+    from protect_speed import benchmark_image, get_model
 
     device = select_device(args.device)
     model = get_model(args.model, device)

@@ -21,8 +21,6 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference_loop import reference_protect
-
 from guardpaint.core.editing import Editor
 from guardpaint.core.imageio import decode_png, encode_png
 from guardpaint.core.protect import ProtectionSettings, protect
@@ -31,6 +29,8 @@ from guardpaint.models import Inpainter, load_model
 from guardpaint.models.device import describe_device, resolve_precision, select_device
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
 from guardpaint.models.lama_family import LamaInpainter
+
+from reference_loop import reference_protect
 
 
 def benchmark_image(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""A faithful re-implementation of the reference protection loop (METHOD.md), for benchmarking only.
+"""A faithful re-implementation of the reference protection loop (docs/method.md), for benchmarking only.
 
 Per iteration: clip delta, form x_adv with a value-only clip, run the three edits
 one after another in fp32 with gradients, recompute the benign ring edit of the

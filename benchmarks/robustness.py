@@ -24,8 +24,6 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
-from data import VALIDATION_IMAGES, load_photo
-
 from guardpaint.core.attacks import run_suite
 from guardpaint.core.editing import Editor
 from guardpaint.core.imageio import LoadedImage
@@ -33,6 +31,8 @@ from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
 from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.device import select_device
+
+from data import VALIDATION_IMAGES, load_photo
 
 
 def held_out_case(name: str, size: int) -> tuple[np.ndarray, np.ndarray]:

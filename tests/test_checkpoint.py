@@ -5,13 +5,14 @@ import zipfile
 
 import pytest
 import torch
-from conftest import make_tiny_generator
 from safetensors.torch import save_file
 
 from guardpaint.core.editing import edit
 from guardpaint.errors import ModelError
 from guardpaint.models.checkpoint import load_generator
 from guardpaint.models.lama_family import LamaInpainter
+
+from conftest import make_tiny_generator
 
 
 class LightningConfig:

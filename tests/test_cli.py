@@ -6,10 +6,11 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import make_tiny_generator
 from PIL import Image
 
 from guardpaint.cli import main
+
+from conftest import make_tiny_generator
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""edit(x, k) semantics of METHOD.md: masking, padding, blending, cropping."""
+"""edit(x, k) semantics of docs/method.md: masking, padding, blending, cropping."""
 import numpy as np
 import pytest
 import torch

@@ -1,7 +1,6 @@
 """BatchNorm folding keeps the function; precision and device choices are explicit."""
 import pytest
 import torch
-from conftest import make_tiny_generator
 
 from guardpaint.core.editing import edit
 from guardpaint.errors import InputError
@@ -9,6 +8,8 @@ from guardpaint.models.device import resolve_precision, select_device
 from guardpaint.models.fusion import fold_batchnorm
 from guardpaint.models.lama import LamaConfig
 from guardpaint.models.lama_family import LamaInpainter
+
+from conftest import make_tiny_generator
 
 
 @pytest.mark.parametrize("config", [LamaConfig(ngf=8, n_blocks=1), LamaConfig(ngf=12, n_blocks=2, global_ratio=0.5)])

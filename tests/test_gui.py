@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import make_photo, make_tiny_generator
 from PIL import Image
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QMouseEvent
@@ -12,6 +11,8 @@ from PySide6.QtWidgets import QApplication
 
 from guardpaint.gui.canvas import PROTECT, TEST
 from guardpaint.gui.main_window import MainWindow
+
+from conftest import make_photo, make_tiny_generator
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -47,7 +48,11 @@ def window(qtbot, store, files):
     win.set_model(str(files["weights"]))
     win.panel.settings.iterations.setValue(3)
     assert win.open_image(files["image"])
-    return win
+    yield win
+    # A cancelled or replaced task finishes its current step in the background: let it, before the
+    # window (and the worker threads it owns) is destroyed.
+    win.runner.shutdown()
+    qtbot.waitUntil(lambda: not win.runner.has_running_threads(), timeout=30_000)
 
 
 def _mouse(widget, kind, pos: QPoint, button=Qt.MouseButton.LeftButton):
@@ -109,7 +114,7 @@ def test_invert_clear_and_zoom(window):
     assert canvas.zoom() == pytest.approx(1.0)
     canvas.zoom_by(2.0)
     assert canvas.zoom() == pytest.approx(2.0)
-    assert window.status_zoom.text() == "200 %"
+    assert window.status.zoom.text() == "200 %"
 
 
 def test_protect_runs_to_completion_with_plot_and_preview(window, qtbot, files):
@@ -260,3 +265,16 @@ def test_settings_panel_maps_to_core_settings(window):
     assert panel.settings().level == "standard"
     panel.level.setCurrentText("robust")
     assert panel.settings().level == "robust"
+
+
+def test_shortcut_table_is_generated_from_the_actions(window):
+    from PySide6.QtGui import QKeySequence
+
+    from guardpaint.gui.shortcuts import shortcut_rows
+
+    rows = shortcut_rows(window.actions())
+    listed = {key.strip() for keys, _ in rows for key in keys.split(" / ")}
+    for action in window.actions():
+        for shortcut in action.shortcuts():
+            assert shortcut.toString(QKeySequence.SequenceFormat.NativeText) in listed, action.text()
+    assert ("Ctrl+Shift+Z / Ctrl+Y", "Redo") in rows and ("Wheel", "zoom around the cursor") in rows

@@ -1,9 +1,10 @@
 """The native generator: official layout, config inference, computation details."""
 import pytest
 import torch
-from conftest import TINY, make_tiny_generator
 
 from guardpaint.models.lama import FFCResNetGenerator, FourierUnit, LamaConfig, infer_config
+
+from conftest import TINY, make_tiny_generator
 
 
 def test_big_lama_layout_matches_official_state_dict():

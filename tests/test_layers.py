@@ -17,3 +17,12 @@ def test_core_and_models_are_qt_free():
     done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"Qt imported by core/models: {done.stdout}"
+
+
+def test_no_gui_module_is_over_350_lines():
+    from pathlib import Path
+
+    import guardpaint.gui
+
+    sizes = {p.name: len(p.read_text().splitlines()) for p in Path(guardpaint.gui.__file__).parent.glob("*.py")}
+    assert max(sizes.values()) <= 350, sizes

@@ -4,7 +4,6 @@ import io
 import numpy as np
 import pytest
 import torch
-from conftest import make_mask, make_photo
 from PIL import Image
 
 from guardpaint.core.jpeg import _LUMA, jpeg_approx, quantisation_table
@@ -12,6 +11,8 @@ from guardpaint.core.protect import ProtectionSettings, protect
 from guardpaint.core.robust import AttackSampler, resize_round_trip
 from guardpaint.core.tensors import image_to_tensor, tensor_to_image
 from guardpaint.errors import InputError
+
+from conftest import make_mask, make_photo
 
 
 def pil_jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:

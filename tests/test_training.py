@@ -10,11 +10,12 @@ import torch
 pytest.importorskip("skimage")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
-from data import TRAIN_IMAGES, VALIDATION_IMAGES, CropSampler, load_photo, random_mask
 from train_demo import TrainSettings, train
 
 from guardpaint.models import load_model
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
+
+from data import TRAIN_IMAGES, VALIDATION_IMAGES, CropSampler, load_photo, random_mask
 
 
 def test_validation_photos_are_held_out_and_all_photos_load():

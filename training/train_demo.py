@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from data import TRAIN_IMAGES, VALIDATION_IMAGES, CropSampler, load_photo
 from safetensors.torch import save_file
 from torch import nn
 
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
+
+from data import TRAIN_IMAGES, VALIDATION_IMAGES, CropSampler, load_photo
 
 
 @dataclass

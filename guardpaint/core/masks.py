@@ -23,7 +23,7 @@ def validate_mask(mask: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
 
 
 def dilate(mask: torch.Tensor, kernel: int) -> torch.Tensor:
-    """Binary dilation by a ``kernel`` x ``kernel`` square (METHOD.md's E(m)); 1x1xHxW float in {0,1}."""
+    """Binary dilation by a ``kernel`` x ``kernel`` square (E(m) of docs/method.md); 1x1xHxW float in {0,1}."""
     if kernel <= 1:
         return (mask > 0).to(mask.dtype)
     weight = torch.ones(1, 1, kernel, kernel, dtype=mask.dtype, device=mask.device)

@@ -1,4 +1,4 @@
-"""Image-quality metrics on 8-bit images (METHOD.md: define once, use everywhere)."""
+"""Image-quality metrics on 8-bit images (docs/method.md: defined once, used everywhere)."""
 from __future__ import annotations
 
 import cv2
@@ -8,6 +8,7 @@ from guardpaint.core.masks import bounding_box
 
 _C1 = (0.01 * 255) ** 2
 _C2 = (0.03 * 255) ** 2
+_BORDER = 5  # half of the 11-tap window
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -17,7 +18,9 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean SSIM (Gaussian window, sigma 1.5, averaged over channels) between two uint8 images."""
+    """Mean SSIM of two uint8 images (Wang et al.: Gaussian window, sigma 1.5, 11 taps, population
+    covariances), averaged over channels; like scikit-image, the 5 px border where the window
+    leaves the image is left out of the mean unless the image is too small to have an interior."""
     if a.shape != b.shape:
         raise ValueError(f"shape mismatch: {a.shape} vs {b.shape}")
     x = a.astype(np.float64)
@@ -34,8 +37,15 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
         cov = blur(xc * yc) - mx * my
         num = (2 * mx * my + _C1) * (2 * cov + _C2)
         den = (mx * mx + my * my + _C1) * (vx + vy + _C2)
-        values.append(float(np.mean(num / den)))
+        values.append(float(np.mean(_interior(num / den))))
     return float(np.mean(values))
+
+
+def _interior(values: np.ndarray) -> np.ndarray:
+    """``values`` without the border of half a window, when something is left."""
+    if min(values.shape) > 2 * _BORDER:
+        return values[_BORDER:-_BORDER, _BORDER:-_BORDER]
+    return values
 
 
 def max_abs_diff(a: np.ndarray, b: np.ndarray) -> int:

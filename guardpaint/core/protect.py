@@ -30,7 +30,7 @@ LEVEL_NAMES = ("standard", "robust")
 
 @dataclass(frozen=True)
 class ProtectionSettings:
-    """Every knob of the method; the defaults are the reference's (METHOD.md)."""
+    """Every knob of the method; the defaults are the reference's (docs/method.md)."""
 
     epsilon: float = 0.025  # max |noise| on the [0, 1] scale (about 6.4 levels)
     iterations: int = 20

@@ -56,7 +56,7 @@ class EditComparison:
 
 @dataclass
 class VerificationReport:
-    """The metrics of METHOD.md for one original/protected pair."""
+    """The metrics of docs/method.md for one original/protected pair."""
 
     psnr: float
     ssim: float

@@ -1,7 +1,6 @@
 """GuardPaint's main window: actions, menus and layout; the work lives in the controllers."""
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -9,8 +8,8 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, Q
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -19,21 +18,22 @@ from PySide6.QtWidgets import (
 )
 
 from guardpaint import __version__
-from guardpaint.core.imageio import LoadedImage, load_image, load_mask, save_mask
+from guardpaint.core.imageio import LoadedImage, load_image
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.canvas import PROTECT, TEST, MaskCanvas
 from guardpaint.gui.empty_state import EmptyState
 from guardpaint.gui.export_controller import ExportController
+from guardpaint.gui.file_menu import IMAGE_FILTER, MaskFiles, RecentFiles
 from guardpaint.gui.first_run import DemoBanner
+from guardpaint.gui.menus import build_menus
 from guardpaint.gui.model_controller import ModelController, display_name
 from guardpaint.gui.preview import PreviewPanel
 from guardpaint.gui.protect_panel import ProtectPanel
 from guardpaint.gui.protection_controller import ProtectionController
 from guardpaint.gui.shortcuts import show_shortcuts
+from guardpaint.gui.status_bar import StatusFields
+from guardpaint.gui.window_state import restore_window, save_window
 from guardpaint.models import registry
-
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
-MAX_RECENT = 10
 
 
 class MainWindow(QMainWindow):
@@ -50,13 +50,31 @@ class MainWindow(QMainWindow):
         self.exported = True
         self._closing = False
 
-        self.canvas = MaskCanvas()
-        self.empty = EmptyState()
+        self.canvas, self.empty, self.preview, self.banner = MaskCanvas(), EmptyState(), PreviewPanel(), DemoBanner()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.canvas)
-        self.preview = PreviewPanel()
-        self.banner = DemoBanner()
+        self.panel = ProtectPanel(self.canvas.brush_size)
+        self.panel.settings.restore(self.store)
+        self._build_layout()
+
+        self.protection = ProtectionController(self.panel, self.preview, lambda m: self.error(m), self)
+        self.runner = self.protection.runner
+        self.models = ModelController(self, self.store, self.banner, lambda m: self.error(m),
+                                      lambda q: self.ask(q), self._last_dir, self._remember_dir)
+        self.masks = MaskFiles(self, self.canvas, lambda m: self.error(m), self._last_dir, self._remember_dir)
+        self.exports = ExportController(self, lambda m: self.error(m), lambda q: self.ask(q),
+                                        lambda m: self.statusBar().showMessage(m, 8000), self._last_dir,
+                                        self._remember_dir)
+        self._build_actions()
+        self.status = StatusFields(self.statusBar())
+        self._show_model()
+        self._connect()
+        restore_window(self, self.store)
+        self._update_state()
+
+    def _build_layout(self) -> None:
+        """Banner over (image | preview) in the centre; the Protect dock on the right."""
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.stack)
         splitter.addWidget(self.preview)
@@ -70,27 +88,12 @@ class MainWindow(QMainWindow):
         column.addWidget(self.banner)
         column.addWidget(splitter, 1)
         self.setCentralWidget(central)
-        self.panel = ProtectPanel(self.canvas.brush_size)
-        self.panel.settings.restore(self.store)
         dock = QDockWidget("Protect", self)
         dock.setObjectName("controls")
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         dock.setWidget(self.panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.resizeDocks([dock], [400], Qt.Orientation.Horizontal)
-
-        self.protection = ProtectionController(self.panel, self.preview, lambda m: self.error(m), self)
-        self.runner = self.protection.runner
-        self.models = ModelController(self, self.store, self.banner, lambda m: self.error(m),
-                                      lambda q: self.ask(q), self._last_dir, self._remember_dir)
-        self.exports = ExportController(self, lambda m: self.error(m), lambda q: self.ask(q),
-                                        lambda m: self.statusBar().showMessage(m, 8000), self._last_dir,
-                                        self._remember_dir)
-        self._build_actions()
-        self._build_status()
-        self._connect()
-        self._restore_window()
-        self._update_state()
 
     # ------------------------------------------------------------------ actions and menus
     def _action(self, text: str, slot, shortcut: str | QKeySequence | None = None, tip: str = "") -> QAction:
@@ -108,8 +111,8 @@ class MainWindow(QMainWindow):
         self.act_sample = self._action("Open &Sample Image", self.open_sample)
         self.act_export = self._action("&Export Protected PNG…", self.export_dialog, "Ctrl+E")
         self.act_report = self._action("Export &Report…", self.export_report_dialog, "Ctrl+Shift+E")
-        self.act_load_mask = self._action("&Load Mask…", self.load_mask_dialog)
-        self.act_save_mask = self._action("&Save Mask…", self.save_mask_dialog)
+        self.act_load_mask = self._action("&Load Mask…", lambda: self.masks.load_dialog(self.image))
+        self.act_save_mask = self._action("&Save Mask…", lambda: self.masks.save_dialog(self.image_path))
         self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_undo = self._action("&Undo", c.undo, "Ctrl+Z")
         self.act_redo = self._action("&Redo", c.redo, "Ctrl+Shift+Z")
@@ -137,46 +140,19 @@ class MainWindow(QMainWindow):
                                       "brush masks, IOPaint's crop and resize, JPEG, resizing")
         self.act_shortcuts = self._action("&Keyboard Shortcuts", lambda: show_shortcuts(self, self.actions()), "F1")
         self.act_about = self._action("&About GuardPaint", self.show_about)
-        bar = self.menuBar()
-        self.recent_menu = None
-        menus = {
-            "&File": [self.act_open, self.act_sample, "recent", None, self.act_export, self.act_report, None,
+        self.recent_menu = QMenu("Open &Recent", self)
+        build_menus(self, {
+            "&File": [self.act_open, self.act_sample, self.recent_menu, None, self.act_export, self.act_report, None,
                       self.act_load_mask, self.act_save_mask, None, self.act_quit],
             "&Edit": [self.act_undo, self.act_redo, None, self.act_brush, self.act_eraser, self.act_smaller,
                       self.act_larger, self.act_layer, None, self.act_clear, self.act_invert],
             "&View": [self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out],
             "&Protection": [self.act_protect, self.act_suite],
-        }
-        for title, entries in menus.items():
-            menu = bar.addMenu(title)
-            for entry in entries:
-                if entry == "recent":
-                    self.recent_menu = menu.addMenu("Open &Recent")
-                elif entry is None:
-                    menu.addSeparator()
-                else:
-                    menu.addAction(entry)
-        self.model_menu = bar.addMenu("&Model")
-        for action in self.models.fill_menu(self.model_menu):
-            self.addAction(action)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.act_shortcuts)
-        help_menu.addAction(self.act_about)
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("main-toolbar")
-        for act in (self.act_open, self.act_export, None, self.act_brush, self.act_eraser, self.act_undo,
-                    self.act_redo, self.act_clear, None, self.act_fit, self.act_100, None, self.act_protect):
-            toolbar.addSeparator() if act is None else toolbar.addAction(act)
-        self._rebuild_recent()
-
-    def _build_status(self) -> None:
-        self.status_image = QLabel("No image")
-        self.status_model = QLabel("")
-        self.status_device = QLabel("")
-        self.status_zoom = QLabel("")
-        for label in (self.status_image, self.status_model, self.status_device, self.status_zoom):
-            self.statusBar().addPermanentWidget(label)
-        self._show_model()
+            "&Model": self.models.menu_entries(),
+            "&Help": [self.act_shortcuts, self.act_about],
+        }, [self.act_open, self.act_export, None, self.act_brush, self.act_eraser, self.act_undo, self.act_redo,
+            self.act_clear, None, self.act_fit, self.act_100, None, self.act_protect])
+        self.recent = RecentFiles(self.store, self.recent_menu, self.open_image)
 
     def _connect(self) -> None:
         c, p = self.canvas, self.panel
@@ -185,7 +161,7 @@ class MainWindow(QMainWindow):
                                    else None)
         p.opacity_slider.valueChanged.connect(lambda v: c.set_overlay_opacity(v / 100))
         p.layer_protect.toggled.connect(lambda on: c.set_active_layer(PROTECT if on else TEST))
-        c.zoomChanged.connect(lambda z: self.status_zoom.setText(f"{z * 100:.0f} %"))
+        c.zoomChanged.connect(self.status.show_zoom)
         c.maskChanged.connect(lambda _: self._update_state())
         p.protect_button.clicked.connect(self.start_protection)
         p.cancel_button.clicked.connect(self.runner.cancel)
@@ -232,10 +208,7 @@ class MainWindow(QMainWindow):
         self._update_state()
 
     def _show_model(self) -> None:
-        entry = registry.REGISTRY.get(self.models.spec)
-        self.status_model.setText(f"Model: {display_name(self.models.spec)}")
-        self.status_model.setToolTip(entry.limits or entry.description if entry else self.models.spec)
-        self.status_device.setText(f"Device: {self.panel.settings.device_name()}")
+        self.status.show_model(self.models.spec, self.panel.settings.device_name())
 
     def _model_changed(self, spec: str) -> None:
         self._show_model()
@@ -281,29 +254,12 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.canvas)
         self.canvas.set_active_layer(PROTECT if self.panel.layer_protect.isChecked() else TEST)
         self.canvas.set_overlay_opacity(self.panel.opacity_slider.value() / 100)
-        width, height = image.size
-        notes = f" ({'; '.join(image.notes)})" if image.notes else ""
-        self.status_image.setText(f"{width} x {height}{notes}")
+        self.status.show_image(*image.size, image.notes)
         self.setWindowTitle(f"GuardPaint - {Path(path).name}")
         self._remember_dir("open", path)
-        self._add_recent(Path(path))
+        self.recent.add(Path(path))
         self._update_state()
         return True
-
-    def _add_recent(self, path: Path) -> None:
-        recent = [p for p in self._recent() if p != str(path.resolve())]
-        self.store.setValue("recent", [str(path.resolve()), *recent][:MAX_RECENT])
-        self._rebuild_recent()
-
-    def _recent(self) -> list[str]:
-        value = self.store.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
-
-    def _rebuild_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self._recent():
-            self.recent_menu.addAction(Path(path).name, partial(self.open_image, path)).setToolTip(path)
-        self.recent_menu.setEnabled(bool(self._recent()))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -314,34 +270,6 @@ class MainWindow(QMainWindow):
         if files:
             self.open_image(files[0])
             event.acceptProposedAction()
-
-    def load_mask_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load mask", self._last_dir("mask"), IMAGE_FILTER)
-        if path:
-            self.load_mask_file(path)
-
-    def load_mask_file(self, path: str | Path) -> bool:
-        if self.image is None:
-            return False
-        try:
-            mask = load_mask(path, self.image.size)
-        except GuardPaintError as exc:
-            self.error(str(exc))
-            return False
-        self.canvas.set_mask(mask, self.canvas.active)
-        self._remember_dir("mask", path)
-        return True
-
-    def save_mask_dialog(self) -> None:
-        stem = self.image_path.stem if self.image_path else "mask"
-        suggestion = str(Path(self._last_dir("mask")) / f"{stem}.mask.png")
-        path, _ = QFileDialog.getSaveFileName(self, "Save mask", suggestion, "PNG (*.png)")
-        if path:
-            try:
-                path = path if path.lower().endswith(".png") else f"{path}.png"
-                save_mask(path, self.canvas.mask(self.canvas.active))
-            except (GuardPaintError, OSError) as exc:
-                self.error(f"Could not save the mask: {exc}")
 
     def export_dialog(self) -> None:
         if self.protection.outcome is not None and self.image_path is not None:
@@ -364,6 +292,9 @@ class MainWindow(QMainWindow):
     def export_report(self, path: str | Path) -> bool:
         outcome = self.protection.outcome
         return outcome is not None and self.exports.export_report(outcome, self.image_path, path, self.exported_path)
+
+    def load_mask_file(self, path: str | Path) -> bool:
+        return self.masks.load(path, self.image)
 
     # ------------------------------------------------------------------ protection
     def start_protection(self) -> None:
@@ -392,24 +323,13 @@ class MainWindow(QMainWindow):
                           "(LaMa) with imperceptible noise: a run-time backdoor (Attack as Defense, "
                           "arXiv 2410.14966). See docs/method.md.")
 
-    def _restore_window(self) -> None:
-        geometry = self.store.value("window/geometry")
-        state = self.store.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 900)
-        if state is not None:
-            self.restoreState(state)
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self._closing:
             if not self.exported and not self.ask("The protected image has not been exported. Quit anyway?"):
                 event.ignore()
                 return
             self._closing = True
-            self.store.setValue("window/geometry", self.saveGeometry())
-            self.store.setValue("window/state", self.saveState())
+            save_window(self, self.store)
             self.panel.settings.save(self.store)
             self.store.sync()
         runners = (self.runner, self.models.downloads.runner)

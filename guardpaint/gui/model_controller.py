@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.downloads import DownloadController, size_text
@@ -49,28 +49,26 @@ class ModelController(QObject):
         return registry.REAL_MODEL if registry.is_available(registry.REAL_MODEL) else registry.DEMO_MODEL
 
     # ------------------------------------------------------------------ menu
-    def fill_menu(self, menu: QMenu) -> list[QAction]:
-        """The Model menu: one checkable entry per registered model and one for a weight file."""
+    def menu_entries(self) -> list[QAction | None]:
+        """The Model menu: one checkable entry per registered model and one for a weight file, then the
+        ways to add one (None = separator)."""
+        entries: list[QAction | None] = []
         for name, entry in registry.REGISTRY.items():
             label = f"{name} (demo: workflow only)" if name == registry.DEMO_MODEL else name
             action = QAction(label, self, checkable=True)
             action.setToolTip(entry.limits or entry.description)
             action.triggered.connect(lambda _=False, n=name: self.choose_registered(n))
             self.group.addAction(action)
-            menu.addAction(action)
+            entries.append(action)
             self.named[name] = action
         self.file_action.triggered.connect(lambda: self.set_model(self.spec))  # re-check the active file
-        menu.addAction(self.file_action)
-        menu.addSeparator()
         extra = [QAction("Open &Weight File…", self), QAction(f"&Download {registry.REAL_MODEL}…", self),
                  QAction("&Choose Model…", self)]
         extra[0].triggered.connect(self.open_weights_dialog)
         extra[1].triggered.connect(lambda: self.downloads.download(registry.REAL_MODEL))
         extra[2].triggered.connect(lambda: self.first_run(force=True))
-        for action in extra:
-            menu.addAction(action)
         self._show()
-        return extra
+        return [*entries, self.file_action, None, *extra]
 
     def _show(self) -> None:
         """Check the active model's entry and show the banner while the demo is active."""

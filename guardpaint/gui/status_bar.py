@@ -1,0 +1,27 @@
+"""The permanent fields of the status bar: image size, active model, device, zoom."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from guardpaint.gui.model_controller import display_name
+from guardpaint.models import registry
+
+
+class StatusFields:
+    def __init__(self, bar: QStatusBar) -> None:
+        self.image, self.model, self.device, self.zoom = QLabel("No image"), QLabel(), QLabel(), QLabel()
+        for label in (self.image, self.model, self.device, self.zoom):
+            bar.addPermanentWidget(label)
+
+    def show_model(self, spec: str, device: str) -> None:
+        entry = registry.REGISTRY.get(spec)
+        self.model.setText(f"Model: {display_name(spec)}")
+        self.model.setToolTip((entry.limits or entry.description) if entry else spec)
+        self.device.setText(f"Device: {device}")
+
+    def show_image(self, width: int, height: int, notes: list[str]) -> None:
+        extra = f" ({'; '.join(notes)})" if notes else ""
+        self.image.setText(f"{width} x {height}{extra}")
+
+    def show_zoom(self, zoom: float) -> None:
+        self.zoom.setText(f"{zoom * 100:.0f} %")

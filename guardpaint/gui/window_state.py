@@ -1,0 +1,23 @@
+"""Remembering the window's geometry and dock layout between runs."""
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMainWindow
+
+DEFAULT_SIZE = (1400, 900)
+
+
+def restore_window(window: QMainWindow, store: QSettings) -> None:
+    geometry = store.value("window/geometry")
+    state = store.value("window/state")
+    if geometry is not None:
+        window.restoreGeometry(geometry)
+    else:
+        window.resize(*DEFAULT_SIZE)
+    if state is not None:
+        window.restoreState(state)
+
+
+def save_window(window: QMainWindow, store: QSettings) -> None:
+    store.setValue("window/geometry", window.saveGeometry())
+    store.setValue("window/state", window.saveState())

@@ -1,0 +1,59 @@
+"""A tiny inpainter with a known, high gain: the model the noise can move, for end-to-end tests.
+
+Its fill is a smooth completion of the context (a normalised blur), shifted in logit space
+by ``gain`` times the local amplitude of a per-channel checkerboard in the context. Natural
+pictures have almost none, so clean edits look like a plausible blur; a checkerboard of a
+few levels (exactly what the protection's noise can become) drives the fill to any colour.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from guardpaint.models.base import Inpainter
+
+
+class _HighGainNet(nn.Module):
+    def __init__(self, gain: float, radius: int) -> None:
+        super().__init__()
+        self.gain = gain
+        self.register_buffer("checker", torch.tensor([[1.0, -1.0], [-1.0, 1.0]]).expand(3, 1, 2, 2) / 4)
+        self.radius = radius
+
+    def _blur(self, x: torch.Tensor) -> torch.Tensor:
+        """Box mean over a (2r+1)^2 window, zeros outside the image."""
+        size, r = 2 * self.radius + 1, self.radius
+        x = F.avg_pool2d(x, (size, 1), stride=1, padding=(r, 0), count_include_pad=True)
+        return F.avg_pool2d(x, (1, size), stride=1, padding=(0, r), count_include_pad=True)
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        known = 1 - mask
+        weight = self._blur(known).clamp_min(1e-3)
+        base = (self._blur(image * known) / weight).clamp(0.02, 0.98)
+        height, width = image.shape[-2:]
+        carrier = 1 - 2 * ((torch.arange(height)[:, None] + torch.arange(width)[None, :]) % 2).to(image)
+        response = F.conv2d(F.pad(image * known, (0, 1, 0, 1), mode="replicate"), self.checker, groups=3)
+        valid = F.conv2d(F.pad(known, (0, 1, 0, 1), mode="replicate"), torch.ones_like(self.checker[:1]) / 4)
+        amplitude = self._blur(response * carrier * (valid > 0.99)) / weight
+        return torch.sigmoid(torch.logit(base) + self.gain * amplitude)
+
+
+class HighGainInpainter(Inpainter):
+    """Registered nowhere; built in tests only."""
+
+    family = "test-high-gain"
+
+    def __init__(self, gain: float = 400.0, radius: int = 15, name: str = "high-gain") -> None:
+        super().__init__(name, torch.device("cpu"))
+        self.net = _HighGainNet(gain, radius).eval()
+
+    @property
+    def network(self) -> nn.Module:
+        return self.net
+
+    def predict(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.net(image, mask)
+
+    def for_attack(self, save_memory: bool = False) -> Inpainter:
+        return self

@@ -1,0 +1,64 @@
+"""The whole chain (protect, 8-bit write, re-read, verify, suite) on a model the noise can move,
+next to the bundled demo model, which it cannot move."""
+import numpy as np
+import torch
+
+from guardpaint.core.attacks import run_suite
+from guardpaint.core.editing import Editor
+from guardpaint.core.imageio import LoadedImage, load_image
+from guardpaint.core.protect import ProtectionSettings
+from guardpaint.core.report import REPORT_KEYS, protection_report
+from guardpaint.core.verify import verify
+from guardpaint.core.workflow import protect_to_file
+from guardpaint.models import load_model
+
+from conftest import make_photo
+from high_gain import HighGainInpainter
+
+
+def _case():
+    photo = make_photo(64, 80, seed=4)
+    mask = np.zeros((64, 80), bool)
+    mask[22:42, 30:52] = True
+    return photo, mask
+
+
+def _protect_and_check(model, tmp_path):
+    photo, mask = _case()
+    out = tmp_path / f"{model.name}.png"
+    outcome = protect_to_file(model, LoadedImage(photo), mask, out, ProtectionSettings())
+    written = load_image(out).rgb  # the file, read back from disk
+    np.testing.assert_array_equal(written, outcome.written)
+    check = verify(Editor(model), photo, written, mask, target_colour=outcome.result.target_colour)
+    suite = run_suite(Editor(model), photo, written, mask, outcome.result.target_colour)
+    return outcome, check, suite
+
+
+def test_a_high_gain_model_is_protected_end_to_end(tmp_path):
+    outcome, check, suite = _protect_and_check(HighGainInpainter(), tmp_path)
+    assert outcome.protected and check.malicious.holds
+    assert check.malicious.target_distance_protected < 0.1 * check.malicious.target_distance_original
+    assert check.psnr >= 32 and check.max_abs_diff <= 7
+    exact = {c.name: c.holds for c in suite.cases}
+    assert exact["exact"] and exact["full frame"] and exact["PNG round trip"]
+    report = protection_report(outcome, suite=suite)
+    assert tuple(report) == REPORT_KEYS and report["protected"] is True and report["advice"] == []
+
+
+def test_the_demo_model_is_not_protected_and_says_why(tmp_path):
+    torch.manual_seed(0)
+    outcome, check, suite = _protect_and_check(load_model("demo", torch.device("cpu")), tmp_path)
+    assert not outcome.protected and not check.malicious.holds
+    assert check.malicious.ssim > 0.8  # the demo's fill barely moves
+    assert suite.held_fraction() == 0.0
+    report = protection_report(outcome)
+    assert report["protected"] is False and report["summary"].startswith("NOT protected against demo")
+    assert any("demo model" in tip for tip in report["advice"])
+    assert any("big-lama" in warning for warning in report["warnings"])
+    assert report["provenance"]["models"][0]["sha256"] == outcome.model.sha256
+
+
+def test_without_gain_the_same_chain_reports_not_protected(tmp_path):
+    """The held verdict above comes from the model's gain, not from the chain itself."""
+    outcome, check, _ = _protect_and_check(HighGainInpainter(gain=0.0, name="no-gain"), tmp_path)
+    assert not outcome.protected and not check.malicious.holds
