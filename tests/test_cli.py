@@ -139,3 +139,37 @@ def test_python_dash_m_entry_point():
     done = subprocess.run([sys.executable, "-m", "guardpaint", "--version"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("guardpaint ")
+
+
+def test_the_app_without_its_system_libraries_is_one_line_and_exit_2(monkeypatch, capsys):
+    from guardpaint.cli import gui_launch
+
+    monkeypatch.setattr(gui_launch.sys, "platform", "linux")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(gui_launch, "missing_libraries", lambda plugin: ["libxcb-cursor.so.0", "libxcb-icccm.so.4"])
+    assert main([]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "sudo apt install libxcb-cursor0 libxcb-icccm4" in err[0]
+    monkeypatch.delenv("DISPLAY")
+    assert main([]) == 2 and "DISPLAY is not set" in capsys.readouterr().err
+
+
+def test_help_says_the_bare_command_opens_the_app(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "without arguments to open the desktop app" in out.replace("\n", " ")
+
+
+def test_out_of_memory_is_one_message_on_every_torch():
+    from guardpaint.gui.worker import describe_failure
+    from guardpaint.models.device import out_of_memory_message
+
+    old_style = RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")  # torch < 2.5
+    assert out_of_memory_message(old_style) == out_of_memory_message(MemoryError())
+    assert "try the CPU" in out_of_memory_message(old_style)
+    if hasattr(torch, "OutOfMemoryError"):
+        assert out_of_memory_message(torch.OutOfMemoryError("boom")) is not None
+    assert describe_failure(old_style).startswith("Out of memory")
+    assert out_of_memory_message(RuntimeError("shape mismatch")) is None

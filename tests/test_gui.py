@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QU
 from PySide6.QtGui import QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from guardpaint.gui.canvas import PROTECT, TEST
+from guardpaint.gui.canvas import MAX_BRUSH, PROTECT, TEST
 from guardpaint.gui.main_window import MainWindow
 
 from conftest import make_photo, make_tiny_generator
@@ -161,10 +161,10 @@ def test_robust_level_plots_the_editor_attack_term(window, qtbot, files):
         window.start_protection()
     qtbot.waitUntil(lambda: window.panel.plot.point_count() == 3, timeout=5000)
     window.panel.plot._redraw()
-    assert window.panel.plot.legend.getLabel(window.panel.plot.curves["robust"]) is not None
+    assert not window.panel.plot.toggles["robust"].isHidden()
     assert len(window.panel.plot.curves["robust"].getData()[0]) == 3
     window.panel.plot.clear()
-    assert window.panel.plot.legend.getLabel(window.panel.plot.curves["robust"]) is None
+    assert window.panel.plot.toggles["robust"].isHidden()
 
 
 def test_cancel_stops_within_an_iteration(window, qtbot, files):
@@ -278,3 +278,59 @@ def test_shortcut_table_is_generated_from_the_actions(window):
         for shortcut in action.shortcuts():
             assert shortcut.toString(QKeySequence.SequenceFormat.NativeText) in listed, action.text()
     assert ("Ctrl+Shift+Z / Ctrl+Y", "Redo") in rows and ("Wheel", "zoom around the cursor") in rows
+
+
+def test_first_five_minutes_empty_window_and_disabled_actions(qtbot, store):
+    win = MainWindow(store)
+    qtbot.addWidget(win)
+    win.show()
+    assert win.stack.currentWidget() is win.empty
+    for action in (win.act_undo, win.act_redo, win.act_brush, win.act_eraser, win.act_protect, win.act_export):
+        assert not action.isEnabled(), action.text()
+    win.empty.sample_button.click()
+    assert win.image is not None and win.stack.currentWidget() is win.canvas
+    assert all(a.isEnabled() for a in (win.act_undo, win.act_redo, win.act_brush, win.act_eraser))
+    assert win.panel.brush_slider.maximum() == MAX_BRUSH
+
+
+def test_transparent_pixels_are_drawn_on_a_checkerboard(window, files):
+    rgba = np.zeros((40, 60, 4), np.uint8)
+    rgba[..., 3] = 0
+    rgba[10:30, 10:50] = (200, 30, 30, 255)
+    path = files["dir"] / "transparent.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    assert window.open_image(path)
+    shot = window.canvas.viewport().grab().toImage()
+    centre = window.canvas.mapFromScene(QPointF(3, 3))
+    assert shot.rect().contains(centre) and window.canvas.zoom() > 1  # fitted to the view, not to nothing
+    colours = {shot.pixelColor(centre.x() + dx, centre.y() + dy).name() for dx in range(20) for dy in range(20)}
+    assert len(colours) >= 2 and all(c in ("#999999", "#cccccc") for c in colours), colours
+
+
+def test_a_new_image_never_receives_the_old_images_result(window, qtbot, files):
+    window.load_mask_file(files["mask"])
+    window.panel.settings.iterations.setValue(400)
+    with qtbot.waitSignal(window.runner.partial, timeout=60_000):
+        window.start_protection()
+    other = files["dir"] / "other.png"
+    Image.fromarray(make_photo(50, 70, seed=2)).save(other)
+    assert window.open_image(other)  # replaces (cancels) the running job
+    qtbot.waitUntil(lambda: not window.runner.has_running_threads(), timeout=30_000)
+    qtbot.wait(100)
+    assert window.protection.outcome is None and window.panel.plot.point_count() == 0
+    assert window.image.size == (70, 50) and window.panel.eta.text() == ""
+
+
+def test_export_never_suggests_or_overwrites_the_input(window, qtbot, files):
+    from guardpaint.gui.export_controller import export_suggestion
+
+    clash = files["dir"] / "photo-protected.png"
+    Image.fromarray(make_photo(96, 128)).save(clash)
+    assert export_suggestion(files["dir"], clash, "protected.png").name == "photo-protected-protected.png"
+    assert export_suggestion(files["dir"], files["image"], "protected.png").name == "photo-protected.png"
+    window.load_mask_file(files["mask"])
+    with qtbot.waitSignal(window.runner.done, timeout=60_000):
+        window.start_protection()
+    before = files["image"].read_bytes()
+    assert not window.export_protected(files["image"])
+    assert files["image"].read_bytes() == before and "original image" in window.errors[-1]

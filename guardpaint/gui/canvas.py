@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 from guardpaint.gui.mask_layer import MaskLayer
@@ -44,6 +44,8 @@ class MaskCanvas(QGraphicsView):
         self._painting = False
         self._panning: QPointF | None = None
         self._space = False
+        self._fitted = True
+        self._transparent = False
         self._cursor = QGraphicsEllipseItem()
         pen = QPen(QColor(255, 255, 255), 1.5)
         pen.setCosmetic(True)
@@ -63,10 +65,7 @@ class MaskCanvas(QGraphicsView):
         if self._cursor.scene() is not None:
             scene.removeItem(self._cursor)  # keep it alive across clear()
         scene.clear()
-        if alpha is not None:
-            backdrop = scene.addRect(QRectF(0, 0, width, height), QPen(Qt.PenStyle.NoPen),
-                                     QBrush(checkerboard()))
-            backdrop.setZValue(-1)
+        self._transparent = alpha is not None
         image = rgb_to_qimage(rgb) if alpha is None else rgba_to_qimage(rgb, alpha)
         self._image_item = scene.addPixmap(QPixmap.fromImage(image))
         self._image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
@@ -81,6 +80,17 @@ class MaskCanvas(QGraphicsView):
         scene.addItem(self._cursor)
         scene.setSceneRect(QRectF(0, 0, width, height))
         self.fit()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        """The view's grey, and under an image with transparency a checkerboard of fixed on-screen size."""
+        super().drawBackground(painter, rect)
+        if self._image_item is None or not self._transparent:
+            return
+        area = self.mapFromScene(self._image_item.sceneBoundingRect()).boundingRect()
+        painter.save()
+        painter.setWorldMatrixEnabled(False)
+        painter.fillRect(area, QBrush(checkerboard()))
+        painter.restore()
 
     def mask(self, layer: str = PROTECT) -> np.ndarray:
         return self.layers[layer].mask()
@@ -131,6 +141,7 @@ class MaskCanvas(QGraphicsView):
         return self.transform().m11()
 
     def set_zoom(self, factor: float) -> None:
+        self._fitted = False
         factor = float(np.clip(factor, MIN_ZOOM, MAX_ZOOM))
         self.setTransform(self.transform().fromScale(factor, factor))
         self.zoomChanged.emit(factor)
@@ -139,9 +150,22 @@ class MaskCanvas(QGraphicsView):
         self.set_zoom(self.zoom() * step)
 
     def fit(self) -> None:
-        if self._image_item is not None:
-            self.fitInView(self._image_item, Qt.AspectRatioMode.KeepAspectRatio)
-            self.zoomChanged.emit(self.zoom())
+        """Show the whole image, and keep it fitted as the view resizes until the user zooms."""
+        self._fitted = True
+        if self._image_item is None:
+            return
+        rect = self._image_item.sceneBoundingRect()
+        view = self.viewport().rect()
+        factor = float(np.clip(min((view.width() - 4) / rect.width(), (view.height() - 4) / rect.height()),
+                               MIN_ZOOM, MAX_ZOOM))
+        self.setTransform(QTransform.fromScale(factor, factor))
+        self.centerOn(rect.center())
+        self.zoomChanged.emit(factor)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._fitted:
+            self.fit()
 
     def actual_size(self) -> None:
         self.set_zoom(1.0)

@@ -1,16 +1,23 @@
-"""Live plot of the loss terms: data arrives by signal, a timer redraws (never per point)."""
+"""Live plot of the loss terms: data arrives by signal, a timer redraws (never per point).
+
+The legend sits below the plot, never over the curves, and doubles as a switch per curve;
+each term has its own colour, line style and symbol so overlapping curves stay apart.
+"""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QVBoxLayout, QWidget
 
 from guardpaint.core.protect import IterationReport
 
-TERMS = (("attack", "Attack", (230, 60, 60)), ("incomplete", "Incomplete trigger", (240, 160, 30)),
-         ("hide", "Hide (x1)", (60, 140, 240)), ("total", "Total", (120, 120, 120)),
-         ("robust", "Editor attacks", (150, 80, 200)))
+#: key, legend label, colour, line style, symbol
+TERMS = (("attack", "Attack", (230, 60, 60), Qt.PenStyle.SolidLine, "o"),
+         ("incomplete", "Incomplete trigger", (240, 160, 30), Qt.PenStyle.DashLine, "t"),
+         ("hide", "Hide", (60, 140, 240), Qt.PenStyle.DotLine, "s"),
+         ("total", "Total", (120, 120, 120), Qt.PenStyle.SolidLine, "d"),
+         ("robust", "Editor attacks", (150, 80, 200), Qt.PenStyle.DashDotLine, "x"))
 #: Shown only once a run reports it (the robust level).
 OPTIONAL = {"robust"}
 REDRAW_MS = 40
@@ -25,21 +32,31 @@ class LossPlot(QWidget):
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLabel("left", "loss")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.labels = {key: label for key, label, _ in TERMS}
-        self.curves = {key: self.plot.plot([], [], name=None if key in OPTIONAL else label,
-                                           pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
-                                           symbolBrush=colour, symbolPen=None)
-                       for key, label, colour in TERMS}
+        self.curves = {}
+        self.toggles: dict[str, QCheckBox] = {}
+        legend = QGridLayout()
+        legend.setContentsMargins(4, 0, 4, 0)
+        for index, (key, label, colour, style, symbol) in enumerate(TERMS):
+            pen = pg.mkPen(colour, width=2, style=style)
+            self.curves[key] = self.plot.plot([], [], pen=pen, symbol=symbol, symbolSize=6, symbolBrush=colour,
+                                              symbolPen=None)
+            toggle = QCheckBox(f"{label} {_glyph(style, symbol)}")
+            toggle.setChecked(True)
+            toggle.setStyleSheet(f"QCheckBox {{ color: rgb{colour}; }}")
+            toggle.toggled.connect(self.curves[key].setVisible)
+            toggle.setVisible(key not in OPTIONAL)
+            legend.addWidget(toggle, index // 3, index % 3)
+            self.toggles[key] = toggle
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.toggled.connect(lambda on: self.plot.setLogMode(y=on))
         self.log_scale.setChecked(True)  # the terms differ by orders of magnitude
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.addWidget(self.plot, 1)
+        layout.addLayout(legend)
         layout.addWidget(self.log_scale)
-        self._data = {key: [] for key, _, _ in TERMS}
+        self._data = {key: [] for key, *_ in TERMS}
         self._x: list[int] = []
         self._dirty = False
         self._timer = QTimer(self)
@@ -48,11 +65,11 @@ class LossPlot(QWidget):
         self._timer.start()
 
     def clear(self) -> None:
-        for key in OPTIONAL:
-            self.legend.removeItem(self.curves[key])
         self._x.clear()
         for values in self._data.values():
             values.clear()
+        for key in OPTIONAL:
+            self.toggles[key].setVisible(False)
         self._dirty = True
         self._redraw()
 
@@ -74,9 +91,16 @@ class LossPlot(QWidget):
             values = np.asarray(self._data[key], float)
             if key in OPTIONAL:
                 used = bool(values.size) and bool(values.any())
-                if used and self.legend.getLabel(curve) is None:
-                    self.legend.addItem(curve, self.labels[key])
+                self.toggles[key].setVisible(used)
                 if not used:
                     curve.setData([], [])
                     continue
             curve.setData(x, values, skipFiniteCheck=True)
+
+
+def _glyph(style: Qt.PenStyle, symbol: str) -> str:
+    """A text hint of a curve's look for its legend entry."""
+    line = {Qt.PenStyle.SolidLine: "—", Qt.PenStyle.DashLine: "- -", Qt.PenStyle.DotLine: "···",
+            Qt.PenStyle.DashDotLine: "-·-"}[style]
+    mark = {"o": "●", "t": "▼", "s": "■", "d": "◆", "x": "✕"}[symbol]
+    return f"{line}{mark}"

@@ -250,8 +250,8 @@ class MainWindow(QMainWindow):
             return False
         self.protection.clear()
         self.image, self.image_path = image, Path(path)
+        self.stack.setCurrentWidget(self.canvas)  # visible first, so the image is fitted to its real size
         self.canvas.set_image(image.rgb, image.alpha)
-        self.stack.setCurrentWidget(self.canvas)
         self.canvas.set_active_layer(PROTECT if self.panel.layer_protect.isChecked() else TEST)
         self.canvas.set_overlay_opacity(self.panel.opacity_slider.value() / 100)
         self.status.show_image(*image.size, image.notes)

@@ -53,8 +53,10 @@ class _Job(QObject):
             result = self._task(lambda value: self.partial.emit(self, value), self.cancel_flag.is_set)
         except Cancelled:
             self.cancelled.emit(self)
+        except GuardPaintError as exc:  # expected: bad input, a failed download, ...: the message says it all
+            self.failed.emit(self, describe_failure(exc))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a crash
-            traceback.print_exc()
+            traceback.print_exc()  # a bug: keep the traceback for the report
             self.failed.emit(self, describe_failure(exc))
         else:
             if self.cancel_flag.is_set():

@@ -1,0 +1,86 @@
+"""Download failures name their cause, print one line, and leave no file behind (local HTTP server)."""
+import hashlib
+import http.server
+import os
+import threading
+
+import pytest
+
+from guardpaint.cli import main
+from guardpaint.errors import DownloadError
+from guardpaint.models import registry
+
+BODY = b"weights!" * 4096
+BODY_MD5 = hashlib.md5(BODY, usedforsecurity=False).hexdigest()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/missing.pt":
+            self.send_error(404, "Not Found")
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY[: len(BODY) // 3] if self.path == "/truncated.pt" else BODY)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def _register(monkeypatch, url, md5=BODY_MD5):
+    spec = registry.ModelSpec(name="fake", description="test", filename="fake.pt", url=url, md5=md5,
+                              size_mb=len(BODY) / 1e6)
+    monkeypatch.setitem(registry.REGISTRY, "fake", spec)
+
+
+def _leftovers():
+    folder = registry.model_path("fake").parent
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize("path,md5,cause", [
+    ("/missing.pt", None, "HTTP 404"),
+    ("/truncated.pt", None, "cut off"),
+    ("/good.pt", "0" * 32, "checksum mismatch"),
+])
+def test_cli_download_failure_is_one_line_and_leaves_nothing(server, monkeypatch, capsys, path, md5, cause):
+    _register(monkeypatch, server + path, **({"md5": md5} if md5 else {}))
+    assert main(["models", "download", "fake"]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and cause in lines[0], err
+    assert "Traceback" not in err and "0.00B" not in err and not out
+    assert _leftovers() == []
+
+
+def test_no_network_is_named(monkeypatch):
+    _register(monkeypatch, "http://127.0.0.1:9/fake.pt")
+    with pytest.raises(DownloadError, match="no connection"):
+        registry.download("fake", timeout=5)
+    assert _leftovers() == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full to simulate a full disk")
+def test_full_disk_is_named(server, monkeypatch):
+    _register(monkeypatch, server + "/good.pt")
+    partial = registry.model_path("fake").with_name("fake.pt.part")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.symlink_to("/dev/full")  # every write there fails with ENOSPC
+    with pytest.raises(DownloadError, match="not enough disk space"):
+        registry.download("fake")
+    assert _leftovers() == []
+
+
+def test_a_good_download_is_verified_and_in_place(server, monkeypatch):
+    _register(monkeypatch, server + "/good.pt")
+    assert registry.download("fake").read_bytes() == BODY and _leftovers() == ["fake.pt"]
