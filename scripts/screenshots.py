@@ -1,30 +1,33 @@
 """Drive the real application window and capture the screen at each stage (run under Xvfb).
 
     Xvfb :99 -screen 0 1600x1000x24 & DISPLAY=:99 python scripts/screenshots.py docs/screenshots
+
+Stages: the empty window, the first-run choice, the demo banner with an image, painting, a run
+with its live plot, the (failed, explained) demo protection, the noise, the export confirmation.
 """
 from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from guardpaint.gui.first_run import FirstRunDialog
 from guardpaint.gui.main_window import MainWindow
 from guardpaint.models.registry import RESOURCES
 
 
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
-    model = sys.argv[2] if len(sys.argv) > 2 else "demo"
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")
     store = QSettings(str(Path(tempfile.mkdtemp()) / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(store)
-    window.set_model(model)
     window.resize(1600, 1000)
     window.show()
 
@@ -33,27 +36,48 @@ def main() -> int:
         app.primaryScreen().grabWindow(0).save(str(out / f"{name}.png"))
         print("saved", out / f"{name}.png")
 
+    def when_modal(kind: type, then: Callable[[QDialog], None]) -> None:
+        """Once a modal dialog of ``kind`` is up, shoot it and run ``then`` on it."""
+        def poll() -> None:
+            dialog = app.activeModalWidget()
+            if isinstance(dialog, kind):
+                QTimer.singleShot(300, lambda: then(dialog))
+            else:
+                QTimer.singleShot(50, poll)
+        QTimer.singleShot(50, poll)
+
+    def stage_empty() -> None:
+        shoot("0-empty")
+        when_modal(FirstRunDialog, lambda d: (shoot("1-first-run"), d.demo_button.click()))
+        window.models.first_run(force=True)
+        QTimer.singleShot(300, stage_open)
+
     def stage_open() -> None:
         window.open_image(RESOURCES / "sample-chelsea.png")
-        shoot("1-opened")
+        shoot("2-demo-banner")
         mask = np.zeros((300, 451), bool)
         yy, xx = np.mgrid[0:300, 0:451]
         mask[((yy - 120) / 62) ** 2 + ((xx - 150) / 70) ** 2 <= 1] = True  # the cat's face
         window.canvas.set_mask(mask)
-        shoot("2-painted")
+        shoot("3-painted")
         window.runner.done.connect(lambda _: QTimer.singleShot(300, stage_done))
-        window.runner.partial.connect(lambda r: shoot("3-running") if r.iteration == r.total_iterations // 2 else None)
+        window.runner.partial.connect(lambda r: shoot("4-running") if r.iteration == r.total_iterations // 2 else None)
         window.start_protection()
 
     def stage_done() -> None:
-        shoot("4-protected")
+        shoot("5-not-protected-explained")
         window.preview.tabs.setCurrentIndex(1)
-        shoot("5-noise")
+        shoot("6-noise")
+        window.preview.tabs.setCurrentIndex(0)
+        when_modal(QMessageBox, lambda box: (shoot("7-export-confirmation"), box.reject(), finish()))
+        window.export_protected(Path(tempfile.mkdtemp()) / "chelsea-protected.png")
+
+    def finish() -> None:
         window.exported = True
         window.close()
         app.quit()
 
-    QTimer.singleShot(500, stage_open)
+    QTimer.singleShot(500, stage_empty)
     return app.exec()
 
 

@@ -24,12 +24,13 @@ def _output_png(value: str) -> Path:
 
 def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register every sub-command; each parser's defaults say how to run and show it."""
+    from guardpaint.core.imageio import MASK_THRESHOLD
     from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
 
     defaults = ProtectionSettings()
     p = sub.add_parser("protect", help="add protective noise over the masked region")
     p.add_argument("image")
-    p.add_argument("--mask", required=True, help="mask image, white (> 127) = region to protect")
+    p.add_argument("--mask", required=True, help=f"mask image, white (> {MASK_THRESHOLD}) = region to protect")
     p.add_argument("-o", "--output", required=True, type=_output_png, metavar="OUT.png")
     model_args(p)
     p.add_argument("--iterations", type=int, default=defaults.iterations)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from guardpaint.core.attacks import SuiteReport
 from guardpaint.core.imageio import LOSSLESS_SUFFIXES, encode_png, same_file, write_atomic
 from guardpaint.core.report import made_with_demo, protection_report
 from guardpaint.core.workflow import ProtectedImage
@@ -78,20 +79,21 @@ class ExportController:
         self.status(f"Exported {path}")
         return path
 
-    def export_report_dialog(self, outcome: ProtectedImage, image_path: Path) -> bool:
+    def export_report_dialog(self, outcome: ProtectedImage, image_path: Path, output_path: Path | None,
+                             suite: SuiteReport | None) -> bool:
         suggestion = export_suggestion(Path(self.last_dir("export")), image_path, "report.json")
         path, _ = QFileDialog.getSaveFileName(self.window, "Export report", str(suggestion), "JSON (*.json)")
-        return bool(path) and self.export_report(outcome, image_path, path)
+        return bool(path) and self.export_report(outcome, image_path, path, output_path, suite)
 
     def export_report(self, outcome: ProtectedImage, image_path: Path, path: str | Path,
-                      output_path: Path | None = None) -> bool:
+                      output_path: Path | None = None, suite: SuiteReport | None = None) -> bool:
         """The report (the CLI's schema) as JSON, and a comparison sheet PNG beside it (same name, .png):
         the columns of :data:`SHEET_COLUMNS`."""
         path = Path(path).with_suffix(".json")
         clean, attacked = outcome.verification.edits["protected region"]
         noise = noise_visual(outcome.written.astype(np.int16) - outcome.source.rgb.astype(np.int16))
         sheet = np.concatenate([outcome.source.rgb, outcome.written, noise, clean, attacked], axis=1)
-        report = protection_report(outcome, image_path, None, output_path)
+        report = protection_report(outcome, image_path, None, output_path, suite)
         try:
             write_atomic(path.with_suffix(".png"), encode_png(sheet))
             write_atomic(path, json.dumps(report, indent=2).encode())

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QCheckBox, QGridLayout, QVBoxLayout, QWidget
 
 from guardpaint.core.protect import IterationReport
 
-#: key, legend label, colour, line style, symbol
+#: key, legend label, colour, line style, symbol (attack and incomplete often coincide: the attack's
+#: symbol is a large ring drawn around the other's small triangle, so both stay visible)
 TERMS = (("attack", "Attack", (230, 60, 60), Qt.PenStyle.SolidLine, "o"),
          ("incomplete", "Incomplete trigger", (240, 160, 30), Qt.PenStyle.DashLine, "t"),
          ("hide", "Hide", (60, 140, 240), Qt.PenStyle.DotLine, "s"),
@@ -39,8 +40,10 @@ class LossPlot(QWidget):
         legend.setContentsMargins(4, 0, 4, 0)
         for index, (key, label, colour, style, symbol) in enumerate(TERMS):
             pen = pg.mkPen(colour, width=2, style=style)
-            self.curves[key] = self.plot.plot([], [], pen=pen, symbol=symbol, symbolSize=6, symbolBrush=colour,
-                                              symbolPen=None)
+            ring = key == "attack"
+            self.curves[key] = self.plot.plot([], [], pen=pen, symbol=symbol, symbolSize=11 if ring else 6,
+                                              symbolBrush=None if ring else colour,
+                                              symbolPen=pg.mkPen(colour, width=2) if ring else None)
             toggle = QCheckBox(f"{label} {_glyph(style, symbol)}")
             toggle.setChecked(True)
             toggle.setStyleSheet(f"QCheckBox {{ color: rgb{colour}; }}")
@@ -102,5 +105,5 @@ def _glyph(style: Qt.PenStyle, symbol: str) -> str:
     """A text hint of a curve's look for its legend entry."""
     line = {Qt.PenStyle.SolidLine: "—", Qt.PenStyle.DashLine: "- -", Qt.PenStyle.DotLine: "···",
             Qt.PenStyle.DashDotLine: "-·-"}[style]
-    mark = {"o": "●", "t": "▼", "s": "■", "d": "◆", "x": "✕"}[symbol]
+    mark = {"o": "○", "t": "▼", "s": "■", "d": "◆", "x": "✕"}[symbol]
     return f"{line}{mark}"

@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         self.models.modelChanged.connect(self._model_changed)
         self.empty.open_button.clicked.connect(self.open_dialog)
         self.empty.sample_button.clicked.connect(self.open_sample)
+        self.preview.protect_again.clicked.connect(self.start_protection)
 
     # ------------------------------------------------------------------ messages
     def error(self, message: str) -> None:
@@ -287,11 +288,13 @@ class MainWindow(QMainWindow):
 
     def export_report_dialog(self) -> None:
         if self.protection.outcome is not None and self.image_path is not None:
-            self.exports.export_report_dialog(self.protection.outcome, self.image_path)
+            self.exports.export_report_dialog(self.protection.outcome, self.image_path, self.exported_path,
+                                              self.protection.suite)
 
     def export_report(self, path: str | Path) -> bool:
         outcome = self.protection.outcome
-        return outcome is not None and self.exports.export_report(outcome, self.image_path, path, self.exported_path)
+        return outcome is not None and self.exports.export_report(outcome, self.image_path, path, self.exported_path,
+                                                                  self.protection.suite)
 
     def load_mask_file(self, path: str | Path) -> bool:
         return self.masks.load(path, self.image)

@@ -6,7 +6,19 @@ import html
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from guardpaint.core.report import DEMO_WARNING, advice, made_with_demo, summary
 from guardpaint.core.workflow import ProtectedImage
@@ -156,18 +168,29 @@ class PreviewPanel(QWidget):
         self.tabs.addTab(edits, "Edits")
         self.tabs.addTab(noise, "Noise")
         self.metrics = MetricsView()
-        self.notice = QLabel()
-        self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("QLabel { background: #fff3cd; color: #5c4400; padding: 6px; }")
+        self.notice = QFrame()
+        self.notice.setObjectName("notice")
+        self.notice.setStyleSheet("#notice { background: #fff3cd; } #notice QLabel { color: #5c4400; }")
+        self.notice_text = QLabel()
+        self.notice_text.setWordWrap(True)
+        self.protect_again = QPushButton("Protect Again")
+        notice_layout = QVBoxLayout(self.notice)
+        notice_layout.addWidget(self.notice_text)
+        notice_layout.addWidget(self.protect_again)
         self.notice.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs, 4)
-        side = QVBoxLayout()
-        side.addWidget(self.notice)
-        side.addWidget(self.metrics)
-        side.addStretch(1)
-        layout.addLayout(side, 1)
+        side = QWidget()
+        column = QVBoxLayout(side)
+        column.addWidget(self.notice)
+        column.addWidget(self.metrics)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        layout.addWidget(scroll, 1)
         self._edits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def clear(self) -> None:
@@ -182,7 +205,7 @@ class PreviewPanel(QWidget):
 
     def show_notice(self, text: str | None) -> None:
         """A warning above the metrics (e.g. the model changed since this protection), or none."""
-        self.notice.setText(text or "")
+        self.notice_text.setText(text or "")
         self.notice.setVisible(bool(text))
 
     def show_protection(self, outcome: ProtectedImage) -> None:

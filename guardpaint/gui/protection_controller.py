@@ -35,6 +35,7 @@ class ProtectionController(QObject):
         self.models = ModelCache()
         self.outcome: ProtectedImage | None = None
         self.outcome_spec: str | None = None  # the model spec the outcome was made with
+        self.suite: SuiteReport | None = None  # the attack suite of this outcome, once run
         self.suite_dialog: SuiteDialog | None = None
         self._running_suite: SuiteDialog | None = None
         self._started = 0.0
@@ -42,7 +43,7 @@ class ProtectionController(QObject):
     def clear(self) -> None:
         """A new image: stop what runs and forget the outcome."""
         self.runner.shutdown()
-        self.outcome = self.outcome_spec = None
+        self.outcome = self.outcome_spec = self.suite = None
         self.preview.clear()
         self.panel.reset()
         self.outcomeChanged.emit()
@@ -60,7 +61,7 @@ class ProtectionController(QObject):
             on_failed=self._failed, on_cancelled=self._cancelled)
 
     def _protected(self, outcome: ProtectedImage, spec: str) -> None:
-        self.outcome, self.outcome_spec = outcome, spec
+        self.outcome, self.outcome_spec, self.suite = outcome, spec, None
         self.preview.show_protection(outcome)
         seconds = time.perf_counter() - self._started
         verdict = "edit defeated" if outcome.protected else "edit NOT defeated"
@@ -112,6 +113,8 @@ class ProtectionController(QObject):
 
         def finished(report: SuiteReport) -> None:
             self._running_suite = None
+            if outcome is self.outcome:
+                self.suite = report
             dialog.finish(report)
             self.panel.eta.setText(f"Attack suite ({outcome.model.name}): protection held in "
                                    f"{report.held_fraction():.0%} of the attacks")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage
 
+from guardpaint.core.imageio import MASK_THRESHOLD
+
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     """HxWx3 uint8 -> QImage (RGB888)."""
@@ -35,10 +37,10 @@ def overlay_from_mask(mask: np.ndarray, colour: tuple[int, int, int]) -> QImage:
 
 
 def mask_from_overlay(image: QImage) -> np.ndarray:
-    """Alpha > 127 of a 32-bit ARGB QImage as an HxW bool array."""
+    """Alpha above the mask threshold of a 32-bit ARGB QImage as an HxW bool array."""
     image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
     view = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
-    return view[:, : image.width() * 4].reshape(image.height(), image.width(), 4)[:, :, 3] > 127
+    return view[:, : image.width() * 4].reshape(image.height(), image.width(), 4)[:, :, 3] > MASK_THRESHOLD
 
 
 def noise_visual(noise: np.ndarray) -> np.ndarray:
