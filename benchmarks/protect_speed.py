@@ -146,7 +146,7 @@ def main() -> None:
                        "peak_memory_mb": our_peak, "tflops": our_flops / our_time / 1e12,
                        "final_losses": {k: getattr(our_result.history[-1], k)
                                         for k in ("attack", "incomplete", "hide")},
-                       "best_loss": our_result.best_loss, "best_iteration": our_result.best_iteration,
+                       "best_loss": our_result.best_loss, "best_iterations": our_result.best_iterations,
                        "metrics": metrics(model, rgb, our_result.protected, mask, colour,
                                           ours_settings)},
     }

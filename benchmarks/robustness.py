@@ -25,7 +25,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
 from guardpaint.core.attacks import run_suite
-from guardpaint.core.editing import Editor
 from guardpaint.core.imageio import LoadedImage
 from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
 from guardpaint.core.workflow import protect_image
@@ -59,7 +58,6 @@ def main() -> None:
     args = parser.parse_args()
     device = select_device(args.device)
     model = load_model(args.model, device)
-    editor = Editor(model)
     cases = {name: held_out_case(name, args.size) for name in VALIDATION_IMAGES}
     result = {"model": args.model, "device": str(device), "size": args.size, "iterations": args.iterations,
               "photos": list(cases), "levels": {}}
@@ -71,7 +69,7 @@ def main() -> None:
             start = time.perf_counter()
             outcome = protect_image(model, LoadedImage(photo), mask, settings)
             seconds = time.perf_counter() - start
-            suite = run_suite(editor, photo, outcome.written, mask, outcome.result.target_colour, settings.expansion)
+            suite = run_suite(model, photo, outcome.written, mask, outcome.result.target_colour, settings.expansion)
             jpeg90 = next(c for c in suite.cases if c.name == "JPEG q90")
             rows[name] = {"seconds": seconds, "psnr": outcome.verification.psnr,
                           "held": {g: suite.held_fraction(g) for g in suite.groups()} | {"all": suite.held_fraction()},

@@ -4,25 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from guardpaint.core.attacks import (
-    CROP_MARGIN,
-    TRANSFORMS,
-    crop_box_with_margin,
-    iopaint_crop,
-    iopaint_resize,
-    mask_variations,
-    run_suite,
-)
-from guardpaint.core.editing import Editor
+from guardpaint.core.attacks import TRANSFORMS, mask_variations, pipeline_cases, run_suite
 from guardpaint.core.protect import ProtectionSettings, protect
 
 from conftest import make_mask, make_photo
 from high_gain import HighGainInpainter
-
-
-@pytest.fixture(scope="module")
-def inpainter(tiny_model):
-    return Editor(tiny_model)
 
 
 def test_mask_variations_have_the_promised_geometry():
@@ -54,31 +40,10 @@ def test_variants_that_vanish_are_left_out():
     assert "eroded 4 px" not in mask_variations(thin)
 
 
-def test_crop_box_is_the_masks_box_plus_margin_inside_the_image():
-    mask = np.zeros((400, 500), bool)
-    mask[150:200, 400:460] = True  # the margin would pass the right edge
-    assert crop_box_with_margin(mask) == (150 - CROP_MARGIN, 400 - CROP_MARGIN, 200 + CROP_MARGIN, 500)
-
-
-def test_crop_pipeline_edits_only_inside_the_crop_and_sees_only_the_crop(inpainter):
-    photo = make_photo(300, 320, seed=1)
-    mask = np.zeros(photo.shape[:2], bool)
-    mask[200:230, 240:280] = True
-    out = iopaint_crop(inpainter, photo, mask)
-    assert (out[~mask] == photo[~mask]).all()
-    top, left, bottom, right = crop_box_with_margin(mask)
-    expected = inpainter.inpaint(photo[top:bottom, left:right], mask[top:bottom, left:right])
-    assert (out[top:bottom, left:right] == expected).all()
-    far = photo.copy()
-    far[:40, :40] = 0  # outside the crop: the crop pipeline cannot see it
-    assert (iopaint_crop(inpainter, far, mask)[mask] == out[mask]).all()
-
-
-def test_resize_pipeline_keeps_the_original_outside_the_mask(inpainter, photo, mask):
-    out = iopaint_resize(inpainter, photo, mask)
-    assert out.shape == photo.shape and out.dtype == np.uint8
-    assert (out[~mask] == photo[~mask]).all()
-    assert (out[mask] != photo[mask]).any()
+def test_pipeline_cases_follow_the_editor():
+    assert pipeline_cases((600, 800, 3)) == {"full frame": "full", "crop around the mask (+128 px, by hand)": "crop"}
+    assert pipeline_cases((1200, 1000, 3)) == {"full frame": "full", "IOPaint crop (+128 px)": "crop"}
+    assert list(pipeline_cases((1000, 1600, 3)).values()) == ["full", "crop", "resize"]
 
 
 def test_transforms_keep_size_and_png_is_lossless(photo):
@@ -90,9 +55,9 @@ def test_transforms_keep_size_and_png_is_lossless(photo):
     assert np.abs(TRANSFORMS["JPEG q95"](photo).astype(int) - photo).mean() < 8
 
 
-def test_unprotected_image_holds_nowhere_and_benign_edits_are_identical(inpainter, photo, mask):
+def test_unprotected_image_holds_nowhere_and_benign_edits_are_identical(tiny_model, photo, mask):
     seen = []
-    report = run_suite(inpainter, photo, photo.copy(), mask, (0, 255, 0), on_case=seen.append)
+    report = run_suite(tiny_model, photo, photo.copy(), mask, (0, 255, 0), on_case=seen.append)
     assert seen == report.cases
     assert {c.group for c in report.cases} == {"mask", "pipeline", "transform"}
     assert not any(c.holds for c in report.cases)
@@ -109,7 +74,7 @@ def test_suite_tells_held_attacks_from_broken_ones():
     model = HighGainInpainter()
     photo, mask = make_photo(), make_mask()
     result = protect(model, photo, mask, ProtectionSettings(seed=1))
-    report = run_suite(Editor(model), photo, result.protected, mask, result.target_colour)
+    report = run_suite(model, photo, result.protected, mask, result.target_colour)
     held = {c.name: c.holds for c in report.cases}
     assert held["exact"] and held["full frame"] and held["PNG round trip"]
     assert not held["JPEG q80"]

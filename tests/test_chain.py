@@ -30,7 +30,7 @@ def _protect_and_check(model, tmp_path):
     written = load_image(out).rgb  # the file, read back from disk
     np.testing.assert_array_equal(written, outcome.written)
     check = verify(Editor(model), photo, written, mask, target_colour=outcome.result.target_colour)
-    suite = run_suite(Editor(model), photo, written, mask, outcome.result.target_colour)
+    suite = run_suite(model, photo, written, mask, outcome.result.target_colour)
     return outcome, check, suite
 
 

@@ -76,7 +76,7 @@ def test_verify_suite_reports_every_group(files, capsys):
                           "--model", files["model"], "--suite", "--json")
     (suite,) = json.loads(stdout)["suite"]
     assert code == 0 and set(suite["held"]) == {"mask", "pipeline", "transform", "all"}
-    assert {case["name"] for case in suite["cases"]} >= {"exact", "IOPaint crop (+128 px)", "JPEG q90"}
+    assert {case["name"] for case in suite["cases"]} >= {"exact", "crop around the mask (+128 px, by hand)", "JPEG q90"}
     code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
                           "--model", files["model"], "--suite")
     assert code == 0 and "attacker suite (tiny.pth):" in stdout and "held: mask 0%" in stdout

@@ -334,3 +334,25 @@ def test_export_never_suggests_or_overwrites_the_input(window, qtbot, files):
     before = files["image"].read_bytes()
     assert not window.export_protected(files["image"])
     assert files["image"].read_bytes() == before and "original image" in window.errors[-1]
+
+
+def test_a_large_photo_is_protected_and_shown_region_by_region(window, qtbot, files):
+    big = files["dir"] / "big.png"
+    Image.fromarray(make_photo(900, 1000, seed=3)).save(big)
+    assert window.open_image(big)
+    mask = np.zeros((900, 1000), bool)
+    mask[100:150, 100:160] = True
+    mask[700:760, 800:850] = True
+    window.canvas.set_mask(mask)
+    window.panel.settings.iterations.setValue(2)
+    progress = []
+    window.runner.partial.connect(lambda report: progress.append(window.panel.eta.text()))
+    with qtbot.waitSignal(window.runner.done, timeout=120_000):
+        window.start_protection()
+    outcome = window.protection.outcome
+    assert len(outcome.result.windows) == 2 and "2 regions" in progress[0]
+    names = window.preview.edit_names()
+    assert {"protected region 1", "protected region 2"} <= set(names)
+    clean, _ = outcome.verification.edits["protected region 1"]
+    assert clean.shape[0] < 400 and clean.shape[1] < 400  # the editor's crop, not the photo
+    assert window.preview.compare.left.width() == clean.shape[1]

@@ -22,6 +22,15 @@ def _output_png(value: str) -> Path:
     return path
 
 
+def pipeline_arg(parser: argparse.ArgumentParser) -> None:
+    from guardpaint.core.pipelines import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
+
+    parser.add_argument("--pipeline", choices=PIPELINES, default="auto",
+                        help=f"how the editor runs the model: auto = IOPaint's default (whole image up to "
+                             f"{CROP_TRIGGER} px, else a crop per mask component), full, crop, or resize "
+                             f"(IOPaint's resize above {RESIZE_LIMIT} px)")
+
+
 def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register every sub-command; each parser's defaults say how to run and show it."""
     from guardpaint.core.imageio import MASK_THRESHOLD
@@ -53,6 +62,7 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
     p.add_argument("-o", "--output", required=True, type=_output_png, metavar="OUT.png")
     model_args(p)
     p.add_argument("--overwrite", action="store_true", help="allow the output to replace an input file")
+    pipeline_arg(p)
     p.set_defaults(run=cmd_inpaint, show=human.show_written)
 
     p = sub.add_parser("verify", help="compare LaMa edits of the original and the protected image")
@@ -64,6 +74,7 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
     p.add_argument("--suite", action="store_true",
                    help="also run the attacker suite: editor mask variations, IOPaint pipelines, JPEG and resizing")
     model_args(p)
+    pipeline_arg(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_verify, show=human.show_verification)
 
@@ -129,9 +140,10 @@ def cmd_inpaint(args: argparse.Namespace) -> Result:
     image, mask = _load_inputs(args.image, args.mask)
     check_output(args.output, (args.image, args.mask), args.overwrite, estimated_output_bytes(image))
     model = _load_model(args)
-    edited = Editor(model).inpaint(image.rgb, mask)
+    edited = Editor(model, args.pipeline).inpaint(image.rgb, mask)
     save_png(args.output, edited, template=image)
-    return {"output": str(args.output), "model": model.name, "device": str(model.device)}, EXIT_OK
+    return {"output": str(args.output), "model": model.name, "device": str(model.device),
+            "pipeline": args.pipeline}, EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> Result:
@@ -146,8 +158,7 @@ def cmd_verify(args: argparse.Namespace) -> Result:
                          f"the original is {original.size[0]}x{original.size[1]}")
     extra = {Path(p).name: load_mask(p, original.size) for p in args.benign_mask}
     model = _load_model(args)
-    editor = Editor(model)
-    check = verify(editor, original.rgb, protected.rgb, mask, extra)
+    check = verify(Editor(model, args.pipeline), original.rgb, protected.rgb, mask, extra)
     result = {"provenance": {"models": [model.provenance()], "device": str(model.device)},
               "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},
               "edits": [{"model": model.name, "malicious": check.malicious.to_dict(),
@@ -156,7 +167,7 @@ def cmd_verify(args: argparse.Namespace) -> Result:
     if args.suite:
         from guardpaint.core.attacks import run_suite
 
-        suite = run_suite(editor, original.rgb, protected.rgb, mask, check.target_colour)
+        suite = run_suite(model, original.rgb, protected.rgb, mask, check.target_colour)
         result["suite"] = [{"model": model.name, **suite.to_dict()}]
     return result, EXIT_OK
 

@@ -4,8 +4,9 @@ Three groups of cases, each compared against the same attack on the original:
 
 * ``mask``: the editor's brush is never exactly the protected region (dilated,
   eroded, shifted, the bounding box, half of it, random strokes);
-* ``pipeline``: how editors call LaMa (full frame; IOPaint's crop of the
-  mask's box plus a 128 px margin; IOPaint's resize to a 1280 px long side);
+* ``pipeline``: how editors call LaMa (:mod:`guardpaint.core.pipelines`): the full frame, the
+  per-component crop (IOPaint's default above 800 px; a crop by hand below), IOPaint's resize
+  above 1280 px; every other case uses the editor's default;
 * ``transform``: what happens to a file before anyone edits it (JPEG,
   resizing and back, a PNG round trip).
 
@@ -28,16 +29,14 @@ from PIL import Image
 from guardpaint.core.editing import Editor
 from guardpaint.core.imageio import decode_png, encode_png
 from guardpaint.core.masks import bounding_box, validate_mask
+from guardpaint.core.pipelines import RESIZE_LIMIT, uses_crops, uses_resize
 from guardpaint.core.verify import EditComparison, benign_ring, edit_ssim
+from guardpaint.models.base import Inpainter
 
-#: IOPaint's defaults for its crop and resize strategies.
-CROP_MARGIN = 128
-RESIZE_LONG_SIDE = 1280
 #: Random brush strokes must cover at least this share of the region.
 STROKE_COVERAGE = 0.7
 MAX_STROKES = 200
 
-Edit = Callable[[Editor, np.ndarray, np.ndarray], np.ndarray]
 Transform = Callable[[np.ndarray], np.ndarray]
 
 
@@ -99,45 +98,16 @@ def mask_variations(mask: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- pipelines
-def full_frame(editor: Editor, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """LaMa on the whole image (GuardPaint's own ``inpaint``)."""
-    return editor.inpaint(rgb, mask)
+def pipeline_cases(shape: tuple[int, ...]) -> dict[str, str]:
+    """The editor pipelines worth trying on an image of this shape, by case name.
 
-
-def crop_box_with_margin(mask: np.ndarray, margin: int = CROP_MARGIN) -> tuple[int, int, int, int]:
-    """IOPaint's crop: the mask's box grown by ``margin``, kept inside the image."""
-    top, left, bottom, right = bounding_box(mask)
-    h, w = mask.shape
-    return max(0, top - margin), max(0, left - margin), min(h, bottom + margin), min(w, right + margin)
-
-
-def iopaint_crop(editor: Editor, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Inpaint only a crop around the mask (padded to a multiple of 8 by the editor) and paste it back."""
-    top, left, bottom, right = crop_box_with_margin(mask)
-    out = rgb.copy()
-    out[top:bottom, left:right] = editor.inpaint(rgb[top:bottom, left:right], mask[top:bottom, left:right])
-    return out
-
-
-def iopaint_resize(editor: Editor, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Resize to a 1280 px long side, inpaint, resize back and keep the original outside the mask."""
-    h, w = mask.shape
-    scale = RESIZE_LONG_SIDE / max(h, w)
-    size = (max(8, round(w * scale)), max(8, round(h * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    small = cv2.resize(rgb, size, interpolation=interpolation)
-    small_mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
-    if not small_mask.any():
-        small_mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0
-    filled = cv2.resize(editor.inpaint(small, small_mask), (w, h), interpolation=cv2.INTER_CUBIC)
-    return np.where(mask[..., None], filled, rgb)
-
-
-PIPELINES: dict[str, Edit] = {
-    "full frame": full_frame,
-    f"IOPaint crop (+{CROP_MARGIN} px)": iopaint_crop,
-    f"IOPaint resize ({RESIZE_LONG_SIDE} px)": iopaint_resize,
-}
+    The default pipeline is what every other case uses; IOPaint's resize applies only above its limit.
+    """
+    crop = "IOPaint crop (+128 px)" if uses_crops(shape, "auto") else "crop around the mask (+128 px, by hand)"
+    cases = {"full frame": "full", crop: "crop"}
+    if uses_resize(shape, "resize"):
+        cases[f"IOPaint resize ({RESIZE_LIMIT} px)"] = "resize"
+    return cases
 
 
 # ----------------------------------------------------------------------------- transforms
@@ -211,9 +181,9 @@ class SuiteReport:
                 "benign_ssim": self.benign_ssim}
 
 
-def _compare(edit: Edit, editor: Editor, original: np.ndarray, protected: np.ndarray,
-             mask: np.ndarray, colour: tuple[int, int, int]) -> EditComparison:
-    return EditComparison.measure(edit(editor, original, mask), edit(editor, protected, mask), mask, colour)
+def _compare(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
+             colour: tuple[int, int, int]) -> EditComparison:
+    return EditComparison.measure(editor.inpaint(original, mask), editor.inpaint(protected, mask), mask, colour)
 
 
 def away_mask(mask: np.ndarray) -> np.ndarray | None:
@@ -235,11 +205,16 @@ def away_mask(mask: np.ndarray) -> np.ndarray | None:
     return None if best is None else best[1]
 
 
-def run_suite(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
+def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
               colour: tuple[int, int, int], expansion: int = 17, seed: int = 0,
               on_case: Callable[[CaseResult], None] | None = None) -> SuiteReport:
-    """Run every case on the 8-bit ``original`` and ``protected`` images; report each through ``on_case``."""
+    """Run every case on the 8-bit ``original`` and ``protected`` images; report each through ``on_case``.
+
+    Mask variations and transforms go through the editor's default pipeline (``auto``); the pipeline
+    group tries the others.
+    """
     mask = validate_mask(mask, original.shape)
+    editor = Editor(model)
     cases: list[CaseResult] = []
 
     def record(group: str, name: str, comparison: EditComparison) -> None:
@@ -249,16 +224,15 @@ def run_suite(editor: Editor, original: np.ndarray, protected: np.ndarray, mask:
             on_case(case)
 
     with torch.inference_mode():
-        exact = _compare(full_frame, editor, original, protected, mask, colour)
+        exact = _compare(editor, original, protected, mask, colour)
         for name, variant in mask_variations(mask, seed).items():
-            record("mask", name, exact if name == "exact" else
-                   _compare(full_frame, editor, original, protected, variant, colour))
-        for name, pipeline in PIPELINES.items():  # the full frame with the exact mask was measured above
-            record("pipeline", name, exact if pipeline is full_frame else
-                   _compare(pipeline, editor, original, protected, mask, colour))
+            record("mask", name, exact if name == "exact" else _compare(editor, original, protected, variant, colour))
+        default_view = "crop" if uses_crops(original.shape, "auto") else "full"
+        for name, pipeline in pipeline_cases(original.shape).items():  # the default view was measured above
+            record("pipeline", name, exact if pipeline == default_view else
+                   _compare(Editor(model, pipeline), original, protected, mask, colour))
         for name, transform in TRANSFORMS.items():
-            record("transform", name,
-                   _compare(full_frame, editor, transform(original), transform(protected), mask, colour))
+            record("transform", name, _compare(editor, transform(original), transform(protected), mask, colour))
         benign = {"ring": benign_ring(mask, expansion)}
         far = away_mask(mask)
         if far is not None:

@@ -1,6 +1,7 @@
 """Mask geometry: validation, dilation, the benign ring and bounding boxes."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -30,6 +31,15 @@ def dilate(mask: torch.Tensor, kernel: int) -> torch.Tensor:
     left = (kernel - 1) // 2
     padded = F.pad(mask, (left, kernel - 1 - left, left, kernel - 1 - left))
     return (F.conv2d(padded, weight) > 0).to(mask.dtype)
+
+
+def dilate_array(mask: np.ndarray, kernel: int) -> np.ndarray:
+    """:func:`dilate` for a bool HxW array (same window placement), fast on full-size photos."""
+    if kernel <= 1:
+        return mask.astype(bool)
+    left = (kernel - 1) // 2
+    element = np.ones((kernel, kernel), np.uint8)
+    return cv2.dilate(mask.astype(np.uint8), element, anchor=(left, left)).astype(bool)
 
 
 def ring(mask: torch.Tensor, kernel: int) -> torch.Tensor:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
-from guardpaint.core.editing import autocast_context, edit
-from guardpaint.core.losses import masked_mse
-from guardpaint.core.masks import dilate, ring, validate_mask
-from guardpaint.core.robust import RobustTerm
+from guardpaint.core.budget import BUDGETS, noise_budget
+from guardpaint.core.masks import validate_mask
+from guardpaint.core.objective import Objective
+from guardpaint.core.pipelines import Box, uses_resize
+from guardpaint.core.robust import ResizeViewTerm, RobustTerm
 from guardpaint.core.target import choose_target_colour
-from guardpaint.core.tensors import image_to_tensor, mask_to_tensor, tensor_to_image
+from guardpaint.core.tensors import image_to_tensor, tensor_to_image
+from guardpaint.core.windows import plan_protection
 from guardpaint.errors import Cancelled, InputError
 from guardpaint.models.base import Inpainter
 from guardpaint.models.device import resolve_precision
@@ -49,6 +51,8 @@ class ProtectionSettings:
     level: str = "standard"  # "standard": the reference objective; "robust": plus random editor attacks
     robust_samples: int = 2  # random attacks per iteration at the robust level
     robust_weight: float = 1.0
+    resize_view: bool = False  # robust level, photos above 1280 px: also IOPaint's RESIZE view of the whole
+    budget: str = "uniform"  # "uniform": epsilon everywhere; "texture": less on smooth areas (core/budget.py)
 
     def validated(self) -> ProtectionSettings:
         """Self, or an InputError naming the first bad value."""
@@ -70,6 +74,8 @@ class ProtectionSettings:
             raise InputError(f"robust samples must be at least 1, got {self.robust_samples}")
         if self.robust_weight < 0:
             raise InputError(f"robust weight must be >= 0, got {self.robust_weight}")
+        if self.budget not in BUDGETS:
+            raise InputError(f"budget must be one of {', '.join(BUDGETS)}, got {self.budget!r}")
         return self
 
 
@@ -85,6 +91,7 @@ class IterationReport:
     total: float
     elapsed: float  # seconds since the optimisation started
     robust: float = 0.0  # mean attack loss over the random editor attacks (robust level only)
+    regions: int = 1  # windows optimised together in this iteration
 
 
 @dataclass
@@ -92,28 +99,16 @@ class ProtectionResult:
     """What a protection produced."""
 
     protected: np.ndarray  # HxWx3 uint8, exactly what gets written
-    noise: np.ndarray  # HxWx3 int16, protected - original in levels
+    noise: np.ndarray  # HxWx3 int16, protected - original in levels (zero outside the windows)
     history: list[IterationReport]
     target_colour: tuple[int, int, int]
-    best_iteration: int  # iterate kept: the noise after this many updates (0 = the initial noise)
-    best_loss: float
+    best_iterations: list[int]  # per window: the iterate kept, as updates applied (0 = the initial noise)
+    best_loss: float  # the objective of the kept iterates
     elapsed: float
     setup_time: float
     settings: ProtectionSettings = field(default_factory=ProtectionSettings)
-
-    def summary(self) -> dict:
-        """JSON-ready digest (no arrays)."""
-        last = self.history[-1] if self.history else None
-        return {
-            "target_colour": list(self.target_colour),
-            "best_iteration": self.best_iteration,
-            "best_loss": self.best_loss,
-            "final_losses": asdict(last) if last else None,
-            "elapsed_s": self.elapsed,
-            "setup_s": self.setup_time,
-            "max_abs_noise": int(np.abs(self.noise).max()),
-            "settings": asdict(self.settings),
-        }
+    windows: list[Box] = field(default_factory=list)  # where the noise may be non-zero
+    full_frame: bool = True  # the editor's view is the whole image (long side up to 800 px)
 
 
 def _straight_through(value: torch.Tensor, forward_value: torch.Tensor) -> torch.Tensor:
@@ -128,38 +123,8 @@ def quantised_adversarial(image: torch.Tensor, delta: torch.Tensor) -> torch.Ten
     return _straight_through(raw, written)
 
 
-class _Objective:
-    """The three edits and their losses for one image and mask; static parts computed once."""
-
-    def __init__(self, model: Inpainter, image: torch.Tensor, mask: torch.Tensor,
-                 target: torch.Tensor, settings: ProtectionSettings) -> None:
-        self.model = model
-        self.settings = settings
-        self.device = model.device
-        expanded = dilate(mask, settings.expansion)
-        self.ring = ring(mask, settings.expansion)
-        self.masks = torch.cat([mask, expanded, self.ring], dim=0)  # 3x1xHxW
-        self.target = target
-        with torch.no_grad(), autocast_context(self.device, settings.precision):
-            # The benign ring edit of the original does not depend on the noise: once.
-            self.ring_reference = edit(model, image, self.ring)
-
-    def __call__(self, adversarial: torch.Tensor) -> torch.Tensor:
-        """Loss terms (attack, incomplete, hide) as a tensor of shape (3,)."""
-        with autocast_context(self.device, self.settings.precision):
-            if self.settings.batch_edits:
-                edits = edit(self.model, adversarial.expand(3, -1, -1, -1), self.masks)
-            else:
-                edits = torch.cat([edit(self.model, adversarial, k[None]) for k in self.masks])
-        targets = torch.cat([self.target.expand_as(edits[:2]), self.ring_reference])
-        return masked_mse(edits, targets, self.masks)
-
-    def total(self, terms: torch.Tensor) -> torch.Tensor:
-        return terms[0] + terms[1] + self.settings.hide_weight * terms[2]
-
-
-#: Above this many pixels "auto" memory saving recomputes activations (big-lama at 2048 px
-#: would otherwise need about 40 GB for the three batched edits).
+#: Above this many pixels in one view "auto" memory saving recomputes activations (big-lama at
+#: 2048 px would otherwise need about 40 GB for the three batched edits).
 MEMORY_SAVING_PIXELS = 1024 * 1024
 
 
@@ -173,70 +138,95 @@ def protect(
 ) -> ProtectionResult:
     """Optimise protective noise for ``rgb`` (HxWx3 uint8) over ``mask`` (HxW bool).
 
-    Raises :class:`Cancelled` when ``should_cancel`` returns True (checked once per iteration).
+    The noise lives in the windows of :func:`guardpaint.core.windows.plan_protection`: the whole
+    frame up to 800 px, else the editor's crops around each region. Raises :class:`Cancelled` when
+    ``should_cancel`` returns True (checked once per iteration).
     """
     device = model.device
     settings = replace(settings.validated(), precision=resolve_precision(settings.precision, device))
     mask = validate_mask(mask, rgb.shape)
     start = time.perf_counter()
-    save_memory = settings.memory_saving == "on" or (
-        settings.memory_saving == "auto" and rgb.shape[0] * rgb.shape[1] > MEMORY_SAVING_PIXELS)
-    model = model.for_attack(save_memory)
-    image = image_to_tensor(rgb, device)
+    plan = plan_protection(mask, settings.expansion, robust=settings.level == "robust")
+    largest = max(v.box.height * v.box.width for w in plan.windows for v in w.views)
+    model = model.for_attack(settings.memory_saving == "on" or (
+        settings.memory_saving == "auto" and largest > MEMORY_SAVING_PIXELS))
+    boxes = [window.box for window in plan.windows]
+    images = [image_to_tensor(rgb[box.slices], device) for box in boxes]
+    budgets = [noise_budget(rgb[box.slices], settings.epsilon, settings.budget, device) for box in boxes]
     target_colour = settings.target_colour or choose_target_colour(rgb)
     target = torch.tensor(target_colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
-    objective = _Objective(model, image, mask_to_tensor(mask, device), target, settings)
-    robust = RobustTerm(model, mask, target, settings.robust_samples, settings.precision,
-                        settings.seed) if settings.level == "robust" else None
-
-    seeded = torch.Generator().manual_seed(settings.seed)
-    delta = (torch.rand(image.shape, generator=seeded) * settings.init_scale).to(device).requires_grad_(True)
-    optimiser = torch.optim.Adam([delta], lr=settings.learning_rate, betas=settings.betas, eps=settings.adam_eps)
+    objective = Objective(model, images, plan, target, settings.precision, settings.hide_weight,
+                          settings.batch_edits)
+    extra = []
+    if settings.level == "robust":
+        extra.append(RobustTerm(model, mask, plan, target, settings.robust_samples, settings.precision,
+                                settings.seed))
+        if settings.resize_view and uses_resize(rgb.shape, "resize"):
+            extra.append(ResizeViewTerm(model, rgb, mask, plan, target, settings.precision))
+    deltas = [initial_noise(image.shape, settings, index).to(device).requires_grad_(True)
+              for index, image in enumerate(images)]
+    optimiser = torch.optim.Adam(deltas, lr=settings.learning_rate, betas=settings.betas, eps=settings.adam_eps)
     setup_time = time.perf_counter() - start
 
+    def adversarial() -> list[torch.Tensor]:
+        return [quantised_adversarial(image, delta) for image, delta in zip(images, deltas, strict=True)]
+
     def evaluate(with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Loss terms and total of the current noise, measured on the 8-bit image it would write."""
+        """Loss terms and per-window totals of the current noise, on the 8-bit image it would write."""
         with torch.no_grad():
-            delta.clamp_(-settings.epsilon, settings.epsilon)
+            for delta, budget in zip(deltas, budgets, strict=True):
+                torch.clamp(delta, -budget, budget, out=delta)
         with torch.set_grad_enabled(with_gradient):
-            terms = objective(quantised_adversarial(image, delta))
-            return terms, objective.total(terms)
+            return objective(adversarial())
 
     history: list[IterationReport] = []
     opt_start = time.perf_counter()
-    terms, total = evaluate(settings.iterations > 0)
-    # Iterate k is the noise after k updates (0 = the initial noise). The best is judged on the
-    # deterministic objective; the robust term is a random sample.
-    best_loss, best_iteration, best_delta = float(total.detach()), 0, delta.detach().clone()
+    terms, parts = evaluate(True)
+    # Iterate k is the noise after k updates (0 = the initial noise). Each window keeps its best iterate,
+    # judged on the deterministic objective; the robust terms are random samples.
+    best = parts.detach().clone()
+    best_iterations = [0] * len(deltas)
+    best_deltas = [delta.detach().clone() for delta in deltas]
     for step in range(1, settings.iterations + 1):
         if should_cancel is not None and should_cancel():
             raise Cancelled("protection cancelled")
         optimiser.zero_grad(set_to_none=True)
-        total.backward()
+        (terms[0] + terms[1] + settings.hide_weight * terms[2]).backward()
         robust_loss = 0.0
-        if robust is not None:  # a second backward pass: the two graphs never coexist in memory
-            robust_value = robust(quantised_adversarial(image, delta))
+        if extra:  # a second backward pass: the two graphs never coexist in memory
+            robust_value = torch.stack([term(adversarial()) for term in extra]).mean()
             (settings.robust_weight * robust_value).backward()
             robust_loss = float(robust_value.detach())
         optimiser.step()
-        terms, total = evaluate(step < settings.iterations)  # the last iterate needs no gradient
-        loss = float(total.detach())
-        if loss < best_loss or not settings.keep_best:
-            best_loss, best_iteration, best_delta = loss, step, delta.detach().clone()
-        report = IterationReport(step, settings.iterations, *terms.detach().float().cpu().tolist(), loss,
-                                 time.perf_counter() - opt_start, robust_loss)
+        terms, parts = evaluate(step < settings.iterations)  # the last iterate needs no gradient
+        for index, (now, kept) in enumerate(zip(parts.detach().tolist(), best.tolist(), strict=True)):
+            if now < kept or not settings.keep_best:
+                best[index], best_iterations[index], best_deltas[index] = now, step, deltas[index].detach().clone()
+        values = terms.detach().float().cpu().tolist()
+        report = IterationReport(step, settings.iterations, *values, float(parts.detach().sum()),
+                                 time.perf_counter() - opt_start, robust_loss, len(deltas))
         history.append(report)
         if on_iteration is not None:
             on_iteration(report)
-    protected = tensor_to_image(quantised_adversarial(image, best_delta))
+    protected = rgb.copy()
+    for box, image, delta in zip(boxes, images, best_deltas, strict=True):
+        protected[box.slices] = tensor_to_image(quantised_adversarial(image, delta))
     return ProtectionResult(
         protected=protected,
         noise=protected.astype(np.int16) - rgb.astype(np.int16),
         history=history,
         target_colour=tuple(int(c) for c in target_colour),
-        best_iteration=best_iteration,
-        best_loss=best_loss,
+        best_iterations=best_iterations,
+        best_loss=float(best.sum()),
         elapsed=time.perf_counter() - start,
         setup_time=setup_time,
         settings=settings,
+        windows=boxes,
+        full_frame=plan.full_frame,
     )
+
+
+def initial_noise(shape: torch.Size, settings: ProtectionSettings, window: int) -> torch.Tensor:
+    """Uniform in [0, init_scale), seeded by the protection's seed and the window's index."""
+    seeded = torch.Generator().manual_seed(settings.seed + 7919 * window)
+    return torch.rand(shape, generator=seeded) * settings.init_scale

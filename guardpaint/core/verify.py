@@ -9,6 +9,7 @@ import torch
 from guardpaint.core.editing import Editor
 from guardpaint.core.masks import ring, validate_mask
 from guardpaint.core.metrics import crop_box, max_abs_diff, psnr, ssim, target_distance
+from guardpaint.core.pipelines import Box
 from guardpaint.core.target import choose_target_colour
 from guardpaint.core.tensors import mask_to_tensor, tensor_to_mask
 from guardpaint.errors import InputError
@@ -64,12 +65,14 @@ class VerificationReport:
     target_colour: tuple[int, int, int]
     malicious: EditComparison
     benign_ssim: dict[str, float] = field(default_factory=dict)
-    edits: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    edits: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)  # (clean, attacked)
+    edit_boxes: dict[str, Box] = field(default_factory=dict, repr=False)  # where each shown edit lies
 
     def to_dict(self) -> dict:
         """JSON-ready metrics (no pictures)."""
         data = asdict(self)
         data.pop("edits")
+        data.pop("edit_boxes")
         data["malicious"] = self.malicious.to_dict()
         data["target_colour"] = list(self.target_colour)
         return data
@@ -88,6 +91,15 @@ def benign_ring(mask: np.ndarray, expansion: int) -> np.ndarray:
     return tensor_to_mask(ring(mask_to_tensor(mask), expansion))
 
 
+def shown_boxes(editor: Editor, name: str, mask: np.ndarray) -> dict[str, Box]:
+    """Where to show an edit: the whole frame, or each crop the editor ran the model on (numbered by
+    position when there are several), so a region of a large photo is shown at a useful size."""
+    boxes = sorted(editor.view_boxes(mask), key=lambda box: (box.top, box.left))
+    if len(boxes) == 1:
+        return {name: boxes[0]}
+    return {f"{name} {i}": box for i, box in enumerate(boxes, start=1)}
+
+
 def verify(
     editor: Editor,
     original: np.ndarray,
@@ -104,16 +116,23 @@ def verify(
                          f"but protected is {protected.shape[1]}x{protected.shape[0]}")
     mask = validate_mask(mask, original.shape)
     colour = target_colour or choose_target_colour(original)
+    shown: dict[str, tuple[Box, np.ndarray, np.ndarray]] = {}
+
+    def keep(name: str, k: np.ndarray, clean: np.ndarray, attacked: np.ndarray) -> None:
+        if keep_edits:  # only the parts the editor computed: memory bounded by the crops, not the photo
+            for label, box in shown_boxes(editor, name, k).items():
+                shown[label] = (box, clean[box.slices].copy(), attacked[box.slices].copy())
+
     with torch.inference_mode():
         malicious, clean, attacked = compare_edit(editor, original, protected, mask, colour)
-        edits = {"protected region": (clean, attacked)}
+        keep("protected region", mask, clean, attacked)
         benign: dict[str, float] = {}
         for name, benign_mask in {"ring": benign_ring(mask, expansion), **(extra_masks or {})}.items():
             benign_mask = validate_mask(benign_mask, original.shape)
             clean_b = editor.inpaint(original, benign_mask)
             attacked_b = editor.inpaint(protected, benign_mask)
             benign[name] = edit_ssim(clean_b, attacked_b, benign_mask)
-            edits[name] = (clean_b, attacked_b)
+            keep(name, benign_mask, clean_b, attacked_b)
     return VerificationReport(
         psnr=psnr(original, protected),
         ssim=ssim(original, protected),
@@ -121,5 +140,6 @@ def verify(
         target_colour=tuple(int(c) for c in colour),
         malicious=malicious,
         benign_ssim=benign,
-        edits=edits if keep_edits else {},
+        edits={label: (c, a) for label, (_, c, a) in shown.items()},
+        edit_boxes={label: box for label, (box, _, _) in shown.items()},
     )

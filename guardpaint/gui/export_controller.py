@@ -39,6 +39,15 @@ def confirmation_needed(outcome: ProtectedImage) -> str | None:
     return None
 
 
+def comparison_sheet(outcome: ProtectedImage) -> np.ndarray:
+    """:data:`SHEET_COLUMNS` side by side, for the (first) region as the editor saw it."""
+    name, (clean, attacked) = next(iter(outcome.verification.edits.items()))
+    box = outcome.verification.edit_boxes[name]
+    original, protected = outcome.source.rgb[box.slices], outcome.written[box.slices]
+    noise = noise_visual(protected.astype(np.int16) - original.astype(np.int16))
+    return np.concatenate([original, protected, noise, clean, attacked], axis=1)
+
+
 class ExportController:
     """File > Export Protected PNG and File > Export Report."""
 
@@ -90,9 +99,7 @@ class ExportController:
         """The report (the CLI's schema) as JSON, and a comparison sheet PNG beside it (same name, .png):
         the columns of :data:`SHEET_COLUMNS`."""
         path = Path(path).with_suffix(".json")
-        clean, attacked = outcome.verification.edits["protected region"]
-        noise = noise_visual(outcome.written.astype(np.int16) - outcome.source.rgb.astype(np.int16))
-        sheet = np.concatenate([outcome.source.rgb, outcome.written, noise, clean, attacked], axis=1)
+        sheet = comparison_sheet(outcome)
         report = protection_report(outcome, image_path, None, output_path, suite)
         try:
             write_atomic(path.with_suffix(".png"), encode_png(sheet))

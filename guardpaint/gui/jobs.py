@@ -13,7 +13,9 @@ import torch
 from guardpaint.core.attacks import CaseResult, SuiteReport, run_suite
 from guardpaint.core.editing import Editor
 from guardpaint.core.imageio import LoadedImage
+from guardpaint.core.pipelines import Box
 from guardpaint.core.protect import ProtectionSettings
+from guardpaint.core.verify import shown_boxes
 from guardpaint.core.workflow import ProtectedImage, protect_image
 from guardpaint.errors import Cancelled
 from guardpaint.models import Inpainter, load_model
@@ -49,11 +51,14 @@ def run_protection(models: ModelCache, model_spec: str, device: str, image: Load
                          extra_masks=extra, keep_edits=True)
 
 
-def run_test_edit(outcome: ProtectedImage, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """What an editor gets for ``mask`` on the original and on the protected image, with the protection's model."""
+def run_test_edit(outcome: ProtectedImage, mask: np.ndarray) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
+    """What the editor gets for ``mask`` on the original and on the protected image, with the protection's
+    model: each part it computed (its box, the two edits there), by label."""
     editor = Editor(outcome.model)
     with torch.inference_mode():
-        return editor.inpaint(outcome.source.rgb, mask), editor.inpaint(outcome.written, mask)
+        clean, attacked = editor.inpaint(outcome.source.rgb, mask), editor.inpaint(outcome.written, mask)
+    return {label: (box, clean[box.slices], attacked[box.slices])
+            for label, box in shown_boxes(editor, "test mask", mask).items()}
 
 
 def run_attack_suite(outcome: ProtectedImage, report, should_cancel) -> SuiteReport:
@@ -63,5 +68,5 @@ def run_attack_suite(outcome: ProtectedImage, report, should_cancel) -> SuiteRep
         if should_cancel():
             raise Cancelled("attack suite cancelled")
 
-    return run_suite(Editor(outcome.model), outcome.source.rgb, outcome.written, outcome.mask,
+    return run_suite(outcome.model, outcome.source.rgb, outcome.written, outcome.mask,
                      outcome.result.target_colour, outcome.result.settings.expansion, on_case=on_case)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from guardpaint.core.pipelines import Box
 from guardpaint.core.report import DEMO_WARNING, advice, made_with_demo, summary
 from guardpaint.core.workflow import ProtectedImage
 from guardpaint.gui.qimage import noise_visual, rgb_to_qimage
@@ -191,9 +192,11 @@ class PreviewPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout.addWidget(scroll, 1)
-        self._edits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._edits: dict[str, tuple[np.ndarray, np.ndarray, Box]] = {}
+        self._outcome: ProtectedImage | None = None
 
     def clear(self) -> None:
+        self._outcome = None
         self._edits.clear()
         self.which.clear()
         self.clean.set_image(None)
@@ -209,17 +212,16 @@ class PreviewPanel(QWidget):
         self.notice.setVisible(bool(text))
 
     def show_protection(self, outcome: ProtectedImage) -> None:
-        original, protected = outcome.source.rgb, outcome.written
-        self.compare.set_images(original, protected)
-        self.noise.set_image(noise_visual(protected.astype(np.int16) - original.astype(np.int16)))
+        self._outcome = outcome
         self.metrics.show_outcome(outcome)
         self.show_notice(None)
-        for name, pair in outcome.verification.edits.items():
-            self.add_edit(name, *pair)
+        for name, (clean, attacked) in outcome.verification.edits.items():
+            self.add_edit(name, clean, attacked, outcome.verification.edit_boxes[name])
         self.which.setCurrentIndex(0)
 
-    def add_edit(self, name: str, clean: np.ndarray, attacked: np.ndarray) -> None:
-        self._edits[name] = (clean, attacked)
+    def add_edit(self, name: str, clean: np.ndarray, attacked: np.ndarray, box: Box) -> None:
+        """Show an edit as the editor computed it: ``clean`` and ``attacked`` cover ``box`` of the image."""
+        self._edits[name] = (clean, attacked, box)
         if self.which.findText(name) < 0:
             self.which.addItem(name)
         self.which.setCurrentText(name)
@@ -229,6 +231,13 @@ class PreviewPanel(QWidget):
         return list(self._edits)
 
     def _show_edit(self, name: str) -> None:
-        pair = self._edits.get(name)
-        self.clean.set_image(pair[0] if pair else None)
-        self.attacked.set_image(pair[1] if pair else None)
+        """The edits of ``name``; the Noise tab shows the same part of the image, at the same zoom."""
+        entry = self._edits.get(name)
+        self.clean.set_image(entry[0] if entry else None)
+        self.attacked.set_image(entry[1] if entry else None)
+        if entry is None or self._outcome is None:
+            return
+        box = entry[2]
+        original, protected = self._outcome.source.rgb[box.slices], self._outcome.written[box.slices]
+        self.compare.set_images(original, protected)
+        self.noise.set_image(noise_visual(protected.astype(np.int16) - original.astype(np.int16)))

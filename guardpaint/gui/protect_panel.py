@@ -77,7 +77,8 @@ class ProtectPanel(QWidget):
         self.progress.setValue(report.iteration)
         per_iteration = report.elapsed / report.iteration
         remaining = per_iteration * (report.total_iterations - report.iteration)
-        self.eta.setText(f"Iteration {report.iteration}/{report.total_iterations} · "
+        regions = f" · {report.regions} regions" if report.regions > 1 else ""
+        self.eta.setText(f"Iteration {report.iteration}/{report.total_iterations}{regions} · "
                          f"{per_iteration:.2f} s/it · ETA {remaining:.0f} s · loss {report.total:.4f}")
 
     def reset(self) -> None:

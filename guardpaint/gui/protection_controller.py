@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from guardpaint.core.attacks import CaseResult, SuiteReport
 from guardpaint.core.imageio import LoadedImage
+from guardpaint.core.pipelines import Box
 from guardpaint.core.workflow import ProtectedImage
 from guardpaint.gui.jobs import ModelCache, run_attack_suite, run_protection, run_test_edit
 from guardpaint.gui.preview import PreviewPanel
@@ -94,8 +95,9 @@ class ProtectionController(QObject):
             return
         self.panel.eta.setText(f"Running test edit with {outcome.model.name}…")
 
-        def shown(pair: tuple[np.ndarray, np.ndarray]) -> None:
-            self.preview.add_edit("test mask", *pair)
+        def shown(edits: dict[str, tuple[Box, np.ndarray, np.ndarray]]) -> None:
+            for label, (box, clean, attacked) in edits.items():
+                self.preview.add_edit(label, clean, attacked, box)
             self.panel.eta.setText(f"Test edit done ({outcome.model.name})")
 
         self.runner.start(lambda report, cancelled: run_test_edit(outcome, mask), on_done=shown,

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from guardpaint.core.budget import SMOOTH_SHARE
 from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
 from guardpaint.core.target import CANDIDATE_COLOURS, parse_colour
 from guardpaint.models.device import available_devices
@@ -44,6 +45,14 @@ class SettingsPanel(QWidget):
         self.level.addItems(list(LEVEL_NAMES))
         self.level.setToolTip("standard: the reference method. robust: also optimise against imprecise masks, "
                               "IOPaint's crop, JPEG and resizing (about twice the time).")
+        self.texture = QCheckBox("Less noise on smooth areas")
+        self.texture.setToolTip("Texture-aware strength: the full strength in texture and edges, down to "
+                                f"{SMOOTH_SHARE:.0%} of it on smooth gradients and skin, where noise would "
+                                "show. Less visible; somewhat weaker protection (see the README).")
+        self.resize_view = QCheckBox("Also against IOPaint's resize (photos > 1280 px)")
+        self.resize_view.setToolTip("Robust level only: adds IOPaint's RESIZE view of the whole photo to every "
+                                    "iteration: one more model pass over a 1280 px image, typically 3-5x the time "
+                                    "of a one-region protection.")
         self.hide_weight = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=100.0, singleStep=0.5)
         self.hide_weight.setValue(defaults.hide_weight)
         self.expansion = QSpinBox(minimum=3, maximum=257, singleStep=2, suffix=" px")
@@ -61,8 +70,10 @@ class SettingsPanel(QWidget):
         basic.addRow("Strength", self.strength)
         basic.addRow("Iterations", self.iterations)
         basic.addRow("Level", self.level)
+        basic.addRow(self.texture)
         self.advanced = QCheckBox("Advanced settings")  # shows or hides the expert knobs below it
         form = QFormLayout()
+        form.addRow(self.resize_view)
         form.addRow("Hide weight", self.hide_weight)
         form.addRow("Expansion", self.expansion)
         form.addRow("Target colour", self.target)
@@ -81,6 +92,10 @@ class SettingsPanel(QWidget):
             widget.valueChanged.connect(self.changed)
         for combo in (self.target, self.device, self.level):
             combo.currentTextChanged.connect(self.changed)
+        for box in (self.texture, self.resize_view):
+            box.toggled.connect(self.changed)
+        self.level.currentTextChanged.connect(lambda level: self.resize_view.setEnabled(level == "robust"))
+        self.resize_view.setEnabled(self.level.currentText() == "robust")
 
     def _maybe_pick_colour(self) -> None:
         if self.target.currentText() != CUSTOM:
@@ -97,7 +112,8 @@ class SettingsPanel(QWidget):
         return replace(ProtectionSettings(), epsilon=self.strength.value() / LEVELS,
                        iterations=self.iterations.value(), hide_weight=self.hide_weight.value(),
                        expansion=self.expansion.value(), target_colour=colour, seed=self.seed.value(),
-                       level=self.level.currentText())
+                       level=self.level.currentText(), budget="texture" if self.texture.isChecked() else "uniform",
+                       resize_view=self.resize_view.isChecked())
 
     def device_name(self) -> str:
         return self.device.currentText()
@@ -108,6 +124,7 @@ class SettingsPanel(QWidget):
                            ("hide_weight", self.hide_weight.value()), ("expansion", self.expansion.value()),
                            ("target", self.target.currentText()), ("device", self.device.currentText()),
                            ("seed", self.seed.value()), ("advanced", self.advanced.isChecked()),
+                           ("texture", self.texture.isChecked()), ("resize_view", self.resize_view.isChecked()),
                            ("level", self.level.currentText()),
                            ("custom_colour", ",".join(map(str, self.custom_colour)))):
             store.setValue(key, value)
@@ -126,8 +143,10 @@ class SettingsPanel(QWidget):
                     combo.setCurrentText(str(store.value(key)))
             if store.contains("custom_colour"):
                 self.custom_colour = parse_colour(str(store.value("custom_colour")))
-            if store.contains("advanced"):
-                self.advanced.setChecked(str(store.value("advanced")).lower() == "true")
+            for key, box in (("advanced", self.advanced), ("texture", self.texture),
+                             ("resize_view", self.resize_view)):
+                if store.contains(key):
+                    box.setChecked(str(store.value(key)).lower() == "true")
         except (TypeError, ValueError):
             pass  # a damaged settings file must not stop the app
         finally:

@@ -1,0 +1,79 @@
+"""Which views of the image the protection optimises, and where the noise may live.
+
+The objective's three edits (the region ``m``, its dilation ``E(m)``, the ring ``R``) are computed
+where the attacker's editor computes them (:mod:`guardpaint.core.pipelines`): on the whole frame up
+to 800 px, above that on IOPaint's crop around each connected component of each of those masks.
+The noise lives in *windows*: the union of those crops (plus room for the robust level's mask
+variations), overlapping ones merged. Outside the windows the protected image is the input, bit
+for bit, and memory and time grow with the windows, not with the photo.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from guardpaint.core.masks import dilate_array
+from guardpaint.core.pipelines import Box, crop_boxes, merge_boxes, uses_crops
+
+#: The loss terms of docs/method.md, in the order the loop reports them.
+TERMS = ("attack", "incomplete", "hide")
+#: How far the robust level's mask variations reach beyond the region (dilation 32 px, shifts 8 px).
+ROBUST_REACH = 40
+
+
+@dataclass(frozen=True)
+class View:
+    """One edit the objective computes: a term, the image box the editor runs the model on, its mask."""
+
+    term: str
+    box: Box
+    mask: np.ndarray = field(compare=False, repr=False)  # bool, box-sized
+
+
+@dataclass
+class Window:
+    """A box where the noise may be non-zero, and the views computed inside it."""
+
+    box: Box
+    views: list[View] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """All windows of one protection; ``full_frame`` when the editor runs the model on the whole image."""
+
+    windows: list[Window]
+    full_frame: bool
+
+    @property
+    def noise_pixels(self) -> int:
+        return sum(w.box.height * w.box.width for w in self.windows)
+
+    @property
+    def view_pixels(self) -> int:
+        """Pixels the model processes per evaluation of the objective (its cost, roughly)."""
+        return sum(v.box.height * v.box.width for w in self.windows for v in w.views)
+
+
+def term_masks(mask: np.ndarray, expansion: int) -> dict[str, np.ndarray]:
+    """The masks of the three terms: the region, its dilation and the ring between them."""
+    expanded = dilate_array(mask, expansion)
+    return {"attack": mask, "incomplete": expanded, "hide": expanded & ~mask}
+
+
+def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False) -> Plan:
+    """The views and windows for protecting ``mask`` (HxW bool) in an image of the same size."""
+    height, width = mask.shape
+    masks = term_masks(mask, expansion)
+    if not uses_crops(mask.shape, "auto"):
+        whole = Box(0, 0, height, width)
+        return Plan([Window(whole, [View(term, whole, masks[term]) for term in TERMS])], full_frame=True)
+    views = [View(term, box, masks[term][box.slices]) for term in TERMS for box in crop_boxes(masks[term])]
+    boxes = [view.box for view in views]
+    if robust:
+        boxes += crop_boxes(dilate_array(mask, 2 * ROBUST_REACH + 1))
+    windows = [Window(box) for box in merge_boxes(boxes)]
+    for view in views:
+        next(w for w in windows if w.box.contains(view.box)).views.append(view)
+    return Plan(windows, full_frame=False)

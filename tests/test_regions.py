@@ -1,0 +1,113 @@
+"""Region-scoped protection: the views the editor computes, noise only in their windows."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from guardpaint.core.budget import SMOOTH_SHARE, texture_share
+from guardpaint.core.editing import edit
+from guardpaint.core.losses import masked_mse
+from guardpaint.core.pipelines import Box, crop_box, crop_boxes
+from guardpaint.core.protect import ProtectionSettings, protect
+from guardpaint.core.tensors import image_to_tensor, mask_to_tensor
+from guardpaint.core.windows import ROBUST_REACH, plan_protection, term_masks
+
+from conftest import make_photo
+
+FAST = ProtectionSettings(iterations=2, epsilon=0.05, precision="fp32")
+
+
+def _square(mask, top, left, side=60):
+    mask[top:top + side, left:left + side] = True
+    return mask
+
+
+def test_up_to_800_px_the_whole_frame_is_the_one_window():
+    plan = plan_protection(_square(np.zeros((600, 800), bool), 200, 300), 17)
+    assert plan.full_frame and [w.box for w in plan.windows] == [Box(0, 0, 600, 800)]
+    assert [v.term for v in plan.windows[0].views] == ["attack", "incomplete", "hide"]
+
+
+def test_above_800_px_each_term_is_viewed_through_the_editors_crop():
+    mask = _square(np.zeros((1000, 1200), bool), 400, 500)
+    plan = plan_protection(mask, 17)
+    (window,) = plan.windows
+    views = {v.term: v.box for v in window.views}
+    assert views["attack"] == crop_box(Box(400, 500, 460, 560), mask.shape)
+    assert views["incomplete"] == views["hide"] == crop_box(Box(392, 492, 468, 568), mask.shape)
+    assert window.box == views["incomplete"] and not plan.full_frame
+    robust = plan_protection(mask, 17, robust=True).windows[0].box
+    assert robust.contains(window.box) and robust.height == window.box.height + 2 * ROBUST_REACH - 2 * 8
+
+
+def test_far_regions_get_their_own_windows_and_close_ones_merge():
+    mask = _square(_square(np.zeros((1000, 1500), bool), 100, 100), 800, 1300)
+    assert len(plan_protection(mask, 17).windows) == 2
+    close = _square(_square(np.zeros((1000, 1500), bool), 400, 400), 400, 700)
+    (merged,) = plan_protection(close, 17).windows
+    assert len(merged.views) == 6 and all(merged.box.contains(v.box) for v in merged.views)
+
+
+@pytest.fixture(scope="module")
+def large_case():
+    photo = make_photo(900, 1000, seed=6)
+    mask = _square(_square(np.zeros((900, 1000), bool), 100, 120), 700, 820, 50)
+    return photo, mask
+
+
+def test_outside_the_windows_the_protected_image_is_the_input_bit_for_bit(tiny_model, large_case):
+    photo, mask = large_case
+    seen = []
+    result = protect(tiny_model, photo, mask, FAST, on_iteration=seen.append)
+    inside = np.zeros(mask.shape, bool)
+    for box in result.windows:
+        inside[box.slices] = True
+    assert not result.full_frame and len(result.windows) == 2 and seen[0].regions == 2
+    assert (result.protected[~inside] == photo[~inside]).all()
+    assert (result.protected[inside] != photo[inside]).any()
+    assert np.abs(result.noise).max() <= round(FAST.epsilon * 255)
+    assert inside.mean() < 0.45  # the windows, not the photo
+
+
+def test_the_objective_is_the_loss_of_the_editors_crops(tiny_model, large_case):
+    """Iteration 0's attack term equals the masked error of edits of IOPaint's crops, computed by hand."""
+    photo, mask = large_case
+    settings = replace(FAST, iterations=1, init_scale=0.0, learning_rate=0.0)  # no noise: the plain image
+    result = protect(tiny_model, photo, mask, settings)
+    colour = torch.tensor(result.target_colour, dtype=torch.float32).view(1, 3, 1, 1) / 255
+    squared, count = 0.0, 0.0
+    for box in crop_boxes(mask):
+        image = image_to_tensor(photo[box.slices])
+        k = mask_to_tensor(mask[box.slices])
+        with torch.no_grad():
+            edited = edit(tiny_model.for_attack(), image, k)
+        squared += float(masked_mse(edited, colour.expand_as(edited), k)[0]) * float(k.sum()) * 3
+        count += float(k.sum()) * 3
+    assert result.history[0].attack == pytest.approx(squared / count, rel=1e-4)
+    assert (result.protected == photo).all()
+
+
+def test_texture_budget_keeps_smooth_areas_quieter(tiny_model):
+    photo = make_photo(64, 80)
+    photo[:, :30] = 128  # a flat band: no texture at all
+    mask = np.zeros((64, 80), bool)
+    mask[20:40, 40:60] = True
+    settings = ProtectionSettings(iterations=3, epsilon=0.1, budget="texture", precision="fp32")
+    result = protect(tiny_model, photo, mask, settings)
+    share = texture_share(photo)
+    assert share[:, :24].max() == pytest.approx(SMOOTH_SHARE)
+    allowed = np.round(share * settings.epsilon * 255)[..., None] + 1
+    assert (np.abs(result.noise) <= allowed).all()
+    assert np.abs(result.noise[:, :24]).max() <= round(SMOOTH_SHARE * settings.epsilon * 255) + 1
+    with pytest.raises(Exception, match="budget must be one of"):
+        protect(tiny_model, photo, mask, replace(settings, budget="loud"))
+
+
+def test_robust_level_can_add_iopaints_resize_view_of_a_large_photo(tiny_model):
+    photo = make_photo(1000, 1400, seed=2)
+    mask = _square(np.zeros((1000, 1400), bool), 500, 600)
+    settings = ProtectionSettings(iterations=1, level="robust", resize_view=True, precision="fp32")
+    result = protect(tiny_model, photo, mask, settings)
+    assert result.history[0].robust > 0 and len(result.windows) == 1
+    assert term_masks(mask, 17)["hide"].sum() > 0
