@@ -33,8 +33,10 @@ def pipeline_arg(parser: argparse.ArgumentParser) -> None:
 
 def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register every sub-command; each parser's defaults say how to run and show it."""
+    from guardpaint.core.budget import BUDGETS
     from guardpaint.core.imageio import MASK_THRESHOLD
     from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
+    from guardpaint.core.windows import VIEW_PIPELINES
 
     defaults = ProtectionSettings()
     p = sub.add_parser("protect", help="add protective noise over the masked region")
@@ -50,6 +52,15 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
     p.add_argument("--level", choices=LEVEL_NAMES, default=defaults.level,
                    help="standard: the reference method; robust: also against imprecise masks, IOPaint's "
                         "crop, JPEG and resizing (slower)")
+    p.add_argument("--budget", choices=BUDGETS, default=defaults.budget,
+                   help="uniform: the full strength everywhere; texture: less noise on smooth areas (less "
+                        "visible, somewhat weaker)")
+    p.add_argument("--against", choices=VIEW_PIPELINES, default=defaults.pipeline, metavar="PIPELINE",
+                   help="the editor to protect against: auto = IOPaint's default (whole image up to 800 px, "
+                        "else a crop per region; the noise stays in those crops), full, or crop")
+    p.add_argument("--resize-view", action="store_true",
+                   help="robust level, photos above 1280 px: also optimise against IOPaint's resize (one "
+                        "more model pass over a 1280 px image per iteration)")
     p.add_argument("--overwrite", action="store_true", help="allow the output to replace an input file")
     p.add_argument("--require-protected", action="store_true",
                    help="exit with status 3 when the protection does not hold (for scripts and CI)")
@@ -115,7 +126,8 @@ def cmd_protect(args: argparse.Namespace) -> Result:
 
     image, mask = _load_inputs(args.image, args.mask)
     settings = ProtectionSettings(iterations=args.iterations, epsilon=args.epsilon, seed=args.seed,
-                                  level=args.level).validated()
+                                  level=args.level, budget=args.budget, pipeline=args.against,
+                                  resize_view=args.resize_view).validated()
     inputs = (args.image, args.mask)
     check_output(args.output, inputs, args.overwrite, estimated_output_bytes(image))  # before minutes of work
     model = _load_model(args)

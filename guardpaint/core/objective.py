@@ -7,6 +7,7 @@ per-window parts: the loop keeps the best iterate of every window on its own.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -31,6 +32,9 @@ class Objective:
 
     def __init__(self, model: Inpainter, windows: list[torch.Tensor], plan: Plan, target: torch.Tensor,
                  precision: str, hide_weight: float, batch_edits: bool = True) -> None:
+        """Views of one size are batched within a window; on CUDA also across windows (a GPU is bound by
+        kernel launches at these sizes, a CPU by memory traffic: measured 3.1x vs 3.9x the time of a
+        512 px protection for three regions on the CPU, benchmarks/protect_regions.py)."""
         self.model = model
         self.precision = precision
         self.weights = torch.tensor([1.0, 1.0, hide_weight], device=model.device)
@@ -44,7 +48,8 @@ class Objective:
                 mask = torch.from_numpy(view.mask.astype("float32"))[None, None].to(device)
                 term = TERMS.index(view.term)
                 counts[term] += mask.sum() * 3
-                key = (inner.height, inner.width) if batch_edits else (inner.height, inner.width, len(by_size))
+                group = -1 if device.type == "cuda" else index
+                key = (group, inner.height, inner.width) if batch_edits else (len(by_size),)
                 by_size[key].append((index, inner, term, mask))
         self.counts = counts.clamp_min(1.0)
         self.batches = []
@@ -58,18 +63,28 @@ class Objective:
                     targets[hide] = edit(model, clean, masks[hide])
             self.batches.append(_Batch([(w, box, t) for w, box, t, _ in group], masks, targets))
 
-    def __call__(self, adversarial: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(terms, per-window totals): the three loss terms, shape (3,), and the total split by window."""
+    def __call__(self, adversarial: Callable[[int], torch.Tensor], backward: bool = False
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(terms, per-window totals) of the noise ``adversarial(window)`` gives: the three loss terms,
+        shape (3,), and the total split by window, both detached.
+
+        With ``backward``, each batch's share of the total is back-propagated as soon as it is computed,
+        so only one batch's graph is ever alive: memory grows with the largest view, not with the regions.
+        """
         device = self.model.device
         term_sums = torch.zeros(len(TERMS), device=device)
         window_sums = torch.zeros(self.window_count, device=device)
-        for batch in self.batches:
-            inputs = torch.cat([adversarial[w][(..., *box.slices)] for w, box, _ in batch.entries])
-            with autocast_context(device, self.precision):
-                edits = edit(self.model, inputs, batch.masks)
-            squared = ((edits - batch.targets) ** 2 * batch.masks).sum(dim=(1, 2, 3))
-            terms = torch.tensor([t for *_, t in batch.entries], device=device)
-            windows = torch.tensor([w for w, *_ in batch.entries], device=device)
-            term_sums = term_sums.index_add(0, terms, squared)
-            window_sums = window_sums.index_add(0, windows, squared * self.weights[terms] / self.counts[terms])
+        with torch.set_grad_enabled(backward):
+            for batch in self.batches:
+                inputs = torch.cat([adversarial(w)[(..., *box.slices)] for w, box, _ in batch.entries])
+                with autocast_context(device, self.precision):
+                    edits = edit(self.model, inputs, batch.masks)
+                squared = ((edits - batch.targets) ** 2 * batch.masks).sum(dim=(1, 2, 3))
+                terms = torch.tensor([t for *_, t in batch.entries], device=device)
+                windows = torch.tensor([w for w, *_ in batch.entries], device=device)
+                parts = squared * self.weights[terms] / self.counts[terms]
+                if backward:
+                    parts.sum().backward()
+                term_sums = term_sums.index_add(0, terms, squared.detach())
+                window_sums = window_sums.index_add(0, windows, parts.detach())
         return term_sums / self.counts, window_sums

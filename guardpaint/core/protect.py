@@ -20,7 +20,7 @@ from guardpaint.core.pipelines import Box, uses_resize
 from guardpaint.core.robust import ResizeViewTerm, RobustTerm
 from guardpaint.core.target import choose_target_colour
 from guardpaint.core.tensors import image_to_tensor, tensor_to_image
-from guardpaint.core.windows import plan_protection
+from guardpaint.core.windows import VIEW_PIPELINES, plan_protection
 from guardpaint.errors import Cancelled, InputError
 from guardpaint.models.base import Inpainter
 from guardpaint.models.device import resolve_precision
@@ -51,6 +51,7 @@ class ProtectionSettings:
     level: str = "standard"  # "standard": the reference objective; "robust": plus random editor attacks
     robust_samples: int = 2  # random attacks per iteration at the robust level
     robust_weight: float = 1.0
+    pipeline: str = "auto"  # the editor to protect against: IOPaint's default, "full" frame, or "crop" always
     resize_view: bool = False  # robust level, photos above 1280 px: also IOPaint's RESIZE view of the whole
     budget: str = "uniform"  # "uniform": epsilon everywhere; "texture": less on smooth areas (core/budget.py)
 
@@ -74,6 +75,10 @@ class ProtectionSettings:
             raise InputError(f"robust samples must be at least 1, got {self.robust_samples}")
         if self.robust_weight < 0:
             raise InputError(f"robust weight must be >= 0, got {self.robust_weight}")
+        if self.pipeline not in VIEW_PIPELINES:
+            raise InputError(f"pipeline must be one of {', '.join(VIEW_PIPELINES)}, got {self.pipeline!r}")
+        if self.resize_view and self.level != "robust":
+            raise InputError("the resize view is part of the robust level (use --level robust)")
         if self.budget not in BUDGETS:
             raise InputError(f"budget must be one of {', '.join(BUDGETS)}, got {self.budget!r}")
         return self
@@ -146,7 +151,7 @@ def protect(
     settings = replace(settings.validated(), precision=resolve_precision(settings.precision, device))
     mask = validate_mask(mask, rgb.shape)
     start = time.perf_counter()
-    plan = plan_protection(mask, settings.expansion, robust=settings.level == "robust")
+    plan = plan_protection(mask, settings.expansion, settings.level == "robust", settings.pipeline)
     largest = max(v.box.height * v.box.width for w in plan.windows for v in w.views)
     model = model.for_attack(settings.memory_saving == "on" or (
         settings.memory_saving == "auto" and largest > MEMORY_SAVING_PIXELS))
@@ -168,42 +173,41 @@ def protect(
     optimiser = torch.optim.Adam(deltas, lr=settings.learning_rate, betas=settings.betas, eps=settings.adam_eps)
     setup_time = time.perf_counter() - start
 
-    def adversarial() -> list[torch.Tensor]:
-        return [quantised_adversarial(image, delta) for image, delta in zip(images, deltas, strict=True)]
+    def adversarial(window: int) -> torch.Tensor:
+        return quantised_adversarial(images[window], deltas[window])
 
     def evaluate(with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Loss terms and per-window totals of the current noise, on the 8-bit image it would write."""
+        """Loss terms and per-window totals of the current noise, on the 8-bit image it would write;
+        with the gradient of the total in the deltas' ``grad``."""
         with torch.no_grad():
             for delta, budget in zip(deltas, budgets, strict=True):
                 torch.clamp(delta, -budget, budget, out=delta)
-        with torch.set_grad_enabled(with_gradient):
-            return objective(adversarial())
+        optimiser.zero_grad(set_to_none=True)
+        return objective(adversarial, backward=with_gradient)
 
     history: list[IterationReport] = []
     opt_start = time.perf_counter()
     terms, parts = evaluate(True)
     # Iterate k is the noise after k updates (0 = the initial noise). Each window keeps its best iterate,
     # judged on the deterministic objective; the robust terms are random samples.
-    best = parts.detach().clone()
+    best = parts.clone()
     best_iterations = [0] * len(deltas)
     best_deltas = [delta.detach().clone() for delta in deltas]
     for step in range(1, settings.iterations + 1):
         if should_cancel is not None and should_cancel():
             raise Cancelled("protection cancelled")
-        optimiser.zero_grad(set_to_none=True)
-        (terms[0] + terms[1] + settings.hide_weight * terms[2]).backward()
         robust_loss = 0.0
-        if extra:  # a second backward pass: the two graphs never coexist in memory
-            robust_value = torch.stack([term(adversarial()) for term in extra]).mean()
+        if extra:  # its own backward pass, after the objective's: the graphs never coexist in memory
+            windows = [adversarial(index) for index in range(len(deltas))]
+            robust_value = torch.stack([term(windows) for term in extra]).mean()
             (settings.robust_weight * robust_value).backward()
             robust_loss = float(robust_value.detach())
         optimiser.step()
         terms, parts = evaluate(step < settings.iterations)  # the last iterate needs no gradient
-        for index, (now, kept) in enumerate(zip(parts.detach().tolist(), best.tolist(), strict=True)):
+        for index, (now, kept) in enumerate(zip(parts.tolist(), best.tolist(), strict=True)):
             if now < kept or not settings.keep_best:
                 best[index], best_iterations[index], best_deltas[index] = now, step, deltas[index].detach().clone()
-        values = terms.detach().float().cpu().tolist()
-        report = IterationReport(step, settings.iterations, *values, float(parts.detach().sum()),
+        report = IterationReport(step, settings.iterations, *terms.float().cpu().tolist(), float(parts.sum()),
                                  time.perf_counter() - opt_start, robust_loss, len(deltas))
         history.append(report)
         if on_iteration is not None:

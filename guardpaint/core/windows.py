@@ -18,6 +18,8 @@ from guardpaint.core.pipelines import Box, crop_boxes, merge_boxes, uses_crops
 
 #: The loss terms of docs/method.md, in the order the loop reports them.
 TERMS = ("attack", "incomplete", "hide")
+#: The editor pipelines a protection can be made for (IOPaint's resize is the robust level's extra view).
+VIEW_PIPELINES = ("auto", "full", "crop")
 #: How far the robust level's mask variations reach beyond the region (dilation 32 px, shifts 8 px).
 ROBUST_REACH = 40
 
@@ -62,11 +64,11 @@ def term_masks(mask: np.ndarray, expansion: int) -> dict[str, np.ndarray]:
     return {"attack": mask, "incomplete": expanded, "hide": expanded & ~mask}
 
 
-def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False) -> Plan:
-    """The views and windows for protecting ``mask`` (HxW bool) in an image of the same size."""
+def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipeline: str = "auto") -> Plan:
+    """The views and windows for protecting ``mask`` (HxW bool) against the editor's ``pipeline``."""
     height, width = mask.shape
     masks = term_masks(mask, expansion)
-    if not uses_crops(mask.shape, "auto"):
+    if pipeline == "full" or not uses_crops(mask.shape, pipeline):
         whole = Box(0, 0, height, width)
         return Plan([Window(whole, [View(term, whole, masks[term]) for term in TERMS])], full_frame=True)
     views = [View(term, box, masks[term][box.slices]) for term in TERMS for box in crop_boxes(masks[term])]

@@ -113,7 +113,7 @@ class SettingsPanel(QWidget):
                        iterations=self.iterations.value(), hide_weight=self.hide_weight.value(),
                        expansion=self.expansion.value(), target_colour=colour, seed=self.seed.value(),
                        level=self.level.currentText(), budget="texture" if self.texture.isChecked() else "uniform",
-                       resize_view=self.resize_view.isChecked())
+                       resize_view=self.resize_view.isChecked() and self.level.currentText() == "robust")
 
     def device_name(self) -> str:
         return self.device.currentText()
