@@ -32,9 +32,10 @@ class Objective:
 
     def __init__(self, model: Inpainter, windows: list[torch.Tensor], plan: Plan, target: torch.Tensor,
                  precision: str, hide_weight: float, batch_edits: bool = True) -> None:
-        """Views of one size are batched within a window; on CUDA also across windows (a GPU is bound by
-        kernel launches at these sizes, a CPU by memory traffic: measured 3.1x vs 3.9x the time of a
-        512 px protection for three regions on the CPU, benchmarks/protect_regions.py)."""
+        """Views of one size are batched within a window; on CUDA also across windows. A GPU is bound by
+        kernel launches at these sizes, a CPU by memory traffic: three regions on the CPU took 3.1x the
+        time of a 512 px protection batched per window, 3.9-4.7x batched across windows, with 2.3x the
+        peak memory (benchmarks/protect_regions.py)."""
         self.model = model
         self.precision = precision
         self.weights = torch.tensor([1.0, 1.0, hide_weight], device=model.device)
