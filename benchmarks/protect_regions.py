@@ -52,7 +52,7 @@ def one_case(args: argparse.Namespace) -> dict:
         rgb, mask = photo(4000, 3000), np.zeros((3000, 4000), bool)
         for top, left in CORNERS[:int(args.case[0])]:
             mask[top:top + REGION, left:left + REGION] = True
-    settings = ProtectionSettings(iterations=args.iterations, seed=0)
+    settings = ProtectionSettings(iterations=args.iterations, seed=0, level=args.level, resize_view=args.resize_view)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
@@ -64,7 +64,8 @@ def one_case(args: argparse.Namespace) -> dict:
     peak = (torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda"
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return {"case": args.case, "model": model.name, "device": str(device), "size": [rgb.shape[1], rgb.shape[0]],
-            "iterations": args.iterations, "precision": result.settings.precision, "seconds": seconds,
+            "iterations": args.iterations, "precision": result.settings.precision, "level": args.level,
+            "resize_view": args.resize_view, "seconds": seconds,
             "setup_seconds": result.setup_time, "windows": [[b.top, b.left, b.bottom, b.right] for b in result.windows],
             "window_pixels": int(inside.sum()),
             "outside_identical": bool((result.protected[~inside] == rgb[~inside]).all()),
@@ -76,6 +77,9 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--model", default="demo", help="registry name, path, or big-lama-arch")
     parser.add_argument("--iterations", type=int, default=3)
+    parser.add_argument("--level", default="standard", choices=("standard", "robust"))
+    parser.add_argument("--resize-view", action="store_true", help="robust level: add IOPaint's resize view")
+    parser.add_argument("--cases", nargs="+", default=["full-512", "1-region", "3-regions"])
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -83,17 +87,18 @@ def main() -> None:
         print(json.dumps(one_case(args)))
         return
     rows = {}
-    for case in ("full-512", "1-region", "3-regions"):
+    for case in args.cases:
         command = [sys.executable, __file__, "--device", args.device, "--model", args.model, "--iterations",
-                   str(args.iterations), "--case", case]
+                   str(args.iterations), "--level", args.level, "--case", case,
+                   *(["--resize-view"] if args.resize_view else [])]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             rows[case] = {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
         else:
             rows[case] = json.loads(done.stdout.strip().splitlines()[-1])
-    base = rows["full-512"].get("seconds")
+    base = rows.get("full-512", {}).get("seconds")
     for name in ("1-region", "3-regions"):
-        if base and "seconds" in rows[name]:
+        if base and "seconds" in rows.get(name, {}):
             rows[name]["time_vs_full_512"] = rows[name]["seconds"] / base
     print(json.dumps({"cases": rows, "targets": {"1-region": 1.5, "3-regions": 3.5}}, indent=None if args.json else 2))
 

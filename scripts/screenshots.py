@@ -70,10 +70,10 @@ def main() -> int:
         shoot("6-noise")
         window.preview.tabs.setCurrentIndex(0)
         when_modal(QMessageBox, lambda box: (shoot("7-export-confirmation"), box.reject(), finish()))
-        window.export_protected(Path(tempfile.mkdtemp()) / "chelsea-protected.png")
+        window.exports.export_protected(Path(tempfile.mkdtemp()) / "chelsea-protected.png")
 
     def finish() -> None:
-        window.exported = True
+        window.exports.exported_path = Path(".")  # nothing to lose
         window.close()
         app.quit()
 

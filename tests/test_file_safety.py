@@ -9,7 +9,9 @@ import torch
 from PIL import Image
 
 from guardpaint.cli import main
-from guardpaint.core.imageio import check_output, save_mask, save_png, write_atomic
+from guardpaint.core.files import check_output, write_atomic
+from guardpaint.core.formats import encode_png
+from guardpaint.core.imageio import save_mask
 from guardpaint.errors import InputError
 
 from conftest import make_tiny_generator
@@ -77,7 +79,7 @@ def test_outputs_get_the_mode_an_ordinary_write_gives(files, umask_022):
     existing = files["dir"] / "existing.png"
     existing.write_bytes(b"")
     existing.chmod(0o640)
-    save_png(existing, np.zeros((8, 8, 3), np.uint8))  # replacing a file keeps its mode
+    write_atomic(existing, encode_png(np.zeros((8, 8, 3), np.uint8)))  # replacing a file keeps its mode
     assert _mode(existing) == 0o640
 
 

@@ -183,14 +183,15 @@ def test_export_writes_the_verified_png(window, qtbot, files):
     with qtbot.waitSignal(window.runner.done, timeout=60_000):
         window.start_protection()
     target = files["dir"] / "out.png"
-    assert window.export_protected(target)
+    assert window.exports.export_protected(target)
     written = np.array(Image.open(target))
     np.testing.assert_array_equal(written, window.protection.outcome.written)
     assert np.abs(written.astype(int) - make_photo(96, 128)).max() <= 7
-    assert window.export_protected(files["dir"] / "lossy.jpg")  # redirected to PNG, with a warning
-    assert (files["dir"] / "lossy.png").is_file() and not (files["dir"] / "lossy.jpg").exists()
-    assert window.errors and "lossy" in window.errors[-1]
-    assert window.export_report(files["dir"] / "report.json")
+    assert window.exports.export_protected(files["dir"] / "same.webp")  # the same pixels, losslessly
+    np.testing.assert_array_equal(np.array(Image.open(files["dir"] / "same.webp")), written)
+    assert not window.exports.export_protected(files["dir"] / "lossy.jpg")  # new, unmeasured pixels: refused
+    assert not (files["dir"] / "lossy.jpg").exists() and "protect again" in window.errors[-1]
+    assert window.exports.export_report(files["dir"] / "report.json")
     assert (files["dir"] / "report.png").is_file()
 
 
@@ -332,7 +333,7 @@ def test_export_never_suggests_or_overwrites_the_input(window, qtbot, files):
     with qtbot.waitSignal(window.runner.done, timeout=60_000):
         window.start_protection()
     before = files["image"].read_bytes()
-    assert not window.export_protected(files["image"])
+    assert not window.exports.export_protected(files["image"])
     assert files["image"].read_bytes() == before and "original image" in window.errors[-1]
 
 
@@ -356,3 +357,33 @@ def test_a_large_photo_is_protected_and_shown_region_by_region(window, qtbot, fi
     clean, _ = outcome.verification.edits["protected region 1"]
     assert clean.shape[0] < 400 and clean.shape[1] < 400  # the editor's crop, not the photo
     assert window.preview.compare.left.width() == clean.shape[1]
+
+
+def test_protect_folder_fills_its_table_stops_resumes_and_opens_rows(window, qtbot, files):
+    src, out = files["dir"] / "folder", files["dir"] / "protected"
+    src.mkdir(), out.mkdir()
+    for index in range(3):
+        Image.fromarray(make_photo(64, 80, seed=index)).save(src / f"p{index}.png")
+        if index != 1:
+            Image.open(files["mask"]).resize((80, 64)).save(src / f"p{index}.mask.png")
+    window.show_batch()
+    dialog = window.batch
+    dialog.input.setText(str(src))
+    dialog.output.setText(str(out))
+    assert dialog.refresh() and dialog.table.rowCount() == 3
+    assert [dialog.table.item(r, 2).text() for r in range(3)] == ["p0.mask.png", "not found", "p2.mask.png"]
+    window.panel.settings.iterations.setValue(3)
+    window.runner.partial.connect(lambda value: window.runner.cancel() if value[1] is not None else None)
+    with qtbot.waitSignal(window.runner.cancelled, timeout=60_000):
+        dialog.start_button.click()  # stopped after the first image finishes
+    assert "resume" in dialog.summary.text() and dialog.start_button.isEnabled()
+    window.runner.partial.disconnect()
+    window.panel.settings.iterations.setValue(2)
+    with qtbot.waitSignal(window.runner.done, timeout=60_000):
+        dialog.start_button.click()
+    statuses = [dialog.table.item(r, 3).text() for r in range(3)]
+    assert statuses[1] == "skipped" and statuses[0] in ("done", "skipped") and statuses[2] == "done"
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p2.png"]
+    assert dialog.table.item(2, 5).text() in ("held", "not held") and "dB" in dialog.table.item(2, 4).text()
+    dialog.table.cellDoubleClicked.emit(2, 1)
+    assert window.image_path == src / "p2.png" and window.canvas.mask(PROTECT).any()

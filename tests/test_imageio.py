@@ -1,12 +1,18 @@
-"""Image and mask input of every mode, and faithful, atomic PNG output."""
+"""Image and mask input of every mode, and faithful, atomic output in every format."""
 import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from guardpaint.core.imageio import encode_png, load_image, load_mask, save_mask, save_png
+from guardpaint.core.files import write_atomic
+from guardpaint.core.formats import OutputFormat, decode_image, encode_image, encode_png, format_for
+from guardpaint.core.imageio import load_image, load_mask, save_mask
 from guardpaint.errors import InputError
+
+
+def save_png(path, rgb, template=None):
+    return write_atomic(path, encode_png(rgb, template))
 
 
 def _write(tmp_path, name, img, **kw):
@@ -89,22 +95,56 @@ def test_mask_threshold_size_check_and_round_trip(tmp_path, mask):
     np.testing.assert_array_equal(load_mask(saved, (80, 64)), mask)
 
 
-def test_save_png_refuses_lossy_suffix_and_leaves_no_temp_files(tmp_path, photo):
-    with pytest.raises(InputError, match=r"\.png"):
-        save_png(tmp_path / "out.jpg", photo)
-    save_png(tmp_path / "out.png", photo)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+def test_output_formats_follow_the_suffix():
+    assert format_for("a.png") == OutputFormat("png") and format_for("a.WEBP").kind == "webp"
+    assert format_for("a.jpeg", 80) == OutputFormat("jpeg", 80) and format_for("a.jpg").quality == 90
+    for bad, quality in (("a.gif", None), ("a", None), ("a.png", 80), ("a.jpg", 0)):
+        with pytest.raises(InputError):
+            format_for(bad, quality)
+
+
+@pytest.mark.parametrize("kind", ["png", "webp", "jpeg"])
+def test_every_format_keeps_icc_dpi_exif_and_greyness(tmp_path, photo, kind):
+    icc = b"fake-but-opaque-icc-bytes" * 4
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0112] = "Camera Maker", 6  # make, and a rotation to apply
+    path = _write(tmp_path, "in.jpg", Image.fromarray(photo), icc_profile=icc, dpi=(300, 300), exif=exif.tobytes())
+    loaded = load_image(path)
+    assert loaded.rgb.shape == (photo.shape[1], photo.shape[0], 3)  # orientation applied
+    data = encode_image(loaded.rgb, loaded, OutputFormat(kind))
+    with Image.open(io.BytesIO(data)) as reread:
+        assert reread.info.get("icc_profile") == icc
+        tags = reread.getexif()
+        assert tags.get(0x010F) == "Camera Maker" and tags.get(0x0112) in (None, 1)
+        dpi = tuple(round(v) for v in reread.info.get("dpi", ()))
+        assert round(float(tags.get(282, 0))) == 300 or dpi == (300, 300)
+    if kind != "jpeg":
+        np.testing.assert_array_equal(decode_image(data), loaded.rgb)  # lossless
+    grey = load_image(_write(tmp_path, "grey.png", Image.fromarray(photo).convert("L")))
+    assert grey.grey
+    with Image.open(io.BytesIO(encode_image(grey.rgb, grey, OutputFormat(kind)))) as reread:
+        assert reread.mode == ("L" if kind != "webp" else "RGB")  # WebP has no greyscale mode
+
+
+def test_jpeg_refuses_transparency_and_16_bit_input_is_announced(tmp_path, photo):
+    rgba = load_image(_write(tmp_path, "a.png", Image.fromarray(np.dstack([photo, photo[..., 0]]), "RGBA")))
+    with pytest.raises(InputError, match="transparency"):
+        encode_image(rgba.rgb, rgba, OutputFormat("jpeg"))
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "rgb16.png"), photo.astype(np.uint16) * 257)
+    assert any("16-bit" in note for note in load_image(tmp_path / "rgb16.png").notes)
 
 
 def test_failed_write_keeps_the_previous_file(tmp_path, photo, monkeypatch):
     out = tmp_path / "out.png"
     out.write_bytes(b"previous")
-    import guardpaint.core.imageio as imageio
+    import guardpaint.core.files as files
 
     def boom(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(imageio.os, "replace", boom)
+    monkeypatch.setattr(files.os, "replace", boom)
     with pytest.raises(OSError):
         save_png(out, photo)
     assert out.read_bytes() == b"previous"

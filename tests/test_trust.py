@@ -95,10 +95,10 @@ def test_export_of_a_protection_that_does_not_hold_asks_first(qtbot, store, file
     assert not outcome.protected and "What to try" in win.preview.metrics.text()
     win.answer = False
     target = files / "out.png"
-    assert not win.export_protected(target) and not target.exists()
+    assert not win.exports.export_protected(target) and not target.exists()
     assert "does not hold" in win.questions[-1]
     win.answer = True
-    assert win.export_protected(target) and target.is_file()
+    assert win.exports.export_protected(target) and target.is_file()
 
 
 def test_checks_after_a_model_switch_use_the_protections_model(qtbot, store, files):
@@ -130,7 +130,7 @@ def test_cli_and_app_write_reports_with_the_same_keys(qtbot, store, files, capsy
     cli = json.loads(capsys.readouterr().out)
     win = _window(qtbot, store)
     _protect(win, qtbot, files)
-    assert win.export_report(files / "app-report.json")
+    assert win.exports.export_report(files / "app-report.json")
     app = json.loads((files / "app-report.json").read_text())
 
     def shape(value):

@@ -15,13 +15,6 @@ log = logging.getLogger(__name__)
 Result = tuple[dict | None, int]
 
 
-def _output_png(value: str) -> Path:
-    path = Path(value)
-    if path.suffix.lower() != ".png":
-        raise argparse.ArgumentTypeError(f"{value}: output must be a .png file (lossy formats destroy the protection)")
-    return path
-
-
 def pipeline_arg(parser: argparse.ArgumentParser) -> None:
     from guardpaint.core.pipelines import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
 
@@ -31,19 +24,13 @@ def pipeline_arg(parser: argparse.ArgumentParser) -> None:
                              f"(IOPaint's resize above {RESIZE_LIMIT} px)")
 
 
-def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Register every sub-command; each parser's defaults say how to run and show it."""
+def protection_args(p: argparse.ArgumentParser) -> None:
+    """The protection options ``protect`` and ``batch`` share."""
     from guardpaint.core.budget import BUDGETS
-    from guardpaint.core.imageio import MASK_THRESHOLD
     from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
     from guardpaint.core.windows import VIEW_PIPELINES
 
     defaults = ProtectionSettings()
-    p = sub.add_parser("protect", help="add protective noise over the masked region")
-    p.add_argument("image")
-    p.add_argument("--mask", required=True, help=f"mask image, white (> {MASK_THRESHOLD}) = region to protect")
-    p.add_argument("-o", "--output", required=True, type=_output_png, metavar="OUT.png")
-    model_args(p)
     p.add_argument("--iterations", type=int, default=defaults.iterations)
     p.add_argument("--epsilon", type=float, default=defaults.epsilon,
                    help=f"max noise on the 0-1 scale (default {defaults.epsilon} = "
@@ -61,16 +48,41 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
     p.add_argument("--resize-view", action="store_true",
                    help="robust level, photos above 1280 px: also optimise against IOPaint's resize (one "
                         "more model pass over a 1280 px image per iteration)")
-    p.add_argument("--overwrite", action="store_true", help="allow the output to replace an input file")
     p.add_argument("--require-protected", action="store_true",
-                   help="exit with status 3 when the protection does not hold (for scripts and CI)")
+                   help="exit with status 3 when a protection does not hold (for scripts and CI)")
+
+
+def settings_from(args: argparse.Namespace):
+    """The ProtectionSettings the options ask for (validated)."""
+    from guardpaint.core.protect import ProtectionSettings
+
+    return ProtectionSettings(iterations=args.iterations, epsilon=args.epsilon, seed=args.seed, level=args.level,
+                              budget=args.budget, pipeline=args.against, resize_view=args.resize_view).validated()
+
+
+def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register every sub-command; each parser's defaults say how to run and show it."""
+    from guardpaint.cli.batch import add_batch_command
+    from guardpaint.core.imageio import MASK_THRESHOLD
+
+    p = sub.add_parser("protect", help="add protective noise over the masked region")
+    p.add_argument("image")
+    p.add_argument("--mask", required=True, help=f"mask image, white (> {MASK_THRESHOLD}) = region to protect")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT",
+                   help="OUT.png, OUT.webp (lossless) or OUT.jpg (the protection is then optimised for JPEG)")
+    p.add_argument("--quality", type=int, default=None, help="JPEG quality, 1-100 (default 90)")
+    model_args(p)
+    protection_args(p)
+    p.add_argument("--overwrite", action="store_true", help="allow the output to replace an input file")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
     p.set_defaults(run=cmd_protect, show=human.show_protection)
+
+    add_batch_command(sub, model_args)
 
     p = sub.add_parser("inpaint", help="what an editor does: LaMa fills the masked region")
     p.add_argument("image")
     p.add_argument("--mask", required=True)
-    p.add_argument("-o", "--output", required=True, type=_output_png, metavar="OUT.png")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="OUT.png, OUT.webp or OUT.jpg")
     model_args(p)
     p.add_argument("--overwrite", action="store_true", help="allow the output to replace an input file")
     pipeline_arg(p)
@@ -98,7 +110,7 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
     p.set_defaults(run=cmd_models, show=human.show_models)
 
 
-def _load_model(args: argparse.Namespace):
+def load_model_for(args: argparse.Namespace):
     from guardpaint.models import load_model
     from guardpaint.models.device import select_device
 
@@ -119,25 +131,27 @@ def _load_inputs(image_path: str, mask_path: str):
 def cmd_protect(args: argparse.Namespace) -> Result:
     from tqdm import tqdm
 
-    from guardpaint.core.imageio import check_output
-    from guardpaint.core.protect import ProtectionSettings
+    from guardpaint.core.files import check_output
+    from guardpaint.core.formats import check_storable, format_for
     from guardpaint.core.report import DEMO_WARNING, made_with_demo, protection_report
     from guardpaint.core.workflow import estimated_output_bytes, protect_to_file
 
+    fmt = format_for(args.output, args.quality)
     image, mask = _load_inputs(args.image, args.mask)
-    settings = ProtectionSettings(iterations=args.iterations, epsilon=args.epsilon, seed=args.seed,
-                                  level=args.level, budget=args.budget, pipeline=args.against,
-                                  resize_view=args.resize_view).validated()
+    check_storable(image, fmt)
+    settings = settings_from(args)
     inputs = (args.image, args.mask)
     check_output(args.output, inputs, args.overwrite, estimated_output_bytes(image))  # before minutes of work
-    model = _load_model(args)
+    model = load_model_for(args)
     with tqdm(total=settings.iterations, desc="protect", unit="it", file=sys.stderr, leave=False,
               disable=None) as bar:
         def report(it) -> None:
             bar.set_postfix(loss=f"{it.total:.4f}")
             bar.update(1)
 
-        outcome = protect_to_file(model, image, mask, args.output, settings, inputs, args.overwrite, report)
+        outcome = protect_to_file(model, image, mask, args.output, settings, inputs, args.overwrite, report, fmt=fmt)
+    for note in image.notes:
+        print(f"warning: {args.image}: {note}", file=sys.stderr)
     if made_with_demo(outcome):
         print(f"warning: protection {DEMO_WARNING}", file=sys.stderr)
     result = protection_report(outcome, args.image, args.mask, args.output)
@@ -146,14 +160,17 @@ def cmd_protect(args: argparse.Namespace) -> Result:
 
 def cmd_inpaint(args: argparse.Namespace) -> Result:
     from guardpaint.core.editing import Editor
-    from guardpaint.core.imageio import check_output, save_png
+    from guardpaint.core.files import check_output, write_atomic
+    from guardpaint.core.formats import check_storable, encode_image, format_for
     from guardpaint.core.workflow import estimated_output_bytes
 
+    fmt = format_for(args.output)
     image, mask = _load_inputs(args.image, args.mask)
+    check_storable(image, fmt)
     check_output(args.output, (args.image, args.mask), args.overwrite, estimated_output_bytes(image))
-    model = _load_model(args)
+    model = load_model_for(args)
     edited = Editor(model, args.pipeline).inpaint(image.rgb, mask)
-    save_png(args.output, edited, template=image)
+    write_atomic(args.output, encode_image(edited, image, fmt))
     return {"output": str(args.output), "model": model.name, "device": str(model.device),
             "pipeline": args.pipeline}, EXIT_OK
 
@@ -169,7 +186,7 @@ def cmd_verify(args: argparse.Namespace) -> Result:
         raise InputError(f"{args.protected}: is {protected.size[0]}x{protected.size[1]}, "
                          f"the original is {original.size[0]}x{original.size[1]}")
     extra = {Path(p).name: load_mask(p, original.size) for p in args.benign_mask}
-    model = _load_model(args)
+    model = load_model_for(args)
     check = verify(Editor(model, args.pipeline), original.rgb, protected.rgb, mask, extra)
     result = {"provenance": {"models": [model.provenance()], "device": str(model.device)},
               "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},

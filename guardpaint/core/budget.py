@@ -26,8 +26,13 @@ def texture_share(rgb: np.ndarray) -> np.ndarray:
     return np.clip(deviation / FULL_AT, SMOOTH_SHARE, 1.0).astype(np.float32)
 
 
-def noise_budget(rgb: np.ndarray, epsilon: float, mode: str, device: torch.device) -> torch.Tensor:
-    """The largest allowed |noise| per pixel, broadcastable to 1x3xHxW (on the [0, 1] scale)."""
-    if mode == "uniform":
+def noise_budget(rgb: np.ndarray, epsilon: float, mode: str, device: torch.device,
+                 fixed: np.ndarray | None = None) -> torch.Tensor:
+    """The largest allowed |noise| per pixel, broadcastable to 1x3xHxW (on the [0, 1] scale);
+    zero where ``fixed`` is True."""
+    if mode == "uniform" and (fixed is None or not fixed.any()):
         return torch.tensor(epsilon, device=device)
-    return torch.from_numpy(texture_share(rgb) * epsilon)[None, None].to(device)
+    share = texture_share(rgb) if mode == "texture" else np.ones(rgb.shape[:2], np.float32)
+    if fixed is not None:
+        share = np.where(fixed, 0.0, share).astype(np.float32)
+    return torch.from_numpy(share * epsilon)[None, None].to(device)

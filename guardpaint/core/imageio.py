@@ -1,23 +1,20 @@
-"""Reading images and masks of any common mode, and writing PNGs atomically."""
+"""Reading images and masks of any common mode; writing masks."""
 from __future__ import annotations
 
 import io
 import os
-import shutil
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from guardpaint.core.files import write_atomic
 from guardpaint.errors import InputError
 
 #: Largest image accepted, in pixels (a 64 MP photo); beyond it memory use explodes.
 MAX_PIXELS = 64_000_000
 MIN_SIDE = 8
-LOSSLESS_SUFFIXES = {".png"}
 MASK_THRESHOLD = 127
 
 
@@ -30,7 +27,9 @@ class LoadedImage:
     icc_profile: bytes | None = None
     dpi: tuple[float, float] | None = None
     source_mode: str = "RGB"
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # conversions the user should hear about
+    exif: bytes | None = None  # kept on export (orientation already applied)
+    grey: bool = False  # a greyscale input: protected with grey noise and written as greyscale
 
     @property
     def size(self) -> tuple[int, int]:
@@ -70,17 +69,32 @@ def _to_8bit(img: Image.Image) -> Image.Image:
     return Image.fromarray(np.round(arr).astype(np.uint8), mode="L")
 
 
+GREY_MODES = ("1", "L", "LA", "La", "I;16", "I;16B", "I;16L", "I", "F")
+
+
+def _png_bit_depth(path: Path) -> int:
+    """The bit depth in a PNG's header (Pillow silently reads 16-bit RGB PNGs as 8-bit), else 8."""
+    with path.open("rb") as handle:
+        header = handle.read(26)
+    return header[24] if header[:8] == b"\x89PNG\r\n\x1a\n" and len(header) > 24 else 8
+
+
 def load_image(path: str | os.PathLike) -> LoadedImage:
-    """Open an image file as 8-bit RGB, EXIF orientation applied, alpha kept aside."""
+    """Open an image file as 8-bit RGB, EXIF orientation applied, alpha kept aside.
+
+    Conversions that lose something (16-bit to 8-bit, CMYK to RGB) are listed in ``notes``.
+    """
     img = _open(path)
     mode = img.mode
     notes: list[str] = []
+    if mode not in ("I;16", "I;16B", "I;16L", "I") and _png_bit_depth(Path(path)) == 16:
+        notes.append("converted 16-bit to 8-bit (the output is 8-bit)")
     icc = img.info.get("icc_profile")
     dpi = img.info.get("dpi")
     alpha = None
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         img = _to_8bit(img)
-        notes.append(f"converted {mode} to 8-bit")
+        notes.append(f"converted {mode} to 8-bit (the output is 8-bit)")
     if mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -94,9 +108,11 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     rgb = np.array(img.convert("RGB"))
     if min(rgb.shape[:2]) < MIN_SIDE:
         raise InputError(f"{path}: image is {rgb.shape[1]}x{rgb.shape[0]}, smaller than {MIN_SIDE} px on a side")
+    exif = img.getexif()
     return LoadedImage(
         rgb=rgb, alpha=alpha, icc_profile=icc,
         dpi=tuple(float(v) for v in dpi) if dpi else None, source_mode=mode, notes=notes,
+        exif=exif.tobytes() if len(exif) else None, grey=mode in GREY_MODES,
     )
 
 
@@ -128,123 +144,6 @@ def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None) -> n
             f"{path}: mask is {mask.shape[1]}x{mask.shape[0]} but the image is {size[0]}x{size[1]}"
         )
     return mask
-
-
-def encode_png(image: LoadedImage | np.ndarray, template: LoadedImage | None = None) -> bytes:
-    """PNG bytes of ``image`` (uint8 RGB array), with alpha, ICC profile and DPI of ``template``."""
-    rgb = image.rgb if isinstance(image, LoadedImage) else image
-    meta = template or (image if isinstance(image, LoadedImage) else None)
-    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError("expected an HxWx3 uint8 array")
-    pil = Image.fromarray(rgb, mode="RGB")
-    kwargs: dict = {"optimize": False, "compress_level": 6}
-    if meta is not None:
-        if meta.alpha is not None:
-            pil = Image.fromarray(np.dstack([rgb, meta.alpha]), mode="RGBA")
-        if meta.icc_profile:
-            kwargs["icc_profile"] = meta.icc_profile
-        if meta.dpi:
-            kwargs["dpi"] = meta.dpi
-    buffer = io.BytesIO()
-    pil.save(buffer, format="PNG", **kwargs)
-    return buffer.getvalue()
-
-
-def decode_png(data: bytes) -> np.ndarray:
-    """The RGB pixels of PNG bytes, as a reader of the written file sees them (HxWx3 uint8)."""
-    with Image.open(io.BytesIO(data)) as img:
-        return np.array(img.convert("RGB"))
-
-
-def current_umask() -> int:
-    """The process umask (read from /proc where possible, so no thread ever sees it changed)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def ordinary_mode(path: Path) -> int:
-    """The permission bits an ordinary ``open(path, "wb")`` would leave: the existing file's, else 0666 - umask."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        return 0o666 & ~current_umask()
-
-
-def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write bytes to ``path`` via a temporary file in the same folder and an atomic rename.
-
-    The file ends up with the permissions an ordinary write would give (not mkstemp's 0600).
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{path}: folder {folder} does not exist")
-    mode = ordinary_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
-    """Whether two paths name the same file (through links, ``..`` or another spelling)."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return Path(a).resolve() == Path(b).resolve()
-
-
-def check_output(path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] = (), overwrite: bool = False,
-                 needed_bytes: int = 0) -> Path:
-    """Fail fast, before any long computation, if ``path`` cannot be written.
-
-    Refuses to write over one of ``inputs`` unless ``overwrite``; checks that the folder exists, is
-    writable (by creating and removing a probe file) and has room for ``needed_bytes``.
-    """
-    path = Path(path)
-    for source in inputs:
-        if same_file(path, source) and not overwrite:
-            raise InputError(f"{path}: is the input file {source}; choose another output "
-                             "(or pass --overwrite to replace the original)")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a file name")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{path}: folder {folder} does not exist")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write in {folder} ({exc.strerror or exc})") from None
-    free = shutil.disk_usage(folder).free
-    if needed_bytes and free < needed_bytes:
-        raise InputError(f"{path}: not enough free space in {folder} "
-                         f"({free / 1e6:.1f} MB free, about {needed_bytes / 1e6:.1f} MB needed)")
-    return path
-
-
-def save_png(path: str | os.PathLike, image: np.ndarray, template: LoadedImage | None = None) -> Path:
-    """Encode and atomically write a lossless PNG (metadata from ``template``)."""
-    if Path(path).suffix.lower() not in LOSSLESS_SUFFIXES:
-        raise InputError(f"{path}: protected images must be saved as .png (lossy formats destroy the protection)")
-    return write_atomic(path, encode_png(image, template))
 
 
 def save_mask(path: str | os.PathLike, mask: np.ndarray) -> Path:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from guardpaint.core.budget import BUDGETS, noise_budget
+from guardpaint.core.jpeg import jpeg_approx
 from guardpaint.core.masks import validate_mask
 from guardpaint.core.objective import Objective
 from guardpaint.core.pipelines import Box, uses_resize
@@ -54,6 +55,7 @@ class ProtectionSettings:
     pipeline: str = "auto"  # the editor to protect against: IOPaint's default, "full" frame, or "crop" always
     resize_view: bool = False  # robust level, photos above 1280 px: also IOPaint's RESIZE view of the whole
     budget: str = "uniform"  # "uniform": epsilon everywhere; "texture": less on smooth areas (core/budget.py)
+    jpeg_quality: int | None = None  # JPEG output: optimise through a differentiable JPEG at this quality
 
     def validated(self) -> ProtectionSettings:
         """Self, or an InputError naming the first bad value."""
@@ -79,6 +81,8 @@ class ProtectionSettings:
             raise InputError(f"pipeline must be one of {', '.join(VIEW_PIPELINES)}, got {self.pipeline!r}")
         if self.resize_view and self.level != "robust":
             raise InputError("the resize view is part of the robust level (use --level robust)")
+        if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 100:
+            raise InputError(f"JPEG quality must be 1-100, got {self.jpeg_quality}")
         if self.budget not in BUDGETS:
             raise InputError(f"budget must be one of {', '.join(BUDGETS)}, got {self.budget!r}")
         return self
@@ -128,6 +132,8 @@ def quantised_adversarial(image: torch.Tensor, delta: torch.Tensor) -> torch.Ten
     return _straight_through(raw, written)
 
 
+#: JPEG's block grid with 4:2:0 chroma: windows snap to it so the noise meets whole blocks.
+JPEG_GRID = 16
 #: Above this many pixels in one view "auto" memory saving recomputes activations (big-lama at
 #: 2048 px would otherwise need about 40 GB for the three batched edits).
 MEMORY_SAVING_PIXELS = 1024 * 1024
@@ -140,24 +146,30 @@ def protect(
     settings: ProtectionSettings = ProtectionSettings(),
     on_iteration: Callable[[IterationReport], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    fixed: np.ndarray | None = None,
 ) -> ProtectionResult:
     """Optimise protective noise for ``rgb`` (HxWx3 uint8) over ``mask`` (HxW bool).
 
     The noise lives in the windows of :func:`guardpaint.core.windows.plan_protection`: the whole
-    frame up to 800 px, else the editor's crops around each region. Raises :class:`Cancelled` when
-    ``should_cancel`` returns True (checked once per iteration).
+    frame up to 800 px, else the editor's crops around each region. Pixels where ``fixed`` is True
+    (fully transparent ones) get none; a grey image gets grey noise, so it stays grey. With
+    ``settings.jpeg_quality`` every evaluation sees the image after a differentiable JPEG round trip.
+    Raises :class:`Cancelled` when ``should_cancel`` returns True (checked once per iteration).
     """
     device = model.device
     settings = replace(settings.validated(), precision=resolve_precision(settings.precision, device))
     mask = validate_mask(mask, rgb.shape)
     start = time.perf_counter()
-    plan = plan_protection(mask, settings.expansion, settings.level == "robust", settings.pipeline)
+    grid = JPEG_GRID if settings.jpeg_quality else 1
+    plan = plan_protection(mask, settings.expansion, settings.level == "robust", settings.pipeline, grid)
+    grey = bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
     largest = max(v.box.height * v.box.width for w in plan.windows for v in w.views)
     model = model.for_attack(settings.memory_saving == "on" or (
         settings.memory_saving == "auto" and largest > MEMORY_SAVING_PIXELS))
     boxes = [window.box for window in plan.windows]
     images = [image_to_tensor(rgb[box.slices], device) for box in boxes]
-    budgets = [noise_budget(rgb[box.slices], settings.epsilon, settings.budget, device) for box in boxes]
+    budgets = [noise_budget(rgb[box.slices], settings.epsilon, settings.budget, device,
+                            None if fixed is None else fixed[box.slices]) for box in boxes]
     target_colour = settings.target_colour or choose_target_colour(rgb)
     target = torch.tensor(target_colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
     objective = Objective(model, images, plan, target, settings.precision, settings.hide_weight,
@@ -168,13 +180,15 @@ def protect(
                                 settings.seed))
         if settings.resize_view and uses_resize(rgb.shape, "resize"):
             extra.append(ResizeViewTerm(model, rgb, mask, plan, target, settings.precision))
-    deltas = [initial_noise(image.shape, settings, index).to(device).requires_grad_(True)
+    channels = 1 if grey else 3  # grey noise on a grey image: it stays grey
+    deltas = [initial_noise((1, channels, *image.shape[-2:]), settings, index).to(device).requires_grad_(True)
               for index, image in enumerate(images)]
     optimiser = torch.optim.Adam(deltas, lr=settings.learning_rate, betas=settings.betas, eps=settings.adam_eps)
     setup_time = time.perf_counter() - start
 
     def adversarial(window: int) -> torch.Tensor:
-        return quantised_adversarial(images[window], deltas[window])
+        written = quantised_adversarial(images[window], deltas[window])
+        return jpeg_approx(written, settings.jpeg_quality) if settings.jpeg_quality else written
 
     def evaluate(with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Loss terms and per-window totals of the current noise, on the 8-bit image it would write;
@@ -230,7 +244,7 @@ def protect(
     )
 
 
-def initial_noise(shape: torch.Size, settings: ProtectionSettings, window: int) -> torch.Tensor:
+def initial_noise(shape: tuple[int, ...], settings: ProtectionSettings, window: int) -> torch.Tensor:
     """Uniform in [0, init_scale), seeded by the protection's seed and the window's index."""
     seeded = torch.Generator().manual_seed(settings.seed + 7919 * window)
     return torch.rand(shape, generator=seeded) * settings.init_scale

@@ -64,8 +64,16 @@ def term_masks(mask: np.ndarray, expansion: int) -> dict[str, np.ndarray]:
     return {"attack": mask, "incomplete": expanded, "hide": expanded & ~mask}
 
 
-def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipeline: str = "auto") -> Plan:
-    """The views and windows for protecting ``mask`` (HxW bool) against the editor's ``pipeline``."""
+def _aligned(box: Box, grid: int, shape: tuple[int, ...]) -> Box:
+    """``box`` grown outward to the ``grid`` (JPEG's 16 px blocks, counted from the image's corner)."""
+    return Box(box.top // grid * grid, box.left // grid * grid, min(shape[0], -(-box.bottom // grid) * grid),
+               min(shape[1], -(-box.right // grid) * grid))
+
+
+def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipeline: str = "auto",
+                    grid: int = 1) -> Plan:
+    """The views and windows for protecting ``mask`` (HxW bool) against the editor's ``pipeline``;
+    windows snap to a ``grid`` (16 for JPEG output, so a window holds whole JPEG blocks)."""
     height, width = mask.shape
     masks = term_masks(mask, expansion)
     if pipeline == "full" or not uses_crops(mask.shape, pipeline):
@@ -75,7 +83,7 @@ def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipe
     boxes = [view.box for view in views]
     if robust:
         boxes += crop_boxes(dilate_array(mask, 2 * ROBUST_REACH + 1))
-    windows = [Window(box) for box in merge_boxes(boxes)]
+    windows = [Window(box) for box in merge_boxes([_aligned(b, grid, mask.shape) for b in merge_boxes(boxes)])]
     for view in views:
         next(w for w in windows if w.box.contains(view.box)).views.append(view)
     return Plan(windows, full_frame=False)

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from guardpaint.core.attacks import SuiteReport
-from guardpaint.core.imageio import LOSSLESS_SUFFIXES, encode_png, same_file, write_atomic
+from guardpaint.core.files import same_file, write_atomic
+from guardpaint.core.formats import OutputFormat, encode_image, encode_png, format_for
 from guardpaint.core.report import made_with_demo, protection_report
 from guardpaint.core.workflow import ProtectedImage
-from guardpaint.errors import GuardPaintError
+from guardpaint.errors import GuardPaintError, InputError
+from guardpaint.gui.protection_controller import ProtectionController
 from guardpaint.gui.qimage import noise_visual
 
 SHEET_COLUMNS = ["original", "protected", "noise (amplified)", "edit of original", "edit of protected"]
@@ -48,31 +49,67 @@ def comparison_sheet(outcome: ProtectedImage) -> np.ndarray:
     return np.concatenate([original, protected, noise, clean, attacked], axis=1)
 
 
+FILTERS = {"png": "PNG (*.png)", "webp": "WebP, lossless (*.webp)", "jpeg": "JPEG (*.jpg *.jpeg)"}
+
+
+def export_bytes(outcome: ProtectedImage, fmt: OutputFormat) -> bytes:
+    """The file to write: the verified bytes, or the verified pixels in another lossless format.
+
+    A JPEG other than the one the protection was optimised and measured for is refused: its pixels
+    would be new, unmeasured ones."""
+    if fmt == outcome.output_format:
+        return outcome.data
+    if fmt.lossy:
+        raise InputError(f"this protection was optimised and measured for {outcome.output_format.describe()}; "
+                         f"to export {fmt.describe()}, choose it as the output format and protect again")
+    return encode_image(outcome.written, outcome.source, fmt)
+
+
 class ExportController:
-    """File > Export Protected PNG and File > Export Report."""
+    """File > Export Protected Image and File > Export Report, for the current protection."""
 
-    def __init__(self, window: QWidget, error: Callable[[str], None], confirm: Callable[[str], bool],
-                 status: Callable[[str], None], last_dir: Callable[[str], str],
-                 remember_dir: Callable[[str, str], None]) -> None:
-        self.window, self.error, self.confirm, self.status = window, error, confirm, status
+    def __init__(self, window: QWidget, protection: ProtectionController, image_path: Callable[[], Path | None],
+                 error: Callable[[str], None], confirm: Callable[[str], bool], status: Callable[[str], None],
+                 last_dir: Callable[[str], str], remember_dir: Callable[[str, str], None]) -> None:
+        self.window, self.protection, self.image_path = window, protection, image_path
+        self.error, self.confirm, self.status = error, confirm, status
         self.last_dir, self.remember_dir = last_dir, remember_dir
+        self.exported_path: Path | None = None
+        protection.outcomeChanged.connect(self._reset)
 
-    def export_dialog(self, outcome: ProtectedImage, image_path: Path) -> Path | None:
-        suggestion = export_suggestion(Path(self.last_dir("export")), image_path, "protected.png")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export protected PNG", str(suggestion), "PNG (*.png)")
-        return self.export_protected(outcome, image_path, path) if path else None
+    @property
+    def pending(self) -> bool:
+        """A protection exists that has not been exported yet."""
+        return self.protection.outcome is not None and self.exported_path is None
 
-    def export_protected(self, outcome: ProtectedImage, image_path: Path, path: str | Path) -> Path | None:
-        """Write the verified PNG bytes atomically; refuse lossy formats and the input file itself.
+    def _reset(self) -> None:
+        self.exported_path = None
 
-        The path written, or None when nothing was written."""
+    def export_dialog(self) -> Path | None:
+        outcome, image_path = self.protection.outcome, self.image_path()
+        if outcome is None or image_path is None:
+            return None
+        fmt = outcome.output_format
+        suggestion = export_suggestion(Path(self.last_dir("export")), image_path, f"protected{fmt.suffix}")
+        filters = [FILTERS[fmt.kind], *(f for kind, f in FILTERS.items() if kind != fmt.kind)]
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export protected image", str(suggestion),
+                                              ";;".join(filters))
+        return self.export_protected(path) if path else None
+
+    def export_protected(self, path: str | Path) -> Path | None:
+        """Write the verified file atomically, never over the input; the path written, or None."""
+        outcome, image_path = self.protection.outcome, self.image_path()
+        if outcome is None or image_path is None:
+            return None
         path = Path(path)
-        if path.suffix.lower() not in LOSSLESS_SUFFIXES:
-            if path.suffix:
-                self.error(f"{path.suffix} is lossy and would destroy the protection; saving as PNG instead.")
-            path = path.with_suffix(".png")
-            if path.exists() and not self.confirm(f"{path.name} already exists. Replace it?"):
-                return None
+        if not path.suffix:
+            path = path.with_suffix(outcome.output_format.suffix)
+        try:
+            fmt = format_for(path, outcome.output_format.quality if path.suffix.lower() in (".jpg", ".jpeg") else None)
+            data = export_bytes(outcome, fmt)
+        except GuardPaintError as exc:
+            self.error(str(exc))
+            return None
         if same_file(path, image_path):
             self.error(f"{path.name} is the original image; choose another name so the original is kept.")
             return None
@@ -80,29 +117,33 @@ class ExportController:
         if question is not None and not self.confirm(question):
             return None
         try:
-            write_atomic(path, outcome.data)
+            write_atomic(path, data)
         except (GuardPaintError, OSError) as exc:
             self.error(f"Could not export: {exc}")
             return None
+        self.exported_path = path
         self.remember_dir("export", str(path))
         self.status(f"Exported {path}")
         return path
 
-    def export_report_dialog(self, outcome: ProtectedImage, image_path: Path, output_path: Path | None,
-                             suite: SuiteReport | None) -> bool:
+    def export_report_dialog(self) -> bool:
+        outcome, image_path = self.protection.outcome, self.image_path()
+        if outcome is None or image_path is None:
+            return False
         suggestion = export_suggestion(Path(self.last_dir("export")), image_path, "report.json")
         path, _ = QFileDialog.getSaveFileName(self.window, "Export report", str(suggestion), "JSON (*.json)")
-        return bool(path) and self.export_report(outcome, image_path, path, output_path, suite)
+        return bool(path) and self.export_report(path)
 
-    def export_report(self, outcome: ProtectedImage, image_path: Path, path: str | Path,
-                      output_path: Path | None = None, suite: SuiteReport | None = None) -> bool:
+    def export_report(self, path: str | Path) -> bool:
         """The report (the CLI's schema) as JSON, and a comparison sheet PNG beside it (same name, .png):
         the columns of :data:`SHEET_COLUMNS`."""
+        outcome = self.protection.outcome
+        if outcome is None:
+            return False
         path = Path(path).with_suffix(".json")
-        sheet = comparison_sheet(outcome)
-        report = protection_report(outcome, image_path, None, output_path, suite)
+        report = protection_report(outcome, self.image_path(), None, self.exported_path, self.protection.suite)
         try:
-            write_atomic(path.with_suffix(".png"), encode_png(sheet))
+            write_atomic(path.with_suffix(".png"), encode_png(comparison_sheet(outcome)))
             write_atomic(path, json.dumps(report, indent=2).encode())
         except (GuardPaintError, OSError) as exc:
             self.error(f"Could not export the report: {exc}")

@@ -11,7 +11,9 @@ import numpy as np
 import torch
 
 from guardpaint.core.attacks import CaseResult, SuiteReport, run_suite
+from guardpaint.core.batch import DONE, FAILED, SKIPPED, BatchItem, protect_item
 from guardpaint.core.editing import Editor
+from guardpaint.core.formats import OutputFormat
 from guardpaint.core.imageio import LoadedImage
 from guardpaint.core.pipelines import Box
 from guardpaint.core.protect import ProtectionSettings
@@ -42,13 +44,13 @@ class ModelCache:
 
 
 def run_protection(models: ModelCache, model_spec: str, device: str, image: LoadedImage, mask: np.ndarray,
-                   test_mask: np.ndarray | None, settings: ProtectionSettings, report, should_cancel
-                   ) -> ProtectedImage:
-    """Protect, encode the PNG, re-read it, and verify on the re-read pixels (keeping the edits to show)."""
+                   test_mask: np.ndarray | None, settings: ProtectionSettings, fmt: OutputFormat, report,
+                   should_cancel) -> ProtectedImage:
+    """Protect, encode the output file, re-read it, and verify on the re-read pixels (keeping the edits)."""
     model = models.get(model_spec, device)
     extra = {"test mask": test_mask} if test_mask is not None and test_mask.any() else None
     return protect_image(model, image, mask, settings, on_iteration=report, should_cancel=should_cancel,
-                         extra_masks=extra, keep_edits=True)
+                         extra_masks=extra, keep_edits=True, fmt=fmt)
 
 
 def run_test_edit(outcome: ProtectedImage, mask: np.ndarray) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
@@ -70,3 +72,20 @@ def run_attack_suite(outcome: ProtectedImage, report, should_cancel) -> SuiteRep
 
     return run_suite(outcome.model, outcome.source.rgb, outcome.written, outcome.mask,
                      outcome.result.target_colour, outcome.result.settings.expansion, on_case=on_case)
+
+
+def run_batch(models: ModelCache, model_spec: str, device: str, items: list[BatchItem],
+              settings: ProtectionSettings, fmt: OutputFormat, report, should_cancel) -> dict[str, int]:
+    """Protect each image in turn with one model load, reporting ``(row, None)`` when an image starts and
+    ``(row, report)`` when it is done; counts per status. Stopping loses only the current image."""
+    model = models.get(model_spec, device)
+    taken: set = set()
+    counts = {DONE: 0, SKIPPED: 0, FAILED: 0}
+    for row, item in enumerate(items):
+        if should_cancel():
+            raise Cancelled("batch stopped")
+        report((row, None))
+        result = protect_item(model, item, settings, fmt, taken=taken, should_cancel=should_cancel)
+        counts[result["status"]] += 1
+        report((row, result))
+    return counts

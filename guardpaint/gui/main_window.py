@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from guardpaint import __version__
 from guardpaint.core.imageio import LoadedImage, load_image
 from guardpaint.errors import GuardPaintError
+from guardpaint.gui.batch_dialog import BatchDialog
 from guardpaint.gui.canvas import PROTECT, TEST, MaskCanvas
 from guardpaint.gui.empty_state import EmptyState
 from guardpaint.gui.export_controller import ExportController
@@ -46,9 +47,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.image: LoadedImage | None = None
         self.image_path: Path | None = None
-        self.exported_path: Path | None = None
-        self.exported = True
         self._closing = False
+        self.batch: BatchDialog | None = None
 
         self.canvas, self.empty, self.preview, self.banner = MaskCanvas(), EmptyState(), PreviewPanel(), DemoBanner()
         self.stack = QStackedWidget()
@@ -63,9 +63,9 @@ class MainWindow(QMainWindow):
         self.models = ModelController(self, self.store, self.banner, lambda m: self.error(m),
                                       lambda q: self.ask(q), self._last_dir, self._remember_dir)
         self.masks = MaskFiles(self, self.canvas, lambda m: self.error(m), self._last_dir, self._remember_dir)
-        self.exports = ExportController(self, lambda m: self.error(m), lambda q: self.ask(q),
-                                        lambda m: self.statusBar().showMessage(m, 8000), self._last_dir,
-                                        self._remember_dir)
+        self.exports = ExportController(self, self.protection, lambda: self.image_path, lambda m: self.error(m),
+                                        lambda q: self.ask(q), lambda m: self.statusBar().showMessage(m, 8000),
+                                        self._last_dir, self._remember_dir)
         self._build_actions()
         self.status = StatusFields(self.statusBar())
         self._show_model()
@@ -109,8 +109,9 @@ class MainWindow(QMainWindow):
         c = self.canvas
         self.act_open = self._action("&Open Image…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.act_sample = self._action("Open &Sample Image", self.open_sample)
-        self.act_export = self._action("&Export Protected PNG…", self.export_dialog, "Ctrl+E")
-        self.act_report = self._action("Export &Report…", self.export_report_dialog, "Ctrl+Shift+E")
+        self.act_export = self._action("&Export Protected Image…", self.exports.export_dialog, "Ctrl+E")
+        self.act_report = self._action("Export &Report…", self.exports.export_report_dialog, "Ctrl+Shift+E")
+        self.act_folder = self._action("Protect &Folder…", self.show_batch)
         self.act_load_mask = self._action("&Load Mask…", lambda: self.masks.load_dialog(self.image))
         self.act_save_mask = self._action("&Save Mask…", lambda: self.masks.save_dialog(self.image_path))
         self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -142,8 +143,8 @@ class MainWindow(QMainWindow):
         self.act_about = self._action("&About GuardPaint", self.show_about)
         self.recent_menu = QMenu("Open &Recent", self)
         build_menus(self, {
-            "&File": [self.act_open, self.act_sample, self.recent_menu, None, self.act_export, self.act_report, None,
-                      self.act_load_mask, self.act_save_mask, None, self.act_quit],
+            "&File": [self.act_open, self.act_sample, self.recent_menu, None, self.act_export, self.act_report,
+                      self.act_folder, None, self.act_load_mask, self.act_save_mask, None, self.act_quit],
             "&Edit": [self.act_undo, self.act_redo, None, self.act_brush, self.act_eraser, self.act_smaller,
                       self.act_larger, self.act_layer, None, self.act_clear, self.act_invert],
             "&View": [self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out],
@@ -204,8 +205,6 @@ class MainWindow(QMainWindow):
             act.setEnabled(has_image)
 
     def _outcome_changed(self) -> None:
-        self.exported = self.protection.outcome is None
-        self.exported_path = None
         self._update_state()
 
     def _show_model(self) -> None:
@@ -242,7 +241,8 @@ class MainWindow(QMainWindow):
 
     def open_image(self, path: str | Path) -> bool:
         """Load an image; on failure show why and keep the current image and mask."""
-        if not self.exported and not self.ask("The protected image has not been exported. Open another image anyway?"):
+        question = "The protected image has not been exported. Open another image anyway?"
+        if self.exports.pending and not self.ask(question):
             return False
         try:
             image = load_image(path)
@@ -272,30 +272,6 @@ class MainWindow(QMainWindow):
             self.open_image(files[0])
             event.acceptProposedAction()
 
-    def export_dialog(self) -> None:
-        if self.protection.outcome is not None and self.image_path is not None:
-            self._exported(self.exports.export_dialog(self.protection.outcome, self.image_path))
-
-    def export_protected(self, path: str | Path) -> bool:
-        if self.protection.outcome is None or self.image_path is None:
-            return False
-        return self._exported(self.exports.export_protected(self.protection.outcome, self.image_path, path))
-
-    def _exported(self, path: Path | None) -> bool:
-        if path is not None:
-            self.exported, self.exported_path = True, path
-        return path is not None
-
-    def export_report_dialog(self) -> None:
-        if self.protection.outcome is not None and self.image_path is not None:
-            self.exports.export_report_dialog(self.protection.outcome, self.image_path, self.exported_path,
-                                              self.protection.suite)
-
-    def export_report(self, path: str | Path) -> bool:
-        outcome = self.protection.outcome
-        return outcome is not None and self.exports.export_report(outcome, self.image_path, path, self.exported_path,
-                                                                  self.protection.suite)
-
     def load_mask_file(self, path: str | Path) -> bool:
         return self.masks.load(path, self.image)
 
@@ -319,6 +295,19 @@ class MainWindow(QMainWindow):
             return
         self.protection.test_edit(mask)
 
+    def show_batch(self) -> None:
+        """File > Protect Folder: one dialog, kept, running on the same worker as single protection."""
+        if self.batch is None:
+            self.batch = BatchDialog(self.panel.settings.output_format(), self)
+            self.batch.startRequested.connect(lambda items, fmt: self.protection.protect_folder(
+                self.batch, items, fmt, self.models.spec, self.panel.settings.device_name()))
+            self.batch.stopRequested.connect(self.runner.cancel)
+            self.batch.openRequested.connect(lambda image, mask: self.open_image(image) and mask is not None
+                                             and self.load_mask_file(mask))
+        self.batch.set_format(self.panel.settings.output_format())
+        self.batch.show()
+        self.batch.raise_()
+
     # ------------------------------------------------------------------ misc
     def show_about(self) -> None:
         QMessageBox.about(self, "About GuardPaint",
@@ -328,7 +317,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self._closing:
-            if not self.exported and not self.ask("The protected image has not been exported. Quit anyway?"):
+            if self.exports.pending and not self.ask("The protected image has not been exported. Quit anyway?"):
                 event.ignore()
                 return
             self._closing = True

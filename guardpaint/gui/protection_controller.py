@@ -13,10 +13,13 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from guardpaint.core.attacks import CaseResult, SuiteReport
+from guardpaint.core.batch import BatchItem
+from guardpaint.core.formats import OutputFormat
 from guardpaint.core.imageio import LoadedImage
 from guardpaint.core.pipelines import Box
 from guardpaint.core.workflow import ProtectedImage
-from guardpaint.gui.jobs import ModelCache, run_attack_suite, run_protection, run_test_edit
+from guardpaint.gui.batch_dialog import BatchDialog
+from guardpaint.gui.jobs import ModelCache, run_attack_suite, run_batch, run_protection, run_test_edit
 from guardpaint.gui.preview import PreviewPanel
 from guardpaint.gui.protect_panel import ProtectPanel
 from guardpaint.gui.suite_dialog import SuiteDialog
@@ -51,13 +54,13 @@ class ProtectionController(QObject):
 
     # ------------------------------------------------------------------ protection
     def protect(self, image: LoadedImage, mask: np.ndarray, test_mask: np.ndarray, spec: str, device: str) -> None:
-        settings = self.panel.settings.settings()
+        settings, fmt = self.panel.settings.settings(), self.panel.settings.output_format()
         self.preview.clear()
         self.panel.start_run(settings.iterations)
         self._started = time.perf_counter()
         self.runner.start(
             lambda report, cancelled: run_protection(self.models, spec, device, image, mask, test_mask, settings,
-                                                     report, cancelled),
+                                                     fmt, report, cancelled),
             on_done=lambda outcome: self._protected(outcome, spec), on_partial=self.panel.show_iteration,
             on_failed=self._failed, on_cancelled=self._cancelled)
 
@@ -138,3 +141,27 @@ class ProtectionController(QObject):
         """Closing the suite's window stops the suite it shows, and nothing else."""
         if dialog is self._running_suite:
             self.runner.cancel()
+
+    # ------------------------------------------------------------------ folders
+    def protect_folder(self, dialog: BatchDialog, items: list[BatchItem], fmt: OutputFormat, spec: str,
+                       device: str) -> None:
+        """Protect a folder on the same worker as single protections; the dialog shows each image's fate."""
+        if self.runner.is_busy():
+            dialog.finish("A protection is running: wait for it, or cancel it, then Start again.")
+            return
+        settings = self.panel.settings.settings()
+        dialog.set_running(True)
+
+        def progress(value: tuple[int, dict | None]) -> None:
+            row, report = value
+            dialog.mark_running(row) if report is None else dialog.mark(row, report)
+
+        def finished(counts: dict[str, int]) -> None:
+            dialog.finish(f"{counts['done']} protected, {counts['skipped']} skipped, {counts['failed']} failed.")
+
+        self.runner.start(lambda report, cancelled: run_batch(self.models, spec, device, items, settings, fmt,
+                                                              report, cancelled),
+                          on_done=finished, on_partial=progress,
+                          on_failed=lambda message: (dialog.finish(message), self.error(message)),
+                          on_cancelled=lambda: dialog.finish("Stopped. Start again to resume: finished images "
+                                                             "are skipped."))

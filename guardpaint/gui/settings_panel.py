@@ -12,18 +12,21 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from guardpaint.core.budget import SMOOTH_SHARE
+from guardpaint.core.formats import DEFAULT_JPEG_QUALITY, OutputFormat
 from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
 from guardpaint.core.target import CANDIDATE_COLOURS, parse_colour
 from guardpaint.models.device import available_devices
 
 LEVELS = 255.0
 CUSTOM = "custom…"
+OUTPUT_LABELS = {"png": "PNG", "webp": "WebP (lossless)", "jpeg": "JPEG"}
 COLOUR_NAMES = {"green": CANDIDATE_COLOURS[0], "red": CANDIDATE_COLOURS[1], "blue": CANDIDATE_COLOURS[2]}
 
 
@@ -45,6 +48,15 @@ class SettingsPanel(QWidget):
         self.level.addItems(list(LEVEL_NAMES))
         self.level.setToolTip("standard: the reference method. robust: also optimise against imprecise masks, "
                               "IOPaint's crop, JPEG and resizing (about twice the time).")
+        self.output = QComboBox()
+        for kind, label in OUTPUT_LABELS.items():
+            self.output.addItem(label, kind)
+        self.output.setToolTip("The file you will publish. For JPEG the protection is optimised through JPEG at "
+                               "this quality and measured on the JPEG file as written.")
+        self.quality = QSpinBox(minimum=50, maximum=100, suffix=" quality")
+        self.quality.setValue(DEFAULT_JPEG_QUALITY)
+        self.output.currentIndexChanged.connect(lambda _: self.quality.setVisible(self._kind() == "jpeg"))
+        self.quality.setVisible(False)
         self.texture = QCheckBox("Less noise on smooth areas")
         self.texture.setToolTip("Texture-aware strength: the full strength in texture and edges, down to "
                                 f"{SMOOTH_SHARE:.0%} of it on smooth gradients and skin, where noise would "
@@ -70,6 +82,10 @@ class SettingsPanel(QWidget):
         basic.addRow("Strength", self.strength)
         basic.addRow("Iterations", self.iterations)
         basic.addRow("Level", self.level)
+        output_row = QHBoxLayout()
+        output_row.addWidget(self.output, 1)
+        output_row.addWidget(self.quality)
+        basic.addRow("Output", output_row)
         basic.addRow(self.texture)
         self.advanced = QCheckBox("Advanced settings")  # shows or hides the expert knobs below it
         form = QFormLayout()
@@ -88,9 +104,9 @@ class SettingsPanel(QWidget):
         layout.addLayout(basic)
         layout.addWidget(self.advanced)
         layout.addWidget(inner)
-        for widget in (self.strength, self.iterations, self.hide_weight, self.expansion, self.seed):
+        for widget in (self.strength, self.iterations, self.hide_weight, self.expansion, self.seed, self.quality):
             widget.valueChanged.connect(self.changed)
-        for combo in (self.target, self.device, self.level):
+        for combo in (self.target, self.device, self.level, self.output):
             combo.currentTextChanged.connect(self.changed)
         for box in (self.texture, self.resize_view):
             box.toggled.connect(self.changed)
@@ -115,6 +131,12 @@ class SettingsPanel(QWidget):
                        level=self.level.currentText(), budget="texture" if self.texture.isChecked() else "uniform",
                        resize_view=self.resize_view.isChecked() and self.level.currentText() == "robust")
 
+    def _kind(self) -> str:
+        return str(self.output.currentData())
+
+    def output_format(self) -> OutputFormat:
+        return OutputFormat(self._kind(), self.quality.value())
+
     def device_name(self) -> str:
         return self.device.currentText()
 
@@ -125,7 +147,8 @@ class SettingsPanel(QWidget):
                            ("target", self.target.currentText()), ("device", self.device.currentText()),
                            ("seed", self.seed.value()), ("advanced", self.advanced.isChecked()),
                            ("texture", self.texture.isChecked()), ("resize_view", self.resize_view.isChecked()),
-                           ("level", self.level.currentText()),
+                           ("level", self.level.currentText()), ("output", self._kind()),
+                           ("quality", self.quality.value()),
                            ("custom_colour", ",".join(map(str, self.custom_colour)))):
             store.setValue(key, value)
         store.endGroup()
@@ -135,12 +158,14 @@ class SettingsPanel(QWidget):
         try:
             for key, spin, kind in (("strength", self.strength, float), ("iterations", self.iterations, int),
                                     ("hide_weight", self.hide_weight, float), ("expansion", self.expansion, int),
-                                    ("seed", self.seed, int)):
+                                    ("seed", self.seed, int), ("quality", self.quality, int)):
                 if store.contains(key):
                     spin.setValue(kind(store.value(key)))
             for key, combo in (("target", self.target), ("device", self.device), ("level", self.level)):
                 if store.contains(key) and combo.findText(str(store.value(key))) >= 0:
                     combo.setCurrentText(str(store.value(key)))
+            if store.contains("output") and self.output.findData(str(store.value("output"))) >= 0:
+                self.output.setCurrentIndex(self.output.findData(str(store.value("output"))))
             if store.contains("custom_colour"):
                 self.custom_colour = parse_colour(str(store.value("custom_colour")))
             for key, box in (("advanced", self.advanced), ("texture", self.texture),

@@ -1,0 +1,96 @@
+"""``guardpaint batch``: protect every image of a folder with one model load; resumable, interruptible."""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from guardpaint.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_PROTECTED, EXIT_OK
+
+
+def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    from guardpaint.cli.commands import protection_args
+    from guardpaint.core.formats import SUFFIXES
+
+    p = sub.add_parser("batch", help="protect every image of a folder (masks by name)",
+                       description="Protect every image of INPUT_DIR. A mask is found by the image's name: "
+                                   "MASK_DIR/photo.png for photo.jpg, or without --masks photo.mask.png beside "
+                                   "the image. Outputs already in OUTPUT_DIR are skipped, so an interrupted "
+                                   "batch resumes; Ctrl+C stops after the current image.")
+    p.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
+    p.add_argument("--masks", type=Path, metavar="MASK_DIR", help="folder of masks named like the images")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUTPUT_DIR")
+    p.add_argument("--format", choices=list(SUFFIXES), default="png",
+                   help="png (default), webp (lossless) or jpeg (the protection is optimised for it)")
+    p.add_argument("--quality", type=int, default=None, help="JPEG quality, 1-100 (default 90)")
+    model_args(p)
+    protection_args(p)
+    p.add_argument("--overwrite", action="store_true", help="redo outputs that are already there")
+    p.add_argument("--json", action="store_true", help="one JSON report per image on stdout, as it finishes")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_batch, show=None)
+
+
+class _StopAfterCurrent:
+    """The first Ctrl+C asks to stop after the current image; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> _StopAfterCurrent:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)  # the next Ctrl+C interrupts for real
+        print("\nstopping after the current image (Ctrl+C again to stop now)", file=sys.stderr)
+
+    def __exit__(self, *exc) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
+def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
+    from tqdm import tqdm
+
+    from guardpaint.cli.commands import load_model_for, settings_from
+    from guardpaint.core.batch import DONE, FAILED, find_items, protect_item
+    from guardpaint.core.formats import OutputFormat
+    from guardpaint.core.report import finite
+
+    if args.quality is not None and args.format != "jpeg":
+        from guardpaint.errors import InputError
+
+        raise InputError("--quality applies to --format jpeg only")
+    fmt = OutputFormat(args.format, 90 if args.quality is None else args.quality)
+    settings = settings_from(args)
+    items = find_items(args.input_dir, args.output, fmt, args.masks)
+    model = load_model_for(args)
+    counts = {"done": 0, "skipped": 0, "failed": 0, "not protected": 0}
+    taken: set[Path] = set()
+    with _StopAfterCurrent() as stop, tqdm(items, unit="image", file=sys.stderr, disable=True if args.quiet else None,
+                                            dynamic_ncols=True) as bar:
+        for item in bar:
+            bar.set_postfix_str(item.image.name)
+            report = protect_item(model, item, settings, fmt, redo=args.overwrite, taken=taken)
+            counts[report["status"]] += 1
+            if report["status"] == DONE and not report["protected"]:
+                counts["not protected"] += 1
+            if args.json:
+                print(json.dumps(finite(report)), flush=True)
+            elif report["status"] != DONE:
+                bar.write(f"{report['status']}: {item.image.name}: {report['summary']}", file=sys.stderr)
+            if stop.requested:
+                break
+    if not args.json:
+        print(f"{counts['done']} protected ({counts['not protected']} not holding), {counts['skipped']} skipped, "
+              f"{counts['failed']} failed of {len(items)} in {args.input_dir}", file=sys.stderr)
+    if stop.requested:
+        return None, EXIT_INTERRUPTED
+    if counts[FAILED]:
+        return None, EXIT_BAD_INPUT
+    return None, EXIT_NOT_PROTECTED if args.require_protected and counts["not protected"] else EXIT_OK

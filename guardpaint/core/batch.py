@@ -1,0 +1,98 @@
+"""Protecting a folder: which images, with which masks, to which outputs, and one report per image.
+
+A mask is found by the image's stem: ``MASK_DIR/photo.png`` for ``photo.jpg``, or without a mask
+folder ``photo.mask.png`` beside the image (the name the app's Save Mask suggests). An output that
+is already there and complete is skipped unless asked to redo it, so an interrupted batch resumes.
+Every output is written atomically, so none is ever partial. Used by ``guardpaint batch`` and the
+app's Protect Folder.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from guardpaint.core.formats import OutputFormat, check_storable
+from guardpaint.core.imageio import load_image, load_mask
+from guardpaint.core.masks import validate_mask
+from guardpaint.core.protect import IterationReport, ProtectionSettings
+from guardpaint.core.report import item_report, protection_report
+from guardpaint.core.workflow import protect_to_file
+from guardpaint.errors import Cancelled, GuardPaintError, InputError
+from guardpaint.models.base import Inpainter
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+MASK_SUFFIX = ".mask.png"
+DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One image of the folder, its mask (None when none was found) and its output."""
+
+    image: Path
+    mask: Path | None
+    output: Path
+    expected_mask: Path  # where the mask was looked for
+
+
+def find_items(input_dir: str | os.PathLike, output_dir: str | os.PathLike, fmt: OutputFormat,
+               mask_dir: str | os.PathLike | None = None) -> list[BatchItem]:
+    """The folder's images in name order, each with its mask and output path."""
+    input_dir, output_dir = Path(input_dir), Path(output_dir)
+    for folder in (input_dir, *([Path(mask_dir)] if mask_dir else [])):
+        if not folder.is_dir():
+            raise InputError(f"{folder}: no such folder")
+    if not output_dir.is_dir():
+        raise InputError(f"{output_dir}: output folder does not exist")
+    items = []
+    for image in sorted(p for p in input_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                        and not p.name.lower().endswith(MASK_SUFFIX)):
+        expected = Path(mask_dir) / f"{image.stem}.png" if mask_dir else image.with_name(image.stem + MASK_SUFFIX)
+        items.append(BatchItem(image, expected if expected.is_file() else None,
+                               output_dir / f"{image.stem}{fmt.suffix}", expected))
+    return items
+
+
+def is_complete(path: Path) -> bool:
+    """An output that exists and decodes to the end (atomic writes make partial ones rare, not impossible)."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+def protect_item(model: Inpainter, item: BatchItem, settings: ProtectionSettings, fmt: OutputFormat,
+                 redo: bool = False, taken: set[Path] | None = None,
+                 on_iteration: Callable[[IterationReport], None] | None = None,
+                 should_cancel: Callable[[], bool] | None = None) -> dict:
+    """Protect one image of a batch; its report (status done, skipped or failed, with the reason).
+
+    ``taken`` collects the outputs of this run, so two inputs that share a stem never write one file.
+    """
+    if item.mask is None:
+        return item_report(SKIPPED, f"no mask found ({item.expected_mask})", item.image)
+    if taken is not None:
+        if item.output in taken:
+            return item_report(FAILED, f"{item.output.name} is already the output of another image with the "
+                                       "same name", item.image, item.mask)
+        taken.add(item.output)
+    if not redo and item.output.exists() and is_complete(item.output):
+        return item_report(SKIPPED, f"{item.output} is already there (redo it with --overwrite)", item.image,
+                           item.mask)
+    try:
+        image = load_image(item.image)
+        mask = validate_mask(load_mask(item.mask, image.size), image.rgb.shape)
+        check_storable(image, fmt)
+        outcome = protect_to_file(model, image, mask, item.output, settings, inputs=(item.image, item.mask),
+                                  on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt)
+    except Cancelled:
+        raise
+    except GuardPaintError as exc:
+        return item_report(FAILED, str(exc), item.image, item.mask)
+    return protection_report(outcome, item.image, item.mask, item.output)

@@ -1,0 +1,94 @@
+"""Writing files safely: atomically, with ordinary permissions, and never over an input."""
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+from guardpaint.errors import InputError
+
+
+def current_umask() -> int:
+    """The process umask (read from /proc where possible, so no thread ever sees it changed)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def ordinary_mode(path: Path) -> int:
+    """The permission bits an ordinary ``open(path, "wb")`` would leave: the existing file's, else 0666 - umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~current_umask()
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write bytes to ``path`` via a temporary file in the same folder and an atomic rename.
+
+    The file ends up with the permissions an ordinary write would give (not mkstemp's 0600).
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{path}: folder {folder} does not exist")
+    mode = ordinary_mode(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name the same file (through links, ``..`` or another spelling)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def check_output(path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] = (), overwrite: bool = False,
+                 needed_bytes: int = 0) -> Path:
+    """Fail fast, before any long computation, if ``path`` cannot be written.
+
+    Refuses to write over one of ``inputs`` unless ``overwrite``; checks that the folder exists, is
+    writable (by creating and removing a probe file) and has room for ``needed_bytes``.
+    """
+    path = Path(path)
+    for source in inputs:
+        if same_file(path, source) and not overwrite:
+            raise InputError(f"{path}: is the input file {source}; choose another output "
+                             "(or pass --overwrite to replace the original)")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{path}: folder {folder} does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write in {folder} ({exc.strerror or exc})") from None
+    free = shutil.disk_usage(folder).free
+    if needed_bytes and free < needed_bytes:
+        raise InputError(f"{path}: not enough free space in {folder} "
+                         f"({free / 1e6:.1f} MB free, about {needed_bytes / 1e6:.1f} MB needed)")
+    return path

@@ -1,0 +1,166 @@
+"""File > Protect Folder: choose the folders, watch each image's status, open any row in the editor."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from guardpaint.core.batch import DONE, FAILED, BatchItem, find_items
+from guardpaint.core.formats import OutputFormat
+from guardpaint.errors import GuardPaintError
+from guardpaint.gui.qimage import rgb_to_qimage
+
+COLUMNS = ("", "Image", "Mask", "Status", "PSNR", "Held (exact edit)")
+THUMBNAIL = 48
+HELD, NOT_HELD = QColor(46, 125, 50), QColor(198, 40, 40)
+
+
+def thumbnail(path: Path) -> QIcon:
+    """A small preview of an image file (an empty icon when it cannot be read)."""
+    try:
+        with Image.open(path) as img:
+            img.draft("RGB", (THUMBNAIL * 4, THUMBNAIL * 4))  # JPEG: decode at a fraction of the size
+            img.thumbnail((THUMBNAIL, THUMBNAIL))
+            return QIcon(QPixmap.fromImage(rgb_to_qimage(np.array(img.convert("RGB")))))
+    except (OSError, SyntaxError, ValueError):
+        return QIcon()
+
+
+class BatchDialog(QDialog):
+    """Folders, a table of the images, progress; Start protects (skipping outputs already there)."""
+
+    startRequested = Signal(list, object)  # noqa: N815 - items, OutputFormat
+    stopRequested = Signal()  # noqa: N815
+    openRequested = Signal(object, object)  # noqa: N815 - image path, mask path or None
+
+    def __init__(self, fmt: OutputFormat, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Protect Folder")
+        self.resize(820, 560)
+        self.fmt = fmt
+        self.items: list[BatchItem] = []
+        self.input, self.masks, self.output = QLineEdit(), QLineEdit(), QLineEdit()
+        self.masks.setPlaceholderText("beside the images, as photo.mask.png")
+        form = QFormLayout()
+        for label, edit in (("Images", self.input), ("Masks", self.masks), ("Protected images", self.output)):
+            row = QHBoxLayout()
+            row.addWidget(edit, 1)
+            browse = QPushButton("Browse…")
+            browse.clicked.connect(lambda _=False, e=edit, t=label: self._browse(e, t))
+            row.addWidget(browse)
+            form.addRow(label, row)
+            edit.editingFinished.connect(self.refresh)
+        self.format_label = QLabel()
+        form.addRow("Output", self.format_label)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.cellDoubleClicked.connect(lambda row, _: self.openRequested.emit(self.items[row].image,
+                                                                                    self.items[row].mask))
+        self.progress = QProgressBar()
+        self.summary = QLabel("Choose a folder of images. Double-click a row to open it in the editor.")
+        self.summary.setWordWrap(True)
+        buttons = QDialogButtonBox()
+        self.start_button = buttons.addButton("Start", QDialogButtonBox.ButtonRole.ActionRole)
+        self.stop_button = buttons.addButton("Stop", QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Close).clicked.connect(self.close)
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stopRequested)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.summary)
+        layout.addWidget(buttons)
+        self.set_format(fmt)
+        self.set_running(False)
+
+    def set_format(self, fmt: OutputFormat) -> None:
+        self.fmt = fmt
+        self.format_label.setText(f"{fmt.describe()} (Output in the Protect panel); outputs already there are "
+                                  "skipped, so Start again resumes")
+
+    def _browse(self, edit: QLineEdit, title: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, title, edit.text() or str(Path.home()))
+        if folder:
+            edit.setText(folder)
+            self.refresh()
+
+    def refresh(self) -> bool:
+        """List the images of the chosen folders; False (with the reason shown) when they cannot be used."""
+        if not self.input.text():
+            return False
+        output = self.output.text() or self.input.text()
+        try:
+            self.items = find_items(self.input.text(), output, self.fmt, self.masks.text() or None)
+        except GuardPaintError as exc:
+            self.items = []
+            self.table.setRowCount(0)
+            self.summary.setText(str(exc))
+            return False
+        self.table.setRowCount(len(self.items))
+        for row, item in enumerate(self.items):
+            cells = ("", item.image.name, item.mask.name if item.mask else "not found", "", "", "")
+            for column, text in enumerate(cells):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+            self.table.item(row, 0).setIcon(thumbnail(item.image))
+        self.progress.setRange(0, max(1, len(self.items)))
+        self.progress.setValue(0)
+        self.summary.setText(f"{len(self.items)} images, {sum(i.mask is not None for i in self.items)} with a mask.")
+        return True
+
+    def start(self) -> None:
+        if not self.output.text():
+            self.summary.setText("Choose a folder for the protected images.")
+        elif self.refresh() and self.items:
+            self.startRequested.emit(self.items, self.fmt)
+
+    def set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def mark_running(self, row: int) -> None:
+        self.table.item(row, 3).setText("protecting…")
+        self.table.scrollToItem(self.table.item(row, 0))
+
+    def mark(self, row: int, report: dict) -> None:
+        """Show one image's report: status (with the reason as tooltip), PSNR and whether it held."""
+        status = self.table.item(row, 3)
+        status.setText(report["status"])
+        status.setToolTip(report["summary"])
+        if report["status"] == DONE:
+            self.table.item(row, 4).setText(f"{report['imperceptibility']['psnr']:.1f} dB")
+            held = self.table.item(row, 5)
+            held.setText("held" if report["protected"] else "not held")
+            held.setForeground(HELD if report["protected"] else NOT_HELD)
+        elif report["status"] == FAILED:
+            status.setForeground(NOT_HELD)
+        self.progress.setValue(row + 1)
+
+    def finish(self, message: str) -> None:
+        self.summary.setText(message)
+        self.set_running(False)

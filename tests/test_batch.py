@@ -1,0 +1,114 @@
+"""guardpaint batch: a folder in, one report per image, nothing partial, resumable."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from guardpaint.cli import main
+from guardpaint.core.report import REPORT_KEYS
+
+from conftest import make_photo, make_tiny_generator
+
+
+def _mask(height, width):
+    mask = np.zeros((height, width), np.uint8)
+    mask[height // 3:height // 2, width // 3:width // 2] = 255
+    return Image.fromarray(mask)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    src, masks, out = tmp_path / "in", tmp_path / "masks", tmp_path / "out"
+    for d in (src, masks, out):
+        d.mkdir()
+    (src / "a-corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    _mask(64, 80).save(masks / "a-corrupt.png")
+    Image.fromarray(make_photo(64, 80, seed=1)).save(src / "b-no-mask.png")
+    rgba = np.dstack([make_photo(64, 80, seed=2), np.full((64, 80), 255, np.uint8)])
+    rgba[:10, :10, 3] = 0  # a fully transparent corner
+    Image.fromarray(rgba, "RGBA").save(src / "c-rgba.png")
+    _mask(64, 80).save(masks / "c-rgba.png")
+    Image.fromarray(make_photo(64, 80, seed=3)).convert("L").save(src / "d-grey.jpg", quality=95)
+    _mask(64, 80).save(masks / "d-grey.png")
+    torch.save(make_tiny_generator().state_dict(), tmp_path / "tiny.pth")
+    return tmp_path
+
+
+def _batch(folder, *extra):
+    return ["batch", str(folder / "in"), "--masks", str(folder / "masks"), "-o", str(folder / "out"), "--model",
+            str(folder / "tiny.pth"), "--iterations", "2", "--device", "cpu", "--quiet", *extra]
+
+
+def test_a_mixed_folder_gives_two_outputs_one_skipped_one_failed(folder, capsys):
+    assert main(_batch(folder, "--json")) == 2
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["status"], r["input"]["image"].split("/")[-1]) for r in lines] == [
+        ("failed", "a-corrupt.png"), ("skipped", "b-no-mask.png"), ("done", "c-rgba.png"), ("done", "d-grey.jpg")]
+    assert all(tuple(r) == REPORT_KEYS for r in lines)
+    assert "no mask found" in lines[1]["summary"] and "not an image file" in lines[0]["summary"]
+    out = folder / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["c-rgba.png", "d-grey.png"]  # nothing partial
+    rgba = np.array(Image.open(out / "c-rgba.png"))
+    original = np.array(Image.open(folder / "in" / "c-rgba.png"))
+    assert rgba.shape[2] == 4 and (rgba[..., 3] == original[..., 3]).all()
+    assert (rgba[:10, :10] == original[:10, :10]).all()  # transparent pixels get no noise
+    with Image.open(out / "d-grey.png") as grey:
+        assert grey.mode == "L"  # greyscale stays greyscale
+
+
+def test_a_second_run_rewrites_nothing_and_overwrite_redoes(folder, capsys):
+    main(_batch(folder))
+    stamps = {p.name: p.stat().st_mtime_ns for p in (folder / "out").iterdir()}
+    time.sleep(0.05)
+    assert main(_batch(folder, "--json")) == 2  # the corrupt input is still bad
+    statuses = [json.loads(line)["status"] for line in capsys.readouterr().out.splitlines()]
+    assert statuses == ["failed", "skipped", "skipped", "skipped"]
+    assert {p.name: p.stat().st_mtime_ns for p in (folder / "out").iterdir()} == stamps
+    (folder / "in" / "a-corrupt.png").unlink()
+    assert main(_batch(folder, "--overwrite")) == 0
+    assert all(p.stat().st_mtime_ns > stamps[p.name] for p in (folder / "out").iterdir())
+
+
+def test_jpeg_output_is_optimised_and_measured_as_jpeg(folder, capsys):
+    (folder / "in" / "a-corrupt.png").unlink()
+    (folder / "in" / "c-rgba.png").unlink()  # JPEG cannot store its transparency
+    assert main(_batch(folder, "--format", "jpeg", "--quality", "80", "--json")) == 0
+    (report,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"done"' in line]
+    assert report["output"] == {**report["output"], "format": "jpeg", "quality": 80}
+    assert report["settings"]["jpeg_quality"] == 80 and (folder / "out" / "d-grey.jpg").is_file()
+
+
+def test_an_interrupted_batch_resumes(folder):
+    for index in range(6):  # more images, so the interrupt lands mid-batch
+        Image.fromarray(make_photo(64, 80, seed=10 + index)).save(folder / "in" / f"e{index}.png")
+        _mask(64, 80).save(folder / "masks" / f"e{index}.png")
+    (folder / "in" / "a-corrupt.png").unlink()
+    argv = [sys.executable, "-m", "guardpaint", *_batch(folder)[:-1]]
+    argv[argv.index("2")] = "40"  # iterations: slow enough to interrupt
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not any(p.suffix == ".png" for p in (folder / "out").iterdir()) and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    written = sorted(p.name for p in (folder / "out").iterdir())
+    assert process.returncode == 130 and "stopping after the current image" in err
+    assert 1 <= len(written) < 8 and not any(name.startswith(".") for name in written)  # no temporary file
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and len(list((folder / "out").iterdir())) == 8
+    assert f"{8 - len(written)} protected" in done.stderr
+
+
+def test_bad_folders_are_one_line_errors(folder, capsys):
+    assert main(["batch", str(folder / "nope"), "-o", str(folder / "out")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    assert main(["batch", str(folder / "in"), "-o", str(folder / "missing-out")]) == 2
+    assert main([*_batch(folder), "--quality", "80"]) == 2
+    assert os.listdir(folder / "out") == []
