@@ -41,7 +41,7 @@ def test_a_high_gain_model_is_protected_end_to_end(tmp_path):
     assert check.psnr >= 32 and check.max_abs_diff <= 7
     exact = {c.name: c.holds for c in suite.cases}
     assert exact["exact"] and exact["full frame"] and exact["PNG round trip"]
-    report = protection_report(outcome, suite=suite)
+    report = protection_report(outcome, suites={outcome.model.name: suite})
     assert tuple(report) == REPORT_KEYS and report["protected"] is True and report["advice"] == []
 
 

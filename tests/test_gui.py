@@ -144,10 +144,10 @@ def test_attack_suite_fills_its_table_live_and_can_be_cancelled(window, qtbot, f
     assert window.act_suite.isEnabled()
     with qtbot.waitSignal(window.runner.done, timeout=60_000) as done:
         window.act_suite.trigger()
-    report = done.args[0]
+    (report,) = done.args[0].values()
     dialog = window.protection.suite_dialog
     assert dialog.table.rowCount() == len(report.cases) > 15
-    assert "Protection held in" in dialog.summary.text() and "attack suite" in window.panel.eta.text().lower()
+    assert "protection held in" in dialog.summary.text() and "attack suite" in window.panel.eta.text().lower()
     with qtbot.waitSignal(window.runner.cancelled, timeout=60_000):
         window.act_suite.trigger()
         window.protection.suite_dialog.reject()  # closing the window stops its suite

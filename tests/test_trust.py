@@ -171,3 +171,25 @@ def test_models_list_says_what_the_demo_cannot_do(capsys):
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     assert "does not protect against big-lama" in out.replace("\n", " ").replace("  ", " ")
+
+
+def test_the_app_protects_against_several_models_and_shows_each(qtbot, store, files):
+    cached = registry.model_path(registry.REAL_MODEL)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(make_tiny_generator(seed=5).state_dict(), cached)  # stands in for the real weights
+    win = _window(qtbot, store)
+    win.set_model(str(files / "tiny0.pth"))
+    also = win.models.also_actions[registry.REAL_MODEL]
+    assert also.isEnabled() and not also.isChecked()
+    also.setChecked(True)
+    assert win.models.specs() == [str(files / "tiny0.pth"), registry.REAL_MODEL]
+    assert "tiny0.pth + big-lama" in win.status.model.text()
+    outcome = _protect(win, qtbot, files)
+    assert list(outcome.verifications) == ["tiny0.pth", "big-lama"]
+    names = win.preview.edit_names()
+    assert "tiny0.pth: protected region" in names and "big-lama: protected region" in names
+    with qtbot.waitSignal(win.runner.done, timeout=60_000) as done:
+        win.act_suite.trigger()
+    assert set(done.args[0]) == {"tiny0.pth", "big-lama"}
+    assert "tiny0.pth and big-lama" in win.protection.suite_dialog.windowTitle()
+    assert not win.models.also_actions[registry.DEMO_MODEL].isChecked()

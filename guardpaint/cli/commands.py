@@ -110,13 +110,22 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
     p.set_defaults(run=cmd_models, show=human.show_models)
 
 
-def load_model_for(args: argparse.Namespace):
+def load_models_for(args: argparse.Namespace) -> list:
+    """Every model ``--model`` names (the default model when none), loaded once each, on one device."""
     from guardpaint.models import load_model
     from guardpaint.models.device import select_device
 
-    model = load_model(args.model, select_device(args.device))
-    log.info("model %s on %s", model.name, model.device)
-    return model
+    device = select_device(args.device)
+    models = [load_model(name, device) for name in args.model or [None]]
+    for model in models:
+        log.info("model %s on %s", model.name, model.device)
+    return models
+
+
+def load_one_model_for(args: argparse.Namespace):
+    if args.model and len(args.model) > 1:
+        raise InputError("this command uses one model: give --model once")
+    return load_models_for(args)[0]
 
 
 def _load_inputs(image_path: str, mask_path: str):
@@ -142,14 +151,14 @@ def cmd_protect(args: argparse.Namespace) -> Result:
     settings = settings_from(args)
     inputs = (args.image, args.mask)
     check_output(args.output, inputs, args.overwrite, estimated_output_bytes(image))  # before minutes of work
-    model = load_model_for(args)
+    models = load_models_for(args)
     with tqdm(total=settings.iterations, desc="protect", unit="it", file=sys.stderr, leave=False,
               disable=None) as bar:
         def report(it) -> None:
             bar.set_postfix(loss=f"{it.total:.4f}")
             bar.update(1)
 
-        outcome = protect_to_file(model, image, mask, args.output, settings, inputs, args.overwrite, report, fmt=fmt)
+        outcome = protect_to_file(models, image, mask, args.output, settings, inputs, args.overwrite, report, fmt=fmt)
     for note in image.notes:
         print(f"warning: {args.image}: {note}", file=sys.stderr)
     if made_with_demo(outcome):
@@ -168,7 +177,7 @@ def cmd_inpaint(args: argparse.Namespace) -> Result:
     image, mask = _load_inputs(args.image, args.mask)
     check_storable(image, fmt)
     check_output(args.output, (args.image, args.mask), args.overwrite, estimated_output_bytes(image))
-    model = load_model_for(args)
+    model = load_one_model_for(args)
     edited = Editor(model, args.pipeline).inpaint(image.rgb, mask)
     write_atomic(args.output, encode_image(edited, image, fmt))
     return {"output": str(args.output), "model": model.name, "device": str(model.device),
@@ -179,6 +188,7 @@ def cmd_verify(args: argparse.Namespace) -> Result:
     from guardpaint.core.editing import Editor
     from guardpaint.core.imageio import load_image, load_mask
     from guardpaint.core.verify import verify
+    from guardpaint.core.workflow import model_labels
 
     original, mask = _load_inputs(args.original, args.mask)
     protected = load_image(args.protected)
@@ -186,18 +196,21 @@ def cmd_verify(args: argparse.Namespace) -> Result:
         raise InputError(f"{args.protected}: is {protected.size[0]}x{protected.size[1]}, "
                          f"the original is {original.size[0]}x{original.size[1]}")
     extra = {Path(p).name: load_mask(p, original.size) for p in args.benign_mask}
-    model = load_model_for(args)
-    check = verify(Editor(model, args.pipeline), original.rgb, protected.rgb, mask, extra)
-    result = {"provenance": {"models": [model.provenance()], "device": str(model.device)},
-              "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},
-              "edits": [{"model": model.name, "malicious": check.malicious.to_dict(),
-                         "benign_ssim": check.benign_ssim}],
+    models = load_models_for(args)
+    labels = model_labels(models)
+    checks = [verify(Editor(model, args.pipeline), original.rgb, protected.rgb, mask, extra) for model in models]
+    first = checks[0]
+    result = {"provenance": {"models": [model.provenance() for model in models], "device": str(models[0].device)},
+              "imperceptibility": {"psnr": first.psnr, "ssim": first.ssim, "max_abs_diff": first.max_abs_diff},
+              "edits": [{"model": label, "malicious": check.malicious.to_dict(), "benign_ssim": check.benign_ssim}
+                        for label, check in zip(labels, checks, strict=True)],
               "suite": None}
     if args.suite:
         from guardpaint.core.attacks import run_suite
 
-        suite = run_suite(model, original.rgb, protected.rgb, mask, check.target_colour)
-        result["suite"] = [{"model": model.name, **suite.to_dict()}]
+        result["suite"] = [{"model": label, **run_suite(model, original.rgb, protected.rgb, mask,
+                                                          first.target_colour).to_dict()}
+                           for label, model in zip(labels, models, strict=True)]
     return result, EXIT_OK
 
 

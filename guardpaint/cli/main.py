@@ -22,8 +22,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _model_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, metavar="NAME|PATH",
-                        help="registry name (see `guardpaint models list`) or a weight file; default: demo")
+    parser.add_argument("--model", action="append", default=None, metavar="NAME|PATH",
+                        help="registry name (see `guardpaint models list`) or a weight file; default: demo. "
+                             "Repeat to protect against several models at once (protect, batch, verify)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
 
 

@@ -67,7 +67,7 @@ def is_complete(path: Path) -> bool:
     return True
 
 
-def protect_item(model: Inpainter, item: BatchItem, settings: ProtectionSettings, fmt: OutputFormat,
+def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings: ProtectionSettings, fmt: OutputFormat,
                  redo: bool = False, taken: set[Path] | None = None,
                  on_iteration: Callable[[IterationReport], None] | None = None,
                  should_cancel: Callable[[], bool] | None = None) -> dict:
@@ -89,7 +89,7 @@ def protect_item(model: Inpainter, item: BatchItem, settings: ProtectionSettings
         image = load_image(item.image)
         mask = validate_mask(load_mask(item.mask, image.size), image.rgb.shape)
         check_storable(image, fmt)
-        outcome = protect_to_file(model, image, mask, item.output, settings, inputs=(item.image, item.mask),
+        outcome = protect_to_file(models, image, mask, item.output, settings, inputs=(item.image, item.mask),
                                   on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt)
     except Cancelled:
         raise

@@ -64,13 +64,14 @@ class Objective:
                     targets[hide] = edit(model, clean, masks[hide])
             self.batches.append(_Batch([(w, box, t) for w, box, t, _ in group], masks, targets))
 
-    def __call__(self, adversarial: Callable[[int], torch.Tensor], backward: bool = False
+    def __call__(self, adversarial: Callable[[int], torch.Tensor], backward: bool = False, weight: float = 1.0
                  ) -> tuple[torch.Tensor, torch.Tensor]:
         """(terms, per-window totals) of the noise ``adversarial(window)`` gives: the three loss terms,
         shape (3,), and the total split by window, both detached.
 
-        With ``backward``, each batch's share of the total is back-propagated as soon as it is computed,
-        so only one batch's graph is ever alive: memory grows with the largest view, not with the regions.
+        With ``backward``, each batch's share of the total (times ``weight``) is back-propagated as soon as it
+        is computed, so only one batch's graph is ever alive: memory grows with the largest view, not with
+        the regions.
         """
         device = self.model.device
         term_sums = torch.zeros(len(TERMS), device=device)
@@ -85,7 +86,7 @@ class Objective:
                 windows = torch.tensor([w for w, *_ in batch.entries], device=device)
                 parts = squared * self.weights[terms] / self.counts[terms]
                 if backward:
-                    parts.sum().backward()
+                    (parts.sum() * weight).backward()
                 term_sums = term_sums.index_add(0, terms, squared.detach())
                 window_sums = window_sums.index_add(0, windows, parts.detach())
         return term_sums / self.counts, window_sums

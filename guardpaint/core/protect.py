@@ -7,7 +7,7 @@ predicate between iterations; it knows nothing about Qt.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -101,6 +101,7 @@ class IterationReport:
     elapsed: float  # seconds since the optimisation started
     robust: float = 0.0  # mean attack loss over the random editor attacks (robust level only)
     regions: int = 1  # windows optimised together in this iteration
+    model_totals: tuple[float, ...] = ()  # each model's total (an ensemble); ``total`` is the worst per window
 
 
 @dataclass
@@ -140,7 +141,7 @@ MEMORY_SAVING_PIXELS = 1024 * 1024
 
 
 def protect(
-    model: Inpainter,
+    models: Inpainter | Sequence[Inpainter],
     rgb: np.ndarray,
     mask: np.ndarray,
     settings: ProtectionSettings = ProtectionSettings(),
@@ -154,9 +155,14 @@ def protect(
     frame up to 800 px, else the editor's crops around each region. Pixels where ``fixed`` is True
     (fully transparent ones) get none; a grey image gets grey noise, so it stays grey. With
     ``settings.jpeg_quality`` every evaluation sees the image after a differentiable JPEG round trip.
+    Against several models (an ensemble, on one device) the loss is the mean of their objectives and
+    each window keeps the iterate whose worst model fares best.
     Raises :class:`Cancelled` when ``should_cancel`` returns True (checked once per iteration).
     """
-    device = model.device
+    models = [models] if isinstance(models, Inpainter) else list(models)
+    device = models[0].device
+    if any(model.device != device for model in models):
+        raise InputError("the models of an ensemble must be on one device")
     settings = replace(settings.validated(), precision=resolve_precision(settings.precision, device))
     mask = validate_mask(mask, rgb.shape)
     start = time.perf_counter()
@@ -164,18 +170,19 @@ def protect(
     plan = plan_protection(mask, settings.expansion, settings.level == "robust", settings.pipeline, grid)
     grey = bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
     largest = max(v.box.height * v.box.width for w in plan.windows for v in w.views)
-    model = model.for_attack(settings.memory_saving == "on" or (
-        settings.memory_saving == "auto" and largest > MEMORY_SAVING_PIXELS))
+    save_memory = settings.memory_saving == "on" or (
+        settings.memory_saving == "auto" and largest > MEMORY_SAVING_PIXELS)
+    models = [model.for_attack(save_memory) for model in models]
     boxes = [window.box for window in plan.windows]
     images = [image_to_tensor(rgb[box.slices], device) for box in boxes]
     budgets = [noise_budget(rgb[box.slices], settings.epsilon, settings.budget, device,
                             None if fixed is None else fixed[box.slices]) for box in boxes]
     target_colour = settings.target_colour or choose_target_colour(rgb)
     target = torch.tensor(target_colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
-    objective = Objective(model, images, plan, target, settings.precision, settings.hide_weight,
-                          settings.batch_edits)
+    objectives = [Objective(model, images, plan, target, settings.precision, settings.hide_weight,
+                            settings.batch_edits) for model in models]
     extra = []
-    if settings.level == "robust":
+    for model in models if settings.level == "robust" else []:
         extra.append(RobustTerm(model, mask, plan, target, settings.robust_samples, settings.precision,
                                 settings.seed))
         if settings.resize_view and uses_resize(rgb.shape, "resize"):
@@ -191,20 +198,22 @@ def protect(
         return jpeg_approx(written, settings.jpeg_quality) if settings.jpeg_quality else written
 
     def evaluate(with_gradient: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Loss terms and per-window totals of the current noise, on the 8-bit image it would write;
-        with the gradient of the total in the deltas' ``grad``."""
+        """Loss terms (mean over the models) and per-window totals of the worst model, of the current noise
+        on the 8-bit image it would write; with the gradient of the mean total in the deltas' ``grad``."""
         with torch.no_grad():
             for delta, budget in zip(deltas, budgets, strict=True):
                 torch.clamp(delta, -budget, budget, out=delta)
         optimiser.zero_grad(set_to_none=True)
-        return objective(adversarial, backward=with_gradient)
+        results = [objective(adversarial, with_gradient, 1 / len(objectives)) for objective in objectives]
+        terms = torch.stack([terms for terms, _ in results]).mean(dim=0)
+        return terms, torch.stack([parts for _, parts in results])
 
     history: list[IterationReport] = []
     opt_start = time.perf_counter()
-    terms, parts = evaluate(True)
+    terms, per_model = evaluate(True)
     # Iterate k is the noise after k updates (0 = the initial noise). Each window keeps its best iterate,
-    # judged on the deterministic objective; the robust terms are random samples.
-    best = parts.clone()
+    # judged on the deterministic objective of its worst model; the robust terms are random samples.
+    best = per_model.amax(dim=0)
     best_iterations = [0] * len(deltas)
     best_deltas = [delta.detach().clone() for delta in deltas]
     for step in range(1, settings.iterations + 1):
@@ -217,12 +226,14 @@ def protect(
             (settings.robust_weight * robust_value).backward()
             robust_loss = float(robust_value.detach())
         optimiser.step()
-        terms, parts = evaluate(step < settings.iterations)  # the last iterate needs no gradient
+        terms, per_model = evaluate(step < settings.iterations)  # the last iterate needs no gradient
+        parts = per_model.amax(dim=0)
         for index, (now, kept) in enumerate(zip(parts.tolist(), best.tolist(), strict=True)):
             if now < kept or not settings.keep_best:
                 best[index], best_iterations[index], best_deltas[index] = now, step, deltas[index].detach().clone()
         report = IterationReport(step, settings.iterations, *terms.float().cpu().tolist(), float(parts.sum()),
-                                 time.perf_counter() - opt_start, robust_loss, len(deltas))
+                                 time.perf_counter() - opt_start, robust_loss, len(deltas),
+                                 tuple(per_model.sum(dim=1).tolist()))
         history.append(report)
         if on_iteration is not None:
             on_iteration(report)

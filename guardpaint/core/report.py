@@ -36,17 +36,28 @@ def finite(value: object) -> object:
 
 
 def made_with_demo(outcome: ProtectedImage) -> bool:
-    return registry.is_demo(outcome.model.sha256)
+    """Whether the protection was made against the demo model alone (so against no real model)."""
+    return all(registry.is_demo(model.sha256) for model in outcome.models)
+
+
+def _numbers(check) -> str:
+    mal = check.malicious
+    return (f"fill SSIM {mal.ssim:.2f} vs the clean edit, {mal.target_distance_protected:.0f} levels from the "
+            f"target colour (clean {mal.target_distance_original:.0f})")
 
 
 def summary(outcome: ProtectedImage) -> str:
-    """One sentence: the verdict, for which model, and the numbers behind it."""
-    mal = outcome.verification.malicious
-    numbers = (f"fill SSIM {mal.ssim:.2f} vs the clean edit, {mal.target_distance_protected:.0f} levels from the "
-               f"target colour (clean {mal.target_distance_original:.0f})")
-    if outcome.protected:
-        return f"Protected against {outcome.model.name}: its edit of the region is defeated ({numbers})."
-    return f"NOT protected against {outcome.model.name}: it still fills the region plausibly ({numbers})."
+    """One sentence: the verdict, for which model(s), and the numbers behind it."""
+    file = f" on the {outcome.output_format.describe()} file as written" if outcome.output_format.lossy else ""
+    failing = {label: check for label, check in outcome.verifications.items() if not check.malicious.holds}
+    if not failing:
+        label, check = max(outcome.verifications.items(),
+                           key=lambda item: item[1].malicious.target_distance_protected)
+        names = " and ".join(outcome.verifications)
+        return f"Protected against {names}{file}: the edit of the region is defeated ({label}: {_numbers(check)})."
+    label, check = next(iter(failing.items()))
+    return f"NOT protected against {' and '.join(failing)}{file}: it still fills the region plausibly " \
+           f"({label}: {_numbers(check)})."
 
 
 def advice(outcome: ProtectedImage) -> list[str]:
@@ -70,7 +81,7 @@ def warnings(outcome: ProtectedImage) -> list[str]:
 
 
 def provenance(outcome: ProtectedImage) -> dict:
-    return {"models": [outcome.model.provenance()], "device": str(outcome.model.device),
+    return {"models": [model.provenance() for model in outcome.models], "device": str(outcome.model.device),
             "level": outcome.result.settings.level, "guardpaint": __version__, "torch": torch.__version__,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
@@ -81,7 +92,7 @@ def _path(value: str | os.PathLike | None) -> str | None:
 
 def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | None = None,
                       mask_path: str | os.PathLike | None = None, output_path: str | os.PathLike | None = None,
-                      suite: SuiteReport | None = None) -> dict:
+                      suites: dict[str, SuiteReport] | None = None) -> dict:
     """The report of a finished protection (JSON-ready, non-finite numbers as null)."""
     result, check = outcome.result, outcome.verification
     width, height = outcome.source.size
@@ -107,9 +118,9 @@ def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | N
                          "final_losses": asdict(result.history[-1]) if result.history else None,
                          "max_abs_noise": int(abs(result.noise).max())},
         "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},
-        "edits": [{"model": outcome.model.name, "malicious": check.malicious.to_dict(),
-                   "benign_ssim": check.benign_ssim}],
-        "suite": None if suite is None else [{"model": outcome.model.name, **suite.to_dict()}],
+        "edits": [{"model": label, "malicious": each.malicious.to_dict(), "benign_ssim": each.benign_ssim}
+                  for label, each in outcome.verifications.items()],
+        "suite": None if not suites else [{"model": label, **suite.to_dict()} for label, suite in suites.items()],
     }
     return finite(report)
 

@@ -19,6 +19,7 @@ from guardpaint.core.editing import Editor
 from guardpaint.core.files import check_output, write_atomic
 from guardpaint.core.formats import PNG, OutputFormat, check_storable, decode_image, encode_image, format_for
 from guardpaint.core.imageio import LoadedImage
+from guardpaint.core.pipelines import Box
 from guardpaint.core.protect import IterationReport, ProtectionResult, ProtectionSettings, protect
 from guardpaint.core.verify import VerificationReport, verify
 from guardpaint.models.base import Inpainter
@@ -33,19 +34,42 @@ class ProtectedImage:
     result: ProtectionResult
     data: bytes  # the output file's exact bytes
     written: np.ndarray  # HxWx3 uint8 decoded from ``data``: what every metric was measured on
-    verification: VerificationReport
-    model: Inpainter  # the model the noise was optimised against (and verified with)
+    verifications: dict[str, VerificationReport]  # per model the noise was optimised against, by label
+    models: list[Inpainter]
     timings: dict[str, float] = field(default_factory=dict)
     output_format: OutputFormat = field(default_factory=OutputFormat)
 
     @property
+    def model(self) -> Inpainter:
+        """The first model: the one the app previews first and the suite and test edits start with."""
+        return self.models[0]
+
+    @property
+    def verification(self) -> VerificationReport:
+        """The first model's verification."""
+        return next(iter(self.verifications.values()))
+
+    @property
     def protected(self) -> bool:
-        """The verdict: the editor's fill of the exact region was defeated, on this model."""
-        return self.verification.malicious.holds
+        """The verdict: the editor's fill of the exact region was defeated, on every model."""
+        return all(check.malicious.holds for check in self.verifications.values())
+
+    def shown_edits(self) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
+        """The kept edits of every model (where they lie, the clean edit, the attacked edit), named by
+        model when there are several."""
+        several = len(self.verifications) > 1
+        return {f"{label}: {name}" if several else name: (check.edit_boxes[name], *pair)
+                for label, check in self.verifications.items() for name, pair in check.edits.items()}
+
+
+def model_labels(models: list[Inpainter]) -> list[str]:
+    """Each model's name, numbered where two share one."""
+    names = [model.name for model in models]
+    return [name if names.count(name) == 1 else f"{name} #{i + 1}" for i, name in enumerate(names)]
 
 
 def protect_image(
-    model: Inpainter,
+    models: Inpainter | list[Inpainter],
     image: LoadedImage,
     mask: np.ndarray,
     settings: ProtectionSettings,
@@ -55,24 +79,27 @@ def protect_image(
     keep_edits: bool = False,
     fmt: OutputFormat = PNG,
 ) -> ProtectedImage:
-    """Protect ``image`` over ``mask`` against ``model``, encode the output in ``fmt`` and verify on its
-    decoded pixels. Fully transparent pixels get no noise."""
+    """Protect ``image`` over ``mask`` against one model or several, encode the output in ``fmt`` and verify
+    on its decoded pixels with each model. Fully transparent pixels get no noise."""
+    models = [models] if isinstance(models, Inpainter) else list(models)
     start = time.perf_counter()
     if fmt.lossy:
         settings = replace(settings, jpeg_quality=fmt.quality)
     check_storable(image, fmt)  # before any work
     fixed = None if image.alpha is None else image.alpha == 0
-    result = protect(model, image.rgb, mask, settings, on_iteration=on_iteration, should_cancel=should_cancel,
+    result = protect(models, image.rgb, mask, settings, on_iteration=on_iteration, should_cancel=should_cancel,
                      fixed=fixed)
     verify_start = time.perf_counter()
     data = encode_image(result.protected, image, fmt)
     written = decode_image(data)
-    check = verify(Editor(model), image.rgb, written, mask, extra_masks=extra_masks,
-                   target_colour=result.target_colour, expansion=result.settings.expansion, keep_edits=keep_edits)
+    checks = {label: verify(Editor(model), image.rgb, written, mask, extra_masks=extra_masks,
+                            target_colour=result.target_colour, expansion=result.settings.expansion,
+                            keep_edits=keep_edits)
+              for label, model in zip(model_labels(models), models, strict=True)}
     end = time.perf_counter()
     timings = {"setup_s": result.setup_time, "optimise_s": result.elapsed - result.setup_time,
                "verify_s": end - verify_start, "total_s": end - start}
-    return ProtectedImage(image, mask, result, data, written, check, model, timings, fmt)
+    return ProtectedImage(image, mask, result, data, written, checks, models, timings, fmt)
 
 
 def estimated_output_bytes(image: LoadedImage) -> int:
@@ -82,7 +109,7 @@ def estimated_output_bytes(image: LoadedImage) -> int:
 
 
 def protect_to_file(
-    model: Inpainter,
+    models: Inpainter | list[Inpainter],
     image: LoadedImage,
     mask: np.ndarray,
     output: str | os.PathLike,
@@ -100,6 +127,6 @@ def protect_to_file(
     """
     fmt = fmt or format_for(output)
     check_output(output, inputs, overwrite, estimated_output_bytes(image))
-    outcome = protect_image(model, image, mask, settings, on_iteration, should_cancel, fmt=fmt)
+    outcome = protect_image(models, image, mask, settings, on_iteration, should_cancel, fmt=fmt)
     write_atomic(Path(output), outcome.data)
     return outcome

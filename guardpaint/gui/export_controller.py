@@ -42,8 +42,7 @@ def confirmation_needed(outcome: ProtectedImage) -> str | None:
 
 def comparison_sheet(outcome: ProtectedImage) -> np.ndarray:
     """:data:`SHEET_COLUMNS` side by side, for the (first) region as the editor saw it."""
-    name, (clean, attacked) = next(iter(outcome.verification.edits.items()))
-    box = outcome.verification.edit_boxes[name]
+    box, clean, attacked = next(iter(outcome.shown_edits().values()))
     original, protected = outcome.source.rgb[box.slices], outcome.written[box.slices]
     noise = noise_visual(protected.astype(np.int16) - original.astype(np.int16))
     return np.concatenate([original, protected, noise, clean, attacked], axis=1)
@@ -141,7 +140,7 @@ class ExportController:
         if outcome is None:
             return False
         path = Path(path).with_suffix(".json")
-        report = protection_report(outcome, self.image_path(), None, self.exported_path, self.protection.suite)
+        report = protection_report(outcome, self.image_path(), None, self.exported_path, self.protection.suites)
         try:
             write_atomic(path.with_suffix(".png"), encode_png(comparison_sheet(outcome)))
             write_atomic(path, json.dumps(report, indent=2).encode())

@@ -25,67 +25,75 @@ from guardpaint.models.device import select_device
 
 
 class ModelCache:
-    """Keeps the last loaded model so repeated runs do not reload weights; thread-safe."""
+    """Keeps the models of the last run so repeated runs do not reload weights; thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[str, str] | None = None
-        self._model: Inpainter | None = None
+        self._models: dict[tuple[str, str], Inpainter] = {}
 
-    def get(self, name_or_path: str, device_name: str) -> Inpainter:
+    def get(self, specs: list[str], device_name: str) -> list[Inpainter]:
+        """The models ``specs`` name (registry names or weight files) on the device, loaded once."""
         device = select_device(device_name)
-        key = (str(name_or_path), str(device))
+        keys = [(str(spec), str(device)) for spec in specs]
         with self._lock:
-            if self._key != key or self._model is None:
-                self._model = None  # free the old weights before loading new ones
-                self._model = load_model(name_or_path, device)
-                self._key = key
-            return self._model
+            for key in [k for k in self._models if k not in keys]:
+                del self._models[key]  # free weights no longer asked for before loading new ones
+            for key, spec in zip(keys, specs, strict=True):
+                if key not in self._models:
+                    self._models[key] = load_model(spec, device)
+            return [self._models[key] for key in keys]
 
 
-def run_protection(models: ModelCache, model_spec: str, device: str, image: LoadedImage, mask: np.ndarray,
+def run_protection(models: ModelCache, specs: list[str], device: str, image: LoadedImage, mask: np.ndarray,
                    test_mask: np.ndarray | None, settings: ProtectionSettings, fmt: OutputFormat, report,
                    should_cancel) -> ProtectedImage:
     """Protect, encode the output file, re-read it, and verify on the re-read pixels (keeping the edits)."""
-    model = models.get(model_spec, device)
     extra = {"test mask": test_mask} if test_mask is not None and test_mask.any() else None
-    return protect_image(model, image, mask, settings, on_iteration=report, should_cancel=should_cancel,
-                         extra_masks=extra, keep_edits=True, fmt=fmt)
+    return protect_image(models.get(specs, device), image, mask, settings, on_iteration=report,
+                         should_cancel=should_cancel, extra_masks=extra, keep_edits=True, fmt=fmt)
 
 
 def run_test_edit(outcome: ProtectedImage, mask: np.ndarray) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
-    """What the editor gets for ``mask`` on the original and on the protected image, with the protection's
-    model: each part it computed (its box, the two edits there), by label."""
-    editor = Editor(outcome.model)
-    with torch.inference_mode():
-        clean, attacked = editor.inpaint(outcome.source.rgb, mask), editor.inpaint(outcome.written, mask)
-    return {label: (box, clean[box.slices], attacked[box.slices])
-            for label, box in shown_boxes(editor, "test mask", mask).items()}
+    """What the editor gets for ``mask`` on the original and on the protected image, with each of the
+    protection's models: each part it computed (its box, the two edits there), by label."""
+    edits = {}
+    for label, model in zip(outcome.verifications, outcome.models, strict=True):
+        editor = Editor(model)
+        with torch.inference_mode():
+            clean, attacked = editor.inpaint(outcome.source.rgb, mask), editor.inpaint(outcome.written, mask)
+        prefix = f"{label}: " if len(outcome.models) > 1 else ""
+        edits |= {prefix + name: (box, clean[box.slices], attacked[box.slices])
+                  for name, box in shown_boxes(editor, "test mask", mask).items()}
+    return edits
 
 
-def run_attack_suite(outcome: ProtectedImage, report, should_cancel) -> SuiteReport:
-    """The attacker suite on the written protected image, with the protection's model; case by case."""
-    def on_case(case: CaseResult) -> None:
-        report(case)
-        if should_cancel():
-            raise Cancelled("attack suite cancelled")
+def run_attack_suite(outcome: ProtectedImage, report, should_cancel) -> dict[str, SuiteReport]:
+    """The attacker suite on the written protected image with each of the protection's models; each case
+    is reported as ``(model label, case)`` as it finishes."""
+    suites = {}
+    for label, model in zip(outcome.verifications, outcome.models, strict=True):
+        def on_case(case: CaseResult, label: str = label) -> None:
+            report((label, case))
+            if should_cancel():
+                raise Cancelled("attack suite cancelled")
 
-    return run_suite(outcome.model, outcome.source.rgb, outcome.written, outcome.mask,
-                     outcome.result.target_colour, outcome.result.settings.expansion, on_case=on_case)
+        suites[label] = run_suite(model, outcome.source.rgb, outcome.written, outcome.mask,
+                                  outcome.result.target_colour, outcome.result.settings.expansion, on_case=on_case)
+    return suites
 
 
-def run_batch(models: ModelCache, model_spec: str, device: str, items: list[BatchItem],
+def run_batch(models: ModelCache, specs: list[str], device: str, items: list[BatchItem],
               settings: ProtectionSettings, fmt: OutputFormat, report, should_cancel) -> dict[str, int]:
     """Protect each image in turn with one model load, reporting ``(row, None)`` when an image starts and
     ``(row, report)`` when it is done; counts per status. Stopping loses only the current image."""
-    model = models.get(model_spec, device)
+    loaded = models.get(specs, device)
     taken: set = set()
     counts = {DONE: 0, SKIPPED: 0, FAILED: 0}
     for row, item in enumerate(items):
         if should_cancel():
             raise Cancelled("batch stopped")
         report((row, None))
-        result = protect_item(model, item, settings, fmt, taken=taken, should_cancel=should_cancel)
+        result = protect_item(loaded, item, settings, fmt, taken=taken, should_cancel=should_cancel)
         counts[result["status"]] += 1
         report((row, result))
     return counts

@@ -27,7 +27,7 @@ from guardpaint.gui.export_controller import ExportController
 from guardpaint.gui.file_menu import IMAGE_FILTER, MaskFiles, RecentFiles
 from guardpaint.gui.first_run import DemoBanner
 from guardpaint.gui.menus import build_menus
-from guardpaint.gui.model_controller import ModelController, display_name
+from guardpaint.gui.model_controller import ModelController
 from guardpaint.gui.preview import PreviewPanel
 from guardpaint.gui.protect_panel import ProtectPanel
 from guardpaint.gui.protection_controller import ProtectionController
@@ -208,11 +208,11 @@ class MainWindow(QMainWindow):
         self._update_state()
 
     def _show_model(self) -> None:
-        self.status.show_model(self.models.spec, self.panel.settings.device_name())
+        self.status.show_model(self.models.specs(), self.panel.settings.device_name())
 
-    def _model_changed(self, spec: str) -> None:
+    def _model_changed(self, _spec: str) -> None:
         self._show_model()
-        self.protection.model_switched(spec, display_name(spec))
+        self.protection.model_switched(self.models.specs(), self.models.display_name())
 
     def set_model(self, spec: str) -> None:
         self.models.set_model(spec)
@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
         if not mask.any():
             self.error("Paint the region to protect first (Protection mask layer).")
             return
-        self.protection.protect(self.image, mask, self.canvas.mask(TEST), self.models.spec,
+        self.protection.protect(self.image, mask, self.canvas.mask(TEST), self.models.specs(),
                                 self.panel.settings.device_name())
 
     def start_test_edit(self) -> None:
@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
         if self.batch is None:
             self.batch = BatchDialog(self.panel.settings.output_format(), self)
             self.batch.startRequested.connect(lambda items, fmt: self.protection.protect_folder(
-                self.batch, items, fmt, self.models.spec, self.panel.settings.device_name()))
+                self.batch, items, fmt, self.models.specs(), self.panel.settings.device_name()))
             self.batch.stopRequested.connect(self.runner.cancel)
             self.batch.openRequested.connect(lambda image, mask: self.open_image(image) and mask is not None
                                              and self.load_mask_file(mask))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.downloads import DownloadController, size_text
@@ -15,6 +15,7 @@ from guardpaint.models import registry
 
 WEIGHT_FILTER = "LaMa weights (*.ckpt *.pt *.pth *.safetensors);;All files (*)"
 MODEL_KEY = "model"
+ALSO_KEY = "model/also"  # registry models protected against too (an ensemble)
 CHOSEN_KEY = "model/first-run-choice"
 
 
@@ -41,6 +42,12 @@ class ModelController(QObject):
         self.file_action = QAction("", self, checkable=True)
         self.group.addAction(self.file_action)
         self.spec = self._initial_spec()
+        stored = self.store.value(ALSO_KEY, [])
+        self.also: list[str] = [stored] if isinstance(stored, str) else [str(v) for v in stored or []]
+        self.also_menu = QMenu("Also Protect &Against")
+        self.also_menu.setToolTip("Protect against several models at once: each one adds a forward and a "
+                                  "backward pass per iteration")
+        self.also_actions: dict[str, QAction] = {}
 
     def _initial_spec(self) -> str:
         stored = self.store.value(MODEL_KEY)
@@ -62,13 +69,18 @@ class ModelController(QObject):
             entries.append(action)
             self.named[name] = action
         self.file_action.triggered.connect(lambda: self.set_model(self.spec))  # re-check the active file
+        for name in registry.REGISTRY:
+            action = self.also_menu.addAction(name)
+            action.setCheckable(True)
+            action.toggled.connect(lambda on, n=name: self._toggle_also(n, on))
+            self.also_actions[name] = action
         extra = [QAction("Open &Weight File…", self), QAction(f"&Download {registry.REAL_MODEL}…", self),
                  QAction("&Choose Model…", self)]
         extra[0].triggered.connect(self.open_weights_dialog)
         extra[1].triggered.connect(lambda: self.downloads.download(registry.REAL_MODEL))
         extra[2].triggered.connect(lambda: self.first_run(force=True))
         self._show()
-        return [*entries, self.file_action, None, *extra]
+        return [*entries, self.file_action, None, self.also_menu, None, *extra]
 
     def _show(self) -> None:
         """Check the active model's entry and show the banner while the demo is active."""
@@ -80,7 +92,26 @@ class ModelController(QObject):
             installed = registry.is_available(name)
             base = f"{name} (demo: workflow only)" if name == registry.DEMO_MODEL else name
             action.setText(base if installed else f"{base} (download, {size_text(name)})")
-        self.banner.setVisible(self.spec == registry.DEMO_MODEL)
+        for name, action in self.also_actions.items():
+            action.blockSignals(True)
+            action.setChecked(name in self.also and name != self.spec)
+            action.setEnabled(name != self.spec and registry.is_available(name))
+            action.setText(name if registry.is_available(name) else f"{name} (download first)")
+            action.blockSignals(False)
+        self.banner.setVisible(all(spec == registry.DEMO_MODEL for spec in self.specs()))
+
+    def specs(self) -> list[str]:
+        """Every model a protection is made against: the active one, then the installed extras."""
+        return [self.spec, *(n for n in self.also if n != self.spec and registry.is_available(n))]
+
+    def display_name(self) -> str:
+        return " and ".join(display_name(spec) for spec in self.specs())
+
+    def _toggle_also(self, name: str, on: bool) -> None:
+        self.also = [n for n in self.also if n != name] + ([name] if on else [])
+        self.store.setValue(ALSO_KEY, self.also)
+        self._show()
+        self.modelChanged.emit(self.spec)
 
     # ------------------------------------------------------------------ choosing
     def set_model(self, spec: str) -> None:

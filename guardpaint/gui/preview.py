@@ -215,8 +215,8 @@ class PreviewPanel(QWidget):
         self._outcome = outcome
         self.metrics.show_outcome(outcome)
         self.show_notice(None)
-        for name, (clean, attacked) in outcome.verification.edits.items():
-            self.add_edit(name, clean, attacked, outcome.verification.edit_boxes[name])
+        for name, (box, clean, attacked) in outcome.shown_edits().items():
+            self.add_edit(name, clean, attacked, box)
         self.which.setCurrentIndex(0)
 
     def add_edit(self, name: str, clean: np.ndarray, attacked: np.ndarray, box: Box) -> None:

@@ -38,8 +38,8 @@ class ProtectionController(QObject):
         self.runner = TaskRunner(self)
         self.models = ModelCache()
         self.outcome: ProtectedImage | None = None
-        self.outcome_spec: str | None = None  # the model spec the outcome was made with
-        self.suite: SuiteReport | None = None  # the attack suite of this outcome, once run
+        self.outcome_specs: list[str] | None = None  # the model specs the outcome was made with
+        self.suites: dict[str, SuiteReport] | None = None  # the attack suite of this outcome per model, once run
         self.suite_dialog: SuiteDialog | None = None
         self._running_suite: SuiteDialog | None = None
         self._started = 0.0
@@ -47,30 +47,31 @@ class ProtectionController(QObject):
     def clear(self) -> None:
         """A new image: stop what runs and forget the outcome."""
         self.runner.shutdown()
-        self.outcome = self.outcome_spec = self.suite = None
+        self.outcome = self.outcome_specs = self.suites = None
         self.preview.clear()
         self.panel.reset()
         self.outcomeChanged.emit()
 
     # ------------------------------------------------------------------ protection
-    def protect(self, image: LoadedImage, mask: np.ndarray, test_mask: np.ndarray, spec: str, device: str) -> None:
+    def protect(self, image: LoadedImage, mask: np.ndarray, test_mask: np.ndarray, specs: list[str],
+                device: str) -> None:
         settings, fmt = self.panel.settings.settings(), self.panel.settings.output_format()
         self.preview.clear()
         self.panel.start_run(settings.iterations)
         self._started = time.perf_counter()
         self.runner.start(
-            lambda report, cancelled: run_protection(self.models, spec, device, image, mask, test_mask, settings,
+            lambda report, cancelled: run_protection(self.models, specs, device, image, mask, test_mask, settings,
                                                      fmt, report, cancelled),
-            on_done=lambda outcome: self._protected(outcome, spec), on_partial=self.panel.show_iteration,
+            on_done=lambda outcome: self._protected(outcome, specs), on_partial=self.panel.show_iteration,
             on_failed=self._failed, on_cancelled=self._cancelled)
 
-    def _protected(self, outcome: ProtectedImage, spec: str) -> None:
-        self.outcome, self.outcome_spec, self.suite = outcome, spec, None
+    def _protected(self, outcome: ProtectedImage, specs: list[str]) -> None:
+        self.outcome, self.outcome_specs, self.suites = outcome, specs, None
         self.preview.show_protection(outcome)
         seconds = time.perf_counter() - self._started
         verdict = "edit defeated" if outcome.protected else "edit NOT defeated"
         self.panel.eta.setText(f"Done in {seconds:.1f} s on {outcome.model.device} · {verdict} "
-                               f"({outcome.model.name})")
+                               f"({' and '.join(outcome.verifications)})")
         self.outcomeChanged.emit()
 
     def _failed(self, message: str) -> None:
@@ -81,13 +82,13 @@ class ProtectionController(QObject):
         self.panel.eta.setText("Cancelled")
         self.panel.progress.reset()
 
-    def model_switched(self, spec: str, display_name: str) -> None:
-        """Say so when the active model is no longer the one the shown protection was made for."""
-        if self.outcome is not None and spec != self.outcome_spec:
-            self.preview.show_notice(f"This protection was made with {self.outcome.model.name}; the active "
-                                     f"model is now {display_name}. Its results hold only for "
-                                     f"{self.outcome.model.name}: protect again to protect against "
-                                     f"{display_name}.")
+    def model_switched(self, specs: list[str], display_name: str) -> None:
+        """Say so when the active models are no longer the ones the shown protection was made for."""
+        if self.outcome is not None and specs != self.outcome_specs:
+            made = " and ".join(self.outcome.verifications)
+            self.preview.show_notice(f"This protection was made with {made}; the active model is now "
+                                     f"{display_name}. Its results hold only for {made}: protect again to "
+                                     f"protect against {display_name}.")
         else:
             self.preview.show_notice(None)
 
@@ -96,12 +97,12 @@ class ProtectionController(QObject):
         outcome = self.outcome
         if outcome is None:
             return
-        self.panel.eta.setText(f"Running test edit with {outcome.model.name}…")
+        self.panel.eta.setText(f"Running test edit with {' and '.join(outcome.verifications)}…")
 
         def shown(edits: dict[str, tuple[Box, np.ndarray, np.ndarray]]) -> None:
             for label, (box, clean, attacked) in edits.items():
                 self.preview.add_edit(label, clean, attacked, box)
-            self.panel.eta.setText(f"Test edit done ({outcome.model.name})")
+            self.panel.eta.setText(f"Test edit done ({' and '.join(outcome.verifications)})")
 
         self.runner.start(lambda report, cancelled: run_test_edit(outcome, mask), on_done=shown,
                           on_failed=self._failed, on_cancelled=self._cancelled)
@@ -110,22 +111,23 @@ class ProtectionController(QObject):
         outcome = self.outcome
         if outcome is None:
             return
-        dialog = self.suite_dialog = SuiteDialog(outcome.model.name, parent)
+        names = list(outcome.verifications)
+        dialog = self.suite_dialog = SuiteDialog(names, parent)
         dialog.rejected.connect(lambda: self._close_suite(dialog))
         self._running_suite = dialog
         dialog.show()
-        self.panel.eta.setText(f"Running the attack suite with {outcome.model.name}…")
+        self.panel.eta.setText(f"Running the attack suite with {' and '.join(names)}…")
 
-        def finished(report: SuiteReport) -> None:
+        def finished(suites: dict[str, SuiteReport]) -> None:
             self._running_suite = None
             if outcome is self.outcome:
-                self.suite = report
-            dialog.finish(report)
-            self.panel.eta.setText(f"Attack suite ({outcome.model.name}): protection held in "
-                                   f"{report.held_fraction():.0%} of the attacks")
+                self.suites = suites
+            dialog.finish(suites)
+            held = ", ".join(f"{label} {suite.held_fraction():.0%}" for label, suite in suites.items())
+            self.panel.eta.setText(f"Attack suite: protection held in {held} of the attacks")
 
-        def case(value: CaseResult) -> None:
-            dialog.add_case(value)
+        def case(value: tuple[str, CaseResult]) -> None:
+            dialog.add_case(*value)
 
         self.runner.start(lambda report, cancelled: run_attack_suite(outcome, report, cancelled),
                           on_done=finished, on_partial=case,
@@ -143,7 +145,7 @@ class ProtectionController(QObject):
             self.runner.cancel()
 
     # ------------------------------------------------------------------ folders
-    def protect_folder(self, dialog: BatchDialog, items: list[BatchItem], fmt: OutputFormat, spec: str,
+    def protect_folder(self, dialog: BatchDialog, items: list[BatchItem], fmt: OutputFormat, specs: list[str],
                        device: str) -> None:
         """Protect a folder on the same worker as single protections; the dialog shows each image's fate."""
         if self.runner.is_busy():
@@ -159,7 +161,7 @@ class ProtectionController(QObject):
         def finished(counts: dict[str, int]) -> None:
             dialog.finish(f"{counts['done']} protected, {counts['skipped']} skipped, {counts['failed']} failed.")
 
-        self.runner.start(lambda report, cancelled: run_batch(self.models, spec, device, items, settings, fmt,
+        self.runner.start(lambda report, cancelled: run_batch(self.models, specs, device, items, settings, fmt,
                                                               report, cancelled),
                           on_done=finished, on_partial=progress,
                           on_failed=lambda message: (dialog.finish(message), self.error(message)),

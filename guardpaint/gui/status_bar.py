@@ -13,10 +13,13 @@ class StatusFields:
         for label in (self.image, self.model, self.device, self.zoom):
             bar.addPermanentWidget(label)
 
-    def show_model(self, spec: str, device: str) -> None:
-        entry = registry.REGISTRY.get(spec)
-        self.model.setText(f"Model: {display_name(spec)}")
-        self.model.setToolTip((entry.limits or entry.description) if entry else spec)
+    def show_model(self, specs: list[str], device: str) -> None:
+        self.model.setText(f"Model{'s' if len(specs) > 1 else ''}: {' + '.join(display_name(s) for s in specs)}")
+        tips = []
+        for spec in specs:
+            entry = registry.REGISTRY.get(spec)
+            tips.append(f"{display_name(spec)}: {(entry.limits or entry.description) if entry else spec}")
+        self.model.setToolTip("\n".join(tips))
         self.device.setText(f"Device: {device}")
 
     def show_image(self, width: int, height: int, notes: list[str]) -> None:

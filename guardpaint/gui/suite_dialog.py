@@ -24,8 +24,10 @@ FAILED = QColor(198, 40, 40)
 class SuiteDialog(QDialog):
     """Filled case by case while the suite runs; a summary line when it is done."""
 
-    def __init__(self, model_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, model_names: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.several = len(model_names) > 1
+        model_name = " and ".join(model_names)
         self.setWindowTitle(f"Attack suite ({model_name})")
         self.resize(760, 560)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -34,8 +36,8 @@ class SuiteDialog(QDialog):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.summary = QLabel(f"Running the editor's attacks with {model_name} (the protection's model) on the "
-                              "original and the protected image…")
+        self.summary = QLabel(f"Running the editor's attacks with {model_name} (the protection's "
+                              f"model{'s' if self.several else ''}) on the original and the protected image…")
         self.summary.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -44,11 +46,11 @@ class SuiteDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
 
-    def add_case(self, case: CaseResult) -> None:
+    def add_case(self, model: str, case: CaseResult) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
         c = case.comparison
-        cells = (case.group, case.name, f"{c.ssim:.3f}",
+        cells = (f"{model}: {case.group}" if self.several else case.group, case.name, f"{c.ssim:.3f}",
                  f"{c.target_distance_protected:.1f} ({c.target_distance_original:.1f})",
                  "held" if case.holds else "failed")
         for column, text in enumerate(cells):
@@ -59,13 +61,15 @@ class SuiteDialog(QDialog):
         self.table.item(row, 4).setForeground(HELD if case.holds else FAILED)
         self.table.scrollToBottom()
 
-    def finish(self, report: SuiteReport) -> None:
-        held = ", ".join(f"{group} {report.held_fraction(group):.0%}" for group in report.groups())
-        benign = ", ".join(f"{name} {value:.3f}" for name, value in report.benign_ssim.items())
-        self.summary.setText(f"Protection held in {report.held_fraction():.0%} of the attacks ({held}). "
-                             f"Benign edits, SSIM vs the original's edit: {benign}. A case holds when the fill "
-                             "is at most half as far from the target colour as the clean fill and its SSIM "
-                             "against the clean fill is at most 0.5.")
+    def finish(self, suites: dict[str, SuiteReport]) -> None:
+        lines = []
+        for model, report in suites.items():
+            held = ", ".join(f"{group} {report.held_fraction(group):.0%}" for group in report.groups())
+            benign = ", ".join(f"{name} {value:.3f}" for name, value in report.benign_ssim.items())
+            lines.append(f"{model}: protection held in {report.held_fraction():.0%} of the attacks ({held}); "
+                         f"benign edits, SSIM vs the original's edit: {benign}.")
+        self.summary.setText(" ".join(lines) + " A case holds when the fill is at most half as far from the "
+                             "target colour as the clean fill and its SSIM against the clean fill is at most 0.5.")
 
     def stop(self, message: str) -> None:
         self.summary.setText(message)

@@ -62,6 +62,14 @@ REGISTRY: dict[str, ModelSpec] = {
             md5="e3aa4aaa15225a33ec84f9f4bc47e500",
             size_mb=196.0,
         ),
+        ModelSpec(
+            name="anime-lama",
+            description="LaMa fine-tuned on anime and manga (IOPaint's anime-lama), same architecture as big-lama",
+            filename="anime-manga-big-lama.pt",
+            url="https://github.com/Sanster/models/releases/download/AnimeMangaInpainting/anime-manga-big-lama.pt",
+            md5="29f284f36a0a510bcacf39ecf4c4d54f",
+            size_mb=197.0,
+        ),
     )
 }
 
