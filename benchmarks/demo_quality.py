@@ -135,7 +135,7 @@ def main() -> None:
     photos = {name: load_photo(name) for name in VALIDATION_IMAGES}
     inpainting, examples = inpainting_quality(Editor(model), photos,
                                               args.masks_per_photo, args.seed)
-    result = {"model": args.model, "parameters": model.parameters, "load_seconds": load_seconds,
+    result = {"model": args.model, "parameters": model.parameter_count, "load_seconds": load_seconds,
               "validation_images": list(VALIDATION_IMAGES), "inpainting": inpainting}
     if not args.skip_protection:
         result["protection"] = protection_quality(model, photos, ProtectionSettings())

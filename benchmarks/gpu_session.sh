@@ -3,6 +3,7 @@
 #
 #   OUT=runs/gpu bash benchmarks/gpu_session.sh speed [SECONDS]   speed, profile and scale benchmarks
 #   OUT=runs/gpu bash benchmarks/gpu_session.sh train [SECONDS]   a demo-model training chunk, then its evaluation
+#   OUT=runs/gpu bash benchmarks/gpu_session.sh regions [SECONDS] region-scoped protection, ensembles, JPEG
 #
 # SECONDS is the whole command's budget: every stage is time-limited so the command ends inside it,
 # and a failed stage never stops the next. Everything lands in $OUT (a log per mode, the trained
@@ -62,8 +63,20 @@ train)
         --levels standard --size 256 --json
     stage quality-bundled-demo 45 python3 benchmarks/demo_quality.py --device "$device" --model demo --json
     ;;
+regions)
+    stage regions-big-lama-arch 80 python3 benchmarks/protect_regions.py --device "$device" --model big-lama-arch \
+        --iterations 20 --json
+    stage regions-demo 50 python3 benchmarks/protect_regions.py --device "$device" --model demo --iterations 20 --json
+    stage region-quality-demo 90 python3 benchmarks/region_quality.py --device "$device" --model demo --json
+    stage ensemble-cost-512 50 python3 benchmarks/ensemble.py cost --device "$device" --size 512 --iterations 20 \
+        --json
+    stage speed-big-lama-arch-512 60 python3 benchmarks/protect_speed.py --device "$device" --size 512 \
+        --model big-lama-arch --json
+    stage jpeg-aware-big-lama-arch 40 python3 benchmarks/jpeg_aware.py --device "$device" --model big-lama-arch \
+        --iterations 20 --photos chelsea.png --time-only --json
+    ;;
 *)
-    echo "unknown mode $mode (speed or train)" >&2
+    echo "unknown mode $mode (speed, train or regions)" >&2
     exit 2
     ;;
 esac

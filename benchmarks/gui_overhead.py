@@ -79,7 +79,7 @@ def main() -> None:
 
     def direct() -> None:
         worker = threading.Thread(target=run_protection, args=(
-            window.protection.models, args.model, "cpu", image, mask, None, settings,
+            window.protection.models, [args.model], "cpu", image, mask, None, settings,
             window.panel.settings.output_format(), lambda r: None, lambda: False))
         worker.start()
         worker.join()

@@ -112,3 +112,19 @@ def test_bad_folders_are_one_line_errors(folder, capsys):
     assert main(["batch", str(folder / "in"), "-o", str(folder / "missing-out")]) == 2
     assert main([*_batch(folder), "--quality", "80"]) == 2
     assert os.listdir(folder / "out") == []
+
+
+def test_an_output_folder_that_is_the_input_folder_never_replaces_an_input(folder, capsys):
+    src = folder / "in"
+    Image.fromarray(make_photo(64, 80, seed=7)).save(src / "x.jpg", quality=95)
+    Image.fromarray(make_photo(64, 80, seed=8)).save(src / "x.png")
+    _mask(64, 80).save(src / "x.mask.png")
+    before = (src / "x.png").read_bytes()
+    argv = ["batch", str(src), "-o", str(src), "--model", str(folder / "tiny.pth"), "--iterations", "1", "--quiet",
+            "--overwrite", "--json"]
+    assert main(argv) == 2
+    reports = {json.loads(line)["input"]["image"].split("/")[-1]: json.loads(line)
+               for line in capsys.readouterr().out.splitlines()}
+    assert reports["x.jpg"]["status"] == reports["x.png"]["status"] == "failed"
+    assert "would replace an input" in reports["x.jpg"]["summary"]
+    assert (src / "x.png").read_bytes() == before

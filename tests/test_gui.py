@@ -192,7 +192,10 @@ def test_export_writes_the_verified_png(window, qtbot, files):
     assert not window.exports.export_protected(files["dir"] / "lossy.jpg")  # new, unmeasured pixels: refused
     assert not (files["dir"] / "lossy.jpg").exists() and "protect again" in window.errors[-1]
     assert window.exports.export_report(files["dir"] / "report.json")
-    assert (files["dir"] / "report.png").is_file()
+    assert (files["dir"] / "report-sheet.png").is_file()
+    assert window.exports.export_protected(files["dir"] / "x-sheet.png")
+    assert not window.exports.export_report(files["dir"] / "x.json")  # its sheet would replace the export
+    assert "would replace the original or the exported image" in window.errors[-1]
 
 
 def test_bad_files_show_an_error_and_keep_state(window, files):
@@ -387,3 +390,21 @@ def test_protect_folder_fills_its_table_stops_resumes_and_opens_rows(window, qtb
     assert dialog.table.item(2, 5).text() in ("held", "not held") and "dB" in dialog.table.item(2, 4).text()
     dialog.table.cellDoubleClicked.emit(2, 1)
     assert window.image_path == src / "p2.png" and window.canvas.mask(PROTECT).any()
+
+
+def test_opening_an_image_during_a_batch_resets_the_folder_dialog(window, qtbot, files):
+    src, out = files["dir"] / "slow", files["dir"] / "slow-out"
+    src.mkdir(), out.mkdir()
+    Image.fromarray(make_photo(64, 80)).save(src / "a.png")
+    Image.open(files["mask"]).resize((80, 64)).save(src / "a.mask.png")
+    window.show_batch()
+    window.batch.input.setText(str(src))
+    window.batch.output.setText(str(out))
+    window.panel.settings.iterations.setValue(500)
+    with qtbot.waitSignal(window.runner.partial, timeout=60_000):
+        window.batch.start_button.click()
+    assert not window.batch.start_button.isEnabled()
+    assert window.open_image(files["image"])  # replaces the batch job
+    assert window.batch.start_button.isEnabled() and "Stopped" in window.batch.summary.text()
+    window.batch.mark(0, {"status": "done", "summary": "ok", "imperceptibility": {"psnr": None}, "protected": False})
+    assert window.batch.table.item(0, 4).text() == "identical"

@@ -111,3 +111,32 @@ def test_robust_level_can_add_iopaints_resize_view_of_a_large_photo(tiny_model):
     result = protect(tiny_model, photo, mask, settings)
     assert result.history[0].robust > 0 and len(result.windows) == 1
     assert term_masks(mask, 17)["hide"].sum() > 0
+
+
+def test_jpeg_output_snaps_the_windows_to_its_block_grid(tiny_model, large_case):
+    photo, mask = large_case
+    plan = plan_protection(mask, 17, grid=16)
+    for window in plan.windows:
+        box = window.box
+        assert box.top % 16 == 0 and box.left % 16 == 0
+        assert box.bottom % 16 == 0 or box.bottom == photo.shape[0]
+        assert box.right % 16 == 0 or box.right == photo.shape[1]
+        assert all(box.contains(view.box) for view in window.views)
+    result = protect(tiny_model, photo, mask, replace(FAST, iterations=1, jpeg_quality=85))
+    assert all(box.top % 16 == 0 and box.left % 16 == 0 for box in result.windows)
+
+
+def test_each_window_keeps_its_own_best_iterate(tiny_model, large_case):
+    photo, mask = large_case
+    result = protect(tiny_model, photo, mask, replace(FAST, iterations=5))
+    assert len(result.best_iterations) == len(result.windows) == 2
+    assert result.best_loss <= min(report.total for report in result.history) + 1e-6
+
+
+def test_a_grey_image_gets_grey_noise(tiny_model):
+    grey = np.repeat(make_photo(64, 80)[..., :1], 3, axis=2)
+    mask = np.zeros((64, 80), bool)
+    mask[20:40, 30:50] = True
+    result = protect(tiny_model, grey, mask, replace(FAST, iterations=3))
+    assert (result.protected[..., 0] == result.protected[..., 1]).all()
+    assert (result.protected[..., 1] == result.protected[..., 2]).all() and np.abs(result.noise).max() > 0

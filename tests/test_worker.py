@@ -25,14 +25,15 @@ def test_a_replaced_task_that_reports_late_never_reaches_its_callbacks(qtbot, ru
         report("late progress")  # reports after it was replaced, ignoring the cancel
         return "stale result"
 
-    runner.start(slow, on_done=stale.append, on_partial=stale.append, on_cancelled=lambda: stale.append("x"))
+    runner.start(slow, on_done=stale.append, on_partial=stale.append, on_cancelled=lambda: stale.append("cancelled"))
     fresh = []
     with qtbot.waitSignal(runner.done, timeout=10_000):
         runner.start(lambda report, cancelled: "fresh result", on_done=fresh.append)
+    assert stale == ["cancelled"]  # told at once that it was replaced, so whatever shows it resets
     release.set()
     qtbot.waitUntil(lambda: not runner.has_running_threads(), timeout=10_000)
     qtbot.wait(50)  # let any queued signal of the old task arrive
-    assert fresh == ["fresh result"] and stale == []
+    assert fresh == ["fresh result"] and stale == ["cancelled"]  # its late progress and result are dropped
 
 
 def test_cancel_failure_and_busy_state(qtbot, runner):

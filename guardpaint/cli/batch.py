@@ -58,25 +58,26 @@ def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
     from tqdm import tqdm
 
     from guardpaint.cli.commands import load_models_for, settings_from
-    from guardpaint.core.batch import DONE, FAILED, find_items, protect_item
-    from guardpaint.core.formats import OutputFormat
+    from guardpaint.core.batch import DONE, FAILED, batch_inputs, find_items, protect_item
+    from guardpaint.core.formats import DEFAULT_JPEG_QUALITY, OutputFormat
     from guardpaint.core.report import finite
 
     if args.quality is not None and args.format != "jpeg":
         from guardpaint.errors import InputError
 
         raise InputError("--quality applies to --format jpeg only")
-    fmt = OutputFormat(args.format, 90 if args.quality is None else args.quality)
+    fmt = OutputFormat(args.format, DEFAULT_JPEG_QUALITY if args.quality is None else args.quality)
     settings = settings_from(args)
     items = find_items(args.input_dir, args.output, fmt, args.masks)
     models = load_models_for(args)
     counts = {"done": 0, "skipped": 0, "failed": 0, "not protected": 0}
     taken: set[Path] = set()
+    inputs = batch_inputs(items)
     with _StopAfterCurrent() as stop, tqdm(items, unit="image", file=sys.stderr, disable=True if args.quiet else None,
                                             dynamic_ncols=True) as bar:
         for item in bar:
             bar.set_postfix_str(item.image.name)
-            report = protect_item(models, item, settings, fmt, redo=args.overwrite, taken=taken)
+            report = protect_item(models, item, settings, fmt, redo=args.overwrite, taken=taken, inputs=inputs)
             counts[report["status"]] += 1
             if report["status"] == DONE and not report["protected"]:
                 counts["not protected"] += 1

@@ -202,8 +202,8 @@ def cmd_verify(args: argparse.Namespace) -> Result:
     first = checks[0]
     result = {"provenance": {"models": [model.provenance() for model in models], "device": str(models[0].device)},
               "imperceptibility": {"psnr": first.psnr, "ssim": first.ssim, "max_abs_diff": first.max_abs_diff},
-              "edits": [{"model": label, "malicious": check.malicious.to_dict(), "benign_ssim": check.benign_ssim}
-                        for label, check in zip(labels, checks, strict=True)],
+              "edits": [{"model": label, "pipeline": args.pipeline, "malicious": check.malicious.to_dict(),
+                         "benign_ssim": check.benign_ssim} for label, check in zip(labels, checks, strict=True)],
               "suite": None}
     if args.suite:
         from guardpaint.core.attacks import run_suite

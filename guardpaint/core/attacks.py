@@ -30,7 +30,7 @@ from guardpaint.core.editing import Editor
 from guardpaint.core.formats import decode_image, encode_png
 from guardpaint.core.masks import bounding_box, validate_mask
 from guardpaint.core.pipelines import RESIZE_LIMIT, uses_crops, uses_resize
-from guardpaint.core.verify import EditComparison, benign_ring, edit_ssim
+from guardpaint.core.verify import EditComparison, benign_ring, compare_edit, edit_ssim
 from guardpaint.models.base import Inpainter
 
 #: Random brush strokes must cover at least this share of the region.
@@ -183,7 +183,7 @@ class SuiteReport:
 
 def _compare(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
              colour: tuple[int, int, int]) -> EditComparison:
-    return EditComparison.measure(editor.inpaint(original, mask), editor.inpaint(protected, mask), mask, colour)
+    return compare_edit(editor, original, protected, mask, colour)[0]
 
 
 def away_mask(mask: np.ndarray) -> np.ndarray | None:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from guardpaint.core.formats import OutputFormat, check_storable
+from guardpaint.core.files import same_file
+from guardpaint.core.formats import OutputFormat
 from guardpaint.core.imageio import load_image, load_mask
 from guardpaint.core.masks import validate_mask
 from guardpaint.core.protect import IterationReport, ProtectionSettings
@@ -23,6 +24,7 @@ from guardpaint.core.report import item_report, protection_report
 from guardpaint.core.workflow import protect_to_file
 from guardpaint.errors import Cancelled, GuardPaintError, InputError
 from guardpaint.models.base import Inpainter
+from guardpaint.models.device import empty_device_cache, out_of_memory_message
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 MASK_SUFFIX = ".mask.png"
@@ -67,13 +69,19 @@ def is_complete(path: Path) -> bool:
     return True
 
 
-def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings: ProtectionSettings, fmt: OutputFormat,
-                 redo: bool = False, taken: set[Path] | None = None,
-                 on_iteration: Callable[[IterationReport], None] | None = None,
+def batch_inputs(items: list[BatchItem]) -> tuple[Path, ...]:
+    """Every file a batch reads: no output may replace any of them."""
+    return tuple(path for item in items for path in (item.image, item.mask) if path is not None)
+
+
+def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings: ProtectionSettings,
+                 fmt: OutputFormat, redo: bool = False, taken: set[Path] | None = None,
+                 inputs: tuple[Path, ...] = (), on_iteration: Callable[[IterationReport], None] | None = None,
                  should_cancel: Callable[[], bool] | None = None) -> dict:
     """Protect one image of a batch; its report (status done, skipped or failed, with the reason).
 
-    ``taken`` collects the outputs of this run, so two inputs that share a stem never write one file.
+    ``taken`` collects the outputs of this run, so two inputs that share a stem never write one file;
+    ``inputs`` are all the batch's images and masks, which no output may replace (``redo`` or not).
     """
     if item.mask is None:
         return item_report(SKIPPED, f"no mask found ({item.expected_mask})", item.image)
@@ -82,17 +90,26 @@ def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings:
             return item_report(FAILED, f"{item.output.name} is already the output of another image with the "
                                        "same name", item.image, item.mask)
         taken.add(item.output)
+    if any(same_file(item.output, source) for source in (item.image, item.mask, *inputs)):
+        return item_report(FAILED, f"{item.output} would replace an input; choose another output folder",
+                           item.image, item.mask)
     if not redo and item.output.exists() and is_complete(item.output):
         return item_report(SKIPPED, f"{item.output} is already there (redo it with --overwrite)", item.image,
                            item.mask)
     try:
         image = load_image(item.image)
         mask = validate_mask(load_mask(item.mask, image.size), image.rgb.shape)
-        check_storable(image, fmt)
         outcome = protect_to_file(models, image, mask, item.output, settings, inputs=(item.image, item.mask),
-                                  on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt)
+                                  on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt,
+                                  override_hint="")
     except Cancelled:
         raise
-    except GuardPaintError as exc:
+    except (GuardPaintError, OSError) as exc:  # this image fails; the batch goes on
         return item_report(FAILED, str(exc), item.image, item.mask)
+    except (RuntimeError, MemoryError) as exc:
+        message = out_of_memory_message(exc)
+        if message is None:
+            raise
+        empty_device_cache()
+        return item_report(FAILED, message, item.image, item.mask)
     return protection_report(outcome, item.image, item.mask, item.output)

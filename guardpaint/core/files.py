@@ -65,7 +65,8 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 
 def check_output(path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] = (), overwrite: bool = False,
-                 needed_bytes: int = 0) -> Path:
+                 needed_bytes: int = 0, override_hint: str = " (or pass --overwrite to replace the original)"
+                 ) -> Path:
     """Fail fast, before any long computation, if ``path`` cannot be written.
 
     Refuses to write over one of ``inputs`` unless ``overwrite``; checks that the folder exists, is
@@ -74,8 +75,7 @@ def check_output(path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] 
     path = Path(path)
     for source in inputs:
         if same_file(path, source) and not overwrite:
-            raise InputError(f"{path}: is the input file {source}; choose another output "
-                             "(or pass --overwrite to replace the original)")
+            raise InputError(f"{path}: is the input file {source}; choose another output{override_hint}")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a file name")
     folder = path.parent if str(path.parent) else Path(".")

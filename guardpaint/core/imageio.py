@@ -63,6 +63,8 @@ def _to_8bit(img: Image.Image) -> Image.Image:
     arr = np.asarray(img)
     if img.mode == "F":
         arr = np.clip(arr, 0.0, 1.0) * 255.0 if arr.max(initial=0) <= 1.0 else np.clip(arr, 0, 255)
+    elif img.mode.startswith("I;16"):
+        arr = arr.astype(np.float64) * (255.0 / 65535.0)  # a dark 16-bit image stays dark
     elif arr.dtype != np.uint8:
         peak = 65535.0 if arr.max(initial=0) > 255 else 255.0
         arr = np.clip(arr.astype(np.float64) * (255.0 / peak), 0, 255)
@@ -114,13 +116,6 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
         dpi=tuple(float(v) for v in dpi) if dpi else None, source_mode=mode, notes=notes,
         exif=exif.tobytes() if len(exif) else None, grey=mode in GREY_MODES,
     )
-
-
-def mask_from_array(array: np.ndarray) -> np.ndarray:
-    """Binary mask (bool HxW) from a grayscale or colour array: value above 127 = masked."""
-    if array.ndim == 3:
-        array = np.asarray(Image.fromarray(array[:, :, :3].astype(np.uint8)).convert("L"))
-    return array > MASK_THRESHOLD
 
 
 def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:

@@ -17,6 +17,17 @@ from guardpaint.core.pipelines import Box
 from guardpaint.core.windows import TERMS, Plan
 from guardpaint.models.base import Inpainter
 
+#: Most pixels run through the model in one batch (three edits of a 1024 x 1024 image), so memory
+#: stays bounded however many regions share a size.
+MAX_BATCH_PIXELS = 3 * 1024 * 1024
+
+
+def _chunks(group: list) -> list[list]:
+    """Views of one size, split so that no batch exceeds :data:`MAX_BATCH_PIXELS`."""
+    height, width = group[0][1].height, group[0][1].width
+    size = max(1, MAX_BATCH_PIXELS // (height * width))
+    return [group[i:i + size] for i in range(0, len(group), size)]
+
 
 @dataclass
 class _Batch:
@@ -30,12 +41,13 @@ class _Batch:
 class Objective:
     """Loss terms and per-window totals for a list of adversarial windows (1x3xhxw each)."""
 
-    def __init__(self, model: Inpainter, windows: list[torch.Tensor], plan: Plan, target: torch.Tensor,
+    def __init__(self, model: Inpainter, images: list[torch.Tensor], plan: Plan, target: torch.Tensor,
                  precision: str, hide_weight: float, batch_edits: bool = True) -> None:
-        """Views of one size are batched within a window; on CUDA also across windows. A GPU is bound by
-        kernel launches at these sizes, a CPU by memory traffic: three regions on the CPU took 3.1x the
-        time of a 512 px protection batched per window, 3.9-4.7x batched across windows, with 2.3x the
-        peak memory (benchmarks/protect_regions.py)."""
+        """``images`` are the clean windows. Views of one size are batched within a window, on CUDA also
+        across windows, up to :data:`MAX_BATCH_PIXELS` per batch. A GPU is bound by kernel launches at
+        these sizes, a CPU by memory traffic: three regions on the CPU took 3.1x the time of a 512 px
+        protection batched per window, 3.9-4.7x batched across windows, with 2.3x the peak memory
+        (benchmarks/protect_regions.py)."""
         self.model = model
         self.precision = precision
         self.weights = torch.tensor([1.0, 1.0, hide_weight], device=model.device)
@@ -54,12 +66,12 @@ class Objective:
                 by_size[key].append((index, inner, term, mask))
         self.counts = counts.clamp_min(1.0)
         self.batches = []
-        for group in by_size.values():
+        for group in (chunk for same_size in by_size.values() for chunk in _chunks(same_size)):
             masks = torch.cat([mask for *_, mask in group])
             targets = target.expand(len(group), 3, *masks.shape[-2:]).clone()
             hide = [i for i, (_, _, term, _) in enumerate(group) if TERMS[term] == "hide"]
             if hide:  # the clean ring edit does not depend on the noise: once
-                clean = torch.cat([windows[group[i][0]][(..., *group[i][1].slices)] for i in hide])
+                clean = torch.cat([images[group[i][0]][(..., *group[i][1].slices)] for i in hide])
                 with torch.no_grad(), autocast_context(device, precision):
                     targets[hide] = edit(model, clean, masks[hide])
             self.batches.append(_Batch([(w, box, t) for w, box, t, _ in group], masks, targets))

@@ -17,7 +17,7 @@ from guardpaint.core.budget import BUDGETS, noise_budget
 from guardpaint.core.jpeg import jpeg_approx
 from guardpaint.core.masks import validate_mask
 from guardpaint.core.objective import Objective
-from guardpaint.core.pipelines import Box, uses_resize
+from guardpaint.core.pipelines import Box, resized_size, uses_resize
 from guardpaint.core.robust import ResizeViewTerm, RobustTerm
 from guardpaint.core.target import choose_target_colour
 from guardpaint.core.tensors import image_to_tensor, tensor_to_image
@@ -46,7 +46,7 @@ class ProtectionSettings:
     target_colour: tuple[int, int, int] | None = None  # None = the reference's automatic rule
     seed: int = 0
     keep_best: bool = True  # keep the iterate whose 8-bit image has the lowest loss
-    batch_edits: bool = True  # run the three edits as one batched forward
+    batch_edits: bool = True  # run views of one size through the model together
     precision: str = "auto"  # "fp32", "bf16" autocast (FFTs stay fp32), or "auto": bf16 where native
     memory_saving: str = "auto"  # "on": recompute LaMa's residual blocks in backward; "auto": above 1 MP
     level: str = "standard"  # "standard": the reference objective; "robust": plus random editor attacks
@@ -101,7 +101,9 @@ class IterationReport:
     elapsed: float  # seconds since the optimisation started
     robust: float = 0.0  # mean attack loss over the random editor attacks (robust level only)
     regions: int = 1  # windows optimised together in this iteration
-    model_totals: tuple[float, ...] = ()  # each model's total (an ensemble); ``total`` is the worst per window
+    # Each model's total. ``total`` is the selection criterion: per window the worst model's part, summed
+    # (for one model, attack + incomplete + w * hide; for an ensemble the terms above are means over models).
+    model_totals: tuple[float, ...] = ()
 
 
 @dataclass
@@ -118,7 +120,7 @@ class ProtectionResult:
     setup_time: float
     settings: ProtectionSettings = field(default_factory=ProtectionSettings)
     windows: list[Box] = field(default_factory=list)  # where the noise may be non-zero
-    full_frame: bool = True  # the editor's view is the whole image (long side up to 800 px)
+    full_frame: bool = True  # the views are the whole image (up to 800 px, or --against full)
 
 
 def _straight_through(value: torch.Tensor, forward_value: torch.Tensor) -> torch.Tensor:
@@ -170,6 +172,10 @@ def protect(
     plan = plan_protection(mask, settings.expansion, settings.level == "robust", settings.pipeline, grid)
     grey = bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
     largest = max(v.box.height * v.box.width for w in plan.windows for v in w.views)
+    resize_view = settings.level == "robust" and settings.resize_view and uses_resize(rgb.shape, "resize")
+    if resize_view:
+        width, height = resized_size(rgb.shape)
+        largest = max(largest, width * height)
     save_memory = settings.memory_saving == "on" or (
         settings.memory_saving == "auto" and largest > MEMORY_SAVING_PIXELS)
     models = [model.for_attack(save_memory) for model in models]
@@ -185,7 +191,7 @@ def protect(
     for model in models if settings.level == "robust" else []:
         extra.append(RobustTerm(model, mask, plan, target, settings.robust_samples, settings.precision,
                                 settings.seed))
-        if settings.resize_view and uses_resize(rgb.shape, "resize"):
+        if resize_view:
             extra.append(ResizeViewTerm(model, rgb, mask, plan, target, settings.precision))
     channels = 1 if grey else 3  # grey noise on a grey image: it stays grey
     deltas = [initial_noise((1, channels, *image.shape[-2:]), settings, index).to(device).requires_grad_(True)
@@ -220,11 +226,10 @@ def protect(
         if should_cancel is not None and should_cancel():
             raise Cancelled("protection cancelled")
         robust_loss = 0.0
-        if extra:  # its own backward pass, after the objective's: the graphs never coexist in memory
-            windows = [adversarial(index) for index in range(len(deltas))]
-            robust_value = torch.stack([term(windows) for term in extra]).mean()
-            (settings.robust_weight * robust_value).backward()
-            robust_loss = float(robust_value.detach())
+        for term in extra:  # each its own backward pass, after the objective's: one graph alive at a time
+            value = term([adversarial(index) for index in range(len(deltas))])
+            (settings.robust_weight * value / len(extra)).backward()
+            robust_loss += float(value.detach()) / len(extra)
         optimiser.step()
         terms, per_model = evaluate(step < settings.iterations)  # the last iterate needs no gradient
         parts = per_model.amax(dim=0)

@@ -118,8 +118,8 @@ def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | N
                          "final_losses": asdict(result.history[-1]) if result.history else None,
                          "max_abs_noise": int(abs(result.noise).max())},
         "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},
-        "edits": [{"model": label, "malicious": each.malicious.to_dict(), "benign_ssim": each.benign_ssim}
-                  for label, each in outcome.verifications.items()],
+        "edits": [{"model": label, "pipeline": result.settings.pipeline, "malicious": each.malicious.to_dict(),
+                   "benign_ssim": each.benign_ssim} for label, each in outcome.verifications.items()],
         "suite": None if not suites else [{"model": label, **suite.to_dict()} for label, suite in suites.items()],
     }
     return finite(report)

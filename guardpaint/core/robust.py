@@ -25,6 +25,7 @@ from guardpaint.core.losses import masked_mse
 from guardpaint.core.pipelines import Box, component_boxes, crop_box, resized_size
 from guardpaint.core.tensors import image_to_tensor, mask_to_tensor
 from guardpaint.core.windows import Plan
+from guardpaint.errors import InputError
 from guardpaint.models.base import Inpainter
 
 #: JPEG qualities and resize factors sampled during hardening (the suite tests 80-95 and 0.75x / 1.5x).
@@ -108,7 +109,7 @@ class AttackSampler:
                 if inside.any() and not inside.all():
                     return AttackSample(transform, fn, name, index, box, mask_to_tensor(inside, self.device),
                                         cropped)
-        raise RuntimeError("no editor attack could be drawn for this mask")
+        raise InputError("no editor attack could be drawn for this mask; use the standard level")
 
 
 class RobustTerm:
@@ -146,11 +147,7 @@ class ResizeViewTerm:
         soft = cv2.resize(mask.astype(np.uint8) * 255, self.size, interpolation=cv2.INTER_CUBIC)
         self.weight = torch.from_numpy(soft.astype(np.float32) / 255.0)[None, None].to(model.device)
         self.hole = (self.weight > 0).float()
-        self.scored = (self.weight >= 0.5).float()  # the pixels pasted back after upscaling
-
-    @property
-    def pixels(self) -> int:
-        return self.size[0] * self.size[1]
+        self.scored = (self.weight >= 0.5).float()  # about the pixels pasted back after upscaling
 
     def __call__(self, adversarial: list[torch.Tensor]) -> torch.Tensor:
         full = self.image.clone()

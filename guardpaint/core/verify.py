@@ -7,11 +7,10 @@ import numpy as np
 import torch
 
 from guardpaint.core.editing import Editor
-from guardpaint.core.masks import ring, validate_mask
+from guardpaint.core.masks import dilate_array, validate_mask
 from guardpaint.core.metrics import crop_box, max_abs_diff, psnr, ssim, target_distance
 from guardpaint.core.pipelines import Box
 from guardpaint.core.target import choose_target_colour
-from guardpaint.core.tensors import mask_to_tensor, tensor_to_mask
 from guardpaint.errors import InputError
 
 #: A malicious edit counts as defeated when its fill is this much closer to the target...
@@ -87,8 +86,8 @@ def compare_edit(editor: Editor, original: np.ndarray, protected: np.ndarray, ma
 
 
 def benign_ring(mask: np.ndarray, expansion: int) -> np.ndarray:
-    """The band of width ``expansion // 2`` around the region, as a bool mask."""
-    return tensor_to_mask(ring(mask_to_tensor(mask), expansion))
+    """The band of width ``expansion // 2`` around the region (the hide term's ring), as a bool mask."""
+    return dilate_array(mask, expansion) & ~mask
 
 
 def shown_boxes(editor: Editor, name: str, mask: np.ndarray) -> dict[str, Box]:

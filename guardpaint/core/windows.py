@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from guardpaint.core.masks import dilate_array
-from guardpaint.core.pipelines import Box, crop_boxes, merge_boxes, uses_crops
+from guardpaint.core.pipelines import Box, component_boxes, crop_boxes, merge_boxes, uses_crops
 
 #: The loss terms of docs/method.md, in the order the loop reports them.
 TERMS = ("attack", "incomplete", "hide")
 #: The editor pipelines a protection can be made for (IOPaint's resize is the robust level's extra view).
 VIEW_PIPELINES = ("auto", "full", "crop")
-#: How far the robust level's mask variations reach beyond the region (dilation 32 px, shifts 8 px).
+#: How far the robust level's mask variations reach beyond the region at least (dilation 32 px, shifts 8 px).
 ROBUST_REACH = 40
 
 
@@ -48,14 +48,12 @@ class Plan:
     windows: list[Window]
     full_frame: bool
 
-    @property
-    def noise_pixels(self) -> int:
-        return sum(w.box.height * w.box.width for w in self.windows)
 
-    @property
-    def view_pixels(self) -> int:
-        """Pixels the model processes per evaluation of the objective (its cost, roughly)."""
-        return sum(v.box.height * v.box.width for w in self.windows for v in w.views)
+def robust_reach(mask: np.ndarray) -> int:
+    """How far the robust level's mask variations reach beyond the region: the dilations and shifts, or
+    half the thickest random stroke (a sixth of the largest component's side), whichever is further."""
+    largest = max(max(box.height, box.width) for box in component_boxes(mask))
+    return max(ROBUST_REACH, largest // 6 + 1)
 
 
 def term_masks(mask: np.ndarray, expansion: int) -> dict[str, np.ndarray]:
@@ -76,13 +74,13 @@ def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipe
     windows snap to a ``grid`` (16 for JPEG output, so a window holds whole JPEG blocks)."""
     height, width = mask.shape
     masks = term_masks(mask, expansion)
-    if pipeline == "full" or not uses_crops(mask.shape, pipeline):
+    if not uses_crops(mask.shape, pipeline):
         whole = Box(0, 0, height, width)
         return Plan([Window(whole, [View(term, whole, masks[term]) for term in TERMS])], full_frame=True)
     views = [View(term, box, masks[term][box.slices]) for term in TERMS for box in crop_boxes(masks[term])]
     boxes = [view.box for view in views]
     if robust:
-        boxes += crop_boxes(dilate_array(mask, 2 * ROBUST_REACH + 1))
+        boxes += crop_boxes(dilate_array(mask, 2 * robust_reach(mask) + 1))
     windows = [Window(box) for box in merge_boxes([_aligned(b, grid, mask.shape) for b in merge_boxes(boxes)])]
     for view in views:
         next(w for w in windows if w.box.contains(view.box)).views.append(view)

@@ -19,6 +19,7 @@ from guardpaint.core.editing import Editor
 from guardpaint.core.files import check_output, write_atomic
 from guardpaint.core.formats import PNG, OutputFormat, check_storable, decode_image, encode_image, format_for
 from guardpaint.core.imageio import LoadedImage
+from guardpaint.core.masks import validate_mask
 from guardpaint.core.pipelines import Box
 from guardpaint.core.protect import IterationReport, ProtectionResult, ProtectionSettings, protect
 from guardpaint.core.verify import VerificationReport, verify
@@ -83,16 +84,16 @@ def protect_image(
     on its decoded pixels with each model. Fully transparent pixels get no noise."""
     models = [models] if isinstance(models, Inpainter) else list(models)
     start = time.perf_counter()
-    if fmt.lossy:
-        settings = replace(settings, jpeg_quality=fmt.quality)
+    settings = replace(settings, jpeg_quality=fmt.quality if fmt.lossy else None)
     check_storable(image, fmt)  # before any work
+    extra_masks = {name: validate_mask(k, image.rgb.shape) for name, k in (extra_masks or {}).items()}
     fixed = None if image.alpha is None else image.alpha == 0
     result = protect(models, image.rgb, mask, settings, on_iteration=on_iteration, should_cancel=should_cancel,
                      fixed=fixed)
     verify_start = time.perf_counter()
     data = encode_image(result.protected, image, fmt)
     written = decode_image(data)
-    checks = {label: verify(Editor(model), image.rgb, written, mask, extra_masks=extra_masks,
+    checks = {label: verify(Editor(model, result.settings.pipeline), image.rgb, written, mask, extra_masks=extra_masks,
                             target_colour=result.target_colour, expansion=result.settings.expansion,
                             keep_edits=keep_edits)
               for label, model in zip(model_labels(models), models, strict=True)}
@@ -119,6 +120,7 @@ def protect_to_file(
     on_iteration: Callable[[IterationReport], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     fmt: OutputFormat | None = None,
+    override_hint: str = " (or pass --overwrite to replace the original)",
 ) -> ProtectedImage:
     """Check that ``output`` can be written, protect, then write the verified bytes atomically.
 
@@ -126,7 +128,7 @@ def protect_to_file(
     output's suffix unless ``fmt`` is given.
     """
     fmt = fmt or format_for(output)
-    check_output(output, inputs, overwrite, estimated_output_bytes(image))
+    check_output(output, inputs, overwrite, estimated_output_bytes(image), override_hint)
     outcome = protect_image(models, image, mask, settings, on_iteration, should_cancel, fmt=fmt)
     write_atomic(Path(output), outcome.data)
     return outcome

@@ -1,6 +1,7 @@
 """File > Protect Folder: choose the folders, watch each image's status, open any row in the editor."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,15 +49,15 @@ def thumbnail(path: Path) -> QIcon:
 class BatchDialog(QDialog):
     """Folders, a table of the images, progress; Start protects (skipping outputs already there)."""
 
-    startRequested = Signal(list, object)  # noqa: N815 - items, OutputFormat
+    startRequested = Signal(list)  # noqa: N815 - the items
     stopRequested = Signal()  # noqa: N815
     openRequested = Signal(object, object)  # noqa: N815 - image path, mask path or None
 
-    def __init__(self, fmt: OutputFormat, parent: QWidget | None = None) -> None:
+    def __init__(self, output_format: Callable[[], OutputFormat], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Protect Folder")
         self.resize(820, 560)
-        self.fmt = fmt
+        self.output_format = output_format  # the Protect panel's Output, read when the folder is listed
         self.items: list[BatchItem] = []
         self.input, self.masks, self.output = QLineEdit(), QLineEdit(), QLineEdit()
         self.masks.setPlaceholderText("beside the images, as photo.mask.png")
@@ -96,13 +97,7 @@ class BatchDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
-        self.set_format(fmt)
         self.set_running(False)
-
-    def set_format(self, fmt: OutputFormat) -> None:
-        self.fmt = fmt
-        self.format_label.setText(f"{fmt.describe()} (Output in the Protect panel); outputs already there are "
-                                  "skipped, so Start again resumes")
 
     def _browse(self, edit: QLineEdit, title: str) -> None:
         folder = QFileDialog.getExistingDirectory(self, title, edit.text() or str(Path.home()))
@@ -114,9 +109,11 @@ class BatchDialog(QDialog):
         """List the images of the chosen folders; False (with the reason shown) when they cannot be used."""
         if not self.input.text():
             return False
-        output = self.output.text() or self.input.text()
+        output, fmt = self.output.text() or self.input.text(), self.output_format()
+        self.format_label.setText(f"{fmt.describe()} (Output in the Protect panel); outputs already there are "
+                                  "skipped, so Start again resumes")
         try:
-            self.items = find_items(self.input.text(), output, self.fmt, self.masks.text() or None)
+            self.items = find_items(self.input.text(), output, fmt, self.masks.text() or None)
         except GuardPaintError as exc:
             self.items = []
             self.table.setRowCount(0)
@@ -137,7 +134,7 @@ class BatchDialog(QDialog):
         if not self.output.text():
             self.summary.setText("Choose a folder for the protected images.")
         elif self.refresh() and self.items:
-            self.startRequested.emit(self.items, self.fmt)
+            self.startRequested.emit(self.items)
 
     def set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
@@ -153,7 +150,8 @@ class BatchDialog(QDialog):
         status.setText(report["status"])
         status.setToolTip(report["summary"])
         if report["status"] == DONE:
-            self.table.item(row, 4).setText(f"{report['imperceptibility']['psnr']:.1f} dB")
+            psnr = report["imperceptibility"]["psnr"]
+            self.table.item(row, 4).setText("identical" if psnr is None else f"{psnr:.1f} dB")
             held = self.table.item(row, 5)
             held.setText("held" if report["protected"] else "not held")
             held.setForeground(HELD if report["protected"] else NOT_HELD)

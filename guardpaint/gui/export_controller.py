@@ -34,9 +34,10 @@ def confirmation_needed(outcome: ProtectedImage) -> str | None:
     if made_with_demo(outcome):
         return ("This protection was made with the demo model. It does not protect the image against the "
                 "real LaMa that editors run. Export it anyway?")
-    if not outcome.protected:
-        return (f"This protection does not hold: {outcome.model.name} still fills the region plausibly. "
-                "Export it anyway?")
+    failing = [label for label, check in outcome.verifications.items() if not check.malicious.holds]
+    if failing:
+        return (f"This protection does not hold: {' and '.join(failing)} still fill{'s' if len(failing) == 1 else ''}"
+                " the region plausibly. Export it anyway?")
     return None
 
 
@@ -134,15 +135,19 @@ class ExportController:
         return bool(path) and self.export_report(path)
 
     def export_report(self, path: str | Path) -> bool:
-        """The report (the CLI's schema) as JSON, and a comparison sheet PNG beside it (same name, .png):
-        the columns of :data:`SHEET_COLUMNS`."""
+        """The report (the CLI's schema) as JSON, and a comparison sheet PNG beside it (``<name>-sheet.png``):
+        the columns of :data:`SHEET_COLUMNS`; never over the original or the exported image."""
         outcome = self.protection.outcome
         if outcome is None:
             return False
         path = Path(path).with_suffix(".json")
+        sheet = path.with_name(f"{path.stem}-sheet.png")
+        if any(same_file(sheet, other) for other in (self.image_path(), self.exported_path) if other is not None):
+            self.error(f"{sheet.name} would replace the original or the exported image; choose another name.")
+            return False
         report = protection_report(outcome, self.image_path(), None, self.exported_path, self.protection.suites)
         try:
-            write_atomic(path.with_suffix(".png"), encode_png(comparison_sheet(outcome)))
+            write_atomic(sheet, encode_png(comparison_sheet(outcome)))
             write_atomic(path, json.dumps(report, indent=2).encode())
         except (GuardPaintError, OSError) as exc:
             self.error(f"Could not export the report: {exc}")

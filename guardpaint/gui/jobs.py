@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from guardpaint.core.attacks import CaseResult, SuiteReport, run_suite
-from guardpaint.core.batch import DONE, FAILED, SKIPPED, BatchItem, protect_item
+from guardpaint.core.batch import DONE, FAILED, SKIPPED, BatchItem, batch_inputs, protect_item
 from guardpaint.core.editing import Editor
 from guardpaint.core.formats import OutputFormat
 from guardpaint.core.imageio import LoadedImage
@@ -48,7 +48,8 @@ def run_protection(models: ModelCache, specs: list[str], device: str, image: Loa
                    test_mask: np.ndarray | None, settings: ProtectionSettings, fmt: OutputFormat, report,
                    should_cancel) -> ProtectedImage:
     """Protect, encode the output file, re-read it, and verify on the re-read pixels (keeping the edits)."""
-    extra = {"test mask": test_mask} if test_mask is not None and test_mask.any() else None
+    usable = test_mask is not None and test_mask.any() and not test_mask.all()
+    extra = {"test mask": test_mask} if usable else None
     return protect_image(models.get(specs, device), image, mask, settings, on_iteration=report,
                          should_cancel=should_cancel, extra_masks=extra, keep_edits=True, fmt=fmt)
 
@@ -88,12 +89,13 @@ def run_batch(models: ModelCache, specs: list[str], device: str, items: list[Bat
     ``(row, report)`` when it is done; counts per status. Stopping loses only the current image."""
     loaded = models.get(specs, device)
     taken: set = set()
+    inputs = batch_inputs(items)
     counts = {DONE: 0, SKIPPED: 0, FAILED: 0}
     for row, item in enumerate(items):
         if should_cancel():
             raise Cancelled("batch stopped")
         report((row, None))
-        result = protect_item(loaded, item, settings, fmt, taken=taken, should_cancel=should_cancel)
+        result = protect_item(loaded, item, settings, fmt, taken=taken, inputs=inputs, should_cancel=should_cancel)
         counts[result["status"]] += 1
         report((row, result))
     return counts

@@ -298,13 +298,14 @@ class MainWindow(QMainWindow):
     def show_batch(self) -> None:
         """File > Protect Folder: one dialog, kept, running on the same worker as single protection."""
         if self.batch is None:
-            self.batch = BatchDialog(self.panel.settings.output_format(), self)
-            self.batch.startRequested.connect(lambda items, fmt: self.protection.protect_folder(
-                self.batch, items, fmt, self.models.specs(), self.panel.settings.device_name()))
+            self.batch = BatchDialog(self.panel.settings.output_format, self)
+            self.batch.startRequested.connect(lambda items: self.protection.protect_folder(
+                self.batch, items, self.panel.settings.output_format(), self.models.specs(),
+                self.panel.settings.device_name()))
             self.batch.stopRequested.connect(self.runner.cancel)
             self.batch.openRequested.connect(lambda image, mask: self.open_image(image) and mask is not None
                                              and self.load_mask_file(mask))
-        self.batch.set_format(self.panel.settings.output_format())
+        self.batch.refresh()
         self.batch.show()
         self.batch.raise_()
 

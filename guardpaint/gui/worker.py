@@ -134,12 +134,16 @@ class TaskRunner(QObject):
         return not any(thread.isRunning() for thread in self._threads.values())
 
     def _retire_current(self) -> None:
-        """Cancel the current task and forget its callbacks: its late signals are dropped."""
+        """Cancel the current task and forget its callbacks: its late signals are dropped. Its cancel
+        callback runs now, so whatever shows the task (a dialog, a progress bar) is reset."""
         if self._job is None:
             return
         self._job.cancel_flag.set()
+        callbacks = self._callbacks
         self._job = self._callbacks = None
         self.busyChanged.emit(False)
+        if callbacks.cancelled is not None:
+            callbacks.cancelled()
 
     def _current(self, job: _Job) -> Callbacks | None:
         """The callbacks of ``job`` if it is still the current task, marking the runner idle when it ends."""

@@ -82,12 +82,12 @@ class Inpainter(ABC):
         return self._sha256
 
     @property
-    def parameters(self) -> int:
+    def parameter_count(self) -> int:
         return sum(p.numel() for p in self.network.parameters())
 
     def provenance(self) -> dict:
         """What a report says about this model."""
-        return {"name": self.name, "family": self.family, "sha256": self.sha256, "parameters": self.parameters,
+        return {"name": self.name, "family": self.family, "sha256": self.sha256, "parameters": self.parameter_count,
                 "path": str(self.path) if self.path is not None else None}
 
     def _share_identity(self, copy: Inpainter) -> Inpainter:

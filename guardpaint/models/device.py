@@ -83,3 +83,9 @@ def out_of_memory_message(exc: BaseException) -> str | None:
     if not is_out_of_memory(exc):
         return None
     return "out of memory on the device: try the CPU (--device cpu, or Advanced > Device) or a smaller image"
+
+
+def empty_device_cache() -> None:
+    """Give cached GPU memory back after a failure, so the next job starts clean."""
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
