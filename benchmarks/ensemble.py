@@ -12,7 +12,8 @@ every model (the editor's default pipeline, the exact region). A cell gives how 
 target the fill came (1 - distance ratio), the SSIM against that model's clean edit, and whether the
 edit is held. Seeded random weights are not trained inpainters: what the table can show is whether
 noise made for one set of weights moves another; what it cannot show is how big-lama and
-anime-lama, trained and fine-tuned, relate (that needs their weights and a GPU).
+anime-lama, trained and fine-tuned, relate: ``--model big-lama --model anime-lama`` measures that
+where both weights (and, for speed, a GPU) are at hand.
 """
 from __future__ import annotations
 
@@ -32,15 +33,16 @@ MODELS = {"big-lama-arch seed 0": ("big-lama-arch", 0), "big-lama-arch seed 1": 
 
 
 def build(name: str, device):
+    """One of :data:`MODELS`, or any registry name or weight file (``big-lama``, ``anime-lama``)."""
     import torch
 
     from guardpaint.models import load_model
     from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
     from guardpaint.models.lama_family import LamaInpainter
 
-    kind, seed = MODELS[name]
-    if kind == "demo":
-        return load_model("demo", device)
+    kind, seed = MODELS.get(name, (name, None))
+    if kind != "big-lama-arch":
+        return load_model(kind, device)
     torch.manual_seed(seed)
     return LamaInpainter(FFCResNetGenerator(LamaConfig()), name, device)
 
@@ -99,7 +101,7 @@ def transfer(args: argparse.Namespace) -> dict:
     from guardpaint.models.device import select_device
 
     device = select_device(args.device)
-    models = {name: build(name, device) for name in MODELS}
+    models = {name: build(name, device) for name in args.model or MODELS}
     photo, mask = case(args.size)
 
     table = {}
@@ -124,6 +126,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--models", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--model", action="append", metavar="NAME|PATH",
+                        help="transfer: the models of the table (default: big-lama-arch seeds 0 and 1, demo); "
+                             "e.g. --model big-lama --model anime-lama")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.models:  # a cost child process

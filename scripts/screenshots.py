@@ -3,7 +3,8 @@
     Xvfb :99 -screen 0 1600x1000x24 & DISPLAY=:99 python scripts/screenshots.py docs/screenshots
 
 Stages: the empty window, the first-run choice, the demo banner with an image, painting, a run
-with its live plot, the (failed, explained) demo protection, the noise, the export confirmation.
+with its live plot, the (failed, explained) demo protection, the noise, the export confirmation,
+Protect Folder.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
@@ -69,8 +71,32 @@ def main() -> int:
         window.preview.tabs.setCurrentIndex(1)
         shoot("6-noise")
         window.preview.tabs.setCurrentIndex(0)
-        when_modal(QMessageBox, lambda box: (shoot("7-export-confirmation"), box.reject(), finish()))
+        when_modal(QMessageBox, lambda box: (shoot("7-export-confirmation"), box.reject(),
+                                             QTimer.singleShot(300, stage_folder)))
         window.exports.export_protected(Path(tempfile.mkdtemp()) / "chelsea-protected.png")
+
+    def stage_folder() -> None:
+        """Protect Folder on three held-out photos (one without a mask), two iterations each."""
+        import skimage.data
+
+        folder, out = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
+        for name in ("chelsea", "coffee", "rocket"):
+            image = getattr(skimage.data, name)()
+            Image.fromarray(image).save(folder / f"{name}.png")
+            if name != "rocket":
+                mask = np.zeros(image.shape[:2], np.uint8)
+                h, w = mask.shape
+                mask[h // 3:h // 2, w // 3:w // 2] = 255
+                Image.fromarray(mask).save(folder / f"{name}.mask.png")
+        window.panel.settings.iterations.setValue(2)
+        window.show_batch()
+        window.batch.move(window.x() + 300, window.y() + 150)
+        window.batch.input.setText(str(folder))
+        window.batch.output.setText(str(out))
+        window.runner.done.disconnect()
+        window.runner.partial.disconnect()
+        window.runner.done.connect(lambda _: QTimer.singleShot(300, lambda: (shoot("8-protect-folder"), finish())))
+        window.batch.start()
 
     def finish() -> None:
         window.exports.exported_path = Path(".")  # nothing to lose

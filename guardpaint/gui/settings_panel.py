@@ -20,11 +20,10 @@ from PySide6.QtWidgets import (
 
 from guardpaint.core.budget import SMOOTH_SHARE
 from guardpaint.core.formats import DEFAULT_JPEG_QUALITY, OutputFormat
-from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
+from guardpaint.core.protect import LEVEL_NAMES, LEVELS, ProtectionSettings
 from guardpaint.core.target import CANDIDATE_COLOURS, parse_colour
 from guardpaint.models.device import available_devices
 
-LEVELS = 255.0
 CUSTOM = "custom…"
 OUTPUT_LABELS = {"png": "PNG", "webp": "WebP (lossless)", "jpeg": "JPEG"}
 COLOUR_NAMES = {"green": CANDIDATE_COLOURS[0], "red": CANDIDATE_COLOURS[1], "blue": CANDIDATE_COLOURS[2]}

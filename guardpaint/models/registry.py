@@ -171,6 +171,8 @@ def download(
         if entry.md5 and actual != entry.md5:
             raise DownloadError(f"{name}: checksum mismatch (md5 {actual}, expected {entry.md5}); file discarded")
         os.replace(partial, target)
+    except OSError as exc:  # reading back or renaming the verified file
+        raise DownloadError(f"cannot store {name} in {target.parent}: {exc.strerror or exc}") from None
     finally:
         partial.unlink(missing_ok=True)
     return target
