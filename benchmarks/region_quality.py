@@ -25,8 +25,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
+from guardpaint.core.editing import Editor
 from guardpaint.core.imageio import LoadedImage
 from guardpaint.core.protect import ProtectionSettings
+from guardpaint.core.verify import EditComparison
 from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.device import select_device
@@ -47,15 +49,14 @@ def case(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 def measure(model, photo: np.ndarray, mask: np.ndarray, settings: ProtectionSettings) -> dict:
     start = time.perf_counter()
-    outcome = protect_image(model, LoadedImage(photo), mask, settings, keep_edits=True)
+    outcome = protect_image(model, LoadedImage(photo), mask, settings)
     seconds = time.perf_counter() - start
-    clean, attacked = outcome.verification.edits["protected region"]
-    box = outcome.verification.edit_boxes["protected region"]
-    inside = mask[box.slices]
+    editor = Editor(model, "auto")  # the attacker's default, whatever the protection was made for
+    clean, attacked = editor.inpaint(photo, mask), editor.inpaint(outcome.written, mask)
     colour = np.asarray(outcome.result.target_colour, np.float64) / 255
-    attack_loss = float((((attacked[inside] / 255.0) - colour) ** 2).mean())
-    clean_loss = float((((clean[inside] / 255.0) - colour) ** 2).mean())
-    mal = outcome.verification.malicious
+    attack_loss = float((((attacked[mask] / 255.0) - colour) ** 2).mean())
+    clean_loss = float((((clean[mask] / 255.0) - colour) ** 2).mean())
+    mal = EditComparison.measure(clean, attacked, mask, outcome.result.target_colour)
     noisy = int((outcome.result.noise != 0).any(axis=2).sum())
     return {"seconds": seconds, "attack_loss": attack_loss, "attack_loss_clean": clean_loss,
             "fill_distance_protected": mal.target_distance_protected,
