@@ -53,6 +53,17 @@ def make_mask(height: int = 64, width: int = 80) -> np.ndarray:
     return mask
 
 
+def write_case(folder, photo: np.ndarray, mask: np.ndarray) -> dict:
+    """An image, its mask and tiny weights as files in ``folder``: what the CLI tests feed the command."""
+    from PIL import Image
+
+    image, mask_path, weights = folder / "photo.png", folder / "mask.png", folder / "tiny.pth"
+    Image.fromarray(photo).save(image)
+    Image.fromarray(mask.astype(np.uint8) * 255).save(mask_path)
+    torch.save(make_tiny_generator().state_dict(), weights)
+    return {"image": image, "mask": mask_path, "model": weights, "dir": folder}
+
+
 @pytest.fixture(scope="session")
 def tiny_generator() -> FFCResNetGenerator:
     return make_tiny_generator()

@@ -128,3 +128,25 @@ def test_an_output_folder_that_is_the_input_folder_never_replaces_an_input(folde
     assert reports["x.jpg"]["status"] == reports["x.png"]["status"] == "failed"
     assert "would replace an input" in reports["x.jpg"]["summary"]
     assert (src / "x.png").read_bytes() == before
+
+
+def test_a_jpeg_report_is_measured_on_the_jpeg_file(folder, capsys):
+    from guardpaint.core.formats import OutputFormat, decode_image
+    from guardpaint.core.imageio import LoadedImage
+    from guardpaint.core.protect import ProtectionSettings
+    from guardpaint.core.report import protection_report
+    from guardpaint.core.workflow import protect_image
+
+    from conftest import make_mask, make_tiny_model
+
+    photo, mask, model = make_photo(64, 80, seed=3), make_mask(), make_tiny_model()
+    settings = ProtectionSettings(iterations=2)
+    png = protection_report(protect_image(model, LoadedImage(photo), mask, settings))
+    outcome = protect_image(model, LoadedImage(photo), mask, settings, fmt=OutputFormat("jpeg", 70))
+    jpeg = protection_report(outcome)
+    np.testing.assert_array_equal(decode_image(outcome.data), outcome.written)  # measured on the file's pixels
+    assert png["output"]["format"] == "png" and jpeg["output"] == {**jpeg["output"], "format": "jpeg", "quality": 70}
+    assert png["settings"]["jpeg_quality"] is None and jpeg["settings"]["jpeg_quality"] == 70
+    # JPEG's own loss shows in the measurements: beyond the noise budget, and a lower PSNR.
+    assert png["imperceptibility"]["max_abs_diff"] <= 7 < jpeg["imperceptibility"]["max_abs_diff"]
+    assert jpeg["imperceptibility"]["psnr"] < png["imperceptibility"]["psnr"]

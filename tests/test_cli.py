@@ -10,18 +10,13 @@ from PIL import Image
 
 from guardpaint.cli import main
 
-from conftest import make_tiny_generator
+from conftest import write_case
 
 
 @pytest.fixture
 def files(tmp_path, photo, mask):
-    image = tmp_path / "photo.png"
-    Image.fromarray(photo).save(image)
-    mask_path = tmp_path / "mask.png"
-    Image.fromarray(mask.astype(np.uint8) * 255).save(mask_path)
-    weights = tmp_path / "tiny.pth"
-    torch.save(make_tiny_generator().state_dict(), weights)
-    return {"image": str(image), "mask": str(mask_path), "model": str(weights), "dir": tmp_path}
+    case = write_case(tmp_path, photo, mask)
+    return {key: value if key == "dir" else str(value) for key, value in case.items()}
 
 
 def run(capsys, *argv):

@@ -5,8 +5,6 @@ import time
 
 import numpy as np
 import pytest
-import torch
-from PIL import Image
 
 from guardpaint.cli import main
 from guardpaint.core.files import check_output, write_atomic
@@ -14,18 +12,12 @@ from guardpaint.core.formats import encode_png
 from guardpaint.core.imageio import save_mask
 from guardpaint.errors import InputError
 
-from conftest import make_tiny_generator
+from conftest import write_case
 
 
 @pytest.fixture
 def files(tmp_path, photo, mask):
-    image = tmp_path / "photo.png"
-    Image.fromarray(photo).save(image)
-    mask_path = tmp_path / "mask.png"
-    Image.fromarray(mask.astype(np.uint8) * 255).save(mask_path)
-    weights = tmp_path / "tiny.pth"
-    torch.save(make_tiny_generator().state_dict(), weights)
-    return {"image": image, "mask": mask_path, "model": weights, "dir": tmp_path}
+    return write_case(tmp_path, photo, mask)
 
 
 @pytest.fixture

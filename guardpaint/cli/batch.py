@@ -25,7 +25,6 @@ def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[arg
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUTPUT_DIR")
     p.add_argument("--format", choices=list(SUFFIXES), default="png",
                    help="png (default), webp (lossless) or jpeg (the protection is optimised for it)")
-    p.add_argument("--quality", type=int, default=None, help="JPEG quality, 1-100 (default 90)")
     model_args(p)
     protection_args(p)
     p.add_argument("--overwrite", action="store_true", help="redo outputs that are already there")

@@ -50,6 +50,7 @@ def protection_args(p: argparse.ArgumentParser) -> None:
                         "more model pass over a 1280 px image per iteration)")
     p.add_argument("--require-protected", action="store_true",
                    help="exit with status 3 when a protection does not hold (for scripts and CI)")
+    p.add_argument("--quality", type=int, default=None, help="JPEG output: its quality, 1-100 (default 90)")
 
 
 def settings_from(args: argparse.Namespace):
@@ -70,7 +71,6 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
     p.add_argument("--mask", required=True, help=f"mask image, white (> {MASK_THRESHOLD}) = region to protect")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT",
                    help="OUT.png, OUT.webp (lossless) or OUT.jpg (the protection is then optimised for JPEG)")
-    p.add_argument("--quality", type=int, default=None, help="JPEG quality, 1-100 (default 90)")
     model_args(p)
     protection_args(p)
     p.add_argument("--overwrite", action="store_true", help="allow the output to replace an input file")
