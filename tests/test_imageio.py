@@ -149,3 +149,10 @@ def test_failed_write_keeps_the_previous_file(tmp_path, photo, monkeypatch):
         save_png(out, photo)
     assert out.read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+
+
+def test_a_dark_16_bit_image_stays_dark(tmp_path):
+    dark = (np.arange(64 * 80).reshape(64, 80) % 200).astype(np.uint16)  # at most 199 of 65535
+    Image.fromarray(dark).save(tmp_path / "dark16.png")
+    loaded = load_image(tmp_path / "dark16.png")
+    assert loaded.rgb.max() <= 1 and any("16" in note for note in loaded.notes)

@@ -140,3 +140,18 @@ def test_a_grey_image_gets_grey_noise(tiny_model):
     result = protect(tiny_model, grey, mask, replace(FAST, iterations=3))
     assert (result.protected[..., 0] == result.protected[..., 1]).all()
     assert (result.protected[..., 1] == result.protected[..., 2]).all() and np.abs(result.noise).max() > 0
+
+
+def test_the_verdict_is_measured_through_the_pipeline_protected_against(tiny_model, large_case):
+    from guardpaint.core.editing import Editor
+    from guardpaint.core.imageio import LoadedImage
+    from guardpaint.core.report import protection_report
+    from guardpaint.core.verify import compare_edit
+    from guardpaint.core.workflow import protect_image
+
+    photo, mask = large_case
+    outcome = protect_image(tiny_model, LoadedImage(photo), mask, replace(FAST, iterations=1, pipeline="full"))
+    assert outcome.result.full_frame and protection_report(outcome)["edits"][0]["pipeline"] == "full"
+    full = compare_edit(Editor(tiny_model, "full"), photo, outcome.written, mask, outcome.result.target_colour)[0]
+    crops = compare_edit(Editor(tiny_model), photo, outcome.written, mask, outcome.result.target_colour)[0]
+    assert outcome.verification.malicious == full != crops
