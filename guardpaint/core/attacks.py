@@ -28,9 +28,9 @@ from PIL import Image
 
 from guardpaint.core.editing import Editor
 from guardpaint.core.formats import decode_image, encode_png
-from guardpaint.core.masks import bounding_box, validate_mask
+from guardpaint.core.masks import bounding_box, ring_array, validate_mask
 from guardpaint.core.pipelines import RESIZE_LIMIT, uses_crops, uses_resize
-from guardpaint.core.verify import EditComparison, benign_ring, compare_edit, edit_ssim
+from guardpaint.core.verify import EditComparison, compare_edit, edit_ssim
 from guardpaint.models.base import Inpainter
 
 #: Random brush strokes must cover at least this share of the region.
@@ -233,7 +233,7 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
                    _compare(Editor(model, pipeline), original, protected, mask, colour))
         for name, transform in TRANSFORMS.items():
             record("transform", name, _compare(editor, transform(original), transform(protected), mask, colour))
-        benign = {"ring": benign_ring(mask, expansion)}
+        benign = {"ring": ring_array(mask, expansion)}
         far = away_mask(mask)
         if far is not None:
             benign["away from the region"] = far

@@ -47,6 +47,11 @@ def ring(mask: torch.Tensor, kernel: int) -> torch.Tensor:
     return (dilate(mask, kernel) - mask).clamp(0, 1)
 
 
+def ring_array(mask: np.ndarray, kernel: int) -> np.ndarray:
+    """:func:`ring` for a bool HxW array: the band of width ``kernel // 2`` around the region."""
+    return dilate_array(mask, kernel) & ~mask
+
+
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     """(top, left, bottom, right), exclusive end, of the True pixels of a 2-D mask."""
     rows = np.flatnonzero(mask.any(axis=1))

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from guardpaint.core.editing import Editor
-from guardpaint.core.masks import dilate_array, validate_mask
+from guardpaint.core.masks import ring_array, validate_mask
 from guardpaint.core.metrics import crop_box, max_abs_diff, psnr, ssim, target_distance
 from guardpaint.core.pipelines import Box
 from guardpaint.core.target import choose_target_colour
@@ -85,11 +85,6 @@ def compare_edit(editor: Editor, original: np.ndarray, protected: np.ndarray, ma
     return EditComparison.measure(clean, attacked, mask, colour), clean, attacked
 
 
-def benign_ring(mask: np.ndarray, expansion: int) -> np.ndarray:
-    """The band of width ``expansion // 2`` around the region (the hide term's ring), as a bool mask."""
-    return dilate_array(mask, expansion) & ~mask
-
-
 def shown_boxes(editor: Editor, name: str, mask: np.ndarray) -> dict[str, Box]:
     """Where to show an edit: the whole frame, or each crop the editor ran the model on (numbered by
     position when there are several), so a region of a large photo is shown at a useful size."""
@@ -126,7 +121,7 @@ def verify(
         malicious, clean, attacked = compare_edit(editor, original, protected, mask, colour)
         keep("protected region", mask, clean, attacked)
         benign: dict[str, float] = {}
-        for name, benign_mask in {"ring": benign_ring(mask, expansion), **(extra_masks or {})}.items():
+        for name, benign_mask in {"ring": ring_array(mask, expansion), **(extra_masks or {})}.items():
             benign_mask = validate_mask(benign_mask, original.shape)
             clean_b = editor.inpaint(original, benign_mask)
             attacked_b = editor.inpaint(protected, benign_mask)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from guardpaint.core.masks import dilate_array
+from guardpaint.core.masks import dilate_array, ring_array
 from guardpaint.core.pipelines import Box, component_boxes, crop_boxes, merge_boxes, uses_crops
 
 #: The loss terms of docs/method.md, in the order the loop reports them.
@@ -58,8 +58,7 @@ def robust_reach(mask: np.ndarray) -> int:
 
 def term_masks(mask: np.ndarray, expansion: int) -> dict[str, np.ndarray]:
     """The masks of the three terms: the region, its dilation and the ring between them."""
-    expanded = dilate_array(mask, expansion)
-    return {"attack": mask, "incomplete": expanded, "hide": expanded & ~mask}
+    return {"attack": mask, "incomplete": dilate_array(mask, expansion), "hide": ring_array(mask, expansion)}
 
 
 def _aligned(box: Box, grid: int, shape: tuple[int, ...]) -> Box:
