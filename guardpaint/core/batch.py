@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from guardpaint.core.files import same_file
+from guardpaint.core.files import FileKey, file_key
 from guardpaint.core.formats import OutputFormat
 from guardpaint.core.imageio import load_image, load_mask
 from guardpaint.core.masks import validate_mask
@@ -69,19 +69,22 @@ def is_complete(path: Path) -> bool:
     return True
 
 
-def batch_inputs(items: list[BatchItem]) -> tuple[Path, ...]:
-    """Every file a batch reads: no output may replace any of them."""
-    return tuple(path for item in items for path in (item.image, item.mask) if path is not None)
+def batch_inputs(items: list[BatchItem]) -> frozenset[FileKey]:
+    """The identities (:func:`~guardpaint.core.files.file_key`) of every file a batch reads: no output
+    may replace any of them. Computed once per batch, so checking an output costs one ``stat``."""
+    return frozenset(file_key(path) for item in items for path in (item.image, item.mask) if path is not None)
 
 
 def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings: ProtectionSettings,
                  fmt: OutputFormat, redo: bool = False, taken: set[Path] | None = None,
-                 inputs: tuple[Path, ...] = (), on_iteration: Callable[[IterationReport], None] | None = None,
+                 inputs: frozenset[FileKey] = frozenset(),
+                 on_iteration: Callable[[IterationReport], None] | None = None,
                  should_cancel: Callable[[], bool] | None = None) -> dict:
     """Protect one image of a batch; its report (status done, skipped or failed, with the reason).
 
     ``taken`` collects the outputs of this run, so two inputs that share a stem never write one file;
-    ``inputs`` are all the batch's images and masks, which no output may replace (``redo`` or not).
+    ``inputs`` (:func:`batch_inputs`) are all the batch's images and masks, which no output may replace
+    (``redo`` or not).
     """
     if item.mask is None:
         return item_report(SKIPPED, f"no mask found ({item.expected_mask})", item.image)
@@ -90,7 +93,8 @@ def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings:
             return item_report(FAILED, f"{item.output.name} is already the output of another image with the "
                                        "same name", item.image, item.mask)
         taken.add(item.output)
-    if any(same_file(item.output, source) for source in (item.image, item.mask, *inputs)):
+    output = file_key(item.output)
+    if output in inputs or output in batch_inputs([item]):
         return item_report(FAILED, f"{item.output} would replace an input; choose another output folder",
                            item.image, item.mask)
     if not redo and item.output.exists() and is_complete(item.output):

@@ -56,12 +56,23 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
+#: A file's identity: (device, inode), or the resolved path of a file that is not there.
+FileKey = tuple[int, int] | Path
+
+
+def file_key(path: str | os.PathLike) -> FileKey:
+    """What identifies a file however it is spelt: its device and inode, or where no such file is
+    there (yet), its resolved path."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return Path(path).resolve()
+    return status.st_dev, status.st_ino
+
+
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     """Whether two paths name the same file (through links, ``..`` or another spelling)."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return Path(a).resolve() == Path(b).resolve()
+    return file_key(a) == file_key(b)
 
 
 def check_output(path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] = (), overwrite: bool = False,
