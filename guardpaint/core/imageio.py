@@ -71,7 +71,9 @@ def _to_8bit(img: Image.Image) -> Image.Image:
     return Image.fromarray(np.round(arr).astype(np.uint8), mode="L")
 
 
-GREY_MODES = ("1", "L", "LA", "La", "I;16", "I;16B", "I;16L", "I", "F")
+#: Single-channel modes deeper than 8 bits, which are scaled down to 8-bit grey.
+DEEP_MODES = ("I;16", "I;16B", "I;16L", "I", "F")
+GREY_MODES = ("1", "L", "LA", "La", *DEEP_MODES)
 
 
 def _png_bit_depth(path: Path) -> int:
@@ -89,12 +91,12 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     img = _open(path)
     mode = img.mode
     notes: list[str] = []
-    if mode not in ("I;16", "I;16B", "I;16L", "I") and _png_bit_depth(Path(path)) == 16:
+    if mode not in DEEP_MODES and _png_bit_depth(Path(path)) == 16:
         notes.append("converted 16-bit to 8-bit (the output is 8-bit)")
     icc = img.info.get("icc_profile")
     dpi = img.info.get("dpi")
     alpha = None
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    if mode in DEEP_MODES:
         img = _to_8bit(img)
         notes.append(f"converted {mode} to 8-bit (the output is 8-bit)")
     if mode == "P":
@@ -124,7 +126,7 @@ def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None) -> n
     ``size`` is the (width, height) of the image the mask belongs to.
     """
     img = _open(path)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    if img.mode in DEEP_MODES:
         img = _to_8bit(img)
     if img.mode in ("RGBA", "LA", "PA", "P"):
         img = img.convert("RGBA")
