@@ -22,7 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from guardpaint.core.editing import Editor
-from guardpaint.core.formats import decode_image, encode_png
+from guardpaint.core.formats import decode_image, encode_image
 from guardpaint.core.protect import ProtectionSettings, protect
 from guardpaint.core.verify import verify
 from guardpaint.models import Inpainter, load_model
@@ -96,7 +96,7 @@ def protection_flops(run_with_iterations, iterations: int) -> int:
 
 
 def reread(rgb: np.ndarray) -> np.ndarray:
-    return decode_image(encode_png(rgb))
+    return decode_image(encode_image(rgb))
 
 
 def metrics(model: Inpainter, original, protected, mask, colour, settings) -> dict:

@@ -8,7 +8,7 @@ import pytest
 
 from guardpaint.cli import main
 from guardpaint.core.files import check_output, write_atomic
-from guardpaint.core.formats import encode_png
+from guardpaint.core.formats import encode_image
 from guardpaint.core.imageio import save_mask
 from guardpaint.errors import InputError
 
@@ -71,7 +71,7 @@ def test_outputs_get_the_mode_an_ordinary_write_gives(files, umask_022):
     existing = files["dir"] / "existing.png"
     existing.write_bytes(b"")
     existing.chmod(0o640)
-    write_atomic(existing, encode_png(np.zeros((8, 8, 3), np.uint8)))  # replacing a file keeps its mode
+    write_atomic(existing, encode_image(np.zeros((8, 8, 3), np.uint8)))  # replacing a file keeps its mode
     assert _mode(existing) == 0o640
 
 

@@ -6,13 +6,13 @@ import pytest
 from PIL import Image
 
 from guardpaint.core.files import write_atomic
-from guardpaint.core.formats import OutputFormat, decode_image, encode_image, encode_png, format_for
+from guardpaint.core.formats import OutputFormat, decode_image, encode_image, format_for
 from guardpaint.core.imageio import load_image, load_mask, save_mask
 from guardpaint.errors import InputError
 
 
 def save_png(path, rgb, template=None):
-    return write_atomic(path, encode_png(rgb, template))
+    return write_atomic(path, encode_image(rgb, template))
 
 
 def _write(tmp_path, name, img, **kw):
@@ -40,7 +40,7 @@ def test_alpha_is_kept_aside_and_restored(tmp_path, photo):
     loaded = load_image(path)
     assert loaded.rgb.shape == photo.shape
     np.testing.assert_array_equal(loaded.alpha, alpha)
-    reread = np.array(Image.open(io.BytesIO(encode_png(loaded.rgb, loaded))))
+    reread = np.array(Image.open(io.BytesIO(encode_image(loaded.rgb, loaded))))
     np.testing.assert_array_equal(reread[..., 3], alpha)
 
 

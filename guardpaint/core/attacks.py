@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 
 from guardpaint.core.editing import Editor
-from guardpaint.core.formats import decode_image, encode_png
+from guardpaint.core.formats import decode_image, encode_image
 from guardpaint.core.masks import bounding_box, ring_array, validate_mask
 from guardpaint.core.pipelines import RESIZE_LIMIT, uses_crops, uses_resize
 from guardpaint.core.verify import EditComparison, compare_edit, edit_ssim
@@ -131,7 +131,7 @@ def rescale(factor: float) -> Transform:
 
 
 def png_round_trip(rgb: np.ndarray) -> np.ndarray:
-    return decode_image(encode_png(rgb))
+    return decode_image(encode_image(rgb))
 
 
 TRANSFORMS: dict[str, Transform] = {

@@ -119,8 +119,3 @@ def decode_image(data: bytes) -> np.ndarray:
     """The RGB pixels of file bytes, as a reader of the written file sees them (HxWx3 uint8)."""
     with Image.open(io.BytesIO(data)) as img:
         return np.array(img.convert("RGB"))
-
-
-def encode_png(rgb: np.ndarray, template: LoadedImage | None = None) -> bytes:
-    return encode_image(rgb, template, OutputFormat("png"))
-

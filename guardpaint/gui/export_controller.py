@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from guardpaint.core.files import same_file, write_atomic
-from guardpaint.core.formats import OutputFormat, encode_image, encode_png, format_for
+from guardpaint.core.formats import OutputFormat, encode_image, format_for
 from guardpaint.core.report import made_with_demo, protection_report
 from guardpaint.core.workflow import ProtectedImage
 from guardpaint.errors import GuardPaintError, InputError
@@ -147,7 +147,7 @@ class ExportController:
             return False
         report = protection_report(outcome, self.image_path(), None, self.exported_path, self.protection.suites)
         try:
-            write_atomic(sheet, encode_png(comparison_sheet(outcome)))
+            write_atomic(sheet, encode_image(comparison_sheet(outcome)))
             write_atomic(path, json.dumps(report, indent=2).encode())
         except (GuardPaintError, OSError) as exc:
             self.error(f"Could not export the report: {exc}")
