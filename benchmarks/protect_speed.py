@@ -21,8 +21,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from guardpaint.core.attacks import png_round_trip
 from guardpaint.core.editing import Editor
-from guardpaint.core.formats import decode_image, encode_image
 from guardpaint.core.protect import ProtectionSettings, protect
 from guardpaint.core.verify import verify
 from guardpaint.models import Inpainter, load_model
@@ -95,12 +95,8 @@ def protection_flops(run_with_iterations, iterations: int) -> int:
     return one + (iterations - 1) * (two - one)
 
 
-def reread(rgb: np.ndarray) -> np.ndarray:
-    return decode_image(encode_image(rgb))
-
-
 def metrics(model: Inpainter, original, protected, mask, colour, settings) -> dict:
-    report = verify(Editor(model), original, reread(protected), mask, target_colour=colour,
+    report = verify(Editor(model), original, png_round_trip(protected), mask, target_colour=colour,
                     expansion=settings.expansion)
     return {"psnr": report.psnr, "max_abs_diff": report.max_abs_diff, "malicious_ssim": report.malicious.ssim,
             "fill_distance_protected": report.malicious.target_distance_protected,
