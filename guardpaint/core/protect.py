@@ -172,7 +172,7 @@ def protect(
     plan = plan_protection(mask, settings.expansion, settings.level == "robust", settings.pipeline, grid)
     grey = bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
     largest = max(v.box.height * v.box.width for w in plan.windows for v in w.views)
-    resize_view = settings.level == "robust" and settings.resize_view and uses_resize(rgb.shape, "resize")
+    resize_view = settings.resize_view and uses_resize(rgb.shape, "resize")  # validated: robust level only
     if resize_view:
         width, height = resized_size(rgb.shape)
         largest = max(largest, width * height)
