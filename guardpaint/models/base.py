@@ -19,13 +19,17 @@ import torch
 from torch import nn
 
 
-@lru_cache(maxsize=16)
-def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
+def hash_file(path: str | os.PathLike, digest) -> str:
+    """Hex ``digest`` (a fresh hashlib object) of a file's bytes, read in 1 MiB blocks."""
     with open(path, "rb") as handle:
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    return hash_file(path, hashlib.sha256())
 
 
 def file_sha256(path: str | os.PathLike) -> str:

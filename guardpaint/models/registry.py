@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from guardpaint.errors import Cancelled, DownloadError, InputError, ModelError
-from guardpaint.models.base import file_sha256
+from guardpaint.models.base import file_sha256, hash_file
 
 CACHE_ENV = "GUARDPAINT_MODEL_DIR"
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -129,13 +129,9 @@ def resolve(name_or_path: str | os.PathLike | None) -> Path:
     return path
 
 
-def md5sum(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex md5 of a file, read in chunks."""
-    digest = hashlib.md5(usedforsecurity=False)  # the publisher's checksum is md5
-    with path.open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+def md5sum(path: Path) -> str:
+    """Hex md5 of a file (the publisher's checksum is md5)."""
+    return hash_file(path, hashlib.md5(usedforsecurity=False))
 
 
 ProgressCallback = Callable[[int, int | None], None]
