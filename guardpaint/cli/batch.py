@@ -58,14 +58,10 @@ def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
 
     from guardpaint.cli.commands import load_models_for, settings_from
     from guardpaint.core.batch import DONE, FAILED, batch_inputs, find_items, protect_item
-    from guardpaint.core.formats import DEFAULT_JPEG_QUALITY, OutputFormat
+    from guardpaint.core.formats import output_format
     from guardpaint.core.report import finite
 
-    if args.quality is not None and args.format != "jpeg":
-        from guardpaint.errors import InputError
-
-        raise InputError("--quality applies to --format jpeg only")
-    fmt = OutputFormat(args.format, DEFAULT_JPEG_QUALITY if args.quality is None else args.quality)
+    fmt = output_format(args.format, args.quality)
     settings = settings_from(args)
     items = find_items(args.input_dir, args.output, fmt, args.masks)
     models = load_models_for(args)

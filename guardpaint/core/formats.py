@@ -58,14 +58,20 @@ def check_storable(image: LoadedImage, fmt: OutputFormat) -> None:
         raise InputError("the image has transparency, which JPEG cannot store: write PNG or WebP")
 
 
+def output_format(kind: str, quality: int | None = None) -> OutputFormat:
+    """The format ``kind`` at a JPEG ``quality`` (None: the default); an InputError for a quality
+    given to a lossless format."""
+    if quality is not None and kind != "jpeg":
+        raise InputError(f"--quality applies to JPEG output only, not {kind.upper()}")
+    return OutputFormat(kind, DEFAULT_JPEG_QUALITY if quality is None else quality)
+
+
 def format_for(path: str | os.PathLike, quality: int | None = None) -> OutputFormat:
     """The format a file name asks for (``.png``, ``.webp``, ``.jpg``/``.jpeg``); an InputError otherwise."""
     suffix = Path(path).suffix.lower()
     for kind, suffixes in SUFFIXES.items():
         if suffix in suffixes:
-            if quality is not None and kind != "jpeg":
-                raise InputError(f"{path}: --quality applies to JPEG output only")
-            return OutputFormat(kind, DEFAULT_JPEG_QUALITY if quality is None else quality)
+            return output_format(kind, quality)
     raise InputError(f"{path}: write .png, .webp (lossless) or .jpg; {suffix or 'no suffix'} is not supported")
 
 
