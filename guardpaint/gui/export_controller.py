@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from guardpaint.core.files import same_file, write_atomic
-from guardpaint.core.formats import OutputFormat, encode_image, format_for
+from guardpaint.core.formats import SUFFIXES, OutputFormat, encode_image, format_for
 from guardpaint.core.report import made_with_demo, protection_report
 from guardpaint.core.workflow import ProtectedImage
 from guardpaint.errors import GuardPaintError, InputError
@@ -105,7 +105,7 @@ class ExportController:
         if not path.suffix:
             path = path.with_suffix(outcome.output_format.suffix)
         try:
-            fmt = format_for(path, outcome.output_format.quality if path.suffix.lower() in (".jpg", ".jpeg") else None)
+            fmt = format_for(path, outcome.output_format.quality if path.suffix.lower() in SUFFIXES["jpeg"] else None)
             data = export_bytes(outcome, fmt)
         except GuardPaintError as exc:
             self.error(str(exc))
