@@ -23,6 +23,11 @@ def display_name(spec: str) -> str:
     return spec if spec in registry.REGISTRY else Path(spec).name
 
 
+def menu_label(name: str) -> str:
+    """A registered model's entry in the Model menu (the demo says what it is for)."""
+    return f"{name} (demo: workflow only)" if name == registry.DEMO_MODEL else name
+
+
 class ModelController(QObject):
     """Owns the active model spec (a registry name or a weight file path) and everything that shows it."""
 
@@ -61,8 +66,7 @@ class ModelController(QObject):
         ways to add one (None = separator)."""
         entries: list[QAction | None] = []
         for name, entry in registry.REGISTRY.items():
-            label = f"{name} (demo: workflow only)" if name == registry.DEMO_MODEL else name
-            action = QAction(label, self, checkable=True)
+            action = QAction(menu_label(name), self, checkable=True)
             action.setToolTip(entry.limits or entry.description)
             action.triggered.connect(lambda _=False, n=name: self.choose_registered(n))
             self.group.addAction(action)
@@ -90,8 +94,7 @@ class ModelController(QObject):
         (self.file_action if is_file else self.named.get(self.spec, self.file_action)).setChecked(True)
         for name, action in self.named.items():
             installed = registry.is_available(name)
-            base = f"{name} (demo: workflow only)" if name == registry.DEMO_MODEL else name
-            action.setText(base if installed else f"{base} (download, {size_text(name)})")
+            action.setText(menu_label(name) if installed else f"{menu_label(name)} (download, {size_text(name)})")
         for name, action in self.also_actions.items():
             action.blockSignals(True)
             action.setChecked(name in self.also and name != self.spec)
