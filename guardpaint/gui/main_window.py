@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
         p.cancel_button.clicked.connect(self.runner.cancel)
         p.test_button.clicked.connect(self.start_test_edit)
         self.runner.busyChanged.connect(lambda _: self._update_state())
-        self.protection.outcomeChanged.connect(self._outcome_changed)
+        self.protection.outcomeChanged.connect(self._update_state)
         p.settings.changed.connect(self._show_model)
         self.models.modelChanged.connect(self._model_changed)
         self.empty.open_button.clicked.connect(self.open_dialog)
@@ -203,9 +203,6 @@ class MainWindow(QMainWindow):
                     self.act_100, self.act_zoom_in, self.act_zoom_out, self.act_undo, self.act_redo,
                     self.act_brush, self.act_eraser, self.act_smaller, self.act_larger, self.act_layer):
             act.setEnabled(has_image)
-
-    def _outcome_changed(self) -> None:
-        self._update_state()
 
     def _show_model(self) -> None:
         self.status.show_model(self.models.specs(), self.panel.settings.device_name())

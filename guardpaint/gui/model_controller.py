@@ -40,7 +40,7 @@ class ModelController(QObject):
         self.window, self.store, self.banner = window, store, banner
         self.error, self.ask, self.last_dir, self.remember_dir = error, ask, last_dir, remember_dir
         self.downloads = DownloadController(window, error)
-        self.downloads.downloaded.connect(self._downloaded)
+        self.downloads.downloaded.connect(self.set_model)
         banner.downloadRequested.connect(lambda: self.downloads.download(registry.REAL_MODEL))
         self.group = QActionGroup(self)
         self.named: dict[str, QAction] = {}
@@ -130,9 +130,6 @@ class ModelController(QObject):
         self._show()  # keep the check on the model still active
         if self.ask(f"{name} is not downloaded yet ({size_text(name)}, checksum-verified). Download it now?"):
             self.downloads.download(name)
-
-    def _downloaded(self, name: str) -> None:
-        self.set_model(name)
 
     def open_weights_dialog(self) -> bool:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open LaMa weights", self.last_dir("weights"),
