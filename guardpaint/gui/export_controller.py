@@ -45,7 +45,7 @@ def comparison_sheet(outcome: ProtectedImage) -> np.ndarray:
     """:data:`SHEET_COLUMNS` side by side, for the (first) region as the editor saw it."""
     box, clean, attacked = next(iter(outcome.shown_edits().values()))
     original, protected = outcome.source.rgb[box.slices], outcome.written[box.slices]
-    noise = noise_visual(protected.astype(np.int16) - original.astype(np.int16))
+    noise = noise_visual(original, protected)
     return np.concatenate([original, protected, noise, clean, attacked], axis=1)
 
 

@@ -240,4 +240,4 @@ class PreviewPanel(QWidget):
         box = entry[2]
         original, protected = self._outcome.source.rgb[box.slices], self._outcome.written[box.slices]
         self.compare.set_images(original, protected)
-        self.noise.set_image(noise_visual(protected.astype(np.int16) - original.astype(np.int16)))
+        self.noise.set_image(noise_visual(original, protected))

@@ -43,7 +43,9 @@ def mask_from_overlay(image: QImage) -> np.ndarray:
     return view[:, : image.width() * 4].reshape(image.height(), image.width(), 4)[:, :, 3] > MASK_THRESHOLD
 
 
-def noise_visual(noise: np.ndarray) -> np.ndarray:
-    """Signed noise (levels) stretched to the full 8-bit range around mid-grey, for display."""
+def noise_visual(original: np.ndarray, protected: np.ndarray) -> np.ndarray:
+    """The signed noise ``protected - original`` (uint8 images) stretched to the full 8-bit range around
+    mid-grey, for display."""
+    noise = protected.astype(np.int16) - original.astype(np.int16)
     peak = max(1, int(np.abs(noise).max()))
     return np.clip(128 + noise.astype(np.float32) * (127.0 / peak), 0, 255).astype(np.uint8)
