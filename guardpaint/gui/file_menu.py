@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from guardpaint.core.imageio import LoadedImage, load_mask, save_mask
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.canvas import MaskCanvas
+from guardpaint.gui.window_state import stored_list
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
 MAX_RECENT = 10
@@ -24,8 +25,7 @@ class RecentFiles:
         self.rebuild()
 
     def paths(self) -> list[str]:
-        value = self.store.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        return stored_list(self.store, "recent")
 
     def add(self, path: Path) -> None:
         resolved = str(path.resolve())

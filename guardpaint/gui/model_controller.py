@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.downloads import DownloadController, size_text
 from guardpaint.gui.first_run import DEMO, DOWNLOAD, WEIGHT_FILE, DemoBanner, FirstRunDialog
+from guardpaint.gui.window_state import stored_list
 from guardpaint.models import registry
 
 WEIGHT_FILTER = "LaMa weights (*.ckpt *.pt *.pth *.safetensors);;All files (*)"
@@ -47,8 +48,7 @@ class ModelController(QObject):
         self.file_action = QAction("", self, checkable=True)
         self.group.addAction(self.file_action)
         self.spec = self._initial_spec()
-        stored = self.store.value(ALSO_KEY, [])
-        self.also: list[str] = [stored] if isinstance(stored, str) else [str(v) for v in stored or []]
+        self.also = stored_list(self.store, ALSO_KEY)
         self.also_menu = QMenu("Also Protect &Against")
         self.also_menu.setToolTip("Protect against several models at once: each one adds a forward and a "
                                   "backward pass per iteration")

@@ -1,4 +1,4 @@
-"""Remembering the window's geometry and dock layout between runs."""
+"""Remembering state between runs: the window's geometry and dock layout, and stored lists."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings
@@ -21,3 +21,9 @@ def restore_window(window: QMainWindow, store: QSettings) -> None:
 def save_window(window: QMainWindow, store: QSettings) -> None:
     store.setValue("window/geometry", window.saveGeometry())
     store.setValue("window/state", window.saveState())
+
+
+def stored_list(store: QSettings, key: str) -> list[str]:
+    """A list of strings saved with ``setValue`` (QSettings gives a one-item list back as a bare string)."""
+    value = store.value(key, [])
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
