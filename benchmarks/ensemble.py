@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
+
+from isolated import peak_memory, run_child
 
 MODELS = {"big-lama-arch seed 0": ("big-lama-arch", 0), "big-lama-arch seed 1": ("big-lama-arch", 1),
           "demo": ("demo", None)}
@@ -74,21 +74,16 @@ def cost_child(args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     result = protect(models, photo, mask, ProtectionSettings(iterations=args.iterations))
     seconds = time.perf_counter() - start
-    peak = (torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return {"models": [m.name for m in models], "seconds": seconds, "setup_seconds": result.setup_time,
-            "peak_memory_mb": peak, "peak_kind": "cuda allocated" if device.type == "cuda" else "process RSS"}
+            **peak_memory(device)}
 
 
 def cost(args: argparse.Namespace) -> dict:
     rows = {}
     for count in (1, 2):
-        command = [sys.executable, __file__, "cost", "--device", args.device, "--size", str(args.size),
-                   "--iterations", str(args.iterations), "--models", str(count)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        rows[f"{count} model{'s' if count > 1 else ''}"] = (
-            json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0
-            else {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]})
+        rows[f"{count} model{'s' if count > 1 else ''}"] = run_child(__file__, [
+            "cost", "--device", args.device, "--size", str(args.size), "--iterations", str(args.iterations),
+            "--models", str(count)])
     return {"device": args.device, "size": args.size, "iterations": args.iterations, "rows": rows}
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from isolated import peak_memory, run_child
 
 REGION = 300
 #: (top, left) of the regions in the 4000 x 3000 photo: a face, a signature, a logo.
@@ -61,15 +61,12 @@ def one_case(args: argparse.Namespace) -> dict:
     inside = np.zeros(mask.shape, bool)
     for box in result.windows:
         inside[box.slices] = True
-    peak = (torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return {"case": args.case, "model": model.name, "device": str(device), "size": [rgb.shape[1], rgb.shape[0]],
             "iterations": args.iterations, "precision": result.settings.precision, "level": args.level,
             "resize_view": args.resize_view, "seconds": seconds,
             "setup_seconds": result.setup_time, "windows": [[b.top, b.left, b.bottom, b.right] for b in result.windows],
             "window_pixels": int(inside.sum()),
-            "outside_identical": bool((result.protected[~inside] == rgb[~inside]).all()),
-            "peak_memory_mb": peak, "peak_kind": "cuda allocated" if device.type == "cuda" else "process RSS"}
+            "outside_identical": bool((result.protected[~inside] == rgb[~inside]).all()), **peak_memory(device)}
 
 
 def main() -> None:
@@ -88,14 +85,9 @@ def main() -> None:
         return
     rows = {}
     for case in args.cases:
-        command = [sys.executable, __file__, "--device", args.device, "--model", args.model, "--iterations",
-                   str(args.iterations), "--level", args.level, "--case", case,
-                   *(["--resize-view"] if args.resize_view else [])]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            rows[case] = {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
-        else:
-            rows[case] = json.loads(done.stdout.strip().splitlines()[-1])
+        rows[case] = run_child(__file__, ["--device", args.device, "--model", args.model, "--iterations",
+                                          str(args.iterations), "--level", args.level, "--case", case,
+                                          *(["--resize-view"] if args.resize_view else [])])
     base = rows.get("full-512", {}).get("seconds")
     for name in ("1-region", "3-regions"):
         if base and "seconds" in rows.get(name, {}):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from isolated import peak_memory, run_child
 
 
 def one_size(args: argparse.Namespace) -> dict:
@@ -35,12 +35,10 @@ def one_size(args: argparse.Namespace) -> dict:
     total = time.perf_counter() - start
     iterations = result.history
     per_iteration = (iterations[-1].elapsed - iterations[0].elapsed) / max(1, len(iterations) - 1)
-    peak = (torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return {"size": args.size, "model": model.name, "device": str(device), "iterations": args.iterations,
             "precision": resolve_precision(settings.precision, device), "memory_saving": args.memory_saving,
             "seconds_per_iteration": per_iteration, "seconds_total": total, "setup_seconds": result.setup_time,
-            "peak_memory_mb": peak, "peak_kind": "cuda allocated" if device.type == "cuda" else "process RSS"}
+            **peak_memory(device)}
 
 
 def main() -> None:
@@ -58,13 +56,9 @@ def main() -> None:
         return
     rows = []
     for size in args.sizes:
-        command = [sys.executable, __file__, "--device", args.device, "--model", args.model, "--size", str(size),
-                   "--iterations", str(args.iterations), "--memory-saving", args.memory_saving]
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            rows.append({"size": size, "error": (done.stderr.strip().splitlines() or ["failed"])[-1]})
-        else:
-            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        rows.append({"size": size, **run_child(__file__, [
+            "--device", args.device, "--model", args.model, "--size", str(size), "--iterations", str(args.iterations),
+            "--memory-saving", args.memory_saving])})
     base = next((r for r in rows if "seconds_per_iteration" in r), None)
     for row in rows:
         if base and "seconds_per_iteration" in row:
