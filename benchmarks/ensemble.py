@@ -34,17 +34,10 @@ MODELS = {"big-lama-arch seed 0": ("big-lama-arch", 0), "big-lama-arch seed 1": 
 
 def build(name: str, device):
     """One of :data:`MODELS`, or any registry name or weight file (``big-lama``, ``anime-lama``)."""
-    import torch
+    from protect_speed import get_model
 
-    from guardpaint.models import load_model
-    from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
-    from guardpaint.models.lama_family import LamaInpainter
-
-    kind, seed = MODELS.get(name, (name, None))
-    if kind != "big-lama-arch":
-        return load_model(kind, device)
-    torch.manual_seed(seed)
-    return LamaInpainter(FFCResNetGenerator(LamaConfig()), name, device)
+    kind, seed = MODELS.get(name, (name, 0))
+    return get_model(kind, device, seed, label=name)
 
 
 def case(size: int):

@@ -52,12 +52,12 @@ def benchmark_image(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rgb, mask
 
 
-def get_model(name: str, device: torch.device) -> Inpainter:
-    """A registry model or weight file, or ``big-lama-arch``: big-lama's architecture with seeded random
-    weights (timing only: the real weights cannot be downloaded everywhere)."""
+def get_model(name: str, device: torch.device, seed: int = 0, label: str | None = None) -> Inpainter:
+    """A registry model or weight file, or ``big-lama-arch``: big-lama's architecture with random weights
+    drawn from ``seed``, named ``label`` (timing only: the real weights cannot be downloaded everywhere)."""
     if name == "big-lama-arch":
-        torch.manual_seed(0)
-        return LamaInpainter(FFCResNetGenerator(LamaConfig()), name, device)
+        torch.manual_seed(seed)
+        return LamaInpainter(FFCResNetGenerator(LamaConfig()), label or name, device)
     return load_model(name, device)
 
 
