@@ -6,19 +6,16 @@ Every case is seeded and runs in fp32 on a tiny LaMa-family model, so it is chea
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from guardpaint.core.editing import Editor
+from guardpaint.core.protect import ProtectionSettings, protect
+from guardpaint.models.lama_family import LamaInpainter
 
-from conftest import make_photo, make_tiny_generator, make_tiny_model  # noqa: E402
-
-from guardpaint.core.editing import Editor  # noqa: E402
-from guardpaint.core.protect import ProtectionSettings, protect  # noqa: E402
-from guardpaint.models.lama_family import LamaInpainter  # noqa: E402
+from conftest import make_photo, make_tiny_generator, make_tiny_model
 
 PINS = Path(__file__).resolve().parent / "pins"
 FP32 = ProtectionSettings(precision="fp32")
