@@ -22,10 +22,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
-from guardpaint.core.editing import Editor
-from guardpaint.core.imageio import LoadedImage
-from guardpaint.core.metrics import crop_box, masked_mae, ssim
-from guardpaint.core.protect import ProtectionSettings
+from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.evaluation.metrics import crop_box, masked_mae, ssim
+from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.device import select_device

@@ -56,7 +56,8 @@ def case(size: int):
 def cost_child(args: argparse.Namespace) -> dict:
     import torch
 
-    from guardpaint.core.protect import ProtectionSettings, protect
+    from guardpaint.core.protection.loop import protect
+    from guardpaint.core.protection.settings import ProtectionSettings
     from guardpaint.models.device import select_device
 
     device = select_device(args.device)
@@ -81,10 +82,10 @@ def cost(args: argparse.Namespace) -> dict:
 
 
 def transfer(args: argparse.Namespace) -> dict:
-    from guardpaint.core.editing import Editor
-    from guardpaint.core.imageio import LoadedImage
-    from guardpaint.core.protect import ProtectionSettings
-    from guardpaint.core.verify import EditComparison
+    from guardpaint.core.editor.inpaint import Editor
+    from guardpaint.core.evaluation.verify import EditComparison
+    from guardpaint.core.io.images import LoadedImage
+    from guardpaint.core.protection.settings import ProtectionSettings
     from guardpaint.core.workflow import protect_image
     from guardpaint.models.device import select_device
 

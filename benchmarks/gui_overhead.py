@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from protect_regions import photo
 
-from guardpaint.core.imageio import LoadedImage
+from guardpaint.core.io.images import LoadedImage
 from guardpaint.gui.jobs import run_protection
 from guardpaint.gui.main_window import MainWindow
 

@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
 from texture_budget import region
 
-from guardpaint.core.attacks import run_suite
-from guardpaint.core.formats import PNG, OutputFormat, decode_image, encode_image
-from guardpaint.core.imageio import LoadedImage
-from guardpaint.core.metrics import psnr
-from guardpaint.core.protect import ProtectionSettings
+from guardpaint.core.evaluation.metrics import psnr
+from guardpaint.core.evaluation.suite import run_suite
+from guardpaint.core.io.formats import PNG, OutputFormat, decode_image, encode_image
+from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
 from guardpaint.models.device import select_device
 

@@ -18,7 +18,8 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from guardpaint.core.protect import ProtectionSettings, protect
+from guardpaint.core.protection.loop import protect
+from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.models.device import select_device
 
 from protect_speed import benchmark_image, get_model, sync

@@ -19,7 +19,8 @@ def one_size(args: argparse.Namespace) -> dict:
     import torch
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from guardpaint.core.protect import ProtectionSettings, protect
+    from guardpaint.core.protection.loop import protect
+    from guardpaint.core.protection.settings import ProtectionSettings
     from guardpaint.models.device import resolve_precision, select_device
 
     from protect_speed import benchmark_image, get_model

@@ -21,10 +21,11 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from guardpaint.core.attacks import png_round_trip
-from guardpaint.core.editing import Editor
-from guardpaint.core.protect import ProtectionSettings, protect
-from guardpaint.core.verify import verify
+from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.evaluation.suite import png_round_trip
+from guardpaint.core.evaluation.verify import verify
+from guardpaint.core.protection.loop import protect
+from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.models import Inpainter, load_model
 from guardpaint.models.device import describe_device, resolve_precision, select_device
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig

@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from guardpaint.core.editing import edit
-from guardpaint.core.losses import masked_mse
-from guardpaint.core.masks import dilate, ring
-from guardpaint.core.protect import ProtectionSettings
-from guardpaint.core.target import choose_target_colour
-from guardpaint.core.tensors import image_to_tensor, mask_to_tensor, tensor_to_image
+from guardpaint.core.editor.differentiable import edit
+from guardpaint.core.editor.masks import dilate, ring
+from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor, tensor_to_image
+from guardpaint.core.protection.losses import masked_mse
+from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.models.base import Inpainter
 
 

@@ -24,9 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
-from guardpaint.core.attacks import run_suite
-from guardpaint.core.imageio import LoadedImage
-from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
+from guardpaint.core.evaluation.suite import run_suite
+from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.settings import LEVEL_NAMES, ProtectionSettings
 from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.device import select_device

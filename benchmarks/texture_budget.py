@@ -24,10 +24,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
-from guardpaint.core.budget import texture_share
-from guardpaint.core.imageio import LoadedImage
-from guardpaint.core.metrics import psnr
-from guardpaint.core.protect import ProtectionSettings
+from guardpaint.core.evaluation.metrics import psnr
+from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.budget import texture_share
+from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.device import select_device

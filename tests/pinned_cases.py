@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from guardpaint.core.editing import Editor
-from guardpaint.core.protect import ProtectionSettings, protect
+from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.protection.loop import protect
+from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.models.lama_family import LamaInpainter
 
 from conftest import make_photo, make_tiny_generator, make_tiny_model

@@ -4,8 +4,10 @@ import json
 import numpy as np
 import pytest
 
-from guardpaint.core.attacks import TRANSFORMS, mask_variations, pipeline_cases, run_suite
-from guardpaint.core.protect import ProtectionSettings, protect
+from guardpaint.core.editor.variations import mask_variations
+from guardpaint.core.evaluation.suite import TRANSFORMS, pipeline_cases, run_suite
+from guardpaint.core.protection.loop import protect
+from guardpaint.core.protection.settings import ProtectionSettings
 
 from conftest import make_mask, make_photo
 from high_gain import HighGainInpainter

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from guardpaint.cli import main
-from guardpaint.core.report import REPORT_KEYS
+from guardpaint.core.evaluation.report import REPORT_KEYS
 
 from conftest import make_photo, make_tiny_generator
 
@@ -131,10 +131,10 @@ def test_an_output_folder_that_is_the_input_folder_never_replaces_an_input(folde
 
 
 def test_a_jpeg_report_is_measured_on_the_jpeg_file(folder, capsys):
-    from guardpaint.core.formats import OutputFormat, decode_image
-    from guardpaint.core.imageio import LoadedImage
-    from guardpaint.core.protect import ProtectionSettings
-    from guardpaint.core.report import protection_report
+    from guardpaint.core.evaluation.report import protection_report
+    from guardpaint.core.io.formats import OutputFormat, decode_image
+    from guardpaint.core.io.images import LoadedImage
+    from guardpaint.core.protection.settings import ProtectionSettings
     from guardpaint.core.workflow import protect_image
 
     from conftest import make_mask, make_tiny_model

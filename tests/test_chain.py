@@ -3,12 +3,12 @@ next to the bundled demo model, which it cannot move."""
 import numpy as np
 import torch
 
-from guardpaint.core.attacks import run_suite
-from guardpaint.core.editing import Editor
-from guardpaint.core.imageio import LoadedImage, load_image
-from guardpaint.core.protect import ProtectionSettings
-from guardpaint.core.report import REPORT_KEYS, protection_report
-from guardpaint.core.verify import verify
+from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.evaluation.report import REPORT_KEYS, protection_report
+from guardpaint.core.evaluation.suite import run_suite
+from guardpaint.core.evaluation.verify import verify
+from guardpaint.core.io.images import LoadedImage, load_image
+from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_to_file
 from guardpaint.models import load_model
 

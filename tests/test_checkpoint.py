@@ -7,7 +7,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from guardpaint.core.editing import edit
+from guardpaint.core.editor.differentiable import edit
 from guardpaint.errors import ModelError
 from guardpaint.models.checkpoint import load_generator
 from guardpaint.models.lama_family import LamaInpainter

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from guardpaint.core.editing import Editor, edit, pad_symmetric
+from guardpaint.core.editor.differentiable import edit, pad_symmetric
+from guardpaint.core.editor.inpaint import Editor
 
 
 @pytest.mark.parametrize("height,width", [(16, 16), (17, 23), (9, 31)])

@@ -8,9 +8,10 @@ import torch
 from PIL import Image
 
 from guardpaint.cli import main
-from guardpaint.core.imageio import LoadedImage
-from guardpaint.core.protect import ProtectionSettings, protect
-from guardpaint.core.report import protection_report
+from guardpaint.core.evaluation.report import protection_report
+from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.loop import protect
+from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
 from guardpaint.errors import DownloadError
 from guardpaint.models import registry

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from guardpaint.cli import main
-from guardpaint.core.files import check_output, write_atomic
-from guardpaint.core.formats import encode_image
-from guardpaint.core.imageio import save_mask
+from guardpaint.core.io.files import check_output, write_atomic
+from guardpaint.core.io.formats import encode_image
+from guardpaint.core.io.images import save_mask
 from guardpaint.errors import InputError
 
 from conftest import write_case

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from guardpaint.core.editing import edit
+from guardpaint.core.editor.differentiable import edit
 from guardpaint.errors import InputError
 from guardpaint.models.device import resolve_precision, select_device
 from guardpaint.models.fusion import fold_batchnorm

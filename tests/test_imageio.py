@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from guardpaint.core.files import write_atomic
-from guardpaint.core.formats import OutputFormat, decode_image, encode_image, format_for
-from guardpaint.core.imageio import load_image, load_mask, save_mask
+from guardpaint.core.io.files import write_atomic
+from guardpaint.core.io.formats import OutputFormat, decode_image, encode_image, format_for
+from guardpaint.core.io.images import load_image, load_mask, save_mask
 from guardpaint.errors import InputError
 
 
@@ -140,7 +140,7 @@ def test_jpeg_refuses_transparency_and_16_bit_input_is_announced(tmp_path, photo
 def test_failed_write_keeps_the_previous_file(tmp_path, photo, monkeypatch):
     out = tmp_path / "out.png"
     out.write_bytes(b"previous")
-    import guardpaint.core.files as files
+    import guardpaint.core.io.files as files
 
     def boom(*args):
         raise OSError("disk full")

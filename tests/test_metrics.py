@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from guardpaint.core.metrics import masked_mae, max_abs_diff, psnr, ssim, target_distance
+from guardpaint.core.evaluation.metrics import masked_mae, max_abs_diff, psnr, ssim, target_distance
 
 from conftest import make_photo
 

@@ -5,8 +5,9 @@ import torch
 from PIL import Image
 
 from guardpaint.cli import main
-from guardpaint.core.editing import Editor
-from guardpaint.core.pipelines import Box, component_boxes, crop_box, crop_boxes, merge_boxes, to_uint8
+from guardpaint.core.editor.geometry import Box, component_boxes, crop_box, crop_boxes, to_uint8
+from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.protection.windows import merge_boxes
 
 from conftest import make_photo, make_tiny_generator
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from guardpaint.core.masks import dilate, ring
-from guardpaint.core.protect import ProtectionSettings, protect
-from guardpaint.core.target import choose_target_colour, parse_colour
+from guardpaint.core.editor.masks import dilate, ring
+from guardpaint.core.protection.loop import protect
+from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.target import choose_target_colour, parse_colour
 from guardpaint.errors import Cancelled, InputError
 
 FAST = ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32")

@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from guardpaint.core.budget import SMOOTH_SHARE, texture_share
-from guardpaint.core.editing import edit
-from guardpaint.core.losses import masked_mse
-from guardpaint.core.pipelines import Box, crop_box, crop_boxes
-from guardpaint.core.protect import ProtectionSettings, protect
-from guardpaint.core.tensors import image_to_tensor, mask_to_tensor
-from guardpaint.core.windows import ROBUST_REACH, plan_protection, term_masks
+from guardpaint.core.editor.differentiable import edit
+from guardpaint.core.editor.geometry import Box, crop_box, crop_boxes
+from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
+from guardpaint.core.protection.budget import SMOOTH_SHARE, texture_share
+from guardpaint.core.protection.loop import protect
+from guardpaint.core.protection.losses import masked_mse
+from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.windows import ROBUST_REACH, plan_protection, term_masks
 
 from conftest import make_photo
 
@@ -143,10 +144,10 @@ def test_a_grey_image_gets_grey_noise(tiny_model):
 
 
 def test_the_verdict_is_measured_through_the_pipeline_protected_against(tiny_model, large_case):
-    from guardpaint.core.editing import Editor
-    from guardpaint.core.imageio import LoadedImage
-    from guardpaint.core.report import protection_report
-    from guardpaint.core.verify import compare_edit
+    from guardpaint.core.editor.inpaint import Editor
+    from guardpaint.core.evaluation.report import protection_report
+    from guardpaint.core.evaluation.verify import compare_edit
+    from guardpaint.core.io.images import LoadedImage
     from guardpaint.core.workflow import protect_image
 
     photo, mask = large_case

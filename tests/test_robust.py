@@ -6,11 +6,12 @@ import pytest
 import torch
 from PIL import Image
 
-from guardpaint.core.jpeg import _LUMA, jpeg_approx, quantisation_table
-from guardpaint.core.protect import ProtectionSettings, protect
-from guardpaint.core.robust import AttackSampler, resize_round_trip
-from guardpaint.core.tensors import image_to_tensor, tensor_to_image
-from guardpaint.core.windows import plan_protection
+from guardpaint.core.editor.tensors import image_to_tensor, tensor_to_image
+from guardpaint.core.protection.jpeg import _LUMA, jpeg_approx, quantisation_table
+from guardpaint.core.protection.loop import protect
+from guardpaint.core.protection.robust import AttackSampler, resize_round_trip
+from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.windows import plan_protection
 from guardpaint.errors import InputError
 
 from conftest import make_mask, make_photo

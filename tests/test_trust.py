@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from guardpaint.cli import main
-from guardpaint.core.report import REPORT_KEYS
+from guardpaint.core.evaluation.report import REPORT_KEYS
 from guardpaint.gui import first_run
 from guardpaint.gui.main_window import MainWindow
 from guardpaint.models import registry
@@ -112,7 +112,7 @@ def test_checks_after_a_model_switch_use_the_protections_model(qtbot, store, fil
     win.canvas.set_mask(test_mask, "test")
     with qtbot.waitSignal(win.runner.done, timeout=60_000) as done:
         win.start_test_edit()
-    from guardpaint.core.editing import Editor
+    from guardpaint.core.editor.inpaint import Editor
 
     expected = Editor(outcome.model).inpaint(outcome.source.rgb, test_mask)
     (box, clean, _), = done.args[0].values()

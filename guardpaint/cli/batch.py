@@ -13,7 +13,7 @@ from guardpaint.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_PROT
 
 def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
     from guardpaint.cli.commands import protection_args
-    from guardpaint.core.formats import SUFFIXES
+    from guardpaint.core.io.formats import SUFFIXES
 
     p = sub.add_parser("batch", help="protect every image of a folder (masks by name)",
                        description="Protect every image of INPUT_DIR. A mask is found by the image's name: "
@@ -58,8 +58,8 @@ def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
 
     from guardpaint.cli.commands import load_models_for, settings_from
     from guardpaint.core.batch import DONE, FAILED, batch_inputs, find_items, protect_item
-    from guardpaint.core.formats import output_format
-    from guardpaint.core.report import finite
+    from guardpaint.core.evaluation.report import finite
+    from guardpaint.core.io.formats import output_format
 
     fmt = output_format(args.format, args.quality)
     settings = settings_from(args)

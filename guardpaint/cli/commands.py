@@ -16,7 +16,7 @@ Result = tuple[dict | None, int]
 
 
 def pipeline_arg(parser: argparse.ArgumentParser) -> None:
-    from guardpaint.core.pipelines import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
+    from guardpaint.core.editor.geometry import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
 
     parser.add_argument("--pipeline", choices=PIPELINES, default="auto",
                         help=f"how the editor runs the model: auto = IOPaint's default (whole image up to "
@@ -26,9 +26,9 @@ def pipeline_arg(parser: argparse.ArgumentParser) -> None:
 
 def protection_args(p: argparse.ArgumentParser) -> None:
     """The protection options ``protect`` and ``batch`` share."""
-    from guardpaint.core.budget import BUDGETS
-    from guardpaint.core.protect import LEVEL_NAMES, ProtectionSettings
-    from guardpaint.core.windows import VIEW_PIPELINES
+    from guardpaint.core.protection.budget import BUDGETS
+    from guardpaint.core.protection.settings import LEVEL_NAMES, ProtectionSettings
+    from guardpaint.core.protection.windows import VIEW_PIPELINES
 
     defaults = ProtectionSettings()
     p.add_argument("--iterations", type=int, default=defaults.iterations)
@@ -55,7 +55,7 @@ def protection_args(p: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace):
     """The ProtectionSettings the options ask for (validated)."""
-    from guardpaint.core.protect import ProtectionSettings
+    from guardpaint.core.protection.settings import ProtectionSettings
 
     return ProtectionSettings(iterations=args.iterations, epsilon=args.epsilon, seed=args.seed, level=args.level,
                               budget=args.budget, pipeline=args.against, resize_view=args.resize_view).validated()
@@ -64,7 +64,7 @@ def settings_from(args: argparse.Namespace):
 def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register every sub-command; each parser's defaults say how to run and show it."""
     from guardpaint.cli.batch import add_batch_command
-    from guardpaint.core.imageio import MASK_THRESHOLD
+    from guardpaint.core.io.images import MASK_THRESHOLD
 
     p = sub.add_parser("protect", help="add protective noise over the masked region")
     p.add_argument("image")
@@ -129,8 +129,8 @@ def load_one_model_for(args: argparse.Namespace):
 
 
 def _load_inputs(image_path: str, mask_path: str):
-    from guardpaint.core.imageio import load_image, load_mask
-    from guardpaint.core.masks import validate_mask
+    from guardpaint.core.editor.masks import validate_mask
+    from guardpaint.core.io.images import load_image, load_mask
 
     image = load_image(image_path)
     mask = validate_mask(load_mask(mask_path, image.size), image.rgb.shape)
@@ -140,9 +140,9 @@ def _load_inputs(image_path: str, mask_path: str):
 def cmd_protect(args: argparse.Namespace) -> Result:
     from tqdm import tqdm
 
-    from guardpaint.core.files import check_output
-    from guardpaint.core.formats import check_storable, format_for
-    from guardpaint.core.report import DEMO_WARNING, made_with_demo, protection_report
+    from guardpaint.core.evaluation.report import DEMO_WARNING, made_with_demo, protection_report
+    from guardpaint.core.io.files import check_output
+    from guardpaint.core.io.formats import check_storable, format_for
     from guardpaint.core.workflow import estimated_output_bytes, protect_to_file
 
     fmt = format_for(args.output, args.quality)
@@ -168,9 +168,9 @@ def cmd_protect(args: argparse.Namespace) -> Result:
 
 
 def cmd_inpaint(args: argparse.Namespace) -> Result:
-    from guardpaint.core.editing import Editor
-    from guardpaint.core.files import check_output, write_atomic
-    from guardpaint.core.formats import check_storable, encode_image, format_for
+    from guardpaint.core.editor.inpaint import Editor
+    from guardpaint.core.io.files import check_output, write_atomic
+    from guardpaint.core.io.formats import check_storable, encode_image, format_for
     from guardpaint.core.workflow import estimated_output_bytes
 
     fmt = format_for(args.output)
@@ -185,10 +185,10 @@ def cmd_inpaint(args: argparse.Namespace) -> Result:
 
 
 def cmd_verify(args: argparse.Namespace) -> Result:
-    from guardpaint.core.editing import Editor
-    from guardpaint.core.imageio import load_image, load_mask
-    from guardpaint.core.verify import verify
-    from guardpaint.core.workflow import model_labels
+    from guardpaint.core.editor.inpaint import Editor
+    from guardpaint.core.evaluation.outcome import model_labels
+    from guardpaint.core.evaluation.verify import verify
+    from guardpaint.core.io.images import load_image, load_mask
 
     original, mask = _load_inputs(args.original, args.mask)
     protected = load_image(args.protected)
@@ -206,7 +206,7 @@ def cmd_verify(args: argparse.Namespace) -> Result:
                          "benign_ssim": check.benign_ssim} for label, check in zip(labels, checks, strict=True)],
               "suite": None}
     if args.suite:
-        from guardpaint.core.attacks import run_suite
+        from guardpaint.core.evaluation.suite import run_suite
 
         result["suite"] = [{"model": label, **run_suite(model, original.rgb, protected.rgb, mask,
                                                           first.target_colour).to_dict()}

@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_json(result: dict) -> None:
-    from guardpaint.core.report import finite
+    from guardpaint.core.evaluation.report import finite
 
     print(json.dumps(finite(result)))
 

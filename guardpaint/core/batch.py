@@ -15,12 +15,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from guardpaint.core.files import FileKey, file_key
-from guardpaint.core.formats import OutputFormat
-from guardpaint.core.imageio import load_image, load_mask
-from guardpaint.core.masks import validate_mask
-from guardpaint.core.protect import IterationReport, ProtectionSettings
-from guardpaint.core.report import item_report, protection_report
+from guardpaint.core.editor.masks import validate_mask
+from guardpaint.core.evaluation.report import item_report, protection_report
+from guardpaint.core.io.files import FileKey, file_key
+from guardpaint.core.io.formats import OutputFormat
+from guardpaint.core.io.images import load_image, load_mask
+from guardpaint.core.protection.loop import IterationReport
+from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_to_file
 from guardpaint.errors import Cancelled, GuardPaintError, InputError
 from guardpaint.models.base import Inpainter

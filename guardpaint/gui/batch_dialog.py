@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from guardpaint.core.batch import DONE, FAILED, BatchItem, find_items
-from guardpaint.core.formats import OutputFormat
+from guardpaint.core.io.formats import OutputFormat
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.qimage import rgb_to_qimage
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from guardpaint.core.imageio import LoadedImage, load_mask, save_mask
+from guardpaint.core.io.images import LoadedImage, load_mask, save_mask
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.canvas import MaskCanvas
 from guardpaint.gui.window_state import stored_list

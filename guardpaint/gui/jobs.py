@@ -10,15 +10,16 @@ import threading
 import numpy as np
 import torch
 
-from guardpaint.core.attacks import CaseResult, SuiteReport, run_suite
 from guardpaint.core.batch import DONE, FAILED, SKIPPED, BatchItem, batch_inputs, protect_item
-from guardpaint.core.editing import Editor
-from guardpaint.core.formats import OutputFormat
-from guardpaint.core.imageio import LoadedImage
-from guardpaint.core.pipelines import Box
-from guardpaint.core.protect import ProtectionSettings
-from guardpaint.core.verify import shown_boxes
-from guardpaint.core.workflow import ProtectedImage, protect_image
+from guardpaint.core.editor.geometry import Box
+from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.evaluation.outcome import ProtectedImage
+from guardpaint.core.evaluation.suite import CaseResult, SuiteReport, run_suite
+from guardpaint.core.evaluation.verify import shown_boxes
+from guardpaint.core.io.formats import OutputFormat
+from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.workflow import protect_image
 from guardpaint.errors import Cancelled
 from guardpaint.models import Inpainter, load_model
 from guardpaint.models.device import select_device

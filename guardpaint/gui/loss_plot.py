@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QVBoxLayout, QWidget
 
-from guardpaint.core.protect import IterationReport
+from guardpaint.core.protection.loop import IterationReport
 
 #: key, legend label, colour, line style, symbol (attack and incomplete often coincide: the attack's
 #: symbol is a large ring drawn around the other's small triangle, so both stay visible)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from guardpaint import __version__
-from guardpaint.core.imageio import LoadedImage, load_image
+from guardpaint.core.io.images import LoadedImage, load_image
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.batch_dialog import BatchDialog
 from guardpaint.gui.canvas import PROTECT, TEST, MaskCanvas

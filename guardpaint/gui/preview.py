@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.pipelines import Box
-from guardpaint.core.report import DEMO_WARNING, advice, made_with_demo, summary
-from guardpaint.core.workflow import ProtectedImage
+from guardpaint.core.editor.geometry import Box
+from guardpaint.core.evaluation.outcome import ProtectedImage
+from guardpaint.core.evaluation.report import DEMO_WARNING, advice, made_with_demo, summary
 from guardpaint.gui.qimage import noise_visual, rgb_to_qimage
 
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.protect import IterationReport
+from guardpaint.core.protection.loop import IterationReport
 from guardpaint.gui.canvas import MAX_BRUSH, MIN_BRUSH
 from guardpaint.gui.loss_plot import LossPlot
 from guardpaint.gui.settings_panel import SettingsPanel

@@ -12,12 +12,12 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from guardpaint.core.attacks import CaseResult, SuiteReport
 from guardpaint.core.batch import BatchItem
-from guardpaint.core.formats import OutputFormat
-from guardpaint.core.imageio import LoadedImage
-from guardpaint.core.pipelines import Box
-from guardpaint.core.workflow import ProtectedImage
+from guardpaint.core.editor.geometry import Box
+from guardpaint.core.evaluation.outcome import ProtectedImage
+from guardpaint.core.evaluation.suite import CaseResult, SuiteReport
+from guardpaint.core.io.formats import OutputFormat
+from guardpaint.core.io.images import LoadedImage
 from guardpaint.gui.batch_dialog import BatchDialog
 from guardpaint.gui.jobs import ModelCache, run_attack_suite, run_batch, run_protection, run_test_edit
 from guardpaint.gui.preview import PreviewPanel

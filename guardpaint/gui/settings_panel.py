@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.budget import SMOOTH_SHARE
-from guardpaint.core.formats import DEFAULT_JPEG_QUALITY, OutputFormat
-from guardpaint.core.protect import LEVEL_NAMES, LEVELS, ProtectionSettings
-from guardpaint.core.target import CANDIDATE_COLOURS, parse_colour
+from guardpaint.core.io.formats import DEFAULT_JPEG_QUALITY, OutputFormat
+from guardpaint.core.protection.budget import SMOOTH_SHARE
+from guardpaint.core.protection.loop import LEVELS
+from guardpaint.core.protection.settings import LEVEL_NAMES, ProtectionSettings
+from guardpaint.core.protection.target import CANDIDATE_COLOURS, parse_colour
 from guardpaint.models.device import available_devices
 
 CUSTOM = "custom…"

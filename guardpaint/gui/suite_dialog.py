@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.attacks import CaseResult, SuiteReport
+from guardpaint.core.evaluation.suite import CaseResult, SuiteReport
 
 COLUMNS = ("Group", "Attack", "SSIM vs clean edit", "Distance to target (clean)", "Result")
 HELD = QColor(46, 125, 50)

@@ -1,6 +1,8 @@
 """Choosing the torch device: CUDA, then Apple MPS, then CPU; overridable."""
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from guardpaint.errors import InputError
@@ -67,6 +69,13 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if precision == "auto":
         return "bf16" if has_fast_bf16(device) else "fp32"
     return precision
+
+
+def autocast_context(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """bf16 autocast where asked for and supported; otherwise a no-op."""
+    if precision == "bf16" and device.type in ("cuda", "cpu"):
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import torch
 
-from guardpaint.core.editing import autocast_context, edit
-from guardpaint.core.pipelines import Box
-from guardpaint.core.windows import TERMS, Plan
+from guardpaint.core.editor.differentiable import edit
+from guardpaint.core.editor.geometry import Box
+from guardpaint.core.protection.windows import TERMS, Plan
 from guardpaint.models.base import Inpainter
+from guardpaint.models.device import autocast_context
 
 #: Most pixels run through the model in one batch (three edits of a 1024 x 1024 image), so memory
 #: stays bounded however many regions share a size.

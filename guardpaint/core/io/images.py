@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from guardpaint.core.files import write_atomic
+from guardpaint.core.io.files import write_atomic
 from guardpaint.errors import InputError
 
 #: Largest image accepted, in pixels (a 64 MP photo); beyond it memory use explodes.

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from guardpaint.core.imageio import LoadedImage
+from guardpaint.core.io.images import LoadedImage
 from guardpaint.errors import InputError
 
 #: Suffixes per format; the first is the one GuardPaint writes.

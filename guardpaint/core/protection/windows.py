@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from guardpaint.core.masks import dilate_array, ring_array
-from guardpaint.core.pipelines import Box, component_boxes, crop_boxes, merge_boxes, uses_crops
+from guardpaint.core.editor.geometry import Box, component_boxes, crop_boxes, uses_crops
+from guardpaint.core.editor.masks import dilate_array, ring_array
 
 #: The loss terms of docs/method.md, in the order the loop reports them.
 TERMS = ("attack", "incomplete", "hide")
@@ -84,3 +84,20 @@ def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipe
     for view in views:
         next(w for w in windows if w.box.contains(view.box)).views.append(view)
     return Plan(windows, full_frame=False)
+
+
+def merge_boxes(boxes: list[Box]) -> list[Box]:
+    """Overlapping boxes merged into their bounding boxes, until none overlap."""
+    merged = list(boxes)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(merged)):
+            for j in range(i + 1, len(merged)):
+                if merged[i].overlaps(merged[j]):
+                    merged[i] = merged[i].union(merged.pop(j))
+                    changed = True
+                    break
+            if changed:
+                break
+    return sorted(merged, key=lambda b: (b.top, b.left))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from guardpaint.core.masks import bounding_box
+from guardpaint.core.editor.masks import bounding_box
 
 _C1 = (0.01 * 255) ** 2
 _C2 = (0.03 * 255) ** 2

@@ -18,15 +18,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from guardpaint.core.attacks import mask_variations
-from guardpaint.core.editing import autocast_context, edit
-from guardpaint.core.jpeg import jpeg_approx
-from guardpaint.core.losses import masked_mse
-from guardpaint.core.pipelines import Box, component_boxes, crop_box, resized_size
-from guardpaint.core.tensors import image_to_tensor, mask_to_tensor
-from guardpaint.core.windows import Plan
+from guardpaint.core.editor.differentiable import edit
+from guardpaint.core.editor.geometry import Box, component_boxes, crop_box, resized_size
+from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
+from guardpaint.core.editor.variations import mask_variations
+from guardpaint.core.protection.jpeg import jpeg_approx
+from guardpaint.core.protection.losses import masked_mse
+from guardpaint.core.protection.windows import Plan
 from guardpaint.errors import InputError
 from guardpaint.models.base import Inpainter
+from guardpaint.models.device import autocast_context
 
 #: JPEG qualities and resize factors sampled during hardening (the suite tests 80-95 and 0.75x / 1.5x).
 JPEG_QUALITIES = (75, 95)

@@ -12,8 +12,8 @@ from dataclasses import asdict
 import torch
 
 from guardpaint import __version__
-from guardpaint.core.attacks import SuiteReport
-from guardpaint.core.workflow import ProtectedImage
+from guardpaint.core.evaluation.outcome import ProtectedImage
+from guardpaint.core.evaluation.suite import SuiteReport
 from guardpaint.models import registry
 
 SCHEMA = "guardpaint-report/1"

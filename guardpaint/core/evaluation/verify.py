@@ -6,11 +6,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from guardpaint.core.editing import Editor
-from guardpaint.core.masks import ring_array, validate_mask
-from guardpaint.core.metrics import crop_box, max_abs_diff, psnr, ssim, target_distance
-from guardpaint.core.pipelines import Box
-from guardpaint.core.target import choose_target_colour
+from guardpaint.core.editor.geometry import Box
+from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.editor.masks import ring_array, validate_mask
+from guardpaint.core.evaluation.metrics import crop_box, max_abs_diff, psnr, ssim, target_distance
+from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.errors import InputError
 
 #: A malicious edit counts as defeated when its fill is this much closer to the target...

@@ -21,16 +21,16 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 import torch
 from PIL import Image
 
-from guardpaint.core.editing import Editor
-from guardpaint.core.formats import decode_image, encode_image
-from guardpaint.core.masks import bounding_box, ring_array, validate_mask
-from guardpaint.core.pipelines import RESIZE_LIMIT, uses_crops, uses_resize
-from guardpaint.core.verify import EditComparison, compare_edit, edit_ssim
+from guardpaint.core.editor.geometry import RESIZE_LIMIT, uses_crops, uses_resize
+from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.editor.masks import bounding_box, ring_array, validate_mask
+from guardpaint.core.editor.variations import mask_variations, morph
+from guardpaint.core.evaluation.verify import EditComparison, compare_edit, edit_ssim
+from guardpaint.core.io.formats import decode_image, encode_image
 from guardpaint.models.base import Inpainter
 
 #: Random brush strokes must cover at least this share of the region.
@@ -38,63 +38,6 @@ STROKE_COVERAGE = 0.7
 MAX_STROKES = 200
 
 Transform = Callable[[np.ndarray], np.ndarray]
-
-
-# ----------------------------------------------------------------------------- masks
-def _morph(mask: np.ndarray, radius: int, grow: bool) -> np.ndarray:
-    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
-    op = cv2.dilate if grow else cv2.erode
-    return op(mask.astype(np.uint8), kernel).astype(bool)
-
-
-def _shift(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    out = np.zeros_like(mask)
-    h, w = mask.shape
-    src = mask[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
-    out[max(0, dy):max(0, dy) + src.shape[0], max(0, dx):max(0, dx) + src.shape[1]] = src
-    return out
-
-
-def _strokes(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Thick random brush strokes across the region's box until they cover enough of it."""
-    top, left, bottom, right = bounding_box(mask)
-    size = max(bottom - top, right - left)
-    strokes = np.zeros(mask.shape, np.uint8)
-    region = mask.sum()
-    for _ in range(MAX_STROKES):
-        if (strokes.astype(bool) & mask).sum() >= STROKE_COVERAGE * region:
-            return strokes.astype(bool)
-        y0, y1 = rng.integers(top, bottom, 2)
-        x0, x1 = rng.integers(left, right, 2)
-        width = int(rng.integers(max(3, size // 6), max(4, size // 3)))
-        cv2.line(strokes, (int(x0), int(y0)), (int(x1), int(y1)), 1, width)
-    return strokes.astype(bool) | mask  # a region too thin for random strokes: cover it outright
-
-
-def mask_variations(mask: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
-    """The editor masks to try, by name; variants that would be empty or cover everything are left out."""
-    top, left, bottom, right = bounding_box(mask)
-    middle_row, middle_col = (top + bottom) // 2, (left + right) // 2
-    rows = np.arange(mask.shape[0])[:, None]
-    cols = np.arange(mask.shape[1])[None, :]
-    box = np.zeros_like(mask)
-    box[top:bottom, left:right] = True
-    variants = {
-        "exact": mask,
-        "dilated 8 px": _morph(mask, 8, True),
-        "dilated 16 px": _morph(mask, 16, True),
-        "dilated 32 px": _morph(mask, 32, True),
-        "eroded 4 px": _morph(mask, 4, False),
-        "shifted 8 px down-right": _shift(mask, 8, 8),
-        "shifted 8 px up-left": _shift(mask, -8, -8),
-        "bounding box": box,
-        "top half": mask & (rows < middle_row),
-        "bottom half": mask & (rows >= middle_row),
-        "left half": mask & (cols < middle_col),
-        "right half": mask & (cols >= middle_col),
-        "random strokes": _strokes(mask, np.random.default_rng(seed)),
-    }
-    return {name: m for name, m in variants.items() if m.any() and not m.all()}
 
 
 # ----------------------------------------------------------------------------- pipelines
@@ -197,7 +140,7 @@ def away_mask(mask: np.ndarray) -> np.ndarray | None:
         for x in (0, w - box_w):
             candidate = np.zeros_like(mask)
             candidate[y:y + box_h, x:x + box_w] = True
-            if (_morph(candidate, clearance, True) & mask).any():
+            if (morph(candidate, clearance, True) & mask).any():
                 continue
             distance = abs(y - top) + abs(x - left)
             if best is None or distance > best[0]:

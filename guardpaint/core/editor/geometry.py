@@ -124,20 +124,3 @@ def resized_size(shape: tuple[int, ...], limit: int = RESIZE_LIMIT) -> tuple[int
 def to_uint8(values: np.ndarray) -> np.ndarray:
     """numpy's ``astype(uint8)`` of floats as IOPaint gets it on x86: truncation, wrapping out of range."""
     return (np.trunc(values).astype(np.int64) % 256).astype(np.uint8)
-
-
-def merge_boxes(boxes: list[Box]) -> list[Box]:
-    """Overlapping boxes merged into their bounding boxes, until none overlap."""
-    merged = list(boxes)
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(merged)):
-            for j in range(i + 1, len(merged)):
-                if merged[i].overlaps(merged[j]):
-                    merged[i] = merged[i].union(merged.pop(j))
-                    changed = True
-                    break
-            if changed:
-                break
-    return sorted(merged, key=lambda b: (b.top, b.left))

@@ -1,0 +1,1 @@
+"""Judging a protection: metrics, per-region verdicts, the attacker suite and the report schema."""

@@ -1,0 +1,56 @@
+"""A finished protection: its result, the exact output bytes, and its verification on them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from guardpaint.core.editor.geometry import Box
+from guardpaint.core.evaluation.verify import VerificationReport
+from guardpaint.core.io.formats import OutputFormat
+from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.loop import ProtectionResult
+from guardpaint.models.base import Inpainter
+
+
+@dataclass
+class ProtectedImage:
+    """A protection, the exact output bytes, and its verification on them."""
+
+    source: LoadedImage
+    mask: np.ndarray
+    result: ProtectionResult
+    data: bytes  # the output file's exact bytes
+    written: np.ndarray  # HxWx3 uint8 decoded from ``data``: what every metric was measured on
+    verifications: dict[str, VerificationReport]  # per model the noise was optimised against, by label
+    models: list[Inpainter]
+    timings: dict[str, float] = field(default_factory=dict)
+    output_format: OutputFormat = field(default_factory=OutputFormat)
+
+    @property
+    def model(self) -> Inpainter:
+        """The first model: the one the app previews first and the suite and test edits start with."""
+        return self.models[0]
+
+    @property
+    def verification(self) -> VerificationReport:
+        """The first model's verification."""
+        return next(iter(self.verifications.values()))
+
+    @property
+    def protected(self) -> bool:
+        """The verdict: the editor's fill of the exact region was defeated, on every model."""
+        return all(check.malicious.holds for check in self.verifications.values())
+
+    def shown_edits(self) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
+        """The kept edits of every model (where they lie, the clean edit, the attacked edit), named by
+        model when there are several."""
+        several = len(self.verifications) > 1
+        return {f"{label}: {name}" if several else name: (check.edit_boxes[name], *pair)
+                for label, check in self.verifications.items() for name, pair in check.edits.items()}
+
+
+def model_labels(models: list[Inpainter]) -> list[str]:
+    """Each model's name, numbered where two share one."""
+    names = [model.name for model in models]
+    return [name if names.count(name) == 1 else f"{name} #{i + 1}" for i, name in enumerate(names)]

@@ -1,0 +1,1 @@
+"""Files in and out: reading images and masks of any common mode, output formats, atomic writes."""
