@@ -12,10 +12,15 @@ import torch
 from guardpaint.core.editor.differentiable import edit
 from guardpaint.core.editor.masks import dilate, ring
 from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor, tensor_to_image
-from guardpaint.core.protection.losses import masked_mse
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.models.base import Inpainter
+
+
+def masked_mse(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The reference's loss: mean of ``(a - b)^2`` over the masked pixels (all channels), per batch item."""
+    squared = ((a - b) ** 2 * mask).sum(dim=(1, 2, 3))
+    return squared / (mask.sum(dim=(1, 2, 3)) * a.shape[1]).clamp_min(1.0)
 
 
 def reference_protect(model: Inpainter, rgb: np.ndarray, mask: np.ndarray, settings: ProtectionSettings

@@ -12,6 +12,8 @@ from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour, parse_colour
 from guardpaint.errors import Cancelled, InputError
 
+from high_gain import HighGainInpainter
+
 FAST = ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32")
 
 
@@ -130,3 +132,21 @@ def test_memory_saving_gives_the_same_protection(tiny_model, photo, mask):
     for a, b in zip(plain.history, saving.history, strict=True):
         assert a.total == pytest.approx(b.total, rel=1e-5)
     assert np.abs(plain.protected.astype(int) - saving.protected).max() <= 1
+
+
+class _PrecisionSensitive(HighGainInpainter):
+    """A model whose fill is far off under bf16 autocast: a score taken in bf16 would show it."""
+
+    def predict(self, image, mask):
+        fill = super().predict(image, mask)
+        return fill * 0.5 if torch.is_autocast_enabled(image.device.type) else fill
+
+
+def test_iterates_are_scored_in_fp32_whatever_the_loops_precision(photo, mask):
+    """The kept iterate is chosen on what verification computes: an fp32 score of the 8-bit image."""
+    model = _PrecisionSensitive()
+    still = replace(FAST, iterations=2, learning_rate=0.0)  # the noise never moves: equal iterates in both runs
+    fp32 = protect(model, photo, mask, still)
+    bf16 = protect(model, photo, mask, replace(still, precision="bf16"))
+    assert bf16.settings.precision == "bf16"
+    assert [h.total for h in bf16.history] == pytest.approx([h.total for h in fp32.history], rel=1e-6)

@@ -16,7 +16,7 @@ Result = tuple[dict | None, int]
 
 
 def pipeline_arg(parser: argparse.ArgumentParser) -> None:
-    from guardpaint.core.editor.geometry import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
+    from guardpaint.core.editor.views import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
 
     parser.add_argument("--pipeline", choices=PIPELINES, default="auto",
                         help=f"how the editor runs the model: auto = IOPaint's default (whole image up to "

@@ -1,21 +1,9 @@
-"""How the attacker's editor runs LaMa: IOPaint 1.6's HD strategies, reproduced exactly.
+"""Rectangles of an image, a mask's components and IOPaint 1.6's crop box around one: the box rule, once.
 
-Facts from IOPaint's source (``iopaint/schema.py``, ``model/base.py``, ``helper.py``; see docs/method.md):
-
-* **auto** is IOPaint's default, CROP: an image whose long side is at most 800 px is inpainted
-  whole; above that, one crop per external contour of the mask, the contour's box grown by
-  128 px and shifted inward at the image edges, inpainted at native resolution with every mask
-  pixel inside it, and pasted back (the crop rectangles in contour order, all computed on the
-  original image first).
-* **crop** is that per-component crop at any size: on a small image it is what a user who
-  crops by hand does, a fair attack too.
-* **resize** (API only) acts when the long side exceeds 1280: image and mask are downscaled with
-  cubic interpolation (the mask stays soft; any value above 0 is a hole for the model), the
-  result is blended with the soft mask, upscaled with cubic interpolation, and only the pixels
-  of the original mask are pasted. Smaller images are inpainted whole.
-* **full** runs the model on the whole frame at any size.
-
-The model's output is truncated to 8 bits (not rounded), and so is every blend after it.
+IOPaint (``model/base.py`` ``_crop_box``, ``helper.py`` ``boxes_from_mask``) splits a mask into its
+external contours, takes each one's bounding box, grows it by 128 px on every side around its
+centre (integer halves, so the crop can be 1 px narrower than box + 256), shifts it inward where it
+crosses an edge, and clips it only when it is larger than the image.
 """
 from __future__ import annotations
 
@@ -24,11 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-#: IOPaint's defaults (``InpaintRequest``): the web UI cannot change them.
-CROP_TRIGGER = 800
+#: IOPaint's crop margin (``InpaintRequest.hd_strategy_crop_margin``): the web UI cannot change it.
 CROP_MARGIN = 128
-RESIZE_LIMIT = 1280
-PIPELINES = ("auto", "full", "crop", "resize")
 
 
 @dataclass(frozen=True)
@@ -64,6 +49,15 @@ class Box:
         return Box(min(self.top, other.top), min(self.left, other.left), max(self.bottom, other.bottom),
                    max(self.right, other.right))
 
+    def intersection(self, other: Box) -> Box | None:
+        """The part both boxes share, or None."""
+        return Box(max(self.top, other.top), max(self.left, other.left), min(self.bottom, other.bottom),
+                   min(self.right, other.right)) if self.overlaps(other) else None
+
+    def shifted(self, down: int, right: int) -> Box:
+        """This box moved by ``down`` rows and ``right`` columns."""
+        return Box(self.top + down, self.left + right, self.bottom + down, self.right + right)
+
     def relative_to(self, outer: Box) -> Box:
         """This box in the coordinates of ``outer`` (which contains it)."""
         return Box(self.top - outer.top, self.left - outer.left, self.bottom - outer.top, self.right - outer.left)
@@ -98,29 +92,3 @@ def crop_box(component: Box, shape: tuple[int, ...], margin: int = CROP_MARGIN) 
     top, bottom = _crop_axis(component.top, component.bottom, margin, shape[0])
     left, right = _crop_axis(component.left, component.right, margin, shape[1])
     return Box(top, left, bottom, right)
-
-
-def crop_boxes(mask: np.ndarray, margin: int = CROP_MARGIN) -> list[Box]:
-    """IOPaint's crops for a mask, in the order it pastes them."""
-    return [crop_box(box, mask.shape, margin) for box in component_boxes(mask)]
-
-
-def uses_crops(shape: tuple[int, ...], pipeline: str) -> bool:
-    """Whether ``pipeline`` inpaints per-component crops of an image of this shape."""
-    return pipeline == "crop" or (pipeline == "auto" and max(shape[:2]) > CROP_TRIGGER)
-
-
-def uses_resize(shape: tuple[int, ...], pipeline: str) -> bool:
-    return pipeline == "resize" and max(shape[:2]) > RESIZE_LIMIT
-
-
-def resized_size(shape: tuple[int, ...], limit: int = RESIZE_LIMIT) -> tuple[int, int]:
-    """(width, height) of IOPaint's downscaled image: ``int(side * ratio + 0.5)``."""
-    height, width = shape[:2]
-    ratio = limit / max(height, width)
-    return int(width * ratio + 0.5), int(height * ratio + 0.5)
-
-
-def to_uint8(values: np.ndarray) -> np.ndarray:
-    """numpy's ``astype(uint8)`` of floats as IOPaint gets it on x86: truncation, wrapping out of range."""
-    return (np.trunc(values).astype(np.int64) % 256).astype(np.uint8)

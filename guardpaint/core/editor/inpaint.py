@@ -1,4 +1,5 @@
-"""The editor's operation ``edit(x, k)`` (docs/method.md), differentiable, and the editor itself."""
+"""The attacker's editor with a model, 8 bits in and out: it runs the model on each view
+(:func:`~guardpaint.core.editor.views.editor_views`) and pastes the results back as IOPaint does."""
 from __future__ import annotations
 
 import cv2
@@ -6,39 +7,51 @@ import numpy as np
 import torch
 
 from guardpaint.core.editor.differentiable import pad_symmetric
-from guardpaint.core.editor.geometry import PIPELINES, Box, crop_boxes, resized_size, to_uint8, uses_crops, uses_resize
+from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
-from guardpaint.errors import InputError
+from guardpaint.core.editor.views import View, check_pipeline, editor_views
 from guardpaint.models.base import Inpainter
 
 
+def to_uint8(values: np.ndarray) -> np.ndarray:
+    """numpy's ``astype(uint8)`` of floats as IOPaint gets it on x86: truncation, wrapping out of range."""
+    return (np.trunc(values).astype(np.int64) % 256).astype(np.uint8)
+
+
 class Editor:
-    """What the attacker's editor does with a model (:mod:`guardpaint.core.pipelines`): 8-bit in and out."""
+    """What the attacker's editor does with a model under one pipeline (auto, full, crop, resize)."""
 
     def __init__(self, model: Inpainter, pipeline: str = "auto") -> None:
-        if pipeline not in PIPELINES:
-            raise InputError(f"unknown pipeline {pipeline!r} (use {', '.join(PIPELINES)})")
         self.model = model
-        self.pipeline = pipeline
+        self.pipeline = check_pipeline(pipeline)
+
+    def views(self, mask: np.ndarray) -> list[View]:
+        """The editor's views for this mask (where it runs the model, at what size)."""
+        return editor_views(mask, self.pipeline)
+
+    def view_boxes(self, mask: np.ndarray) -> list[Box]:
+        """The parts of the image the editor runs the model on for this mask (for showing the edits)."""
+        return [view.box for view in self.views(mask)]
 
     @torch.inference_mode()
     def inpaint(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Inpaint the True pixels of ``mask`` in the HxWx3 uint8 image as the editor would; uint8."""
-        if uses_resize(rgb.shape, self.pipeline):
-            return self._resized(rgb, mask)
-        if uses_crops(rgb.shape, self.pipeline):
-            results = [(box, self._whole(rgb[box.slices], mask[box.slices])) for box in crop_boxes(mask)]
-            out = rgb.copy()
-            for box, crop in results:  # all crops from the original, then pasted in contour order
-                out[box.slices] = crop
-            return out
-        return self._whole(rgb, mask)
+        views = self.views(mask)
+        results = [self.run(rgb, view) for view in views]  # every view from the original, then pasted
+        out = rgb.copy()
+        for view, result in zip(views, results, strict=True):
+            out[view.box.slices][view.mask] = result[view.mask]
+        return out
 
-    def view_boxes(self, mask: np.ndarray) -> list[Box]:
-        """The parts of the image the editor runs the model on for this mask (for showing the edits)."""
-        if uses_crops(mask.shape, self.pipeline):
-            return crop_boxes(mask)
-        return [Box(0, 0, *mask.shape[:2])]
+    def run(self, rgb: np.ndarray, view: View) -> np.ndarray:
+        """One view's result, box-sized uint8 (meaningful at the view's mask pixels)."""
+        crop = rgb[view.box.slices]
+        if view.size is None:
+            return np.where(view.mask[..., None], self._fill(crop, view.mask), crop)
+        small = cv2.resize(crop, view.size, interpolation=cv2.INTER_CUBIC)
+        weight = view.soft[..., None]
+        blended = self._fill(small, view.hole) * weight + small * (1 - weight)
+        return to_uint8(cv2.resize(blended, (view.box.width, view.box.height), interpolation=cv2.INTER_CUBIC))
 
     def _fill(self, rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
         """The model's raw fill of the whole frame, truncated to 8 bits as the editor does (HxWx3 uint8)."""
@@ -48,17 +61,3 @@ class Editor:
         predicted = self.model.predict(image, k).float()[..., :height, :width]
         levels = predicted[0].clamp(0, 1).mul(255.0).floor().to(torch.uint8)
         return levels.permute(1, 2, 0).cpu().numpy()
-
-    def _whole(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return np.where(mask[..., None], self._fill(rgb, mask), rgb)
-
-    def _resized(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """IOPaint's RESIZE: cubic down (soft mask), fill, soft blend, cubic up, paste the mask's pixels."""
-        height, width = mask.shape
-        size = resized_size(mask.shape)
-        small = cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)
-        soft = cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_CUBIC)
-        weight = (soft.astype(np.float64) / 255.0)[..., None]
-        blended = self._fill(small, soft > 0) * weight + small * (1 - weight)
-        upscaled = cv2.resize(blended, (width, height), interpolation=cv2.INTER_CUBIC)
-        return to_uint8(np.where(mask[..., None], upscaled, rgb))

@@ -25,10 +25,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from guardpaint.core.editor.geometry import RESIZE_LIMIT, uses_crops, uses_resize
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.masks import bounding_box, ring_array, validate_mask
 from guardpaint.core.editor.variations import mask_variations, morph
+from guardpaint.core.editor.views import RESIZE_LIMIT, uses_crops, uses_resize
 from guardpaint.core.evaluation.verify import EditComparison, compare_edit, edit_ssim
 from guardpaint.core.io.formats import decode_image, encode_image
 from guardpaint.models.base import Inpainter

@@ -1,20 +1,25 @@
-"""The protection objective over a plan's views: edits batched by view size, static parts computed once.
+"""The objective: loss terms evaluated with probes batched through the model by size, one batch's graph
+alive at a time, and one step of it per iterate (the gradient in the loop's precision, the score in fp32).
 
-``L = L_attack + L_incp + w * L_hide`` (docs/method.md), each term the mean squared error over all
-of its mask's pixels in all of its views. Each view lies in one window, so the total is a sum of
-per-window parts: the loop keeps the best iterate of every window on its own.
+Probes that share a batch key and an input size run through the model together, up to
+:data:`MAX_BATCH_PIXELS` per pass. A GPU is bound by kernel launches at these sizes, a CPU by memory
+traffic: three regions on the CPU took 3.1x the time of a 512 px protection batched per window,
+3.9-4.7x batched across windows, with 2.3x the peak memory (benchmarks/protect_regions.py); so the
+standard terms batch per window on a CPU and across windows on CUDA. With ``backward`` each batch's
+weighted share of the total is back-propagated as soon as it is computed: memory grows with the
+largest view, not with the regions.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 from guardpaint.core.editor.differentiable import edit
-from guardpaint.core.editor.geometry import Box
-from guardpaint.core.protection.windows import TERMS, Plan
+from guardpaint.core.protection.noise import WindowNoise
+from guardpaint.core.protection.robust import RandomAttacks
+from guardpaint.core.protection.terms import Adversarial, LossTerm, Probe
 from guardpaint.models.base import Inpainter
 from guardpaint.models.device import autocast_context
 
@@ -23,83 +28,123 @@ from guardpaint.models.device import autocast_context
 MAX_BATCH_PIXELS = 3 * 1024 * 1024
 
 
-def _chunks(group: list) -> list[list]:
-    """Views of one size, split so that no batch exceeds :data:`MAX_BATCH_PIXELS`."""
-    height, width = group[0][1].height, group[0][1].width
-    size = max(1, MAX_BATCH_PIXELS // (height * width))
-    return [group[i:i + size] for i in range(0, len(group), size)]
+@dataclass
+class Evaluation:
+    """Each term's mean squared error and, for the selecting terms, the weighted total split by window."""
+
+    values: torch.Tensor  # (terms,)
+    window_parts: torch.Tensor  # (windows,)
+
+
+def _batches(terms: list[LossTerm], batch_edits: bool) -> list[list[tuple[int, Probe]]]:
+    """(term index, probe) pairs grouped by batch key and input size: the selecting terms' window by window,
+    then the others'; each group split so that no pass exceeds :data:`MAX_BATCH_PIXELS`."""
+    entries = [(index, probe) for index, term in enumerate(terms) for probe in term.probes]
+    entries.sort(key=lambda entry: (not terms[entry[0]].selects, -1 if entry[1].window is None else entry[1].window))
+    groups: dict[tuple, list[tuple[int, Probe]]] = defaultdict(list)
+    for entry in entries:
+        probe = entry[1]
+        key = (probe.batch, *probe.hole.shape[-2:], probe.blend is None) if batch_edits else (len(groups),)
+        groups[key].append(entry)
+    chunks = []
+    for group in groups.values():
+        height, width = group[0][1].hole.shape[-2:]
+        size = max(1, MAX_BATCH_PIXELS // (height * width))
+        chunks += [group[i:i + size] for i in range(0, len(group), size)]
+    return chunks
+
+
+def _edits(model: Inpainter, probes: list[Probe], adversarial: Adversarial, precision: str) -> torch.Tensor:
+    """The editor's fills of a batch of probes (Bx3xhxw), blended as each probe says."""
+    inputs = torch.cat([probe.input(adversarial) for probe in probes])
+    holes = torch.cat([probe.hole for probe in probes])
+    with autocast_context(model.device, precision):
+        edited = edit(model, inputs, holes)
+    if probes[0].blend is not None:
+        blend = torch.cat([probe.blend for probe in probes])
+        edited = edited * blend + inputs * (1 - blend)
+    return edited
+
+
+def fill_clean_targets(model: Inpainter, terms: list[LossTerm], clean: Adversarial, batch_edits: bool) -> None:
+    """Replace each probe of the ``hide`` term's target by the fp32 edit of the clean image: it does not
+    depend on the noise, so it is computed once."""
+    hide = [term for term in terms if term.name == "hide"]
+    with torch.no_grad():
+        for batch in _batches(hide, batch_edits):
+            probes = [probe for _, probe in batch]
+            for probe, target in zip(probes, _edits(model, probes, clean, "fp32"), strict=True):
+                probe.target = target[None]
+
+
+def evaluate(model: Inpainter, terms: list[LossTerm], adversarial: Adversarial, windows: int, precision: str,
+             backward: bool = False, scale: float = 1.0, batch_edits: bool = True) -> Evaluation:
+    """Every term's value for the current noise; with ``backward`` the gradient of ``scale`` times the
+    weighted total is accumulated in the noise. Both results are detached."""
+    device = model.device
+    values = torch.zeros(len(terms), device=device)
+    parts = torch.zeros(windows, device=device)
+    weights = torch.tensor([term.weight for term in terms], device=device)
+    counts = torch.tensor([term.count for term in terms], device=device)
+    with torch.set_grad_enabled(backward):
+        for batch in _batches(terms, batch_edits):
+            probes = [probe for _, probe in batch]
+            index = torch.tensor([term for term, _ in batch], device=device)
+            edited = _edits(model, probes, adversarial, precision)
+            targets = torch.cat([probe.target.expand(1, 3, *edited.shape[-2:]) for probe in probes])
+            scored = torch.cat([probe.scored for probe in probes])
+            squared = ((edited - targets) ** 2 * scored).sum(dim=(1, 2, 3))
+            shares = squared * weights[index] / counts[index]
+            if backward:
+                (shares.sum() * scale).backward()
+            values = values.index_add(0, index, squared.detach())
+            chosen = [i for i, probe in enumerate(probes) if probe.window is not None and terms[batch[i][0]].selects]
+            if chosen:
+                where = torch.tensor([probes[i].window for i in chosen], device=device)
+                parts = parts.index_add(0, where, shares.detach()[chosen])
+    return Evaluation(values / counts, parts)
 
 
 @dataclass
-class _Batch:
-    """Views of one size, run through the model together."""
+class Scores:
+    """One iterate, scored in fp32 on the 8-bit image it would write, and what its gradient pass measured."""
 
-    entries: list[tuple[int, Box, int]]  # (window index, box inside the window, term index)
-    masks: torch.Tensor  # Bx1xhxw
-    targets: torch.Tensor  # Bx3xhxw: the target colour, or the clean ring edit for the hide term
+    terms: torch.Tensor  # (3,): attack, incomplete, hide, each the mean over the models
+    window_totals: torch.Tensor  # (windows,): per window the worst model's weighted total, which selects
+    model_totals: tuple[float, ...]  # each model's weighted total over all windows
+    random: dict[str, float]  # mean value of each randomised or whole-frame term (gradient pass only)
 
 
 class Objective:
-    """Loss terms and per-window totals for a list of adversarial windows (1x3xhxw each)."""
+    """The protection's loss against every model (an ensemble: their mean): the reference terms, plus at the
+    robust level the random editor attacks and IOPaint's resize view."""
 
-    def __init__(self, model: Inpainter, images: list[torch.Tensor], plan: Plan, target: torch.Tensor,
-                 precision: str, hide_weight: float, batch_edits: bool = True) -> None:
-        """``images`` are the clean windows. Views of one size are batched within a window, on CUDA also
-        across windows, up to :data:`MAX_BATCH_PIXELS` per batch. A GPU is bound by kernel launches at
-        these sizes, a CPU by memory traffic: three regions on the CPU took 3.1x the time of a 512 px
-        protection batched per window, 3.9-4.7x batched across windows, with 2.3x the peak memory
-        (benchmarks/protect_regions.py)."""
-        self.model = model
-        self.precision = precision
-        self.weights = torch.tensor([1.0, 1.0, hide_weight], device=model.device)
-        self.window_count = len(plan.windows)
-        device = model.device
-        by_size: dict[tuple, list] = defaultdict(list)
-        counts = torch.zeros(len(TERMS), device=device)
-        for index, window in enumerate(plan.windows):
-            for view in window.views:
-                inner = view.box.relative_to(window.box)
-                mask = torch.from_numpy(view.mask.astype("float32"))[None, None].to(device)
-                term = TERMS.index(view.term)
-                counts[term] += mask.sum() * 3
-                group = -1 if device.type == "cuda" else index
-                key = (group, inner.height, inner.width) if batch_edits else (len(by_size),)
-                by_size[key].append((index, inner, term, mask))
-        self.counts = counts.clamp_min(1.0)
-        self.batches = []
-        for group in (chunk for same_size in by_size.values() for chunk in _chunks(same_size)):
-            masks = torch.cat([mask for *_, mask in group])
-            targets = target.expand(len(group), 3, *masks.shape[-2:]).clone()
-            hide = [i for i, (_, _, term, _) in enumerate(group) if TERMS[term] == "hide"]
-            if hide:  # the clean ring edit does not depend on the noise: once
-                clean = torch.cat([images[group[i][0]][(..., *group[i][1].slices)] for i in hide])
-                with torch.no_grad(), autocast_context(device, precision):
-                    targets[hide] = edit(model, clean, masks[hide])
-            self.batches.append(_Batch([(w, box, t) for w, box, t, _ in group], masks, targets))
+    def __init__(self, models: list[Inpainter], standard: list[list[LossTerm]], extra: list[list[LossTerm]],
+                 attacks: RandomAttacks | None, windows: int, precision: str, batch_edits: bool) -> None:
+        self.models, self.standard, self.extra, self.attacks = models, standard, extra, attacks
+        self.windows, self.precision, self.batch_edits = windows, precision, batch_edits
 
-    def __call__(self, adversarial: Callable[[int], torch.Tensor], backward: bool = False, weight: float = 1.0
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(terms, per-window totals) of the noise ``adversarial(window)`` gives: the three loss terms,
-        shape (3,), and the total split by window, both detached.
-
-        With ``backward``, each batch's share of the total (times ``weight``) is back-propagated as soon as it
-        is computed, so only one batch's graph is ever alive: memory grows with the largest view, not with
-        the regions.
-        """
-        device = self.model.device
-        term_sums = torch.zeros(len(TERMS), device=device)
-        window_sums = torch.zeros(self.window_count, device=device)
-        with torch.set_grad_enabled(backward):
-            for batch in self.batches:
-                inputs = torch.cat([adversarial(w)[(..., *box.slices)] for w, box, _ in batch.entries])
-                with autocast_context(device, self.precision):
-                    edits = edit(self.model, inputs, batch.masks)
-                squared = ((edits - batch.targets) ** 2 * batch.masks).sum(dim=(1, 2, 3))
-                terms = torch.tensor([t for *_, t in batch.entries], device=device)
-                windows = torch.tensor([w for w, *_ in batch.entries], device=device)
-                parts = squared * self.weights[terms] / self.counts[terms]
-                if backward:
-                    (parts.sum() * weight).backward()
-                term_sums = term_sums.index_add(0, terms, squared.detach())
-                window_sums = window_sums.index_add(0, windows, parts.detach())
-        return term_sums / self.counts, window_sums
+    def step(self, noise: WindowNoise, with_gradient: bool) -> Scores:
+        """Project the noise, score it in fp32 and, ``with_gradient``, accumulate the gradient of the mean
+        total over the models in the loop's precision (one pass for both when that is fp32)."""
+        noise.project()
+        noise.zero_grad()
+        random = self.attacks.draw() if with_gradient and self.attacks is not None else []
+        terms, parts, measured = [], [], defaultdict(list)
+        for model, standard, extra in zip(self.models, self.standard, self.extra, strict=True):
+            scored = None
+            if with_gradient:
+                others = random + extra
+                result = evaluate(model, standard + others, noise.adversarial, self.windows, self.precision,
+                                  True, 1 / len(self.models), self.batch_edits)
+                for term, value in zip(others, result.values[len(standard):].tolist(), strict=True):
+                    measured[term.name].append(value)
+                scored = result if self.precision == "fp32" else None
+            if scored is None:
+                scored = evaluate(model, standard, noise.adversarial, self.windows, "fp32",
+                                  batch_edits=self.batch_edits)
+            terms.append(scored.values[:len(standard)])
+            parts.append(scored.window_parts)
+        per_model = torch.stack(parts)
+        return Scores(torch.stack(terms).mean(dim=0), per_model.amax(dim=0), tuple(per_model.sum(dim=1).tolist()),
+                      {name: sum(values) / len(values) for name, values in measured.items()})

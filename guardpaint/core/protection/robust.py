@@ -1,33 +1,28 @@
-"""Hardening: expectation over the attacks of :mod:`guardpaint.core.attacks`, made differentiable.
+"""Hardening: random editor attacks, and IOPaint's resize view, as loss terms.
 
-At the ``robust`` level every iteration of the protection loop adds the mean
-attack loss over a few random editor attacks: an imprecise mask (a variation
-of the region) run through the editor's view of it, and a JPEG or resize round
-trip of the image before the edit (differentiable approximations). Samples are
-drawn from a generator seeded by the protection's seed, so runs stay
-reproducible. Optionally, for photos above 1280 px, IOPaint's RESIZE view of the
-whole image is one more term (:class:`ResizeViewTerm`).
+At the ``robust`` level every iteration adds one term per random editor attack: an imprecise
+mask (a variation of one region, :mod:`guardpaint.core.editor.variations`) seen through the editor's
+view of it, after a JPEG or resize round trip of the image (differentiable approximations) or none.
+Samples come from a generator seeded by the protection's seed, so runs stay reproducible.
+Optionally, for photos above 1280 px, IOPaint's resize view of the whole photo is one more term.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from guardpaint.core.editor.differentiable import edit
-from guardpaint.core.editor.geometry import Box, component_boxes, crop_box, resized_size
+from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
 from guardpaint.core.editor.variations import mask_variations
+from guardpaint.core.editor.views import View, editor_views
 from guardpaint.core.protection.jpeg import jpeg_approx
-from guardpaint.core.protection.losses import masked_mse
+from guardpaint.core.protection.terms import Adversarial, LossTerm, Probe
 from guardpaint.core.protection.windows import Plan
 from guardpaint.errors import InputError
-from guardpaint.models.base import Inpainter
-from guardpaint.models.device import autocast_context
 
 #: JPEG qualities and resize factors sampled during hardening (the suite tests 80-95 and 0.75x / 1.5x).
 JPEG_QUALITIES = (75, 95)
@@ -55,44 +50,43 @@ class AttackSample:
     mask_name: str
     window: int  # index of the window the view lies in
     box: Box  # the view, in the window's coordinates
-    mask: torch.Tensor  # 1x1xhxw, the variation inside the view
+    mask: np.ndarray  # bool, box-sized: the variation inside the view
     cropped: bool  # a crop of the image (IOPaint's above 800 px, else by hand) rather than the whole frame
+
+    def probe(self, target: torch.Tensor, device: torch.device) -> Probe:
+        hole = mask_to_tensor(self.mask, device)
+        return Probe(self.window, self.box, hole, target, hole, transform=self.transform_fn, batch=object())
 
 
 class AttackSampler:
-    """Draws :class:`AttackSample` s for one protection plan: the editor's view of a mask variation.
+    """Draws :class:`AttackSample` s for one protection plan: the editor's view of a region's mask variation.
 
     Above 800 px the view is IOPaint's crop around one component of the variation (the window has
     room for it); on smaller images it is the whole frame, or with probability 1/2 the same crop,
     as a user cropping by hand would cut it.
     """
 
-    def __init__(self, mask: np.ndarray, plan: Plan, device: torch.device, seed: int) -> None:
+    def __init__(self, mask: np.ndarray, plan: Plan, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
-        self.device = device
         self.plan = plan
         self.shape = mask.shape
         self.choices: list[tuple[int, str, np.ndarray]] = []  # (window, variation name, variation in window)
-        for index, window in enumerate(plan.windows):
-            variants = mask_variations(mask[window.box.slices], seed)
+        for region in plan.regions:
+            index = plan.window_of(region)
+            window = plan.windows[index]
+            variants = mask_variations(region.mask(self.shape)[window.slices], seed)
             variants.pop("exact")  # the standard objective already covers the exact mask
             self.choices += [(index, name, variant) for name, variant in variants.items()]
 
-    def _views(self, window: Box, variant: np.ndarray) -> list[Box]:
-        """The editor's crops of the variation that lie in the window, in the window's coordinates."""
-        crops = []
-        for component in component_boxes(variant):
-            absolute = Box(component.top + window.top, component.left + window.left,
-                           component.bottom + window.top, component.right + window.left)
-            crop = crop_box(absolute, self.shape)
-            if window.contains(crop):
-                crops.append(crop.relative_to(window))
-        return crops
+    def _views(self, window: Box, variant: np.ndarray, cropped: bool) -> list[View]:
+        """The editor's views of the variation that lie in the window."""
+        views = editor_views(variant, "crop" if cropped else "full", self.shape, (window.top, window.left))
+        return [view for view in views if window.contains(view.box)]
 
     def sample(self) -> AttackSample:
         for attempt in range(MAX_DRAWS):
             index, name, variant = self.choices[self.rng.integers(len(self.choices))]
-            window = self.plan.windows[index].box
+            window = self.plan.windows[index]
             kind = self.rng.integers(3)
             if kind == 0:
                 transform, fn = "none", (lambda x: x)
@@ -103,59 +97,44 @@ class AttackSampler:
                 factor = float(self.rng.uniform(*RESIZE_FACTORS))
                 transform, fn = f"resize {factor:.2f}x", (lambda x, f=factor: resize_round_trip(x, f))
             cropped = (not self.plan.full_frame or self.rng.random() < 0.5) and attempt < MAX_DRAWS - 1
-            views = self._views(window, variant) if cropped else [Box(0, 0, window.height, window.width)]
+            views = self._views(window, variant, cropped)
             if views:
-                box = views[self.rng.integers(len(views))]
-                inside = variant[box.slices]
-                if inside.any() and not inside.all():
-                    return AttackSample(transform, fn, name, index, box, mask_to_tensor(inside, self.device),
+                view = views[self.rng.integers(len(views))]
+                if view.mask.any() and not view.mask.all():
+                    return AttackSample(transform, fn, name, index, view.box.relative_to(window), view.mask,
                                         cropped)
         raise InputError("no editor attack could be drawn for this mask; use the standard level")
 
 
-class RobustTerm:
-    """The hardening loss: mean attack loss over ``samples`` random editor attacks per call."""
+class RandomAttacks:
+    """``samples`` random editor attacks per iteration, each its own term of weight ``weight / samples``;
+    every model of an ensemble is attacked with the same draws."""
 
-    def __init__(self, model: Inpainter, mask: np.ndarray, plan: Plan, target: torch.Tensor, samples: int,
-                 precision: str, seed: int) -> None:
-        self.model = model
-        self.target = target
-        self.samples = samples
-        self.precision = precision
-        self.sampler = AttackSampler(mask, plan, model.device, seed)
+    def __init__(self, mask: np.ndarray, plan: Plan, target: torch.Tensor, samples: int, weight: float,
+                 seed: int, device: torch.device) -> None:
+        self.sampler = AttackSampler(mask, plan, seed)
+        self.target, self.samples, self.weight, self.device = target, samples, weight, device
 
-    def attack_loss(self, adversarial: list[torch.Tensor], sample: AttackSample) -> torch.Tensor:
-        image = sample.transform_fn(adversarial[sample.window][(..., *sample.box.slices)])
-        with autocast_context(self.model.device, self.precision):
-            edited = edit(self.model, image, sample.mask)
-        return masked_mse(edited, self.target.expand_as(edited), sample.mask)[0]
-
-    def __call__(self, adversarial: list[torch.Tensor]) -> torch.Tensor:
-        losses = [self.attack_loss(adversarial, self.sampler.sample()) for _ in range(self.samples)]
-        return torch.stack(losses).mean()
+    def draw(self) -> list[LossTerm]:
+        return [LossTerm("robust", self.weight / self.samples, [self.sampler.sample().probe(self.target, self.device)])
+                for _ in range(self.samples)]
 
 
-class ResizeViewTerm:
-    """IOPaint's RESIZE view of the whole photo (above 1280 px): the attack loss after a cubic downscale,
-    the fill blended with the soft mask as IOPaint blends it. Costs one pass over a 1280 px image."""
+def resize_view_term(rgb: np.ndarray, mask: np.ndarray, windows: list[Box], target: torch.Tensor, weight: float,
+                     device: torch.device) -> LossTerm:
+    """IOPaint's resize view of the whole photo (above 1280 px): the fill after a cubic downscale, blended
+    with the soft mask as IOPaint blends it, scored where the soft mask is at least 1/2 (about the pixels
+    pasted back after upscaling). One pass over a 1280 px image per iteration."""
+    (view,) = editor_views(mask, "resize")
+    image = image_to_tensor(rgb, device)
+    soft = torch.from_numpy(view.soft.astype(np.float32))[None, None].to(device)
 
-    def __init__(self, model: Inpainter, rgb: np.ndarray, mask: np.ndarray, plan: Plan, target: torch.Tensor,
-                 precision: str) -> None:
-        self.model, self.target, self.precision = model, target, precision
-        self.image = image_to_tensor(rgb, model.device)
-        self.boxes = [w.box for w in plan.windows]
-        self.size = resized_size(mask.shape)
-        soft = cv2.resize(mask.astype(np.uint8) * 255, self.size, interpolation=cv2.INTER_CUBIC)
-        self.weight = torch.from_numpy(soft.astype(np.float32) / 255.0)[None, None].to(model.device)
-        self.hole = (self.weight > 0).float()
-        self.scored = (self.weight >= 0.5).float()  # about the pixels pasted back after upscaling
+    def downscaled(adversarial: Adversarial) -> torch.Tensor:
+        frame = image.clone()
+        for index, box in enumerate(windows):
+            frame[(..., *box.slices)] = adversarial(index)
+        return F.interpolate(frame, size=view.model_shape, mode="bicubic", align_corners=False).clamp(0, 1)
 
-    def __call__(self, adversarial: list[torch.Tensor]) -> torch.Tensor:
-        full = self.image.clone()
-        for box, window in zip(self.boxes, adversarial, strict=True):
-            full[(..., *box.slices)] = window
-        small = F.interpolate(full, size=self.size[::-1], mode="bicubic", align_corners=False).clamp(0, 1)
-        with autocast_context(self.model.device, self.precision):
-            filled = edit(self.model, small, self.hole)
-        blended = filled * self.weight + small * (1 - self.weight)
-        return masked_mse(blended, self.target.expand_as(blended), self.scored)[0]
+    hole = mask_to_tensor(view.hole, device)
+    probe = Probe(None, None, hole, target, (soft >= 0.5).float(), source=downscaled, blend=soft, batch="resize")
+    return LossTerm("resize view", weight, [probe])

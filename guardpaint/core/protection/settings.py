@@ -22,6 +22,8 @@ class ProtectionSettings:
     adam_eps: float = 1e-10
     init_scale: float = 0.01  # noise starts uniform in [0, init_scale)
     expansion: int = 17  # side of the square kernel of E(m)
+    attack_weight: float = 1.0
+    incomplete_weight: float = 1.0
     hide_weight: float = 2.0
     target_colour: tuple[int, int, int] | None = None  # None = the reference's automatic rule
     seed: int = 0
@@ -31,7 +33,8 @@ class ProtectionSettings:
     memory_saving: str = "auto"  # "on": recompute LaMa's residual blocks in backward; "auto": above 1 MP
     level: str = "standard"  # "standard": the reference objective; "robust": plus random editor attacks
     robust_samples: int = 2  # random attacks per iteration at the robust level
-    robust_weight: float = 1.0
+    robust_weight: float = 1.0  # of all the random attacks of one iteration together
+    resize_weight: float = 1.0  # of IOPaint's resize view (robust level, ``resize_view``)
     pipeline: str = "auto"  # the editor to protect against: IOPaint's default, "full" frame, or "crop" always
     resize_view: bool = False  # robust level, photos above 1280 px: also IOPaint's RESIZE view of the whole
     budget: str = "uniform"  # "uniform": epsilon everywhere; "texture": less on smooth areas (core/budget.py)
@@ -45,8 +48,9 @@ class ProtectionSettings:
             raise InputError(f"iterations must be at least 1, got {self.iterations}")
         if self.expansion < 3:
             raise InputError(f"expansion must be at least 3 px, got {self.expansion}")
-        if self.hide_weight < 0:
-            raise InputError(f"hide weight must be >= 0, got {self.hide_weight}")
+        for name in ("attack_weight", "incomplete_weight", "hide_weight", "robust_weight", "resize_weight"):
+            if getattr(self, name) < 0:
+                raise InputError(f"{name.replace('_', ' ')} must be >= 0, got {getattr(self, name)}")
         if self.memory_saving not in ("auto", "on", "off"):
             raise InputError(f"memory_saving must be auto, on or off, got {self.memory_saving!r}")
         if self.precision not in ("auto", "fp32", "bf16"):
@@ -55,8 +59,6 @@ class ProtectionSettings:
             raise InputError(f"level must be one of {', '.join(LEVEL_NAMES)}, got {self.level!r}")
         if self.robust_samples < 1:
             raise InputError(f"robust samples must be at least 1, got {self.robust_samples}")
-        if self.robust_weight < 0:
-            raise InputError(f"robust weight must be >= 0, got {self.robust_weight}")
         if self.pipeline not in VIEW_PIPELINES:
             raise InputError(f"pipeline must be one of {', '.join(VIEW_PIPELINES)}, got {self.pipeline!r}")
         if self.resize_view and self.level != "robust":

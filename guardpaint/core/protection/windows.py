@@ -1,20 +1,22 @@
 """Which views of the image the protection optimises, and where the noise may live.
 
 The objective's three edits (the region ``m``, its dilation ``E(m)``, the ring ``R``) are computed
-where the attacker's editor computes them (:mod:`guardpaint.core.pipelines`): on the whole frame up
-to 800 px, above that on IOPaint's crop around each connected component of each of those masks.
-The noise lives in *windows*: the union of those crops (plus room for the robust level's mask
-variations), overlapping ones merged. Outside the windows the protected image is the input, bit
-for bit, and memory and time grow with the windows, not with the photo.
+on the editor's views of those masks (:func:`~guardpaint.core.editor.views.editor_views`): the whole
+frame up to 800 px, above that IOPaint's crop around each connected component. The noise lives in
+*windows*: the union of those crops (plus room for the robust level's mask variations), overlapping
+ones merged. Outside the windows the protected image is the input, bit for bit, and memory and
+time grow with the windows, not with the photo.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from guardpaint.core.editor.geometry import Box, component_boxes, crop_boxes, uses_crops
+from guardpaint.core.editor.geometry import Box, component_boxes
 from guardpaint.core.editor.masks import dilate_array, ring_array
+from guardpaint.core.editor.regions import Region, find_regions
+from guardpaint.core.editor.views import View, editor_views, uses_crops
 
 #: The loss terms of docs/method.md, in the order the loop reports them.
 TERMS = ("attack", "incomplete", "hide")
@@ -25,28 +27,26 @@ ROBUST_REACH = 40
 
 
 @dataclass(frozen=True)
-class View:
-    """One edit the objective computes: a term, the image box the editor runs the model on, its mask."""
+class TermView:
+    """One edit of the objective: a term, the window it lies in, and the editor's view (image coordinates)."""
 
     term: str
-    box: Box
-    mask: np.ndarray = field(compare=False, repr=False)  # bool, box-sized
-
-
-@dataclass
-class Window:
-    """A box where the noise may be non-zero, and the views computed inside it."""
-
-    box: Box
-    views: list[View] = field(default_factory=list)
+    window: int
+    view: View
 
 
 @dataclass
 class Plan:
-    """All windows of one protection; ``full_frame`` when the editor runs the model on the whole image."""
+    """The windows of one protection, the views inside them, and the regions they protect."""
 
-    windows: list[Window]
-    full_frame: bool
+    windows: list[Box]
+    views: list[TermView]  # grouped by window, in window order
+    full_frame: bool  # the editor runs the model on the whole image
+    regions: list[Region]
+
+    def window_of(self, region: Region) -> int:
+        """The index of the window the region's noise lives in."""
+        return next(i for i, window in enumerate(self.windows) if window.contains(region.box))
 
 
 def robust_reach(mask: np.ndarray) -> int:
@@ -67,27 +67,8 @@ def _aligned(box: Box, grid: int, shape: tuple[int, ...]) -> Box:
                min(shape[1], -(-box.right // grid) * grid))
 
 
-def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipeline: str = "auto",
-                    grid: int = 1) -> Plan:
-    """The views and windows for protecting ``mask`` (HxW bool) against the editor's ``pipeline``;
-    windows snap to a ``grid`` (16 for JPEG output, so a window holds whole JPEG blocks)."""
-    height, width = mask.shape
-    masks = term_masks(mask, expansion)
-    if not uses_crops(mask.shape, pipeline):
-        whole = Box(0, 0, height, width)
-        return Plan([Window(whole, [View(term, whole, masks[term]) for term in TERMS])], full_frame=True)
-    views = [View(term, box, masks[term][box.slices]) for term in TERMS for box in crop_boxes(masks[term])]
-    boxes = [view.box for view in views]
-    if robust:
-        boxes += crop_boxes(dilate_array(mask, 2 * robust_reach(mask) + 1))
-    windows = [Window(box) for box in merge_boxes([_aligned(b, grid, mask.shape) for b in merge_boxes(boxes)])]
-    for view in views:
-        next(w for w in windows if w.box.contains(view.box)).views.append(view)
-    return Plan(windows, full_frame=False)
-
-
 def merge_boxes(boxes: list[Box]) -> list[Box]:
-    """Overlapping boxes merged into their bounding boxes, until none overlap."""
+    """Overlapping boxes merged into their bounding boxes, until none overlap; in reading order."""
     merged = list(boxes)
     changed = True
     while changed:
@@ -101,3 +82,21 @@ def merge_boxes(boxes: list[Box]) -> list[Box]:
             if changed:
                 break
     return sorted(merged, key=lambda b: (b.top, b.left))
+
+
+def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipeline: str = "auto",
+                    grid: int = 1) -> Plan:
+    """The views and windows for protecting ``mask`` (HxW bool) against the editor's ``pipeline``;
+    windows snap to a ``grid`` (16 for JPEG output, so a window holds whole JPEG blocks)."""
+    masks = term_masks(mask, expansion)
+    views = [(term, view) for term in TERMS for view in editor_views(masks[term], pipeline)]
+    regions = find_regions(mask)
+    if not uses_crops(mask.shape, pipeline):
+        return Plan([Box(0, 0, *mask.shape)], [TermView(term, 0, view) for term, view in views], True, regions)
+    boxes = [view.box for _, view in views]
+    if robust:
+        boxes += [view.box for view in editor_views(dilate_array(mask, 2 * robust_reach(mask) + 1), "crop")]
+    windows = merge_boxes([_aligned(b, grid, mask.shape) for b in merge_boxes(boxes)])
+    placed = [TermView(term, next(i for i, w in enumerate(windows) if w.contains(view.box)), view)
+              for term, view in views]
+    return Plan(windows, sorted(placed, key=lambda tv: tv.window), False, regions)

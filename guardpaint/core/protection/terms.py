@@ -1,0 +1,84 @@
+"""Loss terms behind one interface: a weighted mean squared error over the edits ("probes") a term scores.
+
+``L = sum over terms of weight * mse(term)``, each term's mean taken over all the scored pixels of all
+its probes (docs/method.md). The reference objective is three terms with weights 1, 1 and 2:
+
+* ``attack``: the editor's views of the region ``m``, filled towards the target colour;
+* ``incomplete``: the views of its dilation ``E(m)``, towards the target colour too;
+* ``hide``: the views of the ring ``R``, towards the edit of the clean image (computed once).
+
+The robust level adds one term per random editor attack and, optionally, IOPaint's resize view
+(:mod:`guardpaint.core.protection.robust`), each with its own explicit weight: switching one term on
+never re-weights another. Terms that ``select`` (the three above: deterministic and separable by
+window) also decide which iterate each window keeps.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from guardpaint.core.editor.geometry import Box
+from guardpaint.core.editor.tensors import mask_to_tensor
+from guardpaint.core.protection.windows import TERMS, Plan
+
+#: The adversarial image of a window (1x3xhxw), by window index.
+Adversarial = Callable[[int], torch.Tensor]
+
+
+@dataclass(eq=False)
+class Probe:
+    """One edit a term scores: where its model input comes from, the hole, and what the fill should be.
+
+    ``window`` is the window the input is cut from (``box``, in the window's coordinates) after an
+    optional ``transform``; with ``window`` None the probe builds its input from the whole frame
+    through ``source`` instead (IOPaint's resize view). The fill is scored at ``scored`` pixels against
+    ``target`` (a colour, 1x3x1x1, or an image); ``blend`` is a soft weight to blend the fill with
+    (IOPaint's resize), None for the hole itself. Probes with the same ``batch`` key and input size may
+    share one pass through the model.
+    """
+
+    window: int | None
+    box: Box | None
+    hole: torch.Tensor  # 1x1xhxw in {0, 1}
+    target: torch.Tensor
+    scored: torch.Tensor  # 1x1xhxw in {0, 1}
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None
+    source: Callable[[Adversarial], torch.Tensor] | None = None
+    blend: torch.Tensor | None = None
+    batch: object = None
+
+    def input(self, adversarial: Adversarial) -> torch.Tensor:
+        """The model input of this probe for the current noise (1x3xhxw)."""
+        if self.source is not None:
+            return self.source(adversarial)
+        image = adversarial(self.window)[(..., *self.box.slices)]
+        return image if self.transform is None else self.transform(image)
+
+
+@dataclass(eq=False)
+class LossTerm:
+    """A named, weighted term: the mean squared error over the scored pixels of all its probes."""
+
+    name: str
+    weight: float
+    probes: list[Probe]
+    selects: bool = False
+
+    def __post_init__(self) -> None:
+        self.count = max(1.0, 3.0 * float(sum(float(p.scored.sum()) for p in self.probes)))
+
+
+def standard_terms(plan: Plan, target: torch.Tensor, weights: dict[str, float], device: torch.device,
+                   batch_across_windows: bool) -> list[LossTerm]:
+    """The reference objective's three terms over the plan's views (the ``hide`` targets still to be filled
+    in with the clean edit: they are the target colour until :func:`fill_clean_targets`). Views of one
+    window share a batch key; with ``batch_across_windows`` (CUDA) all views do."""
+    probes: dict[str, list[Probe]] = {term: [] for term in TERMS}
+    for term_view in plan.views:
+        box = term_view.view.box.relative_to(plan.windows[term_view.window])
+        hole = mask_to_tensor(term_view.view.mask, device)
+        probes[term_view.term].append(Probe(term_view.window, box, hole, target, hole,
+                                            batch=-1 if batch_across_windows else term_view.window))
+    return [LossTerm(term, weights[term], probes[term], selects=True) for term in TERMS]
