@@ -23,7 +23,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
 from guardpaint.core.editor.inpaint import Editor
-from guardpaint.core.evaluation.metrics import crop_box, masked_mae, ssim
+from guardpaint.core.editor.regions import find_regions
+from guardpaint.core.evaluation.metrics import masked_mae, ssim
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
@@ -65,7 +66,8 @@ def inpainting_quality(editor: Editor, photos: dict[str, np.ndarray], per_photo:
                      "mean_fill": mean_fill(photo, mask)}
             for name, filled in fills.items():
                 scores[name]["mae"].append(masked_mae(filled, photo, mask))
-                scores[name]["ssim"].append(ssim(crop_box(filled, mask), crop_box(photo, mask)))
+                (box,) = [region.box for region in find_regions(mask)]
+                scores[name]["ssim"].append(ssim(filled[box.slices], photo[box.slices]))
             examples.append((photo, mask, fills["telea"], fills["model"]))
     summary = {name: {k: float(np.mean(v)) for k, v in s.items()} for name, s in scores.items()}
     summary["model_over_telea_mae"] = summary["model"]["mae"] / summary["telea"]["mae"]
@@ -89,7 +91,7 @@ def protection_quality(model, photos: dict[str, np.ndarray], settings: Protectio
         outcome = protect_image(model, LoadedImage(photo), mask, settings)
         seconds = time.perf_counter() - start
         report, result = outcome.verification, outcome.result
-        mal = report.malicious
+        mal = report.worst().malicious
         rows[name] = {"seconds": seconds, "psnr": report.psnr, "max_abs_diff": report.max_abs_diff,
                       "malicious_ssim": mal.ssim, "fill_distance_protected": mal.target_distance_protected,
                       "fill_distance_clean": mal.target_distance_original,

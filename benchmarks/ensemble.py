@@ -83,7 +83,8 @@ def cost(args: argparse.Namespace) -> dict:
 
 def transfer(args: argparse.Namespace) -> dict:
     from guardpaint.core.editor.inpaint import Editor
-    from guardpaint.core.evaluation.verify import EditComparison
+    from guardpaint.core.editor.regions import find_regions
+    from guardpaint.core.evaluation.verify import judge
     from guardpaint.core.io.images import LoadedImage
     from guardpaint.core.protection.settings import ProtectionSettings
     from guardpaint.core.workflow import protect_image
@@ -99,8 +100,8 @@ def transfer(args: argparse.Namespace) -> dict:
         table[protector] = {}
         for attacker, other in models.items():
             editor = Editor(other)
-            comparison = EditComparison.measure(editor.inpaint(photo, mask), editor.inpaint(outcome.written, mask),
-                                                mask, outcome.result.target_colour)
+            _, comparison = judge(editor.inpaint(photo, mask), editor.inpaint(outcome.written, mask),
+                                  find_regions(mask), outcome.result.target_colour).worst()
             ratio = comparison.target_distance_protected / max(comparison.target_distance_original, 1e-9)
             table[protector][attacker] = {"closer_to_target": 1 - ratio, "ssim": comparison.ssim,
                                           "held": comparison.holds}

@@ -26,7 +26,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
 from guardpaint.core.editor.inpaint import Editor
-from guardpaint.core.evaluation.verify import EditComparison
+from guardpaint.core.editor.regions import find_regions
+from guardpaint.core.evaluation.verify import judge
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
@@ -56,7 +57,7 @@ def measure(model, photo: np.ndarray, mask: np.ndarray, settings: ProtectionSett
     colour = np.asarray(outcome.result.target_colour, np.float64) / 255
     attack_loss = float((((attacked[mask] / 255.0) - colour) ** 2).mean())
     clean_loss = float((((clean[mask] / 255.0) - colour) ** 2).mean())
-    mal = EditComparison.measure(clean, attacked, mask, outcome.result.target_colour)
+    _, mal = judge(clean, attacked, find_regions(mask), outcome.result.target_colour).worst()
     noisy = int((outcome.result.noise != 0).any(axis=2).sum())
     return {"seconds": seconds, "attack_loss": attack_loss, "attack_loss_clean": clean_loss,
             "fill_distance_protected": mal.target_distance_protected,

@@ -60,7 +60,7 @@ def measure(model, photo: np.ndarray, mask: np.ndarray, settings: ProtectionSett
     outcome = protect_image(model, LoadedImage(photo), mask, settings)
     check, written = outcome.verification, outcome.written
     patch = smoothest_patch(photo, mask)
-    mal = check.malicious
+    mal = check.worst().malicious
     return {"psnr": check.psnr, "ssim": check.ssim, "psnr_smooth_patch": psnr(photo[patch], written[patch]),
             "max_abs_diff": check.max_abs_diff, "mean_abs_noise": float(np.abs(outcome.result.noise).mean()),
             "best_loss": outcome.result.best_loss, "attack_loss": outcome.result.history[-1].attack,

@@ -63,7 +63,7 @@ def test_unprotected_image_holds_nowhere_and_benign_edits_are_identical(tiny_mod
     assert seen == report.cases
     assert {c.group for c in report.cases} == {"mask", "pipeline", "transform"}
     assert not any(c.holds for c in report.cases)
-    assert all(c.comparison.ssim == pytest.approx(1.0) for c in report.cases)
+    assert all(c.edit.comparisons[0].ssim == pytest.approx(1.0) for c in report.cases)
     assert report.held_fraction() == 0.0
     assert report.benign_ssim["ring"] == pytest.approx(1.0)
     data = json.loads(json.dumps(report.to_dict()))

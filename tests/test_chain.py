@@ -36,8 +36,9 @@ def _protect_and_check(model, tmp_path):
 
 def test_a_high_gain_model_is_protected_end_to_end(tmp_path):
     outcome, check, suite = _protect_and_check(HighGainInpainter(), tmp_path)
-    assert outcome.protected and check.malicious.holds
-    assert check.malicious.target_distance_protected < 0.1 * check.malicious.target_distance_original
+    (verdict,) = check.regions
+    assert outcome.protected and check.holds and verdict.holds
+    assert verdict.malicious.target_distance_protected < 0.1 * verdict.malicious.target_distance_original
     assert check.psnr >= 32 and check.max_abs_diff <= 7
     exact = {c.name: c.holds for c in suite.cases}
     assert exact["exact"] and exact["full frame"] and exact["PNG round trip"]
@@ -48,8 +49,8 @@ def test_a_high_gain_model_is_protected_end_to_end(tmp_path):
 def test_the_demo_model_is_not_protected_and_says_why(tmp_path):
     torch.manual_seed(0)
     outcome, check, suite = _protect_and_check(load_model("demo", torch.device("cpu")), tmp_path)
-    assert not outcome.protected and not check.malicious.holds
-    assert check.malicious.ssim > 0.8  # the demo's fill barely moves
+    assert not outcome.protected and not check.holds
+    assert check.regions[0].malicious.ssim > 0.8  # the demo's fill barely moves
     assert suite.held_fraction() == 0.0
     report = protection_report(outcome)
     assert report["protected"] is False and report["summary"].startswith("NOT protected against demo")
@@ -61,4 +62,4 @@ def test_the_demo_model_is_not_protected_and_says_why(tmp_path):
 def test_without_gain_the_same_chain_reports_not_protected(tmp_path):
     """The held verdict above comes from the model's gain, not from the chain itself."""
     outcome, check, _ = _protect_and_check(HighGainInpainter(gain=0.0, name="no-gain"), tmp_path)
-    assert not outcome.protected and not check.malicious.holds
+    assert not outcome.protected and not check.holds

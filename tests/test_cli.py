@@ -38,8 +38,10 @@ def test_protect_writes_png_and_one_json_object(files, capsys, photo):
     assert report["imperceptibility"]["psnr"] >= 32
     assert len(report["settings"]) and report["settings"]["seed"] == 7
     (edits,) = report["edits"]
-    assert set(edits["malicious"]) >= {"ssim", "psnr", "target_distance_protected", "holds"}
-    assert report["protected"] is edits["malicious"]["holds"]
+    (region,) = edits["regions"]
+    assert set(region) >= {"region", "ssim", "psnr", "target_distance_protected", "holds", "ring_ssim"}
+    assert report["protected"] is edits["holds"] is region["holds"] is report["regions"][0]["holds"]
+    assert report["schema"] == "guardpaint-report/2"
     assert report["provenance"]["models"][0]["name"] == "tiny.pth"
 
 
@@ -52,7 +54,7 @@ def test_inpaint_then_verify(files, capsys):
                           "--model", files["model"], "--json")
     report = json.loads(stdout)
     assert code == 0 and report["imperceptibility"]["max_abs_diff"] == 0 and report["imperceptibility"]["psnr"] is None
-    assert report["edits"][0]["malicious"]["ssim"] == pytest.approx(1.0)
+    assert report["edits"][0]["regions"][0]["ssim"] == pytest.approx(1.0)
 
 
 def test_protect_robust_level(files, capsys):

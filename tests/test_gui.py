@@ -127,7 +127,7 @@ def test_protect_runs_to_completion_with_plot_and_preview(window, qtbot, files):
     assert window.panel.progress.value() == 3
     outcome = window.protection.outcome
     assert outcome is not None and outcome.written.shape == (96, 128, 3)
-    assert set(window.preview.edit_names()) == {"protected region", "ring", "test mask"}
+    assert set(window.preview.edit_names()) == {"region 1", "ring around region 1", "test mask"}
     assert window.preview.clean.image is not None and window.preview.attacked.image is not None
     assert window.preview.compare.left is not None and window.preview.noise.image is not None
     assert "PSNR" in window.preview.metrics.text()
@@ -356,10 +356,16 @@ def test_a_large_photo_is_protected_and_shown_region_by_region(window, qtbot, fi
     outcome = window.protection.outcome
     assert len(outcome.result.windows) == 2 and "2 regions" in progress[0]
     names = window.preview.edit_names()
-    assert {"protected region 1", "protected region 2"} <= set(names)
-    clean, _ = outcome.verification.edits["protected region 1"]
+    assert {"region 1", "region 2", "ring around region 1", "ring around region 2"} <= set(names)
+    listed = window.preview.regions
+    assert listed.isVisibleTo(window) and listed.count() == 2
+    assert [listed.item(i).text().split(":")[0] for i in range(2)] == ["Region 1", "Region 2"]
+    listed.setCurrentRow(1)  # selecting a region shows its crop
+    assert window.preview.which.currentText() == "region 2"
+    clean, _ = outcome.verification.edits["region 2"]
     assert clean.shape[0] < 400 and clean.shape[1] < 400  # the editor's crop, not the photo
     assert window.preview.compare.left.width() == clean.shape[1]
+    assert outcome.verification.edit_boxes["region 2"] == outcome.result.regions[1].crop((900, 1000))
 
 
 def test_protect_folder_fills_its_table_stops_resumes_and_opens_rows(window, qtbot, files):

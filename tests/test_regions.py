@@ -8,11 +8,12 @@ import torch
 from guardpaint.core.editor.differentiable import edit
 from guardpaint.core.editor.geometry import Box, crop_box
 from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
+from guardpaint.core.editor.variations import MIN_REACH
 from guardpaint.core.editor.views import editor_views
 from guardpaint.core.protection.budget import SMOOTH_SHARE, texture_share
 from guardpaint.core.protection.loop import protect
 from guardpaint.core.protection.settings import ProtectionSettings
-from guardpaint.core.protection.windows import ROBUST_REACH, plan_protection, term_masks
+from guardpaint.core.protection.windows import plan_protection, term_masks
 
 from conftest import make_photo
 
@@ -39,7 +40,7 @@ def test_above_800_px_each_term_is_viewed_through_the_editors_crop():
     assert views["incomplete"] == views["hide"] == crop_box(Box(392, 492, 468, 568), mask.shape)
     assert window == views["incomplete"] and not plan.full_frame
     (robust,) = plan_protection(mask, 17, robust=True).windows
-    assert robust.contains(window) and robust.height == window.height + 2 * ROBUST_REACH - 2 * 8
+    assert robust.contains(window) and robust.height == window.height + 2 * MIN_REACH - 2 * 8
 
 
 def test_far_regions_get_their_own_windows_and_close_ones_merge():
@@ -146,13 +147,15 @@ def test_a_grey_image_gets_grey_noise(tiny_model):
 def test_the_verdict_is_measured_through_the_pipeline_protected_against(tiny_model, large_case):
     from guardpaint.core.editor.inpaint import Editor
     from guardpaint.core.evaluation.report import protection_report
-    from guardpaint.core.evaluation.verify import compare_edit
+    from guardpaint.core.evaluation.verify import verify
     from guardpaint.core.io.images import LoadedImage
     from guardpaint.core.workflow import protect_image
 
     photo, mask = large_case
     outcome = protect_image(tiny_model, LoadedImage(photo), mask, replace(FAST, iterations=1, pipeline="full"))
     assert outcome.result.full_frame and protection_report(outcome)["edits"][0]["pipeline"] == "full"
-    full = compare_edit(Editor(tiny_model, "full"), photo, outcome.written, mask, outcome.result.target_colour)[0]
-    crops = compare_edit(Editor(tiny_model), photo, outcome.written, mask, outcome.result.target_colour)[0]
-    assert outcome.verification.malicious == full != crops
+    colour = outcome.result.target_colour
+    full = verify(Editor(tiny_model, "full"), photo, outcome.written, mask, target_colour=colour)
+    crops = verify(Editor(tiny_model), photo, outcome.written, mask, target_colour=colour)
+    shown = [verdict.malicious for verdict in outcome.verification.regions]
+    assert shown == [v.malicious for v in full.regions] != [v.malicious for v in crops.regions]

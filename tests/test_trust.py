@@ -187,7 +187,7 @@ def test_the_app_protects_against_several_models_and_shows_each(qtbot, store, fi
     outcome = _protect(win, qtbot, files)
     assert list(outcome.verifications) == ["tiny0.pth", "big-lama"]
     names = win.preview.edit_names()
-    assert "tiny0.pth: protected region" in names and "big-lama: protected region" in names
+    assert "tiny0.pth: region 1" in names and "big-lama: region 1" in names
     with qtbot.waitSignal(win.runner.done, timeout=60_000) as done:
         win.act_suite.trigger()
     assert set(done.args[0]) == {"tiny0.pth", "big-lama"}

@@ -187,6 +187,7 @@ def cmd_inpaint(args: argparse.Namespace) -> Result:
 def cmd_verify(args: argparse.Namespace) -> Result:
     from guardpaint.core.editor.inpaint import Editor
     from guardpaint.core.evaluation.outcome import model_labels
+    from guardpaint.core.evaluation.report import SCHEMA, edit_entries, region_entries
     from guardpaint.core.evaluation.verify import verify
     from guardpaint.core.io.images import load_image, load_mask
 
@@ -198,13 +199,14 @@ def cmd_verify(args: argparse.Namespace) -> Result:
     extra = {Path(p).name: load_mask(p, original.size) for p in args.benign_mask}
     models = load_models_for(args)
     labels = model_labels(models)
-    checks = [verify(Editor(model, args.pipeline), original.rgb, protected.rgb, mask, extra) for model in models]
-    first = checks[0]
-    result = {"provenance": {"models": [model.provenance() for model in models], "device": str(models[0].device)},
+    checks = {label: verify(Editor(model, args.pipeline), original.rgb, protected.rgb, mask, extra)
+              for label, model in zip(labels, models, strict=True)}
+    first = next(iter(checks.values()))
+    result = {"schema": SCHEMA, "protected": all(check.holds for check in checks.values()),
+              "provenance": {"models": [model.provenance() for model in models], "device": str(models[0].device)},
               "imperceptibility": {"psnr": first.psnr, "ssim": first.ssim, "max_abs_diff": first.max_abs_diff},
-              "edits": [{"model": label, "pipeline": args.pipeline, "malicious": check.malicious.to_dict(),
-                         "benign_ssim": check.benign_ssim} for label, check in zip(labels, checks, strict=True)],
-              "suite": None}
+              "regions": region_entries([v.region for v in first.regions], original.rgb, protected.rgb, checks),
+              "edits": edit_entries(checks, args.pipeline), "suite": None}
     if args.suite:
         from guardpaint.core.evaluation.suite import run_suite
 

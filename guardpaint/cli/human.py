@@ -6,11 +6,13 @@ def _show_edits(result: dict) -> None:
     metrics = result["imperceptibility"]
     print(f"imperceptibility: PSNR {metrics['psnr'] if metrics['psnr'] is None else round(metrics['psnr'], 2)} dB, "
           f"SSIM {metrics['ssim']:.4f}, max diff {metrics['max_abs_diff']} levels")
+    several = len(result["regions"]) > 1
     for edits in result["edits"]:
-        mal = edits["malicious"]
-        print(f"malicious edit ({edits['model']}): SSIM {mal['ssim']:.3f} vs clean edit, distance to target "
-              f"{mal['target_distance_protected']:.1f} (clean {mal['target_distance_original']:.1f}) -> "
-              f"{'defeated' if mal['holds'] else 'NOT defeated'}")
+        for region in edits["regions"]:
+            where = f"region {region['region']}, " if several else ""
+            print(f"malicious edit ({where}{edits['model']}): SSIM {region['ssim']:.3f} vs clean edit, distance to "
+                  f"target {region['target_distance_protected']:.1f} (clean {region['target_distance_original']:.1f})"
+                  f" -> {'defeated' if region['holds'] else 'NOT defeated'}; ring SSIM {region['ring_ssim']:.3f}")
         for name, value in edits["benign_ssim"].items():
             print(f"benign edit '{name}': SSIM {value:.3f}")
     for suite in result.get("suite") or []:
@@ -20,9 +22,13 @@ def _show_edits(result: dict) -> None:
 def _show_suite(suite: dict) -> None:
     print(f"attacker suite ({suite['model']}):")
     for case in suite["cases"]:
-        print(f"  {case['group']:<9} {case['name']:<26} SSIM {case['ssim']:.3f}  distance "
-              f"{case['target_distance_protected']:6.1f} (clean {case['target_distance_original']:6.1f})  "
-              f"{'held' if case['holds'] else 'FAILED'}")
+        regions = case["regions"]
+        worst = max(regions, key=lambda r: (not r["holds"], r["ssim"]))
+        failed = [r["region"] for r in regions if not r["holds"]]
+        verdict = "held" if case["holds"] else "FAILED" + (f" (region {', '.join(map(str, failed))})"
+                                                           if len(regions) > 1 else "")
+        print(f"  {case['group']:<9} {case['name']:<26} SSIM {worst['ssim']:.3f}  distance "
+              f"{worst['target_distance_protected']:6.1f} (clean {worst['target_distance_original']:6.1f})  {verdict}")
     print("held: " + ", ".join(f"{group} {share:.0%}" for group, share in suite["held"].items()))
     for name, value in suite["benign_ssim"].items():
         print(f"benign edit '{name}': SSIM {value:.3f}")

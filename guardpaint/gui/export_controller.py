@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.report import made_with_demo, protection_report
+from guardpaint.core.evaluation.report import made_with_demo, protection_report, region_list
 from guardpaint.core.io.files import same_file, write_atomic
 from guardpaint.core.io.formats import SUFFIXES, OutputFormat, encode_image, format_for
 from guardpaint.errors import GuardPaintError, InputError
@@ -34,10 +34,12 @@ def confirmation_needed(outcome: ProtectedImage) -> str | None:
     if made_with_demo(outcome):
         return ("This protection was made with the demo model. It does not protect the image against the "
                 "real LaMa that editors run. Export it anyway?")
-    failing = [label for label, check in outcome.verifications.items() if not check.malicious.holds]
+    failing = outcome.failing()
     if failing:
-        return (f"This protection does not hold: {' and '.join(failing)} still fill{'s' if len(failing) == 1 else ''}"
-                " the region plausibly. Export it anyway?")
+        total = len(outcome.verification.regions)
+        where = " and ".join(label if total == 1 else f"{label} ({region_list(numbers)} of {total})"
+                             for label, numbers in failing.items())
+        return f"This protection does not hold against {where}: the editor still fills it plausibly. Export it anyway?"
     return None
 
 

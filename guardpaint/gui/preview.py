@@ -24,6 +24,7 @@ from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.report import DEMO_WARNING, advice, made_with_demo, summary
 from guardpaint.gui.qimage import noise_visual, rgb_to_qimage
+from guardpaint.gui.region_list import RegionList
 
 
 def _fit_rect(image: QImage, area: QRectF) -> QRectF:
@@ -124,7 +125,11 @@ class MetricsView(QLabel):
         if outcome is None:
             self.setText("<i>Metrics appear after a protection.</i>")
             return
-        report, mal = outcome.verification, outcome.verification.malicious
+        report = outcome.verification
+        worst = report.worst()
+        mal = worst.malicious
+        where = f" (region {worst.region.number}, the least held)" if len(report.regions) > 1 else ""
+        held = sum(outcome.region_holds(verdict.region.number) for verdict in report.regions)
         colour = "#2a9d4b" if outcome.protected else "#d0453a"
         head = f"<p style='color:{colour}'><b>{html.escape(summary(outcome))}</b></p>"
         tips = "".join(f"<li>{html.escape(tip)}</li>" for tip in advice(outcome))
@@ -135,7 +140,8 @@ class MetricsView(QLabel):
             ("Model", f"{html.escape(outcome.model.name)} on {outcome.model.device}"),
             ("Noise PSNR", f"{report.psnr:.2f} dB"), ("Noise SSIM", f"{report.ssim:.4f}"),
             ("Max difference", f"{report.max_abs_diff} levels"),
-            ("Malicious edit SSIM", f"{mal.ssim:.3f}"),
+            ("Regions held", f"{held} of {len(report.regions)}"),
+            (f"Malicious edit SSIM{where}", f"{mal.ssim:.3f}"),
             ("Distance to target", f"{mal.target_distance_protected:.1f} (clean {mal.target_distance_original:.1f})"),
         ] + [(f"Benign edit: {name}", f"SSIM {value:.3f}") for name, value in report.benign_ssim.items()]
         body = "".join(f"<tr><td>{k}</td><td align='right'>&nbsp;{v}</td></tr>" for k, v in rows)
@@ -169,6 +175,8 @@ class PreviewPanel(QWidget):
         self.tabs.addTab(edits, "Edits")
         self.tabs.addTab(noise, "Noise")
         self.metrics = MetricsView()
+        self.regions = RegionList()
+        self.regions.regionSelected.connect(self.show_region)
         self.notice = QFrame()
         self.notice.setObjectName("notice")
         self.notice.setStyleSheet("#notice { background: #fff3cd; } #notice QLabel { color: #5c4400; }")
@@ -186,6 +194,7 @@ class PreviewPanel(QWidget):
         column = QVBoxLayout(side)
         column.addWidget(self.notice)
         column.addWidget(self.metrics)
+        column.addWidget(self.regions)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(side)
@@ -204,6 +213,7 @@ class PreviewPanel(QWidget):
         self.compare.set_images(None, None)
         self.noise.set_image(None)
         self.metrics.show_outcome(None)
+        self.regions.show_outcome(None)
         self.show_notice(None)
 
     def show_notice(self, text: str | None) -> None:
@@ -214,10 +224,18 @@ class PreviewPanel(QWidget):
     def show_protection(self, outcome: ProtectedImage) -> None:
         self._outcome = outcome
         self.metrics.show_outcome(outcome)
+        self.regions.show_outcome(outcome)
         self.show_notice(None)
         for name, (box, clean, attacked) in outcome.shown_edits().items():
             self.add_edit(name, clean, attacked, box)
         self.which.setCurrentIndex(0)
+
+    def show_region(self, number: int) -> None:
+        """The edits of region ``number`` (of the first model), at the editor's crop around it."""
+        name = next((n for n in self._edits if n.endswith(f"region {number}") and "ring" not in n), None)
+        if name is not None:
+            self.tabs.setCurrentIndex(0)
+            self.which.setCurrentText(name)
 
     def add_edit(self, name: str, clean: np.ndarray, attacked: np.ndarray, box: Box) -> None:
         """Show an edit as the editor computed it: ``clean`` and ``attacked`` cover ``box`` of the image."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from guardpaint.core.evaluation.report import region_list
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport
 
 COLUMNS = ("Group", "Attack", "SSIM vs clean edit", "Distance to target (clean)", "Result")
@@ -49,10 +50,13 @@ class SuiteDialog(QDialog):
     def add_case(self, model: str, case: CaseResult) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
-        c = case.comparison
+        number, c = case.edit.worst()
+        failed = case.edit.failing
+        result = "held" if case.holds else "failed"
+        if len(case.edit.numbers) > 1:  # the numbers are the region that holds least
+            result = f"{result} (region {number})" if case.holds else f"failed ({region_list(failed)})"
         cells = (f"{model}: {case.group}" if self.several else case.group, case.name, f"{c.ssim:.3f}",
-                 f"{c.target_distance_protected:.1f} ({c.target_distance_original:.1f})",
-                 "held" if case.holds else "failed")
+                 f"{c.target_distance_protected:.1f} ({c.target_distance_original:.1f})", result)
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
             if column >= 2:

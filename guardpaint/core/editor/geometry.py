@@ -54,6 +54,11 @@ class Box:
         return Box(max(self.top, other.top), max(self.left, other.left), min(self.bottom, other.bottom),
                    min(self.right, other.right)) if self.overlaps(other) else None
 
+    def grown(self, margin: int, shape: tuple[int, ...]) -> Box:
+        """This box grown by ``margin`` on every side, clipped to an image of ``shape``."""
+        return Box(max(0, self.top - margin), max(0, self.left - margin), min(shape[0], self.bottom + margin),
+                   min(shape[1], self.right + margin))
+
     def shifted(self, down: int, right: int) -> Box:
         """This box moved by ``down`` rows and ``right`` columns."""
         return Box(self.top + down, self.left + right, self.bottom + down, self.right + right)
@@ -61,6 +66,17 @@ class Box:
     def relative_to(self, outer: Box) -> Box:
         """This box in the coordinates of ``outer`` (which contains it)."""
         return Box(self.top - outer.top, self.left - outer.left, self.bottom - outer.top, self.right - outer.left)
+
+
+def place(mask: np.ndarray, at: Box, box: Box) -> np.ndarray:
+    """The part of ``mask`` (a crop lying at ``at`` in the image) that falls in ``box``; False elsewhere."""
+    if at == box:
+        return mask
+    out = np.zeros((box.height, box.width), bool)
+    common = at.intersection(box)
+    if common is not None:
+        out[common.relative_to(box).slices] = mask[common.relative_to(at).slices]
+    return out
 
 
 def component_boxes(mask: np.ndarray) -> list[Box]:

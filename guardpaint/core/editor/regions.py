@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from guardpaint.core.editor.geometry import Box, crop_box
+from guardpaint.core.editor.geometry import Box, crop_box, place
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,22 @@ class Region:
 
     def mask(self, shape: tuple[int, ...]) -> np.ndarray:
         """This region alone as a full-size HxW bool mask."""
-        full = np.zeros(shape[:2], bool)
-        full[self.box.slices] = self.pixels
-        return full
+        return self.mask_in(Box(0, 0, *shape[:2]))
+
+    def mask_in(self, box: Box) -> np.ndarray:
+        """This region alone inside ``box`` (image coordinates): a box-sized bool mask."""
+        return place(self.pixels, self.box, box)
 
     def crop(self, shape: tuple[int, ...]) -> Box:
         """IOPaint's crop around this region: the part of the image the editor sees for it."""
         return crop_box(self.box, shape)
+
+
+def region_of(number: int, mask: np.ndarray, origin: tuple[int, int] = (0, 0)) -> Region:
+    """The pixels of ``mask`` (a crop at ``origin`` of the image) as one region numbered ``number``."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    box = Box(int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+    return Region(number, box.shifted(*origin), mask[box.slices])
 
 
 def find_regions(mask: np.ndarray) -> list[Region]:

@@ -4,11 +4,20 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.masks import bounding_box
 
 #: Random brush strokes must cover at least this share of the region.
 STROKE_COVERAGE = 0.7
 MAX_STROKES = 200
+#: How far the variations reach beyond the region at least (dilation 32 px, shifts 8 px).
+MIN_REACH = 40
+
+
+def variation_reach(box: Box) -> int:
+    """How far the variations of a region with this bounding box reach beyond it: the dilations and
+    shifts, or half the thickest random stroke (a sixth of its longest side), whichever is further."""
+    return max(MIN_REACH, max(box.height, box.width) // 6 + 1)
 
 
 def morph(mask: np.ndarray, radius: int, grow: bool) -> np.ndarray:

@@ -30,7 +30,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from guardpaint.core.editor.geometry import Box, component_boxes, crop_box
+from guardpaint.core.editor.geometry import Box, component_boxes, crop_box, place
 from guardpaint.errors import InputError
 
 #: IOPaint's defaults (``InpaintRequest``): the web UI cannot change them.
@@ -107,19 +107,8 @@ def editor_views(mask: np.ndarray, pipeline: str = "auto", shape: tuple[int, ...
     frame = Box(0, 0, *shape)
     placed = Box(origin[0], origin[1], origin[0] + mask.shape[0], origin[1] + mask.shape[1])
     if uses_resize(shape, check_pipeline(pipeline)):
-        return [View(frame, _mask_in(mask, placed, frame), resized_size(shape))]
+        return [View(frame, place(mask, placed, frame), resized_size(shape))]
     if not uses_crops(shape, pipeline):
-        return [View(frame, _mask_in(mask, placed, frame))]
+        return [View(frame, place(mask, placed, frame))]
     boxes = [crop_box(component.shifted(*origin), shape) for component in component_boxes(mask)]
-    return [View(box, _mask_in(mask, placed, box)) for box in boxes]
-
-
-def _mask_in(mask: np.ndarray, placed: Box, box: Box) -> np.ndarray:
-    """The part of ``mask`` (lying at ``placed`` in the image) that falls in ``box``; False elsewhere."""
-    if placed == box:
-        return mask
-    out = np.zeros((box.height, box.width), bool)
-    common = placed.intersection(box)
-    if common is not None:
-        out[common.relative_to(box).slices] = mask[common.relative_to(placed).slices]
-    return out
+    return [View(box, place(mask, placed, box)) for box in boxes]

@@ -4,8 +4,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from guardpaint.core.editor.masks import bounding_box
-
 _C1 = (0.01 * 255) ** 2
 _C2 = (0.03 * 255) ** 2
 _BORDER = 5  # half of the 11-tap window
@@ -53,10 +51,11 @@ def max_abs_diff(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.abs(a.astype(np.int16) - b.astype(np.int16)).max())
 
 
-def crop_box(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The part of ``image`` inside the bounding box of ``mask``."""
-    top, left, bottom, right = bounding_box(mask)
-    return image[top:bottom, left:right]
+def noise_statistics(original: np.ndarray, protected: np.ndarray) -> dict[str, float]:
+    """How much two 8-bit images differ: PSNR, the largest and the mean absolute difference in levels."""
+    difference = np.abs(original.astype(np.int16) - protected.astype(np.int16))
+    return {"psnr": psnr(original, protected), "max_abs_diff": int(difference.max()),
+            "mean_abs_diff": float(difference.mean())}
 
 
 def target_distance(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) -> float:

@@ -39,8 +39,16 @@ class ProtectedImage:
 
     @property
     def protected(self) -> bool:
-        """The verdict: the editor's fill of the exact region was defeated, on every model."""
-        return all(check.malicious.holds for check in self.verifications.values())
+        """The verdict: the editor's fill of every region was defeated, on every model."""
+        return all(check.holds for check in self.verifications.values())
+
+    def region_holds(self, number: int) -> bool:
+        """Whether region ``number`` holds on every model."""
+        return all(check.regions[number - 1].holds for check in self.verifications.values())
+
+    def failing(self) -> dict[str, list[int]]:
+        """The regions that do not hold, by model label (models where all hold are left out)."""
+        return {label: check.failing for label, check in self.verifications.items() if check.failing}
 
     def shown_edits(self) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
         """The kept edits of every model (where they lie, the clean edit, the attacked edit), named by

@@ -9,17 +9,23 @@ import math
 import os
 from dataclasses import asdict
 
+import numpy as np
 import torch
 
 from guardpaint import __version__
+from guardpaint.core.editor.geometry import Box
+from guardpaint.core.editor.regions import Region
+from guardpaint.core.evaluation.metrics import noise_statistics
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import SuiteReport
+from guardpaint.core.evaluation.verify import VerificationReport
+from guardpaint.core.protection.loop import ProtectionResult
 from guardpaint.models import registry
 
-SCHEMA = "guardpaint-report/1"
+SCHEMA = "guardpaint-report/2"
 #: Top-level keys of every report, in order; failed and skipped batch items carry them too (as null).
 REPORT_KEYS = ("schema", "status", "protected", "summary", "advice", "warnings", "input", "output", "provenance",
-               "settings", "timings", "optimisation", "imperceptibility", "edits", "suite")
+               "settings", "timings", "optimisation", "imperceptibility", "regions", "edits", "suite")
 DEMO_WARNING = (f"made with the demo model: it does not protect against the real LaMa ({registry.REAL_MODEL}); "
                 f"protect again with {registry.REAL_MODEL}")
 
@@ -40,24 +46,40 @@ def made_with_demo(outcome: ProtectedImage) -> bool:
     return all(registry.is_demo(model.sha256) for model in outcome.models)
 
 
-def _numbers(check) -> str:
-    mal = check.malicious
-    return (f"fill SSIM {mal.ssim:.2f} vs the clean edit, {mal.target_distance_protected:.0f} levels from the "
-            f"target colour (clean {mal.target_distance_original:.0f})")
+def region_list(numbers: list[int]) -> str:
+    """``region 2``, ``regions 1 and 3``, ``regions 1, 2 and 4``."""
+    if len(numbers) == 1:
+        return f"region {numbers[0]}"
+    return f"regions {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
+
+
+def _numbers(label: str, check: VerificationReport) -> str:
+    """The figures behind a verdict: the region that holds least, on one model."""
+    worst = check.worst()
+    mal = worst.malicious
+    where = f"{label}, region {worst.region.number}" if len(check.regions) > 1 else label
+    return (f"{where}: fill SSIM {mal.ssim:.2f} vs the clean edit, {mal.target_distance_protected:.0f} levels "
+            f"from the target colour (clean {mal.target_distance_original:.0f})")
 
 
 def summary(outcome: ProtectedImage) -> str:
-    """One sentence: the verdict, for which model(s), and the numbers behind it."""
+    """One sentence: the verdict, for which model(s) and which regions, and the numbers behind it."""
     file = f" on the {outcome.output_format.describe()} file as written" if outcome.output_format.lossy else ""
-    failing = {label: check for label, check in outcome.verifications.items() if not check.malicious.holds}
+    total = len(outcome.verification.regions)
+    failing = outcome.failing()
     if not failing:
         label, check = max(outcome.verifications.items(),
-                           key=lambda item: item[1].malicious.target_distance_protected)
-        names = " and ".join(outcome.verifications)
-        return f"Protected against {names}{file}: the edit of the region is defeated ({label}: {_numbers(check)})."
-    label, check = next(iter(failing.items()))
-    return f"NOT protected against {' and '.join(failing)}{file}: it still fills the region plausibly " \
-           f"({label}: {_numbers(check)})."
+                           key=lambda item: item[1].worst().malicious.target_distance_protected)
+        what = "the region" if total == 1 else f"each of the {total} regions"
+        return (f"Protected against {' and '.join(outcome.verifications)}{file}: the edit of {what} is defeated "
+                f"({_numbers(label, check)}).")
+    if total == 1:
+        return (f"NOT protected against {' and '.join(failing)}{file}: it still fills the region plausibly "
+                f"({_numbers(next(iter(failing)), outcome.verifications[next(iter(failing))])}).")
+    models = " and ".join(f"{label} ({region_list(numbers)} of {total})" for label, numbers in failing.items())
+    label = next(iter(failing))
+    return (f"NOT protected against {models}{file}: those regions still fill plausibly "
+            f"({_numbers(label, outcome.verifications[label])}).")
 
 
 def advice(outcome: ProtectedImage) -> list[str]:
@@ -90,6 +112,33 @@ def _path(value: str | os.PathLike | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _box(box: Box) -> list[int]:
+    return [box.top, box.left, box.bottom, box.right]
+
+
+def region_entries(regions: list[Region], original: np.ndarray, protected: np.ndarray,
+                   verifications: dict[str, VerificationReport], result: ProtectionResult | None = None) -> list[dict]:
+    """Each region: where it is, the editor's crop around it and the noise there, its window and kept
+    iterate (when ``result`` is the protection that made it), and whether it holds on every model."""
+    entries = []
+    for index, region in enumerate(regions):
+        crop = region.crop(original.shape)
+        entries.append({
+            "region": region.number, "box": _box(region.box), "pixels": region.size, "crop": _box(crop),
+            "window": None if result is None else result.region_windows[index],
+            "best_iteration": None if result is None else result.region_iteration(index),
+            "noise": noise_statistics(original[crop.slices], protected[crop.slices]),
+            "holds": all(check.regions[index].holds for check in verifications.values())})
+    return entries
+
+
+def edit_entries(verifications: dict[str, VerificationReport], pipeline: str) -> list[dict]:
+    """Per model: the malicious edit judged region by region, and the benign edits."""
+    return [{"model": label, "pipeline": pipeline, "holds": check.holds,
+             "regions": [verdict.to_dict() for verdict in check.regions], "benign_ssim": check.benign_ssim}
+            for label, check in verifications.items()]
+
+
 def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | None = None,
                       mask_path: str | os.PathLike | None = None, output_path: str | os.PathLike | None = None,
                       suites: dict[str, SuiteReport] | None = None) -> dict:
@@ -118,8 +167,8 @@ def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | N
                          "final_losses": asdict(result.history[-1]) if result.history else None,
                          "max_abs_noise": int(abs(result.noise).max())},
         "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},
-        "edits": [{"model": label, "pipeline": result.settings.pipeline, "malicious": each.malicious.to_dict(),
-                   "benign_ssim": each.benign_ssim} for label, each in outcome.verifications.items()],
+        "regions": region_entries(result.regions, outcome.source.rgb, outcome.written, outcome.verifications, result),
+        "edits": edit_entries(outcome.verifications, result.settings.pipeline),
         "suite": None if not suites else [{"model": label, **suite.to_dict()} for label, suite in suites.items()],
     }
     return finite(report)

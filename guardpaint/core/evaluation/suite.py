@@ -4,16 +4,18 @@ Three groups of cases, each compared against the same attack on the original:
 
 * ``mask``: the editor's brush is never exactly the protected region (dilated,
   eroded, shifted, the bounding box, half of it, random strokes);
-* ``pipeline``: how editors call LaMa (:mod:`guardpaint.core.pipelines`): the full frame, the
+* ``pipeline``: how editors call LaMa (:mod:`guardpaint.core.editor.views`): the full frame, the
   per-component crop (IOPaint's default above 800 px; a crop by hand below), IOPaint's resize
   above 1280 px; every other case uses the editor's default;
 * ``transform``: what happens to a file before anyone edits it (JPEG,
   resizing and back, a PNG round trip).
 
-A case *holds* under the single rule of :class:`guardpaint.core.verify.EditComparison`:
-the fill is at most half as far from the target colour as the clean fill and
-its SSIM against the clean fill is at most 0.5, i.e. it is visibly not a
-plausible completion of the region.
+Every case is judged region by region (:mod:`guardpaint.core.evaluation.verify`): a mask
+variation is applied to each region on its own, the editor's mask is their union, and each region
+is judged on its own variation. A region *holds* under the single rule of
+:class:`~guardpaint.core.evaluation.verify.EditComparison` (the fill is at most half as far from the
+target colour as the clean fill and its SSIM against the clean fill is at most 0.5: visibly not a
+plausible completion); a case holds when every region does.
 """
 from __future__ import annotations
 
@@ -25,17 +27,15 @@ import numpy as np
 import torch
 from PIL import Image
 
+from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.inpaint import Editor
-from guardpaint.core.editor.masks import bounding_box, ring_array, validate_mask
-from guardpaint.core.editor.variations import mask_variations, morph
+from guardpaint.core.editor.masks import validate_mask
+from guardpaint.core.editor.regions import Region, find_regions, region_of
+from guardpaint.core.editor.variations import mask_variations, variation_reach
 from guardpaint.core.editor.views import RESIZE_LIMIT, uses_crops, uses_resize
-from guardpaint.core.evaluation.verify import EditComparison, compare_edit, edit_ssim
+from guardpaint.core.evaluation.verify import MaskEdit, benign_ssim, judge, ring_ssims
 from guardpaint.core.io.formats import decode_image, encode_image
 from guardpaint.models.base import Inpainter
-
-#: Random brush strokes must cover at least this share of the region.
-STROKE_COVERAGE = 0.7
-MAX_STROKES = 200
 
 Transform = Callable[[np.ndarray], np.ndarray]
 
@@ -90,23 +90,23 @@ TRANSFORMS: dict[str, Transform] = {
 # ----------------------------------------------------------------------------- the suite
 @dataclass
 class CaseResult:
-    """One attack on the protected image next to the same attack on the original."""
+    """One attack on the protected image next to the same attack on the original, judged per region."""
 
     group: str  # "mask", "pipeline" or "transform"
     name: str
-    comparison: EditComparison
+    edit: MaskEdit
 
     @property
     def holds(self) -> bool:
-        return self.comparison.holds
+        return self.edit.holds
 
     def to_dict(self) -> dict:
-        return {"group": self.group, "name": self.name, **self.comparison.to_dict()}
+        return {"group": self.group, "name": self.name, **self.edit.to_dict()}
 
 
 @dataclass
 class SuiteReport:
-    """Every case, the share that held per group, and benign-edit SSIM away from the region."""
+    """Every case, the share that held per group, and benign-edit SSIM away from the regions."""
 
     cases: list[CaseResult]
     benign_ssim: dict[str, float] = field(default_factory=dict)
@@ -124,28 +124,42 @@ class SuiteReport:
                 "benign_ssim": self.benign_ssim}
 
 
-def _compare(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
-             colour: tuple[int, int, int]) -> EditComparison:
-    return compare_edit(editor, original, protected, mask, colour)[0]
+def region_variations(regions: list[Region], shape: tuple[int, ...], seed: int = 0
+                      ) -> dict[str, tuple[np.ndarray, list[Region]]]:
+    """Each mask variation applied to every region on its own: the editor's mask (their union) and the
+    variation of each region, numbered as the region. A variation that vanishes for a region (an
+    erosion of a thin one) leaves that region out of the case."""
+    union: dict[str, np.ndarray] = {}
+    judged: dict[str, list[Region]] = {}
+    for region in regions:
+        near = region.box.grown(variation_reach(region.box), shape)
+        for name, variant in mask_variations(region.mask_in(near), seed).items():
+            if name not in union:
+                union[name] = np.zeros(shape[:2], bool)
+            union[name][near.slices] |= variant
+            judged.setdefault(name, []).append(region_of(region.number, variant, (near.top, near.left)))
+    return {name: (mask, judged[name]) for name, mask in union.items() if not mask.all()}
 
 
-def away_mask(mask: np.ndarray) -> np.ndarray | None:
-    """A box of the region's size in the image corner farthest from it, or None when none fits clear of it."""
-    top, left, bottom, right = bounding_box(mask)
-    h, w = mask.shape
-    box_h, box_w = bottom - top, right - left
-    clearance = 16
+def away_mask(mask: np.ndarray, regions: list[Region], clearance: int = 16) -> np.ndarray | None:
+    """A box the size of the largest region in the image corner farthest from every region, or None
+    when none fits clear of the mask."""
+    largest = max(regions, key=lambda region: region.box.height * region.box.width).box
+    height, width = mask.shape
     best = None
-    for y in (0, h - box_h):
-        for x in (0, w - box_w):
-            candidate = np.zeros_like(mask)
-            candidate[y:y + box_h, x:x + box_w] = True
-            if (morph(candidate, clearance, True) & mask).any():
+    for top in (0, height - largest.height):
+        for left in (0, width - largest.width):
+            box = Box(top, left, top + largest.height, left + largest.width)
+            if mask[box.grown(clearance, mask.shape).slices].any():
                 continue
-            distance = abs(y - top) + abs(x - left)
+            distance = min(abs(top - r.box.top) + abs(left - r.box.left) for r in regions)
             if best is None or distance > best[0]:
-                best = (distance, candidate)
-    return None if best is None else best[1]
+                best = (distance, box)
+    if best is None:
+        return None
+    far = np.zeros_like(mask)
+    far[best[1].slices] = True
+    return far
 
 
 def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
@@ -157,29 +171,33 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
     group tries the others.
     """
     mask = validate_mask(mask, original.shape)
+    regions = find_regions(mask)
     editor = Editor(model)
     cases: list[CaseResult] = []
 
-    def record(group: str, name: str, comparison: EditComparison) -> None:
-        case = CaseResult(group, name, comparison)
+    def record(group: str, name: str, edit: MaskEdit) -> None:
+        case = CaseResult(group, name, edit)
         cases.append(case)
         if on_case is not None:
             on_case(case)
 
+    def attack(editor: Editor, k: np.ndarray, judged: list[Region], before: np.ndarray = original,
+               after: np.ndarray = protected) -> MaskEdit:
+        return judge(editor.inpaint(before, k), editor.inpaint(after, k), judged, colour)
+
     with torch.inference_mode():
-        exact = _compare(editor, original, protected, mask, colour)
-        for name, variant in mask_variations(mask, seed).items():
-            record("mask", name, exact if name == "exact" else _compare(editor, original, protected, variant, colour))
+        exact = attack(editor, mask, regions)
+        for name, (variant, judged) in region_variations(regions, mask.shape, seed).items():
+            record("mask", name, exact if name == "exact" else attack(editor, variant, judged))
         default_view = "crop" if uses_crops(original.shape, "auto") else "full"
         for name, pipeline in pipeline_cases(original.shape).items():  # the default view was measured above
-            record("pipeline", name, exact if pipeline == default_view else
-                   _compare(Editor(model, pipeline), original, protected, mask, colour))
+            record("pipeline", name, exact if pipeline == default_view else attack(Editor(model, pipeline), mask,
+                                                                                   regions))
         for name, transform in TRANSFORMS.items():
-            record("transform", name, _compare(editor, transform(original), transform(protected), mask, colour))
-        benign = {"ring": ring_array(mask, expansion)}
-        far = away_mask(mask)
+            record("transform", name, attack(editor, mask, regions, transform(original), transform(protected)))
+        benign = {"ring": min(ring_ssims(editor, original, protected, mask, regions, expansion)[0])}
+        far = away_mask(mask, regions)
         if far is not None:
-            benign["away from the region"] = far
-        benign_ssim = {name: edit_ssim(editor.inpaint(original, b), editor.inpaint(protected, b), b)
-                       for name, b in benign.items()}
-    return SuiteReport(cases, benign_ssim)
+            benign["away from the regions"] = benign_ssim(editor.inpaint(original, far),
+                                                          editor.inpaint(protected, far), far)
+    return SuiteReport(cases, benign)

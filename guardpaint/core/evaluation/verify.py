@@ -1,4 +1,9 @@
-"""Verification: what an editor gets when it inpaints the original versus the protected image."""
+"""Verification: what an editor gets when it inpaints the original versus the protected image, region by region.
+
+Every region of the protection mask (:mod:`guardpaint.core.editor.regions`) is judged on its own: the
+SSIM of its fill over its own box, the distances to the target colour over its own pixels. The
+verdict holds only when every region holds; one far-away region never dilutes another's numbers.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -9,39 +14,36 @@ import torch
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.masks import ring_array, validate_mask
-from guardpaint.core.evaluation.metrics import crop_box, max_abs_diff, psnr, ssim, target_distance
+from guardpaint.core.editor.regions import Region, find_regions
+from guardpaint.core.evaluation.metrics import max_abs_diff, psnr, ssim, target_distance
 from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.errors import InputError
 
 #: A malicious edit counts as defeated when its fill is this much closer to the target...
 HOLD_DISTANCE_RATIO = 0.5
-#: ...and this dissimilar (SSIM over the mask's box) to the clean edit.
+#: ...and this dissimilar (SSIM over the region's box) to the clean edit.
 HOLD_MAX_SSIM = 0.5
-
-
-def edit_ssim(clean: np.ndarray, attacked: np.ndarray, mask: np.ndarray) -> float:
-    """SSIM over the mask's bounding box between the edit of the protected image and that of the original."""
-    return ssim(crop_box(attacked, mask), crop_box(clean, mask))
 
 
 @dataclass
 class EditComparison:
-    """One mask, edited on the original and on the protected image."""
+    """One region's fill, edited on the original and on the protected image."""
 
-    ssim: float  # over the mask's bounding box, protected edit vs original edit
+    ssim: float  # over the region's box, protected edit vs original edit
     psnr: float
-    target_distance_original: float  # mean |fill - target| in levels, edit of the original
+    target_distance_original: float  # mean |fill - target| in levels over the region's pixels, original
     target_distance_protected: float
 
     @classmethod
-    def measure(cls, clean: np.ndarray, attacked: np.ndarray, mask: np.ndarray,
+    def measure(cls, clean: np.ndarray, attacked: np.ndarray, region: Region,
                 colour: tuple[int, int, int]) -> EditComparison:
-        """Compare the edit of the original (``clean``) with the edit of the protected image."""
+        """Compare the edit of the original (``clean``) with the edit of the protected image over ``region``."""
+        clean_box, attacked_box = clean[region.box.slices], attacked[region.box.slices]
         return cls(
-            ssim=edit_ssim(clean, attacked, mask),
-            psnr=psnr(crop_box(attacked, mask), crop_box(clean, mask)),
-            target_distance_original=target_distance(clean, mask, colour),
-            target_distance_protected=target_distance(attacked, mask, colour),
+            ssim=ssim(attacked_box, clean_box),
+            psnr=psnr(attacked_box, clean_box),
+            target_distance_original=target_distance(clean_box, region.pixels, colour),
+            target_distance_protected=target_distance(attacked_box, region.pixels, colour),
         )
 
     @property
@@ -55,39 +57,108 @@ class EditComparison:
 
 
 @dataclass
+class MaskEdit:
+    """The edit of one editor mask, judged region by region (``numbers`` name the protected regions)."""
+
+    numbers: list[int]
+    comparisons: list[EditComparison]
+
+    @property
+    def holds(self) -> bool:
+        return all(comparison.holds for comparison in self.comparisons)
+
+    @property
+    def failing(self) -> list[int]:
+        """The numbers of the regions that do not hold."""
+        return [n for n, comparison in zip(self.numbers, self.comparisons, strict=True) if not comparison.holds]
+
+    def worst(self) -> tuple[int, EditComparison]:
+        """The region that holds least: a failing one first, then the highest SSIM."""
+        pairs = list(zip(self.numbers, self.comparisons, strict=True))
+        return max(pairs, key=lambda pair: (not pair[1].holds, pair[1].ssim))
+
+    def to_dict(self) -> dict:
+        return {"holds": self.holds, "regions": [{"region": n, **comparison.to_dict()}
+                                                 for n, comparison in zip(self.numbers, self.comparisons, strict=True)]}
+
+
+def judge(clean: np.ndarray, attacked: np.ndarray, regions: list[Region], colour: tuple[int, int, int]) -> MaskEdit:
+    """Judge an edit region by region."""
+    return MaskEdit([r.number for r in regions], [EditComparison.measure(clean, attacked, r, colour) for r in regions])
+
+
+def benign_ssim(clean: np.ndarray, attacked: np.ndarray, mask: np.ndarray) -> float:
+    """How unaffected an edit elsewhere is: the lowest SSIM over the box of each part of its mask."""
+    return min(ssim(attacked[r.box.slices], clean[r.box.slices]) for r in find_regions(mask))
+
+
+@dataclass
+class RegionVerdict:
+    """One protected region: the malicious edit of the mask, judged over it, and the edit of its ring."""
+
+    region: Region
+    malicious: EditComparison
+    ring_ssim: float
+
+    @property
+    def holds(self) -> bool:
+        return self.malicious.holds
+
+    def to_dict(self) -> dict:
+        return {"region": self.region.number, **self.malicious.to_dict(), "ring_ssim": self.ring_ssim}
+
+
+@dataclass
 class VerificationReport:
-    """The metrics of docs/method.md for one original/protected pair."""
+    """The metrics of docs/method.md for one original/protected pair and one model, per region."""
 
     psnr: float
     ssim: float
     max_abs_diff: int
     target_colour: tuple[int, int, int]
-    malicious: EditComparison
-    benign_ssim: dict[str, float] = field(default_factory=dict)
+    regions: list[RegionVerdict]
+    benign_ssim: dict[str, float] = field(default_factory=dict)  # per benign mask: its lowest part
     edits: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)  # (clean, attacked)
     edit_boxes: dict[str, Box] = field(default_factory=dict, repr=False)  # where each shown edit lies
 
+    @property
+    def holds(self) -> bool:
+        """The verdict: every region's edit is defeated."""
+        return all(verdict.holds for verdict in self.regions)
+
+    @property
+    def failing(self) -> list[int]:
+        return [verdict.region.number for verdict in self.regions if not verdict.holds]
+
+    def worst(self) -> RegionVerdict:
+        """The region that holds least (a failing one first, then the highest SSIM)."""
+        return max(self.regions, key=lambda verdict: (not verdict.holds, verdict.malicious.ssim))
+
     def to_dict(self) -> dict:
         """JSON-ready metrics (no pictures)."""
-        data = asdict(self)
-        data.pop("edits")
-        data.pop("edit_boxes")
-        data["malicious"] = self.malicious.to_dict()
-        data["target_colour"] = list(self.target_colour)
-        return data
+        return {"psnr": self.psnr, "ssim": self.ssim, "max_abs_diff": self.max_abs_diff,
+                "target_colour": list(self.target_colour), "holds": self.holds,
+                "regions": [verdict.to_dict() for verdict in self.regions], "benign_ssim": self.benign_ssim}
 
 
-def compare_edit(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
-                 colour: tuple[int, int, int]) -> tuple[EditComparison, np.ndarray, np.ndarray]:
-    """Edit both images with ``mask``; the comparison and the two edited pictures."""
-    clean = editor.inpaint(original, mask)
-    attacked = editor.inpaint(protected, mask)
-    return EditComparison.measure(clean, attacked, mask, colour), clean, attacked
+def ring_ssims(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
+               regions: list[Region], expansion: int) -> tuple[list[float], np.ndarray, np.ndarray]:
+    """The edit of the ring around the mask, judged per region over the box of its own ring: the SSIMs,
+    and the two edits."""
+    ring = ring_array(mask, expansion)
+    clean, attacked = editor.inpaint(original, ring), editor.inpaint(protected, ring)
+    boxes = [region.box.grown(expansion // 2, mask.shape) for region in regions]
+    return [ssim(attacked[box.slices], clean[box.slices]) for box in boxes], clean, attacked
+
+
+def shown_region_boxes(regions: list[Region], shape: tuple[int, ...]) -> dict[int, Box]:
+    """Where to show each region's edits: the editor's crop around it (the part the editor reads)."""
+    return {region.number: region.crop(shape) for region in regions}
 
 
 def shown_boxes(editor: Editor, name: str, mask: np.ndarray) -> dict[str, Box]:
-    """Where to show an edit: the whole frame, or each crop the editor ran the model on (numbered by
-    position when there are several), so a region of a large photo is shown at a useful size."""
+    """Where to show an edit of another mask: the whole frame, or each crop the editor ran the model on
+    (numbered by position when there are several), so a large photo is shown at a useful size."""
     boxes = sorted(editor.view_boxes(mask), key=lambda box: (box.top, box.left))
     if len(boxes) == 1:
         return {name: boxes[0]}
@@ -104,35 +175,41 @@ def verify(
     expansion: int = 17,
     keep_edits: bool = False,
 ) -> VerificationReport:
-    """Run the editor on both 8-bit images and measure imperceptibility, malicious and benign edits."""
+    """Run the editor on both 8-bit images and measure imperceptibility, and the malicious and benign
+    edits region by region. ``keep_edits`` keeps each region's crop of the edits for showing them."""
     if original.shape != protected.shape:
         raise InputError(f"original is {original.shape[1]}x{original.shape[0]} "
                          f"but protected is {protected.shape[1]}x{protected.shape[0]}")
     mask = validate_mask(mask, original.shape)
     colour = target_colour or choose_target_colour(original)
+    regions = find_regions(mask)
     shown: dict[str, tuple[Box, np.ndarray, np.ndarray]] = {}
 
-    def keep(name: str, k: np.ndarray, clean: np.ndarray, attacked: np.ndarray) -> None:
+    def keep(boxes: dict[str, Box], clean: np.ndarray, attacked: np.ndarray) -> None:
         if keep_edits:  # only the parts the editor computed: memory bounded by the crops, not the photo
-            for label, box in shown_boxes(editor, name, k).items():
-                shown[label] = (box, clean[box.slices].copy(), attacked[box.slices].copy())
+            shown.update({label: (box, clean[box.slices].copy(), attacked[box.slices].copy())
+                          for label, box in boxes.items()})
 
     with torch.inference_mode():
-        malicious, clean, attacked = compare_edit(editor, original, protected, mask, colour)
-        keep("protected region", mask, clean, attacked)
-        benign: dict[str, float] = {}
-        for name, benign_mask in {"ring": ring_array(mask, expansion), **(extra_masks or {})}.items():
+        clean, attacked = editor.inpaint(original, mask), editor.inpaint(protected, mask)
+        malicious = judge(clean, attacked, regions, colour)
+        crops = shown_region_boxes(regions, mask.shape)
+        keep({f"region {n}": box for n, box in crops.items()}, clean, attacked)
+        rings, clean_ring, attacked_ring = ring_ssims(editor, original, protected, mask, regions, expansion)
+        keep({f"ring around region {n}": box for n, box in crops.items()}, clean_ring, attacked_ring)
+        benign = {"ring": min(rings)}
+        for name, benign_mask in (extra_masks or {}).items():
             benign_mask = validate_mask(benign_mask, original.shape)
-            clean_b = editor.inpaint(original, benign_mask)
-            attacked_b = editor.inpaint(protected, benign_mask)
-            benign[name] = edit_ssim(clean_b, attacked_b, benign_mask)
-            keep(name, benign_mask, clean_b, attacked_b)
+            clean_b, attacked_b = editor.inpaint(original, benign_mask), editor.inpaint(protected, benign_mask)
+            benign[name] = benign_ssim(clean_b, attacked_b, benign_mask)
+            keep(shown_boxes(editor, name, benign_mask), clean_b, attacked_b)
     return VerificationReport(
         psnr=psnr(original, protected),
         ssim=ssim(original, protected),
         max_abs_diff=max_abs_diff(original, protected),
         target_colour=tuple(int(c) for c in colour),
-        malicious=malicious,
+        regions=[RegionVerdict(region, comparison, ring_ssim)
+                 for region, comparison, ring_ssim in zip(regions, malicious.comparisons, rings, strict=True)],
         benign_ssim=benign,
         edits={label: (c, a) for label, (_, c, a) in shown.items()},
         edit_boxes={label: box for label, (box, _, _) in shown.items()},

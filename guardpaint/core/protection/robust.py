@@ -74,7 +74,7 @@ class AttackSampler:
         for region in plan.regions:
             index = plan.window_of(region)
             window = plan.windows[index]
-            variants = mask_variations(region.mask(self.shape)[window.slices], seed)
+            variants = mask_variations(region.mask_in(window), seed)
             variants.pop("exact")  # the standard objective already covers the exact mask
             self.choices += [(index, name, variant) for name, variant in variants.items()]
 

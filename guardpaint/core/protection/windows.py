@@ -16,14 +16,13 @@ import numpy as np
 from guardpaint.core.editor.geometry import Box, component_boxes
 from guardpaint.core.editor.masks import dilate_array, ring_array
 from guardpaint.core.editor.regions import Region, find_regions
+from guardpaint.core.editor.variations import variation_reach
 from guardpaint.core.editor.views import View, editor_views, uses_crops
 
 #: The loss terms of docs/method.md, in the order the loop reports them.
 TERMS = ("attack", "incomplete", "hide")
 #: The editor pipelines a protection can be made for (IOPaint's resize is the robust level's extra view).
 VIEW_PIPELINES = ("auto", "full", "crop")
-#: How far the robust level's mask variations reach beyond the region at least (dilation 32 px, shifts 8 px).
-ROBUST_REACH = 40
 
 
 @dataclass(frozen=True)
@@ -50,10 +49,8 @@ class Plan:
 
 
 def robust_reach(mask: np.ndarray) -> int:
-    """How far the robust level's mask variations reach beyond the region: the dilations and shifts, or
-    half the thickest random stroke (a sixth of the largest component's side), whichever is further."""
-    largest = max(max(box.height, box.width) for box in component_boxes(mask))
-    return max(ROBUST_REACH, largest // 6 + 1)
+    """How far the robust level's mask variations reach beyond the regions (the furthest of any region)."""
+    return max(variation_reach(box) for box in component_boxes(mask))
 
 
 def term_masks(mask: np.ndarray, expansion: int) -> dict[str, np.ndarray]:
