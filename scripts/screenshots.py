@@ -2,9 +2,9 @@
 
     Xvfb :99 -screen 0 1600x1000x24 & DISPLAY=:99 python scripts/screenshots.py docs/screenshots
 
-Stages: the empty window, the first-run choice, the demo banner with an image, painting, a run
-with its live plot, the (failed, explained) demo protection, the noise, the export confirmation,
-Protect Folder.
+Stages: the empty window, the first-run choice, the demo banner with an image, painting (two
+regions), a run with its live plot, the (failed, explained) demo protection with its region list, a
+region selected, the noise, the export confirmation, Protect Folder.
 """
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ def main() -> int:
         mask = np.zeros((300, 451), bool)
         yy, xx = np.mgrid[0:300, 0:451]
         mask[((yy - 120) / 62) ** 2 + ((xx - 150) / 70) ** 2 <= 1] = True  # the cat's face
+        mask[240:272, 330:420] = True  # a second region: a signature in the corner
         window.canvas.set_mask(mask)
         shoot("3-painted")
         window.runner.done.connect(lambda _: QTimer.singleShot(300, stage_done))
@@ -68,6 +69,9 @@ def main() -> int:
 
     def stage_done() -> None:
         shoot("5-not-protected-explained")
+        window.preview.regions.setCurrentRow(1)
+        shoot("9-region-selected")
+        window.preview.regions.setCurrentRow(0)
         window.preview.tabs.setCurrentIndex(1)
         shoot("6-noise")
         window.preview.tabs.setCurrentIndex(0)

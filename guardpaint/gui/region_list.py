@@ -9,6 +9,7 @@ from guardpaint.core.evaluation.outcome import ProtectedImage
 
 HELD = QColor(46, 125, 50)
 FAILED = QColor(198, 40, 40)
+MAX_HEIGHT = 160  # px; more regions scroll
 
 
 class RegionList(QListWidget):
@@ -19,7 +20,8 @@ class RegionList(QListWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setToolTip("Each region of the protection mask holds or not on its own; select one to see its edits")
-        self.setMaximumHeight(140)
+        self.setWordWrap(True)
+
         self.currentItemChanged.connect(self._selected)
         self.hide()
 
@@ -34,17 +36,20 @@ class RegionList(QListWidget):
         for index, verdict in enumerate(outcome.verification.regions):
             number = verdict.region.number
             holds = outcome.region_holds(number)
+            several = len(outcome.verifications) > 1
             figures = "; ".join(
-                f"{label}: SSIM {check.regions[index].malicious.ssim:.2f}, "
+                f"{f'{label}: ' if several else ''}SSIM {check.regions[index].malicious.ssim:.2f}, "
                 f"{check.regions[index].malicious.target_distance_protected:.0f} levels from the target "
                 f"(clean {check.regions[index].malicious.target_distance_original:.0f})"
                 for label, check in outcome.verifications.items())
             box = verdict.region.box
-            item = QListWidgetItem(f"Region {number}: {'held' if holds else 'NOT held'}  ({figures})")
+            item = QListWidgetItem(f"Region {number}: {'held' if holds else 'NOT held'} · {figures}")
             item.setData(Qt.ItemDataRole.UserRole, number)
             item.setForeground(HELD if holds else FAILED)
             item.setToolTip(f"{box.width} x {box.height} px at ({box.left}, {box.top}), {verdict.region.size} pixels")
             self.addItem(item)
+        row = 3 * self.fontMetrics().lineSpacing() + 4  # an item wraps to about three lines
+        self.setFixedHeight(min(MAX_HEIGHT, row * self.count() + 2 * self.frameWidth()))
         self.show()
 
     def _selected(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
