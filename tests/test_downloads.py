@@ -1,7 +1,10 @@
 """Download failures name their cause, print one line, and leave no file behind (local HTTP server)."""
+import errno
 import hashlib
 import http.server
+import io
 import os
+import stat
 import threading
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from guardpaint.cli import main
 from guardpaint.errors import DownloadError
 from guardpaint.models import registry
+from guardpaint.osfiles import current_umask
 
 BODY = b"weights!" * 4096
 BODY_MD5 = hashlib.md5(BODY, usedforsecurity=False).hexdigest()
@@ -71,14 +75,46 @@ def test_no_network_is_named(monkeypatch):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full to simulate a full disk")
+class _FullDisk(io.RawIOBase):
+    """A file on a full disk: every write fails with ENOSPC."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def write(self, data) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self.fd)
+        super().close()
+
+
 def test_full_disk_is_named(server, monkeypatch):
     _register(monkeypatch, server + "/good.pt")
-    partial = registry.model_path("fake").with_name("fake.pt.part")
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    partial.symlink_to("/dev/full")  # every write there fails with ENOSPC
+    monkeypatch.setattr(registry.os, "fdopen", lambda fd, mode: _FullDisk(fd))
     with pytest.raises(DownloadError, match="not enough disk space"):
         registry.download("fake")
     assert _leftovers() == []
+
+
+def test_a_link_planted_where_the_download_is_written_is_not_followed(server, monkeypatch, tmp_path):
+    _register(monkeypatch, server + "/good.pt")
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"keep me")
+    folder = registry.model_path("fake").parent
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "fake.pt.part").symlink_to(victim)  # the name downloads used to write through
+    downloaded = registry.download("fake")
+    assert downloaded.read_bytes() == BODY and victim.read_bytes() == b"keep me"
+    assert stat.S_IMODE(downloaded.stat().st_mode) == 0o666 & ~current_umask()  # as an ordinary write leaves it
 
 
 def test_a_good_download_is_verified_and_in_place(server, monkeypatch):

@@ -30,6 +30,8 @@ def _show_suite(suite: dict) -> None:
         print(f"  {case['group']:<9} {case['name']:<26} SSIM {worst['ssim']:.3f}  distance "
               f"{worst['target_distance_protected']:6.1f} (clean {worst['target_distance_original']:6.1f})  {verdict}")
     print("held: " + ", ".join(f"{group} {share:.0%}" for group, share in suite["held"].items()))
+    for name, reason in suite.get("skipped", {}).items():
+        print(f"  skipped {name}: {reason}")
     for name, value in suite["benign_ssim"].items():
         print(f"benign edit '{name}': SSIM {value:.3f}")
 

@@ -13,13 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.report import item_report, protection_report
 from guardpaint.core.io.files import FileKey, file_key
 from guardpaint.core.io.formats import OutputFormat
-from guardpaint.core.io.images import load_image, load_mask
+from guardpaint.core.io.images import load_image, load_mask, open_image
 from guardpaint.core.protection.loop import IterationReport
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_to_file
@@ -63,9 +61,9 @@ def find_items(input_dir: str | os.PathLike, output_dir: str | os.PathLike, fmt:
 def is_complete(path: Path) -> bool:
     """An output that exists and decodes to the end (atomic writes make partial ones rare, not impossible)."""
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             img.load()
-    except (OSError, SyntaxError, ValueError):
+    except InputError:
         return False
     return True
 

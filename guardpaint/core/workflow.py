@@ -51,7 +51,8 @@ def protect_image(
     verify_start = time.perf_counter()
     data = encode_image(result.protected, image, fmt)
     written = decode_image(data)
-    checks = {label: verify(Editor(model, result.settings.pipeline), image.rgb, written, mask, extra_masks=extra_masks,
+    checks = {label: verify(Editor(model, result.settings.pipeline, should_cancel), image.rgb, written, mask,
+                            extra_masks=extra_masks,
                             target_colour=result.target_colour, expansion=result.settings.expansion,
                             keep_edits=keep_edits)
               for label, model in zip(model_labels(models), models, strict=True)}

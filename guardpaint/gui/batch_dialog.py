@@ -5,7 +5,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from guardpaint.core.batch import DONE, FAILED, BatchItem, find_items
 from guardpaint.core.io.formats import OutputFormat
+from guardpaint.core.io.images import open_image
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.qimage import rgb_to_qimage
 
@@ -38,11 +38,11 @@ HELD, NOT_HELD = QColor(46, 125, 50), QColor(198, 40, 40)
 def thumbnail(path: Path) -> QIcon:
     """A small preview of an image file (an empty icon when it cannot be read)."""
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             img.draft("RGB", (THUMBNAIL * 4, THUMBNAIL * 4))  # JPEG: decode at a fraction of the size
             img.thumbnail((THUMBNAIL, THUMBNAIL))
             return QIcon(QPixmap.fromImage(rgb_to_qimage(np.array(img.convert("RGB")))))
-    except (OSError, SyntaxError, ValueError):
+    except GuardPaintError:
         return QIcon()
 
 

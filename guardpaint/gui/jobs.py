@@ -13,6 +13,7 @@ import torch
 from guardpaint.core.batch import DONE, FAILED, SKIPPED, BatchItem, batch_inputs, protect_item
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport, run_suite
 from guardpaint.core.evaluation.verify import shown_boxes
@@ -55,12 +56,14 @@ def run_protection(models: ModelCache, specs: list[str], device: str, image: Loa
                          should_cancel=should_cancel, extra_masks=extra, keep_edits=True, fmt=fmt)
 
 
-def run_test_edit(outcome: ProtectedImage, mask: np.ndarray) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
+def run_test_edit(outcome: ProtectedImage, mask: np.ndarray, should_cancel
+                  ) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
     """What the editor gets for ``mask`` on the original and on the protected image, with each of the
     protection's models: each part it computed (its box, the two edits there), by label."""
+    mask = validate_mask(mask, outcome.source.rgb.shape)
     edits = {}
     for label, model in zip(outcome.verifications, outcome.models, strict=True):
-        editor = Editor(model)
+        editor = Editor(model, should_cancel=should_cancel)
         with torch.inference_mode():
             clean, attacked = editor.inpaint(outcome.source.rgb, mask), editor.inpaint(outcome.written, mask)
         prefix = f"{label}: " if len(outcome.models) > 1 else ""
@@ -80,7 +83,8 @@ def run_attack_suite(outcome: ProtectedImage, report, should_cancel) -> dict[str
                 raise Cancelled("attack suite cancelled")
 
         suites[label] = run_suite(model, outcome.source.rgb, outcome.written, outcome.mask,
-                                  outcome.result.target_colour, outcome.result.settings.expansion, on_case=on_case)
+                                  outcome.result.target_colour, outcome.result.settings.expansion, on_case=on_case,
+                                  should_cancel=should_cancel)
     return suites
 
 

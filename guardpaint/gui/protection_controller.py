@@ -104,7 +104,7 @@ class ProtectionController(QObject):
                 self.preview.add_edit(label, clean, attacked, box)
             self.panel.eta.setText(f"Test edit done ({' and '.join(outcome.verifications)})")
 
-        self.runner.start(lambda report, cancelled: run_test_edit(outcome, mask), on_done=shown,
+        self.runner.start(lambda report, cancelled: run_test_edit(outcome, mask, cancelled), on_done=shown,
                           on_failed=self._failed, on_cancelled=self._cancelled)
 
     def attack_suite(self, parent: QWidget) -> None:

@@ -78,9 +78,13 @@ class Inpainter(ABC):
         """A copy tuned for the protection loop (same function): frozen, fused where possible, and
         recomputing activations in the backward pass when ``save_memory``."""
 
+    def identify(self, sha256: str) -> None:
+        """Record the sha256 of the bytes the weights were read from (the loader hashes what it parsed)."""
+        self._sha256 = sha256
+
     @property
     def sha256(self) -> str:
-        """Hex sha256 of the weight file (or of the tensors, for weights made in memory)."""
+        """Hex sha256 of the weight file's bytes as read (or of the tensors, for weights made in memory)."""
         if self._sha256 is None:
             self._sha256 = file_sha256(self.path) if self.path is not None else tensors_sha256(self.network)
         return self._sha256

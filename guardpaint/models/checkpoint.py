@@ -3,13 +3,24 @@
 Formats: Lightning ``best.ckpt`` (keys under ``generator.``), TorchScript archives
 such as lama-cleaner's ``big-lama.pt`` (read as data, never executed), plain
 state_dicts in ``.pt``/``.pth``, and ``.safetensors``.
+
+A weight file may come from anywhere, so it is treated as hostile: the file is read once and its
+sha256 taken of exactly those bytes; no code in it runs (restricted unpickler, TorchScript never
+compiled); a zip may not expand beyond its size, and a pickle must be a zip archive (legacy ones
+declare storage sizes that are allocated before anything can be checked); every tensor must fit in
+the bytes behind it without overlapping itself (a zero-stride view can declare gigabytes in a few
+bytes); the architecture the shapes imply is bounded to what LaMa files use; and the model is built
+on the meta device and its keys and shapes checked before any weight is allocated.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import os
 import pickle
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -25,13 +36,32 @@ ANCHOR_KEY = "model.1.ffc.convl2l.weight"
 #: How corrupt, truncated or foreign weight files fail while being read.
 UNREADABLE = (OSError, EOFError, RuntimeError, ValueError, TypeError, KeyError, IndexError, AttributeError,
               UnicodeDecodeError, pickle.UnpicklingError, zipfile.BadZipFile, SafetensorError)
+#: A zip archive may hold at most this much more than its own size (PyTorch stores entries uncompressed).
+ZIP_SLACK = 1 << 20
+#: Tensor types a LaMa generator holds (weights; BatchNorm's step counter).
+TENSOR_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int64)
 TensorDict = dict[str, torch.Tensor]
 
 
-def _is_torchscript(path: Path) -> bool:
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as archive:
+@dataclass(frozen=True)
+class LoadedWeights:
+    """A generator and the sha256 of the exact bytes it was read from."""
+
+    generator: FFCResNetGenerator
+    sha256: str
+
+
+def _check_zip(data: bytes, source: str) -> None:
+    """Refuse an archive whose entries expand beyond the file (a zip bomb)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        expanded = sum(info.file_size for info in archive.infolist())
+    if expanded > len(data) + ZIP_SLACK:
+        raise ModelError(f"{source}: its archive expands to {expanded:,} bytes from {len(data):,}; "
+                         "not a PyTorch weight file")
+
+
+def _is_torchscript(data: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return any(n.endswith("/constants.pkl") or "/code/" in n for n in archive.namelist())
 
 
@@ -50,46 +80,66 @@ def _collect_tensors(obj: object, prefix: str, out: TensorDict, seen: set[int]) 
                 _collect_tensors(value, f"{prefix}{key}.", out, seen)
 
 
-def _read_torchscript(path: Path) -> TensorDict:
-    reader = torch._C.PyTorchFileReader(str(path))
+def _read_torchscript(data: bytes) -> TensorDict:
+    reader = torch._C.PyTorchFileReader(io.BytesIO(data))
     root = torch.serialization._load(reader, map_location="cpu", pickle_module=restricted_pickle)
     tensors: TensorDict = {}
     _collect_tensors(root, "", tensors, set())
     return tensors
 
 
-def _read_pickle(path: Path) -> object:
+def _read_pickle(data: bytes, source: str) -> object:
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         # Lightning checkpoints carry config objects: load them as inert stubs instead.
-        log.info("%s holds non-tensor objects; reading it with the restricted unpickler", path)
-        return torch.load(path, map_location="cpu", weights_only=False, pickle_module=restricted_pickle)
+        log.info("%s holds non-tensor objects; reading it with the restricted unpickler", source)
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=False, pickle_module=restricted_pickle)
 
 
-def read_tensors(path: str | os.PathLike) -> TensorDict:
-    """All tensors of a weight file as a flat name -> tensor dict (CPU). Never executes file code."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: no such weight file")
+def read_tensors(data: bytes, source: str, safetensors: bool = False) -> TensorDict:
+    """All tensors of a weight file's bytes as a flat name -> tensor dict (CPU). Never executes file code."""
     try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
+        if safetensors:
+            from safetensors.torch import load
 
-            return load_file(str(path), device="cpu")
-        if _is_torchscript(path):
-            return _read_torchscript(path)
-        obj = _read_pickle(path)
+            return load(data)
+        if not zipfile.is_zipfile(io.BytesIO(data)):
+            if data[:1] == b"\x80":
+                raise ModelError(f"{source}: a legacy (before PyTorch 1.6) pickle, which GuardPaint does not "
+                                 "read; save it again with a current PyTorch")
+            raise ModelError(f"{source}: cannot read weight file (not a PyTorch, TorchScript or safetensors file)")
+        _check_zip(data, source)
+        obj = _read_torchscript(data) if _is_torchscript(data) else _read_pickle(data, source)
     except ModelError:
         raise
     except UNREADABLE as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"{path}: cannot read weight file ({reason[:200]})") from None
+        raise ModelError(f"{source}: cannot read weight file ({reason[:200]})") from None
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]  # Lightning checkpoint
     if not isinstance(obj, dict):
-        raise ModelError(f"{path}: holds a {type(obj).__name__}, not a state_dict")
+        raise ModelError(f"{source}: holds a {type(obj).__name__}, not a state_dict")
     return {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
+
+
+def check_tensor(name: str, tensor: torch.Tensor, source: str) -> None:
+    """Refuse a tensor that is not plain, dense data which its own bytes hold, each element once."""
+    if tensor.layout != torch.strided or tensor.dtype not in TENSOR_TYPES:
+        raise ModelError(f"{source}: tensor {name} is a {tensor.dtype} {tensor.layout} tensor, not LaMa weights")
+    if tensor.numel() == 0:
+        return
+    span = 1  # elements covered by the dimensions seen so far, smallest stride first
+    for stride, size in sorted((t, s) for s, t in zip(tensor.shape, tensor.stride(), strict=True) if s > 1):
+        if stride < span:
+            raise ModelError(f"{source}: tensor {name} reuses its own elements (stride {stride} in shape "
+                             f"{tuple(tensor.shape)}): a crafted file, not weights")
+        span += stride * (size - 1)
+    needed = (tensor.storage_offset() + span) * tensor.element_size()
+    available = tensor.untyped_storage().nbytes()
+    if needed > available:
+        raise ModelError(f"{source}: tensor {name} claims {needed:,} bytes but the file holds {available:,} for "
+                         "it: a truncated or crafted file")
 
 
 def generator_state_dict(tensors: TensorDict, source: str = "weights") -> TensorDict:
@@ -120,19 +170,40 @@ def _check_keys(model: torch.nn.Module, state: TensorDict, source: str) -> None:
 
 
 def build_generator(state: TensorDict, source: str = "weights") -> FFCResNetGenerator:
-    """A generator of the architecture the tensors imply, loaded strictly, in eval mode."""
+    """A generator of the architecture the tensors imply, loaded strictly, in eval mode.
+
+    The architecture is built on the meta device (no memory) and checked against the tensors' names and
+    shapes, and every tensor against its storage, before a single weight is allocated."""
     try:
         config = infer_config(state)
     except ValueError as exc:
         raise ModelError(f"{source}: {exc}") from None
-    model = FFCResNetGenerator(config)
+    with torch.device("meta"):
+        model = FFCResNetGenerator(config)
     _check_keys(model, state, source)
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=True)
+    for name, tensor in state.items():
+        check_tensor(name, tensor, source)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=True,
+                          assign=True)
     if not all(torch.isfinite(p).all() for p in model.parameters()):
         raise ModelError(f"{source}: weights contain NaN or infinite values")
     return model.eval().requires_grad_(False)
 
 
+def load_weights(path: str | os.PathLike) -> LoadedWeights:
+    """Read a weight file once, hash those bytes, and build its generator (CPU, eval mode)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: no such weight file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read weight file ({exc.strerror or exc})") from None
+    tensors = read_tensors(data, str(path), safetensors=path.suffix == ".safetensors")
+    generator = build_generator(generator_state_dict(tensors, str(path)), str(path))
+    return LoadedWeights(generator, hashlib.sha256(data).hexdigest())
+
+
 def load_generator(path: str | os.PathLike) -> FFCResNetGenerator:
     """Load any supported weight file into a native, differentiable generator (CPU, eval mode)."""
-    return build_generator(generator_state_dict(read_tensors(path), str(path)), str(path))
+    return load_weights(path).generator

@@ -258,4 +258,21 @@ def infer_config(state_dict: dict[str, torch.Tensor]) -> LamaConfig:
     )
     if [config.width(i) for i in range(n_down + 1)] != widths:
         raise ValueError(f"not a LaMa generator: unexpected channel widths {widths}")
+    return check_bounds(config)
+
+
+#: The largest LaMa-family architecture accepted: big-lama (ngf 64, 3 downsamplings, 18 blocks, 1024
+#: features) and its relatives with ample margin, far below what would exhaust a machine.
+LIMITS = {"ngf": 128, "n_downsampling": 5, "n_blocks": 36, "max_features": 2048}
+
+
+def check_bounds(config: LamaConfig) -> LamaConfig:
+    """``config``, or a ValueError when it is no LaMa-family generator anyone ships (a crafted file can
+    declare any shape; building it would allocate it)."""
+    if (config.input_nc, config.output_nc) != (4, 3):
+        raise ValueError(f"not an inpainting LaMa: {config.input_nc} input and {config.output_nc} output channels "
+                         "(LaMa has 4 and 3)")
+    for name, limit in LIMITS.items():
+        if getattr(config, name) > limit:
+            raise ValueError(f"{name} {getattr(config, name)} is beyond any LaMa model (at most {limit})")
     return config

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from guardpaint.models.base import Inpainter
-from guardpaint.models.checkpoint import load_generator
+from guardpaint.models.checkpoint import load_weights
 from guardpaint.models.fusion import fold_batchnorm
 from guardpaint.models.lama import FFCResNetGenerator
 
@@ -43,4 +43,7 @@ class LamaInpainter(Inpainter):
 def load_lama(path: str | os.PathLike, device: torch.device, name: str | None = None) -> LamaInpainter:
     """Load any supported LaMa weight file safely onto ``device``."""
     path = Path(path)
-    return LamaInpainter(load_generator(path), name or path.name, device, path)
+    weights = load_weights(path)
+    model = LamaInpainter(weights.generator, name or path.name, device, path)
+    model.identify(weights.sha256)
+    return model

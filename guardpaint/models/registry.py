@@ -5,17 +5,20 @@ import errno
 import hashlib
 import http.client
 import os
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import platformdirs
 
 from guardpaint.errors import Cancelled, DownloadError, InputError, ModelError
 from guardpaint.models.base import file_sha256, hash_file
+from guardpaint.osfiles import ordinary_mode, set_mode
 
 CACHE_ENV = "GUARDPAINT_MODEL_DIR"
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -156,11 +159,17 @@ def download(
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DownloadError(f"cannot create the model folder {target.parent}: {exc.strerror or exc}") from None
-    partial = target.with_name(target.name + ".part")
+    try:  # a new file of a random name (O_EXCL): never one placed there, nor a link it would follow
+        fd, part_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise DownloadError(f"cannot write in the model folder {target.parent}: {exc.strerror or exc}") from None
+    partial = Path(part_name)
     try:
         with _open_url(name, entry.url, timeout) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            done = _copy(name, response, partial, total, progress, should_cancel)
+            out, fd = os.fdopen(fd, "wb"), None  # the file object owns the descriptor now
+            set_mode(out, partial, ordinary_mode(target))
+            done = _copy(name, response, out, partial, total, progress, should_cancel)
         if total is not None and done != total:
             raise DownloadError(f"the download of {name} was cut off: got {done:,} of {total:,} bytes; try again")
         actual = md5sum(partial)
@@ -170,6 +179,8 @@ def download(
     except OSError as exc:  # reading back or renaming the verified file
         raise DownloadError(f"cannot store {name} in {target.parent}: {exc.strerror or exc}") from None
     finally:
+        if fd is not None:
+            os.close(fd)
         partial.unlink(missing_ok=True)
     return target
 
@@ -186,12 +197,12 @@ def _open_url(name: str, url: str, timeout: float):
                             f"({reason}); check the network (offline?)") from None
 
 
-def _copy(name: str, response, partial: Path, total: int | None, progress: ProgressCallback | None,
+def _copy(name: str, response, out: BinaryIO, partial: Path, total: int | None, progress: ProgressCallback | None,
           should_cancel: Callable[[], bool] | None) -> int:
-    """Stream the body into ``partial``; the number of bytes written."""
+    """Stream the body into ``out`` (the file ``partial``, closed when done); the number of bytes written."""
     done = 0
     try:
-        with partial.open("wb") as out:
+        with out:
             while True:
                 try:
                     block = response.read(1 << 20)

@@ -2,6 +2,8 @@
 (:func:`~guardpaint.core.editor.views.editor_views`) and pastes the results back as IOPaint does."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import torch
@@ -10,6 +12,7 @@ from guardpaint.core.editor.differentiable import pad_symmetric
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
 from guardpaint.core.editor.views import View, check_pipeline, editor_views
+from guardpaint.errors import Cancelled
 from guardpaint.models.base import Inpainter
 
 
@@ -19,11 +22,17 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
 
 
 class Editor:
-    """What the attacker's editor does with a model under one pipeline (auto, full, crop, resize)."""
+    """What the attacker's editor does with a model under one pipeline (auto, full, crop, resize).
 
-    def __init__(self, model: Inpainter, pipeline: str = "auto") -> None:
+    ``should_cancel`` is asked before every run of the model (a mask of many parts is many runs) and
+    stops the editor with :class:`~guardpaint.errors.Cancelled`.
+    """
+
+    def __init__(self, model: Inpainter, pipeline: str = "auto", should_cancel: Callable[[], bool] | None = None
+                 ) -> None:
         self.model = model
         self.pipeline = check_pipeline(pipeline)
+        self.should_cancel = should_cancel
 
     def views(self, mask: np.ndarray) -> list[View]:
         """The editor's views for this mask (where it runs the model, at what size)."""
@@ -37,7 +46,11 @@ class Editor:
     def inpaint(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Inpaint the True pixels of ``mask`` in the HxWx3 uint8 image as the editor would; uint8."""
         views = self.views(mask)
-        results = [self.run(rgb, view) for view in views]  # every view from the original, then pasted
+        results = []
+        for view in views:  # every view from the original, then pasted
+            if self.should_cancel is not None and self.should_cancel():
+                raise Cancelled("cancelled")
+            results.append(self.run(rgb, view))
         out = rgb.copy()
         for view, result in zip(views, results, strict=True):
             out[view.box.slices][view.mask] = result[view.mask]

@@ -8,6 +8,16 @@ import torch.nn.functional as F
 
 from guardpaint.errors import InputError
 
+#: Most separate parts a mask may have: the editor runs the model once per part above 800 px, and the
+#: protection and its verification must run every one of those views.
+MAX_REGIONS = 100
+
+
+def count_parts(mask: np.ndarray) -> int:
+    """How many separate parts (external contours) the editor splits ``mask`` into."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return len(contours)
+
 
 def validate_mask(mask: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
     """Check a boolean protection mask against an image's HxW; return it as bool."""
@@ -20,6 +30,11 @@ def validate_mask(mask: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
         raise InputError("the mask is empty: paint the region to protect (white = protected)")
     if mask.all():
         raise InputError("the mask covers the whole image: leave some context around the protected region")
+    parts = count_parts(mask)
+    if parts > MAX_REGIONS:
+        raise InputError(f"the mask has {parts:,} separate parts, more than the {MAX_REGIONS} GuardPaint takes: the "
+                         "editor runs the model once per part, and so must the protection; join nearby strokes "
+                         "into one (brush over the gaps) or protect fewer regions")
     return mask
 
 

@@ -41,13 +41,20 @@ Transform = Callable[[np.ndarray], np.ndarray]
 
 
 # ----------------------------------------------------------------------------- pipelines
+#: The full-frame case runs the model on the whole photo: above this many pixels (a 16 MP photo; big-lama
+#: would need tens of GB) it is skipped with a note, as an editor that crops never does it either.
+FULL_FRAME_LIMIT = 16_000_000
+
+
 def pipeline_cases(shape: tuple[int, ...]) -> dict[str, str]:
     """The editor pipelines worth trying on an image of this shape, by case name.
 
-    The default pipeline is what every other case uses; IOPaint's resize applies only above its limit.
+    The default pipeline is what every other case uses; IOPaint's resize applies only above its limit,
+    and the full frame only up to :data:`FULL_FRAME_LIMIT`.
     """
     crop = "IOPaint crop (+128 px)" if uses_crops(shape, "auto") else "crop around the mask (+128 px, by hand)"
-    cases = {"full frame": "full", crop: "crop"}
+    cases = {"full frame": "full"} if shape[0] * shape[1] <= FULL_FRAME_LIMIT else {}
+    cases[crop] = "crop"
     if uses_resize(shape, "resize"):
         cases[f"IOPaint resize ({RESIZE_LIMIT} px)"] = "resize"
     return cases
@@ -58,7 +65,7 @@ def jpeg(quality: int) -> Transform:
     def apply(rgb: np.ndarray) -> np.ndarray:
         buffer = io.BytesIO()
         Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
-        return np.array(Image.open(buffer).convert("RGB"))
+        return decode_image(buffer.getvalue())
 
     return apply
 
@@ -110,6 +117,7 @@ class SuiteReport:
 
     cases: list[CaseResult]
     benign_ssim: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # case name: why it was not run
 
     def held_fraction(self, group: str | None = None) -> float:
         chosen = [c for c in self.cases if group is None or c.group == group]
@@ -121,7 +129,7 @@ class SuiteReport:
     def to_dict(self) -> dict:
         return {"cases": [c.to_dict() for c in self.cases],
                 "held": {g: self.held_fraction(g) for g in self.groups()} | {"all": self.held_fraction()},
-                "benign_ssim": self.benign_ssim}
+                "benign_ssim": self.benign_ssim, "skipped": self.skipped}
 
 
 def region_variations(regions: list[Region], shape: tuple[int, ...], seed: int = 0
@@ -164,15 +172,16 @@ def away_mask(mask: np.ndarray, regions: list[Region], clearance: int = 16) -> n
 
 def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
               colour: tuple[int, int, int], expansion: int = 17, seed: int = 0,
-              on_case: Callable[[CaseResult], None] | None = None) -> SuiteReport:
+              on_case: Callable[[CaseResult], None] | None = None,
+              should_cancel: Callable[[], bool] | None = None) -> SuiteReport:
     """Run every case on the 8-bit ``original`` and ``protected`` images; report each through ``on_case``.
 
     Mask variations and transforms go through the editor's default pipeline (``auto``); the pipeline
-    group tries the others.
+    group tries the others; ``should_cancel`` is asked before every run of the model.
     """
     mask = validate_mask(mask, original.shape)
     regions = find_regions(mask)
-    editor = Editor(model)
+    editor = Editor(model, should_cancel=should_cancel)
     cases: list[CaseResult] = []
 
     def record(group: str, name: str, edit: MaskEdit) -> None:
@@ -191,8 +200,8 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
             record("mask", name, exact if name == "exact" else attack(editor, variant, judged))
         default_view = "crop" if uses_crops(original.shape, "auto") else "full"
         for name, pipeline in pipeline_cases(original.shape).items():  # the default view was measured above
-            record("pipeline", name, exact if pipeline == default_view else attack(Editor(model, pipeline), mask,
-                                                                                   regions))
+            record("pipeline", name, exact if pipeline == default_view else attack(
+                Editor(model, pipeline, should_cancel), mask, regions))
         for name, transform in TRANSFORMS.items():
             record("transform", name, attack(editor, mask, regions, transform(original), transform(protected)))
         benign = {"ring": min(ring_ssims(editor, original, protected, mask, regions, expansion)[0])}
@@ -200,4 +209,7 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
         if far is not None:
             benign["away from the regions"] = benign_ssim(editor.inpaint(original, far),
                                                           editor.inpaint(protected, far), far)
-    return SuiteReport(cases, benign)
+    skipped = {} if "full" in pipeline_cases(original.shape).values() else {
+        "full frame": f"the photo is over {FULL_FRAME_LIMIT // 10**6} MP: running the model on all of it would take "
+                      "tens of GB, and an editor that crops never does"}
+    return SuiteReport(cases, benign, skipped)

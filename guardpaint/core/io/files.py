@@ -3,33 +3,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import tempfile
 from pathlib import Path
 
 from guardpaint.errors import InputError
-
-
-def current_umask() -> int:
-    """The process umask (read from /proc where possible, so no thread ever sees it changed)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def ordinary_mode(path: Path) -> int:
-    """The permission bits an ordinary ``open(path, "wb")`` would leave: the existing file's, else 0666 - umask."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        return 0o666 & ~current_umask()
+from guardpaint.osfiles import ordinary_mode, set_mode
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
@@ -47,7 +25,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fchmod(handle.fileno(), mode)
+            set_mode(handle, Path(tmp), mode)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.io.images import READ_FORMATS, LoadedImage
 from guardpaint.errors import InputError
 
 #: Suffixes per format; the first is the one GuardPaint writes.
@@ -113,7 +113,7 @@ def encode_image(rgb: np.ndarray, template: LoadedImage | None = None, fmt: Outp
     if fmt.kind == "png":
         options.update(optimize=False, compress_level=6)
     elif fmt.kind == "webp":
-        options.update(lossless=True, quality=100, method=4)
+        options.update(lossless=True, quality=100, method=4, exact=True)  # exact: keep RGB under alpha 0
     else:
         options.update(quality=fmt.quality, subsampling=2 if pil.mode == "RGB" else 0)
     buffer = io.BytesIO()
@@ -123,5 +123,5 @@ def encode_image(rgb: np.ndarray, template: LoadedImage | None = None, fmt: Outp
 
 def decode_image(data: bytes) -> np.ndarray:
     """The RGB pixels of file bytes, as a reader of the written file sees them (HxWx3 uint8)."""
-    with Image.open(io.BytesIO(data)) as img:
+    with Image.open(io.BytesIO(data), formats=READ_FORMATS) as img:
         return np.array(img.convert("RGB"))

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +19,8 @@ from guardpaint.errors import InputError
 MAX_PIXELS = 64_000_000
 MIN_SIDE = 8
 MASK_THRESHOLD = 127
+# Pillow only warns about a decompression bomb below twice its limit: here it is an error, caught below.
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 
 @dataclass
@@ -37,25 +42,62 @@ class LoadedImage:
         return self.rgb.shape[1], self.rgb.shape[0]
 
 
-def _open(path: str | os.PathLike) -> Image.Image:
+#: The formats GuardPaint reads on purpose (JPEG includes the multi-picture JPEGs phones write). Pillow's
+#: other decoders (PostScript through Ghostscript, PSD, FITS, SPIDER, ...) are never reached, whatever a
+#: file's content or name says.
+READ_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF")
+READ_FORMAT_NAMES = "PNG, JPEG, WebP, TIFF, BMP or GIF"
+#: How the formats GuardPaint refuses begin, to name them in the message.
+SIGNATURES = {b"%!PS": "a PostScript (EPS) file", b"\xc5\xd0\xd3\xc6": "an EPS file",
+              b"8BPS": "a Photoshop (PSD) file", b"SIMPLE  =": "a FITS file",
+              b"\x00\x00\x00\x0cjP  ": "a JPEG 2000 file", b"\xffO\xffQ": "a JPEG 2000 file", b"%PDF": "a PDF",
+              b"\x00\x00\x01\x00": "an icon (ICO) file", b"qoif": "a QOI file", b"DDS ": "a DirectDraw (DDS) file",
+              b"icns": "a macOS icon (ICNS) file"}
+
+
+def describe_file(path: str | os.PathLike) -> str:
+    """What a file that is no image GuardPaint reads appears to be, from its first bytes."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(16)
+    except OSError:
+        return "an unreadable file"
+    return next((name for magic, name in SIGNATURES.items() if start.startswith(magic)), "not an image file")
+
+
+@contextmanager
+def open_image(path: str | os.PathLike) -> Iterator[Image.Image]:
+    """An image file opened lazily with only :data:`READ_FORMATS`, its size checked against
+    :data:`MAX_PIXELS` from the header, before any pixel is decoded. Every failure, here or while the
+    caller decodes, is an InputError of one line."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        with Image.open(path) as img:
-            img.load()
+        with Image.open(path, formats=READ_FORMATS) as img:
             width, height = img.size
             if width * height > MAX_PIXELS:
                 raise InputError(f"{path}: image is {width}x{height}, larger than the {MAX_PIXELS // 10**6} MP limit")
-            return ImageOps.exif_transpose(img) or img
+            yield img
     except InputError:
         raise
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"{path}: image is too large to open safely") from None
     except UnidentifiedImageError:
-        raise InputError(f"{path}: not an image file (or a format Pillow cannot read)") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"{path}: unreadable or truncated image ({exc})") from None
+        raise InputError(f"{path}: {describe_file(path)}, not an image GuardPaint reads ({READ_FORMAT_NAMES})") \
+            from None
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: unreadable or truncated image ({reason})") from None
+
+
+def _open(path: str | os.PathLike) -> tuple[Image.Image, list[str]]:
+    """The decoded image, EXIF orientation applied, and notes on what was left out (other frames)."""
+    with open_image(path) as img:
+        frames = getattr(img, "n_frames", 1)
+        img.load()
+        notes = [f"used the first of its {frames} frames"] if frames > 1 else []
+        return ImageOps.exif_transpose(img) or img, notes
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
@@ -88,9 +130,8 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
 
     Conversions that lose something (16-bit to 8-bit, CMYK to RGB) are listed in ``notes``.
     """
-    img = _open(path)
+    img, notes = _open(path)
     mode = img.mode
-    notes: list[str] = []
     if mode not in DEEP_MODES and _png_bit_depth(Path(path)) == 16:
         notes.append("converted 16-bit to 8-bit (the output is 8-bit)")
     icc = img.info.get("icc_profile")
@@ -125,7 +166,7 @@ def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None) -> n
 
     ``size`` is the (width, height) of the image the mask belongs to.
     """
-    img = _open(path)
+    img, _ = _open(path)
     if img.mode in DEEP_MODES:
         img = _to_8bit(img)
     if img.mode in ("RGBA", "LA", "PA", "P"):

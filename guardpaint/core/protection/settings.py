@@ -44,6 +44,8 @@ class ProtectionSettings:
         """Self, or an InputError naming the first bad value."""
         if not 0 < self.epsilon <= 0.5:
             raise InputError(f"epsilon must be in (0, 0.5], got {self.epsilon}")
+        if not 0 <= self.seed < 2**32:
+            raise InputError(f"seed must be a whole number from 0 to {2**32 - 1}, got {self.seed}")
         if self.iterations < 1:
             raise InputError(f"iterations must be at least 1, got {self.iterations}")
         if self.expansion < 3:

@@ -9,6 +9,7 @@ time grow with the windows, not with the photo.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,21 +65,37 @@ def _aligned(box: Box, grid: int, shape: tuple[int, ...]) -> Box:
                min(shape[1], -(-box.right // grid) * grid))
 
 
+def _overlapping_groups(boxes: list[Box]) -> list[list[Box]]:
+    """The boxes grouped by overlap, transitively: a sweep down the image with a union-find."""
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i].top)
+    parent = list(range(len(boxes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for position, i in enumerate(order):
+        for j in order[position + 1:]:
+            if boxes[j].top >= boxes[i].bottom:
+                break  # sorted by top: no later box reaches up into this one
+            if boxes[i].overlaps(boxes[j]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[Box]] = {}
+    for i, box in enumerate(boxes):
+        groups.setdefault(root(i), []).append(box)
+    return list(groups.values())
+
+
 def merge_boxes(boxes: list[Box]) -> list[Box]:
     """Overlapping boxes merged into their bounding boxes, until none overlap; in reading order."""
     merged = list(boxes)
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(merged)):
-            for j in range(i + 1, len(merged)):
-                if merged[i].overlaps(merged[j]):
-                    merged[i] = merged[i].union(merged.pop(j))
-                    changed = True
-                    break
-            if changed:
-                break
-    return sorted(merged, key=lambda b: (b.top, b.left))
+    while True:
+        groups = _overlapping_groups(merged)
+        if len(groups) == len(merged):
+            return sorted(merged, key=lambda b: (b.top, b.left))
+        merged = [functools.reduce(Box.union, group) for group in groups]
 
 
 def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipeline: str = "auto",
