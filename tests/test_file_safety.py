@@ -75,6 +75,25 @@ def test_outputs_get_the_mode_an_ordinary_write_gives(files, umask_022):
     assert _mode(existing) == 0o640
 
 
+def test_without_fchmod_the_mode_is_set_by_path_as_on_windows(tmp_path, umask_022, monkeypatch):
+    """Windows before Python 3.13 has no os.fchmod: the fallback gives the same ordinary mode."""
+    import guardpaint.osfiles as osfiles
+
+    monkeypatch.delattr(osfiles.os, "fchmod")
+    monkeypatch.setattr("builtins.open", _no_proc(open))  # no /proc either: the umask comes from os.umask
+    out = write_atomic(tmp_path / "out.png", encode_image(np.zeros((8, 8, 3), np.uint8)))
+    assert _mode(out) == 0o644 and osfiles.current_umask() == 0o022
+
+
+def _no_proc(real_open):
+    def fake(path, *args, **kwargs):
+        if str(path).startswith("/proc/"):
+            raise FileNotFoundError(path)
+        return real_open(path, *args, **kwargs)
+
+    return fake
+
+
 def test_a_missing_output_folder_fails_in_seconds(files, capsys):
     start = time.perf_counter()
     code = _protect(files, files["dir"] / "no-such-folder" / "out.png", "--iterations", "500")

@@ -7,7 +7,7 @@ from PIL import Image
 
 from guardpaint.core.io.files import write_atomic
 from guardpaint.core.io.formats import OutputFormat, decode_image, encode_image, format_for
-from guardpaint.core.io.images import load_image, load_mask, save_mask
+from guardpaint.core.io.images import LoadedImage, load_image, load_mask, save_mask
 from guardpaint.errors import InputError
 
 
@@ -150,6 +150,15 @@ def test_failed_write_keeps_the_previous_file(tmp_path, photo, monkeypatch):
         save_png(out, photo)
     assert out.read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+
+
+def test_lossless_webp_keeps_the_colour_under_transparent_pixels(photo):
+    alpha = np.full(photo.shape[:2], 255, np.uint8)
+    alpha[:, :20] = 0  # transparent, with colour underneath
+    data = encode_image(photo, LoadedImage(photo, alpha=alpha), OutputFormat("webp"))
+    with Image.open(io.BytesIO(data)) as img:
+        rgba = np.array(img.convert("RGBA"))
+    assert (rgba[..., :3] == photo).all() and (rgba[..., 3] == alpha).all()
 
 
 def test_a_dark_16_bit_image_stays_dark(tmp_path):

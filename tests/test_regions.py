@@ -159,3 +159,38 @@ def test_the_verdict_is_measured_through_the_pipeline_protected_against(tiny_mod
     crops = verify(Editor(tiny_model), photo, outcome.written, mask, target_colour=colour)
     shown = [verdict.malicious for verdict in outcome.verification.regions]
     assert shown == [v.malicious for v in full.regions] != [v.malicious for v in crops.regions]
+
+
+def test_merging_many_windows_matches_merging_them_pairwise():
+    from guardpaint.core.protection.windows import merge_boxes
+
+    rng = np.random.default_rng(3)
+    boxes = []
+    for _ in range(300):
+        top, left = (int(v) for v in rng.integers(0, 2000, 2))
+        boxes.append(Box(top, left, top + int(rng.integers(5, 120)), left + int(rng.integers(5, 120))))
+    merged = merge_boxes(boxes)
+    assert not any(a.overlaps(b) for i, a in enumerate(merged) for b in merged[i + 1:])
+    assert all(any(m.contains(box) for m in merged) for box in boxes)
+    naive = list(boxes)  # the definition: merge any overlapping pair until none is left
+    while any(a.overlaps(b) for i, a in enumerate(naive) for b in naive[i + 1:]):
+        i, j = next((i, j) for i in range(len(naive)) for j in range(i + 1, len(naive)) if naive[i].overlaps(naive[j]))
+        naive[i] = naive[i].union(naive.pop(j))
+    assert merged == sorted(naive, key=lambda b: (b.top, b.left))
+
+
+def test_cancel_stops_the_editor_between_model_runs(tiny_model, large_case):
+    from guardpaint.core.editor.inpaint import Editor
+    from guardpaint.core.evaluation.verify import verify
+    from guardpaint.errors import Cancelled
+
+    photo, mask = large_case
+    runs = []
+    editor = Editor(tiny_model, should_cancel=lambda: len(runs) >= 1)
+    hook = tiny_model.generator.register_forward_hook(lambda *args: runs.append(1))
+    try:
+        with pytest.raises(Cancelled):
+            verify(editor, photo, photo, mask)
+    finally:
+        hook.remove()
+    assert len(runs) == 1  # the first of the two regions' crops ran, the second never did

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from guardpaint import __version__
+from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.io.images import LoadedImage, load_image
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.batch_dialog import BatchDialog
@@ -279,6 +280,11 @@ class MainWindow(QMainWindow):
         mask = self.canvas.mask(PROTECT)
         if not mask.any():
             self.error("Paint the region to protect first (Protection mask layer).")
+            return
+        try:
+            validate_mask(mask, self.image.rgb.shape)  # before any work: too many parts, all covered
+        except GuardPaintError as exc:
+            self.error(str(exc))
             return
         self.protection.protect(self.image, mask, self.canvas.mask(TEST), self.models.specs(),
                                 self.panel.settings.device_name())

@@ -52,12 +52,15 @@ class LoadedWeights:
 
 
 def _check_zip(data: bytes, source: str) -> None:
-    """Refuse an archive whose entries expand beyond the file (a zip bomb)."""
+    """Refuse an archive whose entries expand beyond the file (a zip bomb), or that PyTorch did not write."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        expanded = sum(info.file_size for info in archive.infolist())
+        infos = archive.infolist()
+    expanded = sum(info.file_size for info in infos)
     if expanded > len(data) + ZIP_SLACK:
         raise ModelError(f"{source}: its archive expands to {expanded:,} bytes from {len(data):,}; "
                          "not a PyTorch weight file")
+    if not any(info.filename.endswith(("/data.pkl", "/constants.pkl")) for info in infos):
+        raise ModelError(f"{source}: a zip archive, but not a PyTorch or TorchScript file")
 
 
 def _is_torchscript(data: bytes) -> bool:
