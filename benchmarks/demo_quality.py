@@ -26,7 +26,7 @@ from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.regions import find_regions
 from guardpaint.core.evaluation.metrics import masked_mae, ssim
 from guardpaint.core.io.images import LoadedImage
-from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
 from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.device import select_device
@@ -140,7 +140,7 @@ def main() -> None:
     result = {"model": args.model, "parameters": model.parameter_count, "load_seconds": load_seconds,
               "validation_images": list(VALIDATION_IMAGES), "inpainting": inpainting}
     if not args.skip_protection:
-        result["protection"] = protection_quality(model, photos, ProtectionSettings())
+        result["protection"] = protection_quality(model, photos, at_maximum_strength(ProtectionSettings()))
     if args.grid:
         save_grid(examples, args.grid)
     print(json.dumps(result, indent=None if args.json else 2))

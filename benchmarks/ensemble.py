@@ -57,7 +57,7 @@ def cost_child(args: argparse.Namespace) -> dict:
     import torch
 
     from guardpaint.core.protection.loop import protect
-    from guardpaint.core.protection.settings import ProtectionSettings
+    from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
     from guardpaint.models.device import select_device
 
     device = select_device(args.device)
@@ -66,7 +66,7 @@ def cost_child(args: argparse.Namespace) -> dict:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
-    result = protect(models, photo, mask, ProtectionSettings(iterations=args.iterations))
+    result = protect(models, photo, mask, at_maximum_strength(ProtectionSettings(iterations=args.iterations)))
     seconds = time.perf_counter() - start
     return {"models": [m.name for m in models], "seconds": seconds, "setup_seconds": result.setup_time,
             **peak_memory(device)}
@@ -86,7 +86,7 @@ def transfer(args: argparse.Namespace) -> dict:
     from guardpaint.core.editor.regions import find_regions
     from guardpaint.core.evaluation.verify import judge
     from guardpaint.core.io.images import LoadedImage
-    from guardpaint.core.protection.settings import ProtectionSettings
+    from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
     from guardpaint.core.workflow import protect_image
     from guardpaint.models.device import select_device
 
@@ -96,7 +96,8 @@ def transfer(args: argparse.Namespace) -> dict:
 
     table = {}
     for protector, model in models.items():
-        outcome = protect_image(model, LoadedImage(photo), mask, ProtectionSettings(iterations=args.iterations))
+        outcome = protect_image(model, LoadedImage(photo), mask,
+                                at_maximum_strength(ProtectionSettings(iterations=args.iterations)))
         table[protector] = {}
         for attacker, other in models.items():
             editor = Editor(other)

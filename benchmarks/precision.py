@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from guardpaint.core.editor.differentiable import edit
 from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
 from guardpaint.core.io.images import LoadedImage
-from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
 from guardpaint.core.workflow import protect_image
 from guardpaint.models.device import autocast_context, describe_device, select_device
 
@@ -63,7 +63,7 @@ def main() -> None:
     device = select_device(args.device)
     model = get_model(args.model, device)
     rgb, mask = benchmark_image(args.size)
-    settings = ProtectionSettings(iterations=args.iterations, precision="fp32")
+    settings = at_maximum_strength(ProtectionSettings(iterations=args.iterations, precision="fp32"))
     result = {"device": describe_device(device), "model": model.name, "size": args.size,
               "iterations": args.iterations, "fill_bf16_vs_fp32": fill_difference(model, rgb, mask),
               "fp32": protection(model, rgb, mask, settings),

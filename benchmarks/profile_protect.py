@@ -19,7 +19,7 @@ from torch.profiler import ProfilerActivity, profile
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from guardpaint.core.protection.loop import protect
-from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
 from guardpaint.models.device import select_device
 
 from protect_speed import benchmark_image, get_model, sync
@@ -36,7 +36,7 @@ def main() -> None:
     device = select_device(args.device)
     model = get_model(args.model, device)
     rgb, mask = benchmark_image(args.size)
-    settings = ProtectionSettings(iterations=args.iterations)
+    settings = at_maximum_strength(ProtectionSettings(iterations=args.iterations))
     protect(model, rgb, mask, settings)  # warm-up: allocator, cuDNN handles, kernels
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     sync(device)

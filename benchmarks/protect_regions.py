@@ -38,7 +38,7 @@ def one_case(args: argparse.Namespace) -> dict:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from guardpaint.core.protection.loop import protect
-    from guardpaint.core.protection.settings import ProtectionSettings
+    from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
     from guardpaint.models.device import select_device
 
     from protect_speed import get_model
@@ -53,7 +53,8 @@ def one_case(args: argparse.Namespace) -> dict:
         rgb, mask = photo(4000, 3000), np.zeros((3000, 4000), bool)
         for top, left in CORNERS[:int(args.case[0])]:
             mask[top:top + REGION, left:left + REGION] = True
-    settings = ProtectionSettings(iterations=args.iterations, seed=0, level=args.level, resize_view=args.resize_view)
+    settings = at_maximum_strength(ProtectionSettings(iterations=args.iterations, seed=0, level=args.level,
+                                                      resize_view=args.resize_view))  # as the README measured
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()

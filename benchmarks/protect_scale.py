@@ -20,7 +20,7 @@ def one_size(args: argparse.Namespace) -> dict:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from guardpaint.core.protection.loop import protect
-    from guardpaint.core.protection.settings import ProtectionSettings
+    from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
     from guardpaint.models.device import resolve_precision, select_device
 
     from protect_speed import benchmark_image, get_model
@@ -28,7 +28,7 @@ def one_size(args: argparse.Namespace) -> dict:
     device = select_device(args.device)
     model = get_model(args.model, device)
     rgb, mask = benchmark_image(args.size)
-    settings = ProtectionSettings(iterations=args.iterations, memory_saving=args.memory_saving)
+    settings = at_maximum_strength(ProtectionSettings(iterations=args.iterations, memory_saving=args.memory_saving))
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()

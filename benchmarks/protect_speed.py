@@ -25,7 +25,7 @@ from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.evaluation.suite import png_round_trip
 from guardpaint.core.evaluation.verify import verify
 from guardpaint.core.protection.loop import protect
-from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
 from guardpaint.models import Inpainter, load_model
 from guardpaint.models.device import describe_device, resolve_precision, select_device
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
@@ -119,8 +119,9 @@ def main() -> None:
     model = get_model(args.model, device)
     rgb, mask = benchmark_image(args.size)
     precision = resolve_precision(args.precision, device)
-    reference_settings = ProtectionSettings(iterations=args.iterations, precision="fp32")
-    ours_settings = ProtectionSettings(iterations=args.iterations, precision=precision)
+    # Both loops compute the reference function: its uniform budget at 6.4 levels, one optimisation.
+    reference_settings = at_maximum_strength(ProtectionSettings(iterations=args.iterations, precision="fp32"))
+    ours_settings = replace(reference_settings, precision=precision)
 
     ref_time, (ref_image, ref_history), ref_peak = timed(
         lambda: reference_protect(model, rgb, mask, reference_settings), device, args.runs)
@@ -128,8 +129,8 @@ def main() -> None:
                                            device, args.runs)
     ref_flops = protection_flops(
         lambda n: reference_protect(model, rgb, mask, replace(reference_settings, iterations=n)), args.iterations)
-    our_flops = protection_flops(lambda n: protect(model, rgb, mask, ProtectionSettings(
-        iterations=n, precision=precision)), args.iterations)
+    our_flops = protection_flops(lambda n: protect(model, rgb, mask, replace(ours_settings, iterations=n)),
+                                 args.iterations)
     colour = our_result.target_colour
     result = {
         "device": describe_device(device), "model": model.name, "size": [args.size, args.size],

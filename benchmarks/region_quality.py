@@ -29,7 +29,7 @@ from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.regions import find_regions
 from guardpaint.core.evaluation.verify import judge
 from guardpaint.core.io.images import LoadedImage
-from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
 from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.device import select_device
@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     model = load_model(args.model, select_device(args.device))
-    base = replace(ProtectionSettings(), iterations=args.iterations)
+    base = replace(at_maximum_strength(ProtectionSettings()), iterations=args.iterations)  # the reference budget
     rows = {}
     for name in args.photos:
         photo, mask = case(name)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
 from guardpaint.core.evaluation.suite import run_suite
 from guardpaint.core.io.images import LoadedImage
-from guardpaint.core.protection.settings import LEVEL_NAMES, ProtectionSettings
+from guardpaint.core.protection.settings import LEVEL_NAMES, ProtectionSettings, at_maximum_strength
 from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.device import select_device
@@ -62,7 +62,7 @@ def main() -> None:
     result = {"model": args.model, "device": str(device), "size": args.size, "iterations": args.iterations,
               "photos": list(cases), "levels": {}}
     for level in args.levels:
-        settings = replace(ProtectionSettings(), iterations=args.iterations, level=level)
+        settings = replace(at_maximum_strength(ProtectionSettings()), iterations=args.iterations, level=level)
         rows = {}
         for name, (photo, mask) in cases.items():
             torch.manual_seed(0)

@@ -38,8 +38,8 @@ def test_a_high_gain_model_is_protected_end_to_end(tmp_path):
     outcome, check, suite = _protect_and_check(HighGainInpainter(), tmp_path)
     (verdict,) = check.regions
     assert outcome.protected and check.holds and verdict.holds
-    assert verdict.malicious.target_distance_protected < 0.1 * verdict.malicious.target_distance_original
-    assert check.psnr >= 32 and check.max_abs_diff <= 7
+    assert verdict.malicious.target_distance_protected < 0.5 * verdict.malicious.target_distance_original
+    assert check.psnr >= 38 and check.max_abs_diff <= 4  # the default: the least strength that holds
     exact = {c.name: c.holds for c in suite.cases}
     assert exact["exact"] and exact["full frame"] and exact["PNG round trip"]
     report = protection_report(outcome, suites={outcome.model.name: suite})

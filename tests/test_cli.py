@@ -110,7 +110,7 @@ def _bad_cases(files):
         "bad device": ["protect", img, "--mask", mask, "--model", model, "--device", "tpu"],
         "no cuda": ["protect", img, "--mask", mask, "--model", model, "--device", "cuda"],
         "zero iterations": ["protect", img, "--mask", mask, "--model", model, "--iterations", 0],
-        "bad epsilon": ["protect", img, "--mask", mask, "--model", model, "--epsilon", "-1"],
+        "bad strength": ["protect", img, "--mask", mask, "--model", model, "--strength", "-1"],
         "not a number": ["protect", img, "--mask", mask, "--model", model, "--iterations", "many"],
         "missing mask option": ["protect", img],
         "inpaint bad mask": ["inpaint", img, "--mask", d / "small-mask.png", "--model", model],

@@ -123,9 +123,10 @@ def test_protect_runs_to_completion_with_plot_and_preview(window, qtbot, files):
     paint_stroke(window.canvas, [(5, 85), (40, 85)])
     with qtbot.waitSignal(window.runner.done, timeout=60_000):
         window.start_protection()
-    qtbot.waitUntil(lambda: window.panel.plot.point_count() == 3, timeout=5000)
-    assert window.panel.progress.value() == 3
     outcome = window.protection.outcome
+    steps = max(outcome.result.window_stages)  # auto strength: a second step where a region did not hold
+    qtbot.waitUntil(lambda: window.panel.plot.point_count() == 3 * steps == len(outcome.result.history), timeout=5000)
+    assert window.panel.progress.value() == 3
     assert outcome is not None and outcome.written.shape == (96, 128, 3)
     assert set(window.preview.edit_names()) == {"region 1", "ring around region 1", "test mask"}
     assert window.preview.clean.image is not None and window.preview.attacked.image is not None
@@ -159,10 +160,11 @@ def test_robust_level_plots_the_editor_attack_term(window, qtbot, files):
     window.panel.settings.level.setCurrentText("robust")
     with qtbot.waitSignal(window.runner.done, timeout=60_000):
         window.start_protection()
-    qtbot.waitUntil(lambda: window.panel.plot.point_count() == 3, timeout=5000)
+    points = len(window.protection.outcome.result.history)
+    qtbot.waitUntil(lambda: window.panel.plot.point_count() == points, timeout=5000)
     window.panel.plot._redraw()
     assert not window.panel.plot.toggles["robust"].isHidden()
-    assert len(window.panel.plot.curves["robust"].getData()[0]) == 3
+    assert len(window.panel.plot.curves["robust"].getData()[0]) == points
     window.panel.plot.clear()
     assert window.panel.plot.toggles["robust"].isHidden()
 
@@ -269,6 +271,28 @@ def test_settings_panel_maps_to_core_settings(window):
     assert panel.settings().level == "standard"
     panel.level.setCurrentText("robust")
     assert panel.settings().level == "robust"
+
+
+def test_the_basic_panel_is_two_knobs_and_maximum_strength_is_one_named_choice_away(window, store):
+    from guardpaint.core.protection.settings import MAXIMUM_STRENGTH, ProtectionSettings
+
+    panel = window.panel.settings
+    default = panel.settings()
+    assert default.budget == "adaptive" and default.auto_strength
+    assert default.epsilon == pytest.approx(ProtectionSettings().epsilon)
+    assert not panel.level.isVisibleTo(window) and not panel.budget.isVisibleTo(window)  # in Advanced
+    assert panel.strength.isVisibleTo(window) and panel.iterations.isVisibleTo(window)
+    panel.maximum.setChecked(True)
+    chosen = panel.settings()
+    assert (chosen.epsilon, chosen.budget, chosen.auto_strength) == (MAXIMUM_STRENGTH, "uniform", False)
+    assert not panel.strength.isEnabled() and "visible on smooth areas" in panel.maximum.text()
+    panel.maximum.setChecked(False)
+    panel.save(store)
+    store.setValue("protection/version", 1)  # a settings file from before: it saved the old default strength
+    store.setValue("protection/strength", 6.4)
+    panel.strength.setValue(3.0)
+    panel.restore(store)
+    assert panel.strength.value() == pytest.approx(3.0)  # not the old default
 
 
 def test_shortcut_table_is_generated_from_the_actions(window):

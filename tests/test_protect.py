@@ -89,12 +89,13 @@ def test_benign_reference_is_computed_once(photo, mask):
     calls = []
     model.generator.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
     protect(model, photo, mask, ProtectionSettings(iterations=4))
-    # one reference pass, then one batched pass of 3 for the initial noise and after each of 4 updates
-    assert calls == [1] + [3] * 5
+    # one reference pass; one batched pass of 3 that measures where the noise acts (the adaptive budget),
+    # then one for the initial noise and after each of 4 updates
+    assert calls == [1] + [3] * 6
 
 
 def test_bad_settings_and_masks_are_input_errors(tiny_model, photo, mask):
-    with pytest.raises(InputError, match="epsilon"):
+    with pytest.raises(InputError, match="strength must be more than 0"):
         protect(tiny_model, photo, mask, ProtectionSettings(epsilon=0))
     with pytest.raises(InputError, match="iterations"):
         protect(tiny_model, photo, mask, ProtectionSettings(iterations=0))
@@ -145,7 +146,8 @@ class _PrecisionSensitive(HighGainInpainter):
 def test_iterates_are_scored_in_fp32_whatever_the_loops_precision(photo, mask):
     """The kept iterate is chosen on what verification computes: an fp32 score of the 8-bit image."""
     model = _PrecisionSensitive()
-    still = replace(FAST, iterations=2, learning_rate=0.0)  # the noise never moves: equal iterates in both runs
+    # The noise never moves (and no gradient shapes its budget): equal iterates in both runs.
+    still = replace(FAST, iterations=2, learning_rate=0.0, budget="uniform")
     fp32 = protect(model, photo, mask, still)
     bf16 = protect(model, photo, mask, replace(still, precision="bf16"))
     assert bf16.settings.precision == "bf16"

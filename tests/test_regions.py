@@ -152,7 +152,8 @@ def test_the_verdict_is_measured_through_the_pipeline_protected_against(tiny_mod
     from guardpaint.core.workflow import protect_image
 
     photo, mask = large_case
-    outcome = protect_image(tiny_model, LoadedImage(photo), mask, replace(FAST, iterations=1, pipeline="full"))
+    outcome = protect_image(tiny_model, LoadedImage(photo), mask,
+                            replace(FAST, iterations=1, pipeline="full", auto_strength=False))
     assert outcome.result.full_frame and protection_report(outcome)["edits"][0]["pipeline"] == "full"
     colour = outcome.result.target_colour
     full = verify(Editor(tiny_model, "full"), photo, outcome.written, mask, target_colour=colour)

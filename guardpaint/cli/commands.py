@@ -27,21 +27,28 @@ def pipeline_arg(parser: argparse.ArgumentParser) -> None:
 def protection_args(p: argparse.ArgumentParser) -> None:
     """The protection options ``protect`` and ``batch`` share."""
     from guardpaint.core.protection.budget import BUDGETS
-    from guardpaint.core.protection.settings import LEVEL_NAMES, ProtectionSettings
+    from guardpaint.core.protection.settings import LEVEL_NAMES, MAXIMUM_STRENGTH, ProtectionSettings
     from guardpaint.core.protection.windows import VIEW_PIPELINES
 
     defaults = ProtectionSettings()
-    p.add_argument("--iterations", type=int, default=defaults.iterations)
-    p.add_argument("--epsilon", type=float, default=defaults.epsilon,
-                   help=f"max noise on the 0-1 scale (default {defaults.epsilon} = "
-                        f"{defaults.epsilon * 255:.1f} levels of 255)")
+    p.add_argument("--strength", type=float, default=defaults.epsilon * 255, metavar="LEVELS",
+                   help=f"the most any pixel may change, in levels of 255 (default {defaults.epsilon * 255:.1f}); "
+                        "auto strength tries half of it first and raises it only for regions that do not hold")
+    p.add_argument("--maximum-strength", action="store_true",
+                   help=f"the reference's budget: {MAXIMUM_STRENGTH * 255:.1f} levels on every pixel, no auto "
+                        "strength (stronger; visible on smooth areas)")
+    p.add_argument("--no-auto-strength", action="store_true",
+                   help="one optimisation at --strength, without trying less first")
+    p.add_argument("--iterations", type=int, default=defaults.iterations,
+                   help=f"optimisation steps per strength (default {defaults.iterations}): more take longer and "
+                        "protect better")
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--level", choices=LEVEL_NAMES, default=defaults.level,
                    help="standard: the reference method; robust: also against imprecise masks, IOPaint's "
                         "crop, JPEG and resizing (slower)")
     p.add_argument("--budget", choices=BUDGETS, default=defaults.budget,
-                   help="uniform: the full strength everywhere; texture: less noise on smooth areas (less "
-                        "visible, somewhat weaker)")
+                   help="adaptive (default): noise only where it acts on the edit, less on smooth areas; "
+                        "texture: less on smooth areas; uniform: the full strength everywhere")
     p.add_argument("--against", choices=VIEW_PIPELINES, default=defaults.pipeline, metavar="PIPELINE",
                    help="the editor to protect against: auto = IOPaint's default (whole image up to 800 px, "
                         "else a crop per region; the noise stays in those crops), full, or crop")
@@ -55,10 +62,12 @@ def protection_args(p: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace):
     """The ProtectionSettings the options ask for (validated)."""
-    from guardpaint.core.protection.settings import ProtectionSettings
+    from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
 
-    return ProtectionSettings(iterations=args.iterations, epsilon=args.epsilon, seed=args.seed, level=args.level,
-                              budget=args.budget, pipeline=args.against, resize_view=args.resize_view).validated()
+    settings = ProtectionSettings(iterations=args.iterations, epsilon=args.strength / 255, seed=args.seed,
+                                  level=args.level, budget=args.budget, pipeline=args.against,
+                                  resize_view=args.resize_view, auto_strength=not args.no_auto_strength)
+    return (at_maximum_strength(settings) if args.maximum_strength else settings).validated()
 
 
 def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -155,6 +164,9 @@ def cmd_protect(args: argparse.Namespace) -> Result:
     with tqdm(total=settings.iterations, desc="protect", unit="it", file=sys.stderr, leave=False,
               disable=None) as bar:
         def report(it) -> None:
+            if it.iteration == 1 and it.stage > 1:  # one more optimisation, of the regions that did not hold
+                bar.reset(total=it.total_iterations)
+                bar.set_description(f"step {it.stage}: {it.strength:.1f} levels")
             bar.set_postfix(loss=f"{it.total:.4f}")
             bar.update(1)
 

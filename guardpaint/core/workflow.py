@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +18,57 @@ import numpy as np
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.outcome import ProtectedImage, model_labels
-from guardpaint.core.evaluation.verify import verify
+from guardpaint.core.evaluation.verify import VerificationReport, verify
 from guardpaint.core.io.files import check_output, write_atomic
 from guardpaint.core.io.formats import PNG, OutputFormat, check_storable, decode_image, encode_image, format_for
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.loop import IterationReport, protect
 from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.models.base import Inpainter
+
+
+@dataclass
+class _Checked:
+    """One verification: the output bytes of a protected image, their pixels, each model's report."""
+
+    protected: np.ndarray
+    data: bytes
+    written: np.ndarray
+    checks: dict[str, VerificationReport]
+
+
+class WrittenFileVerifier:
+    """Encodes a protected image as the output file, decodes it and verifies it with every model; it
+    remembers its last verification, so the one auto strength ended on is not run twice."""
+
+    def __init__(self, models: list[Inpainter], image: LoadedImage, mask: np.ndarray, settings: ProtectionSettings,
+                 fmt: OutputFormat, extra_masks: dict[str, np.ndarray], keep_edits: bool,
+                 should_cancel: Callable[[], bool] | None) -> None:
+        self.models, self.image, self.mask, self.fmt = models, image, mask, fmt
+        self.settings, self.extra_masks = settings, extra_masks
+        self.keep_edits, self.should_cancel = keep_edits, should_cancel
+        self.colour = settings.target_colour or choose_target_colour(image.rgb)
+        self.last: _Checked | None = None
+        self.seconds = 0.0
+
+    def check(self, protected: np.ndarray) -> _Checked:
+        if self.last is not None and np.array_equal(self.last.protected, protected):
+            return self.last
+        start = time.perf_counter()
+        data = encode_image(protected, self.image, self.fmt)
+        written = decode_image(data)
+        checks = {label: verify(Editor(model, self.settings.pipeline, self.should_cancel), self.image.rgb, written,
+                                self.mask, extra_masks=self.extra_masks, target_colour=self.colour,
+                                expansion=self.settings.expansion, keep_edits=self.keep_edits)
+                  for label, model in zip(model_labels(self.models), self.models, strict=True)}
+        self.last = _Checked(protected, data, written, checks)
+        self.seconds += time.perf_counter() - start
+        return self.last
+
+    def failing(self, protected: np.ndarray) -> list[int]:
+        """The numbers of the regions that do not hold on some model: auto strength's judge."""
+        return sorted({number for check in self.check(protected).checks.values() for number in check.failing})
 
 
 def protect_image(
@@ -39,27 +83,23 @@ def protect_image(
     fmt: OutputFormat = PNG,
 ) -> ProtectedImage:
     """Protect ``image`` over ``mask`` against one model or several, encode the output in ``fmt`` and verify
-    on its decoded pixels with each model. Fully transparent pixels get no noise."""
+    on its decoded pixels with each model. Fully transparent pixels get no noise. With auto strength
+    (the default) each verification of the written file decides where the strength goes up."""
     models = [models] if isinstance(models, Inpainter) else list(models)
     start = time.perf_counter()
-    settings = replace(settings, jpeg_quality=fmt.quality if fmt.lossy else None)
+    settings = replace(settings, jpeg_quality=fmt.quality if fmt.lossy else None).validated()
     check_storable(image, fmt)  # before any work
+    mask = validate_mask(mask, image.rgb.shape)
     extra_masks = {name: validate_mask(k, image.rgb.shape) for name, k in (extra_masks or {}).items()}
     fixed = None if image.alpha is None else image.alpha == 0
+    verifier = WrittenFileVerifier(models, image, mask, settings, fmt, extra_masks, keep_edits, should_cancel)
     result = protect(models, image.rgb, mask, settings, on_iteration=on_iteration, should_cancel=should_cancel,
-                     fixed=fixed)
-    verify_start = time.perf_counter()
-    data = encode_image(result.protected, image, fmt)
-    written = decode_image(data)
-    checks = {label: verify(Editor(model, result.settings.pipeline, should_cancel), image.rgb, written, mask,
-                            extra_masks=extra_masks,
-                            target_colour=result.target_colour, expansion=result.settings.expansion,
-                            keep_edits=keep_edits)
-              for label, model in zip(model_labels(models), models, strict=True)}
-    end = time.perf_counter()
-    timings = {"setup_s": result.setup_time, "optimise_s": result.elapsed - result.setup_time,
-               "verify_s": end - verify_start, "total_s": end - start}
-    return ProtectedImage(image, mask, result, data, written, checks, models, timings, fmt)
+                     fixed=fixed, judge=verifier.failing if settings.auto_strength else None)
+    judged = verifier.seconds  # spent inside protect(), between the strength steps
+    checked = verifier.check(result.protected)
+    timings = {"setup_s": result.setup_time, "optimise_s": result.elapsed - result.setup_time - judged,
+               "verify_s": verifier.seconds, "total_s": time.perf_counter() - start}
+    return ProtectedImage(image, mask, result, checked.data, checked.written, checked.checks, models, timings, fmt)
 
 
 def estimated_output_bytes(image: LoadedImage) -> int:

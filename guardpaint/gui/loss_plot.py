@@ -77,7 +77,8 @@ class LossPlot(QWidget):
         self._redraw()
 
     def add(self, report: IterationReport) -> None:
-        self._x.append(report.iteration)
+        """One iteration; a later strength step continues the x axis after the earlier ones."""
+        self._x.append((report.stage - 1) * report.total_iterations + report.iteration)
         for key in self._data:
             self._data[key].append(getattr(report, key))
         self._dirty = True

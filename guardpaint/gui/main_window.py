@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.empty.open_button.clicked.connect(self.open_dialog)
         self.empty.sample_button.clicked.connect(self.open_sample)
         self.preview.protect_again.clicked.connect(self.start_protection)
+        self.preview.maximum_button.clicked.connect(self.protect_at_maximum)
 
     # ------------------------------------------------------------------ messages
     def error(self, message: str) -> None:
@@ -289,6 +290,11 @@ class MainWindow(QMainWindow):
         self.protection.protect(self.image, mask, self.canvas.mask(TEST), self.models.specs(),
                                 self.panel.settings.device_name())
 
+    def protect_at_maximum(self) -> None:
+        """The verdict's offer when the strength allowed was not enough: the reference's budget."""
+        self.panel.settings.maximum.setChecked(True)
+        self.start_protection()
+
     def start_test_edit(self) -> None:
         mask = self.canvas.mask(TEST) if self.image is not None else None
         if mask is None or self.runner.is_busy():
@@ -316,7 +322,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(self, "About GuardPaint",
                           f"<b>GuardPaint {__version__}</b><br>Protects image regions against AI inpainting "
-                          "(LaMa) with imperceptible noise: a run-time backdoor (Attack as Defense, "
+                          "(LaMa) with faint noise placed where it acts: a run-time backdoor (Attack as Defense, "
                           "arXiv 2410.14966). See docs/method.md.")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.report import DEMO_WARNING, advice, made_with_demo, summary
+from guardpaint.core.protection.settings import at_maximum_strength
 from guardpaint.gui.qimage import noise_visual, rgb_to_qimage
 from guardpaint.gui.region_list import RegionList
 
@@ -177,6 +178,11 @@ class PreviewPanel(QWidget):
         self.metrics = MetricsView()
         self.regions = RegionList()
         self.regions.regionSelected.connect(self.show_region)
+        self.maximum_button = QPushButton("Protect at Maximum Strength")
+        self.maximum_button.setToolTip("The strength this protection was allowed was not enough: protect again "
+                                       "with the reference's budget, every pixel up to 6.4 levels (visible on "
+                                       "smooth areas)")
+        self.maximum_button.hide()
         self.notice = QFrame()
         self.notice.setObjectName("notice")
         self.notice.setStyleSheet("#notice { background: #fff3cd; } #notice QLabel { color: #5c4400; }")
@@ -195,10 +201,12 @@ class PreviewPanel(QWidget):
         column.addWidget(self.notice)
         column.addWidget(self.regions)
         column.addWidget(self.metrics)
+        column.addWidget(self.maximum_button)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # everything wraps
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout.addWidget(scroll, 1)
         self._edits: dict[str, tuple[np.ndarray, np.ndarray, Box]] = {}
@@ -214,6 +222,7 @@ class PreviewPanel(QWidget):
         self.noise.set_image(None)
         self.metrics.show_outcome(None)
         self.regions.show_outcome(None)
+        self.maximum_button.hide()
         self.show_notice(None)
 
     def show_notice(self, text: str | None) -> None:
@@ -225,6 +234,8 @@ class PreviewPanel(QWidget):
         self._outcome = outcome
         self.metrics.show_outcome(outcome)
         self.regions.show_outcome(outcome)
+        settings = outcome.result.settings
+        self.maximum_button.setVisible(not outcome.protected and at_maximum_strength(settings) != settings)
         self.show_notice(None)
         for name, (box, clean, attacked) in outcome.shown_edits().items():
             self.add_edit(name, clean, attacked, box)

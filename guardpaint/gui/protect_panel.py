@@ -74,11 +74,15 @@ class ProtectPanel(QWidget):
 
     def show_iteration(self, report: IterationReport) -> None:
         self.plot.add(report)
+        self.progress.setRange(0, report.total_iterations)
         self.progress.setValue(report.iteration)
-        per_iteration = report.elapsed / report.iteration
+        done = (report.stage - 1) * report.total_iterations + report.iteration
+        per_iteration = report.elapsed / done
         remaining = per_iteration * (report.total_iterations - report.iteration)
         regions = f" · {report.regions} regions" if report.regions > 1 else ""
-        self.eta.setText(f"Iteration {report.iteration}/{report.total_iterations}{regions} · "
+        step = (f"Step {report.stage}: {report.strength:.1f} levels, one more optimisation for the regions that "
+                "did not hold · " if report.stage > 1 else f"{report.strength:.1f} levels · ")
+        self.eta.setText(f"{step}Iteration {report.iteration}/{report.total_iterations}{regions} · "
                          f"{per_iteration:.2f} s/it · ETA {remaining:.0f} s · loss {report.total:.4f}")
 
     def reset(self) -> None:

@@ -21,6 +21,8 @@ class RegionList(QListWidget):
         super().__init__(parent)
         self.setToolTip("Each region of the protection mask holds or not on its own; select one to see its edits")
         self.setWordWrap(True)
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.currentItemChanged.connect(self._selected)
         self.hide()

@@ -1,9 +1,9 @@
-"""Protection settings: the basic knobs (strength, iterations, level) and an Advanced section."""
+"""Protection settings: the basic knobs (strength, iterations, output) and an Advanced section."""
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,13 +19,18 @@ from PySide6.QtWidgets import (
 )
 
 from guardpaint.core.io.formats import DEFAULT_JPEG_QUALITY, OutputFormat
-from guardpaint.core.protection.budget import SMOOTH_SHARE
+from guardpaint.core.protection.budget import BUDGETS, SMOOTH_SHARE
 from guardpaint.core.protection.loop import LEVELS
-from guardpaint.core.protection.settings import LEVEL_NAMES, ProtectionSettings
+from guardpaint.core.protection.settings import LEVEL_NAMES, MAXIMUM_STRENGTH, ProtectionSettings, at_maximum_strength
 from guardpaint.core.protection.target import CANDIDATE_COLOURS, parse_colour
 from guardpaint.models.device import available_devices
 
 CUSTOM = "custom…"
+#: Saved settings older than this kept the reference's strength as the user's own choice: it is not restored.
+SETTINGS_VERSION = 2
+BUDGET_TIPS = {"adaptive": "noise only where it acts on the edit, less on smooth areas",
+               "texture": f"the full strength in texture, {SMOOTH_SHARE:.0%} of it on smooth areas",
+               "uniform": "the full strength on every pixel"}
 OUTPUT_LABELS = {"png": "PNG", "webp": "WebP (lossless)", "jpeg": "JPEG"}
 COLOUR_NAMES = {"green": CANDIDATE_COLOURS[0], "red": CANDIDATE_COLOURS[1], "blue": CANDIDATE_COLOURS[2]}
 
@@ -40,10 +45,24 @@ class SettingsPanel(QWidget):
         defaults = ProtectionSettings()
         self.strength = QDoubleSpinBox(suffix=" levels", decimals=1, minimum=0.5, maximum=32.0, singleStep=0.5)
         self.strength.setValue(defaults.epsilon * LEVELS)
-        self.strength.setToolTip("Largest change of any pixel, in levels of 255. Higher = stronger, more visible.")
+        self.strength.setToolTip("The most any pixel may change, in levels of 255. GuardPaint tries half of it "
+                                 "first and raises it only for the regions that do not hold; higher = stronger, "
+                                 "more visible.")
+        self.maximum = QCheckBox(f"Maximum strength ({MAXIMUM_STRENGTH * LEVELS:.1f} levels everywhere; visible on "
+                                 "smooth areas)")
+        self.maximum.setToolTip("The reference method's budget: every pixel may change by 6.4 levels, with no "
+                                "attempt at less. Stronger, and visible on skies and skin.")
+        self.maximum.toggled.connect(lambda on: self.strength.setEnabled(not on))
         self.iterations = QSpinBox(minimum=1, maximum=1000)
         self.iterations.setValue(defaults.iterations)
-        self.iterations.setToolTip("More iterations = better protection, longer run.")
+        self.iterations.setToolTip("Optimisation steps per strength: more = better protection, longer run.")
+        self.budget = QComboBox()
+        for name in BUDGETS:
+            self.budget.addItem(name)
+            self.budget.setItemData(self.budget.count() - 1, BUDGET_TIPS[name], Qt.ItemDataRole.ToolTipRole)
+        self.budget.setToolTip("Where the noise may go: " + "; ".join(f"{k}: {v}" for k, v in BUDGET_TIPS.items()))
+        self.auto = QCheckBox("Auto strength: half the strength first, more only where needed")
+        self.auto.setChecked(defaults.auto_strength)
         self.level = QComboBox()
         self.level.addItems(list(LEVEL_NAMES))
         self.level.setToolTip("standard: the reference method. robust: also optimise against imprecise masks, "
@@ -57,10 +76,6 @@ class SettingsPanel(QWidget):
         self.quality.setValue(DEFAULT_JPEG_QUALITY)
         self.output.currentIndexChanged.connect(lambda _: self.quality.setVisible(self._kind() == "jpeg"))
         self.quality.setVisible(False)
-        self.texture = QCheckBox("Less noise on smooth areas")
-        self.texture.setToolTip("Texture-aware strength: the full strength in texture and edges, down to "
-                                f"{SMOOTH_SHARE:.0%} of it on smooth gradients and skin, where noise would "
-                                "show. Less visible; somewhat weaker protection (see the README).")
         self.resize_view = QCheckBox("Also against IOPaint's resize (photos > 1280 px)")
         self.resize_view.setToolTip("Robust level only: adds IOPaint's RESIZE view of the whole photo to every "
                                     "iteration, one more model pass over a 1280 px image. Measured on a 12 MP "
@@ -81,15 +96,17 @@ class SettingsPanel(QWidget):
 
         basic = QFormLayout()
         basic.addRow("Strength", self.strength)
+        basic.addRow(self.maximum)
         basic.addRow("Iterations", self.iterations)
-        basic.addRow("Level", self.level)
         output_row = QHBoxLayout()
         output_row.addWidget(self.output, 1)
         output_row.addWidget(self.quality)
         basic.addRow("Output", output_row)
-        basic.addRow(self.texture)
         self.advanced = QCheckBox("Advanced settings")  # shows or hides the expert knobs below it
         form = QFormLayout()
+        form.addRow("Level", self.level)
+        form.addRow("Noise budget", self.budget)
+        form.addRow(self.auto)
         form.addRow(self.resize_view)
         form.addRow("Hide weight", self.hide_weight)
         form.addRow("Expansion", self.expansion)
@@ -107,9 +124,9 @@ class SettingsPanel(QWidget):
         layout.addWidget(inner)
         for widget in (self.strength, self.iterations, self.hide_weight, self.expansion, self.seed, self.quality):
             widget.valueChanged.connect(self.changed)
-        for combo in (self.target, self.device, self.level, self.output):
+        for combo in (self.target, self.device, self.level, self.output, self.budget):
             combo.currentTextChanged.connect(self.changed)
-        for box in (self.texture, self.resize_view):
+        for box in (self.maximum, self.auto, self.resize_view):
             box.toggled.connect(self.changed)
         self.level.currentTextChanged.connect(lambda level: self.resize_view.setEnabled(level == "robust"))
         self.resize_view.setEnabled(self.level.currentText() == "robust")
@@ -126,11 +143,13 @@ class SettingsPanel(QWidget):
     def settings(self) -> ProtectionSettings:
         text = self.target.currentText()
         colour = self.custom_colour if text == CUSTOM else COLOUR_NAMES.get(text)
-        return replace(ProtectionSettings(), epsilon=self.strength.value() / LEVELS,
-                       iterations=self.iterations.value(), hide_weight=self.hide_weight.value(),
-                       expansion=self.expansion.value(), target_colour=colour, seed=self.seed.value(),
-                       level=self.level.currentText(), budget="texture" if self.texture.isChecked() else "uniform",
-                       resize_view=self.resize_view.isChecked() and self.level.currentText() == "robust")
+        settings = replace(ProtectionSettings(), epsilon=self.strength.value() / LEVELS,
+                           iterations=self.iterations.value(), hide_weight=self.hide_weight.value(),
+                           expansion=self.expansion.value(), target_colour=colour, seed=self.seed.value(),
+                           level=self.level.currentText(), budget=self.budget.currentText(),
+                           auto_strength=self.auto.isChecked(),
+                           resize_view=self.resize_view.isChecked() and self.level.currentText() == "robust")
+        return at_maximum_strength(settings) if self.maximum.isChecked() else settings
 
     def _kind(self) -> str:
         return str(self.output.currentData())
@@ -147,7 +166,9 @@ class SettingsPanel(QWidget):
                            ("hide_weight", self.hide_weight.value()), ("expansion", self.expansion.value()),
                            ("target", self.target.currentText()), ("device", self.device.currentText()),
                            ("seed", self.seed.value()), ("advanced", self.advanced.isChecked()),
-                           ("texture", self.texture.isChecked()), ("resize_view", self.resize_view.isChecked()),
+                           ("budget", self.budget.currentText()), ("auto", self.auto.isChecked()),
+                           ("maximum", self.maximum.isChecked()), ("version", SETTINGS_VERSION),
+                           ("resize_view", self.resize_view.isChecked()),
                            ("level", self.level.currentText()), ("output", self._kind()),
                            ("quality", self.quality.value()),
                            ("custom_colour", ",".join(map(str, self.custom_colour)))):
@@ -157,19 +178,22 @@ class SettingsPanel(QWidget):
     def restore(self, store: QSettings) -> None:
         store.beginGroup("protection")
         try:
-            for key, spin, kind in (("strength", self.strength, float), ("iterations", self.iterations, int),
-                                    ("hide_weight", self.hide_weight, float), ("expansion", self.expansion, int),
-                                    ("seed", self.seed, int), ("quality", self.quality, int)):
+            spins = [("iterations", self.iterations, int), ("hide_weight", self.hide_weight, float),
+                     ("expansion", self.expansion, int), ("seed", self.seed, int), ("quality", self.quality, int)]
+            if int(store.value("version", 1)) >= SETTINGS_VERSION:  # older files saved the old default strength
+                spins.append(("strength", self.strength, float))
+            for key, spin, kind in spins:
                 if store.contains(key):
                     spin.setValue(kind(store.value(key)))
-            for key, combo in (("target", self.target), ("device", self.device), ("level", self.level)):
+            for key, combo in (("target", self.target), ("device", self.device), ("level", self.level),
+                               ("budget", self.budget)):
                 if store.contains(key) and combo.findText(str(store.value(key))) >= 0:
                     combo.setCurrentText(str(store.value(key)))
             if store.contains("output") and self.output.findData(str(store.value("output"))) >= 0:
                 self.output.setCurrentIndex(self.output.findData(str(store.value("output"))))
             if store.contains("custom_colour"):
                 self.custom_colour = parse_colour(str(store.value("custom_colour")))
-            for key, box in (("advanced", self.advanced), ("texture", self.texture),
+            for key, box in (("advanced", self.advanced), ("auto", self.auto), ("maximum", self.maximum),
                              ("resize_view", self.resize_view)):
                 if store.contains(key):
                     box.setChecked(str(store.value(key)).lower() == "true")

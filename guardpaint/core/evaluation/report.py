@@ -20,6 +20,7 @@ from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import SuiteReport
 from guardpaint.core.evaluation.verify import VerificationReport
 from guardpaint.core.protection.loop import ProtectionResult
+from guardpaint.core.protection.settings import MAXIMUM_STRENGTH
 from guardpaint.models import registry
 
 SCHEMA = "guardpaint-report/2"
@@ -91,6 +92,10 @@ def advice(outcome: ProtectedImage) -> list[str]:
     if made_with_demo(outcome):
         tips.append(f"The demo model is too small and smooth for the noise to move it: protect with the real "
                     f"model ({registry.REAL_MODEL}; `guardpaint models download {registry.REAL_MODEL}`).")
+    if settings.epsilon < MAXIMUM_STRENGTH or settings.budget != "uniform":
+        tips.append(f"Protect at maximum strength ({MAXIMUM_STRENGTH * 255:.1f} levels on every pixel; visible on "
+                    f"smooth areas): this run stopped at {settings.epsilon * 255:.1f} levels, "
+                    f"{'where the noise acts' if settings.budget == 'adaptive' else settings.budget}.")
     tips.append(f"Run more iterations (this run: {settings.iterations}).")
     if settings.level == "standard":
         tips.append("Use the robust level.")
@@ -127,6 +132,8 @@ def region_entries(regions: list[Region], original: np.ndarray, protected: np.nd
             "region": region.number, "box": _box(region.box), "pixels": region.size, "crop": _box(crop),
             "window": None if result is None else result.region_windows[index],
             "best_iteration": None if result is None else result.region_iteration(index),
+            "strength": None if result is None else result.region_strength(index),
+            "strength_steps": None if result is None else result.window_stages[result.region_windows[index]],
             "noise": noise_statistics(original[crop.slices], protected[crop.slices]),
             "holds": all(check.regions[index].holds for check in verifications.values())})
     return entries
@@ -164,6 +171,8 @@ def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | N
                          "view": "full frame" if result.full_frame else "editor crops",
                          "windows": [[b.top, b.left, b.bottom, b.right] for b in result.windows],
                          "best_iterations": result.best_iterations, "best_loss": result.best_loss,
+                         "strengths": [s * 255 for s in result.window_strengths],
+                         "strength_steps": result.window_stages,
                          "final_losses": asdict(result.history[-1]) if result.history else None,
                          "max_abs_noise": int(abs(result.noise).max())},
         "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},

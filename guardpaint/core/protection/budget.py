@@ -1,20 +1,33 @@
-"""How much noise each pixel may carry: the same everywhere, or more in texture than on smooth areas.
+"""How much noise each pixel may carry: a share of the strength, from how much the pixel acts and shows.
 
-``texture`` is a simple just-noticeable-difference map: the local standard deviation of the
-luminance over a 7x7 window. Where it reaches :data:`FULL_AT` levels (texture, edges) a pixel may
-change by the full strength; on smooth gradients and skin the budget falls to :data:`SMOOTH_SHARE`
-of it, where a dotted grid would show. The budget never exceeds the strength the user chose.
+* ``uniform`` (the reference): the full strength everywhere.
+* ``texture``: a simple just-noticeable-difference map, the local standard deviation of the luminance
+  over a 7x7 window. Where it reaches :data:`FULL_AT` levels (texture, edges) a pixel may change by
+  the full strength; on smooth gradients and skin the share falls to :data:`SMOOTH_SHARE`, where a
+  dotted grid would show.
+* ``adaptive`` (the default): the texture share times the pixel's measured influence on the edits the
+  objective scores (:func:`influence_share`): the magnitude of the objective's gradient at the first
+  iterate, smoothed over :data:`INFLUENCE_SIGMA` px and normalised by its :data:`INFLUENCE_QUANTILE`
+  quantile. Pixels whose influence is below :data:`INFLUENCE_FLOOR` of that get no noise at all:
+  Adam's normalised steps would otherwise push every pixel with any gradient to the full strength,
+  far from the region where it buys almost nothing.
+
+The budget never exceeds the strength the user chose. docs/method.md gives the reasons for each value.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-BUDGETS = ("uniform", "texture")
+BUDGETS = ("adaptive", "texture", "uniform")
 WINDOW = 7
 FULL_AT = 8.0  # levels of local standard deviation that earn the full budget
 SMOOTH_SHARE = 0.3
+INFLUENCE_SIGMA = 4.0  # px: LaMa's gradients alternate at its 8 px downsampling grid; this keeps their envelope
+INFLUENCE_QUANTILE = 0.99  # the influence that earns the full share (a few hot pixels must not set the scale)
+INFLUENCE_FLOOR = 0.05  # below this share of it a pixel gets no noise
 
 
 def texture_share(rgb: np.ndarray) -> np.ndarray:
@@ -26,13 +39,24 @@ def texture_share(rgb: np.ndarray) -> np.ndarray:
     return np.clip(deviation / FULL_AT, SMOOTH_SHARE, 1.0).astype(np.float32)
 
 
-def noise_budget(rgb: np.ndarray, epsilon: float, mode: str, device: torch.device,
-                 fixed: np.ndarray | None = None) -> torch.Tensor:
-    """The largest allowed |noise| per pixel, broadcastable to 1x3xHxW (on the [0, 1] scale);
-    zero where ``fixed`` is True."""
-    if mode == "uniform" and (fixed is None or not fixed.any()):
-        return torch.tensor(epsilon, device=device)
-    share = texture_share(rgb) if mode == "texture" else np.ones(rgb.shape[:2], np.float32)
+def influence_share(gradient: torch.Tensor) -> torch.Tensor:
+    """How much each pixel acts on the objective, in [0, 1] (1x1xHxW): the smoothed magnitude of its
+    gradient over the channels, against the :data:`INFLUENCE_QUANTILE` quantile, zero below the floor."""
+    magnitude = gradient.detach().float().abs().mean(dim=1, keepdim=True)
+    radius = int(3 * INFLUENCE_SIGMA)
+    taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, device=gradient.device) / INFLUENCE_SIGMA) ** 2)
+    taps = (taps / taps.sum()).to(magnitude)
+    smooth = F.conv2d(F.pad(magnitude, (radius, radius, 0, 0), mode="replicate"), taps.view(1, 1, 1, -1))
+    smooth = F.conv2d(F.pad(smooth, (0, 0, radius, radius), mode="replicate"), taps.view(1, 1, -1, 1))
+    scale = torch.quantile(smooth.flatten()[::max(1, smooth.numel() // 1_000_000)], INFLUENCE_QUANTILE)
+    share = (smooth / scale.clamp_min(torch.finfo(smooth.dtype).tiny)).clamp(0, 1)
+    return torch.where(share < INFLUENCE_FLOOR, torch.zeros_like(share), share)
+
+
+def base_share(rgb: np.ndarray, mode: str, device: torch.device, fixed: np.ndarray | None = None) -> torch.Tensor:
+    """The share of the strength a pixel may carry before its influence is known (1x1xHxW): the texture
+    share for ``texture`` and ``adaptive``, all of it for ``uniform``; zero where ``fixed`` is True."""
+    share = np.ones(rgb.shape[:2], np.float32) if mode == "uniform" else texture_share(rgb)
     if fixed is not None:
         share = np.where(fixed, 0.0, share).astype(np.float32)
-    return torch.from_numpy(share * epsilon)[None, None].to(device)
+    return torch.from_numpy(share)[None, None].to(device)

@@ -1,4 +1,4 @@
-"""The protection routine: optimise imperceptible noise that turns LaMa's fill into a flat colour.
+"""The protection routine: optimise the faint noise that turns LaMa's fill of a region into a flat colour.
 
 One function, :func:`protect`, serves the CLI, the GUI worker, the tests and the
 benchmarks. It reports every iteration through a callback and checks a cancel
@@ -46,6 +46,9 @@ class IterationReport:
     # Each model's total. ``total`` is the selection criterion: per window the worst model's part, summed
     # (for one model, attack + incomplete + w * hide; for an ensemble the terms above are means over models).
     model_totals: tuple[float, ...] = ()
+    stage: int = 1  # auto strength: the step of the strength ladder (1 = the first strength)
+    stages: int = 1  # how many steps the ladder has at most
+    strength: float = 0.0  # the largest change allowed in this stage, in levels of 255
 
 
 @dataclass
@@ -65,10 +68,44 @@ class ProtectionResult:
     full_frame: bool = True  # the views are the whole image (up to 800 px, or --against full)
     regions: list[Region] = field(default_factory=list)  # the mask's regions, in reading order
     region_windows: list[int] = field(default_factory=list)  # the window of each region
+    window_strengths: list[float] = field(default_factory=list)  # the strength each window ended at (0-1 scale)
+    window_stages: list[int] = field(default_factory=list)  # how many strength steps each window was optimised at
 
     def region_iteration(self, index: int) -> int:
         """The iterate kept for the window of region ``index`` (0-based)."""
         return self.best_iterations[self.region_windows[index]]
+
+    def region_strength(self, index: int) -> float:
+        """The strength region ``index`` (0-based) ended at, in levels of 255."""
+        return self.window_strengths[self.region_windows[index]] * LEVELS
+
+
+class KeptIterates:
+    """Each window's best iterate so far: its score, its number (updates applied) and its noise."""
+
+    def __init__(self, noise: WindowNoise, totals: torch.Tensor) -> None:
+        self.noise = noise
+        self.scores = totals.clone()
+        self.iterations = [0] * len(totals)
+        self.deltas = [noise.snapshot(window) for window in range(len(totals))]
+
+    def restart(self, windows: list[int], totals: torch.Tensor, iteration: int) -> None:
+        """A new stage for ``windows``: their current noise (the kept one, warm-started) is their best."""
+        for window in windows:
+            self.scores[window], self.iterations[window] = totals[window], iteration
+            self.deltas[window] = self.noise.snapshot(window)
+
+    def offer(self, windows: list[int], totals: torch.Tensor, iteration: int, keep_best: bool) -> None:
+        for window in windows:
+            if totals[window] < self.scores[window] or not keep_best:
+                self.scores[window], self.iterations[window] = totals[window], iteration
+                self.deltas[window] = self.noise.snapshot(window)
+
+    def with_frozen(self, totals: torch.Tensor, windows: list[int]) -> torch.Tensor:
+        """``totals`` for ``windows``, the kept scores for every other window."""
+        combined = self.scores.clone()
+        combined[windows] = totals[windows]
+        return combined
 
 
 #: JPEG's block grid with 4:2:0 chroma: windows snap to it so the noise meets whole blocks.
@@ -86,6 +123,7 @@ def protect(
     on_iteration: Callable[[IterationReport], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     fixed: np.ndarray | None = None,
+    judge: Callable[[np.ndarray], list[int]] | None = None,
 ) -> ProtectionResult:
     """Optimise protective noise for ``rgb`` (HxWx3 uint8) over ``mask`` (HxW bool).
 
@@ -96,6 +134,10 @@ def protect(
     Against several models (an ensemble, on one device) the loss is the mean of their objectives and
     each window keeps the iterate whose worst model fares best, scored in fp32 whatever the loop's
     precision. Raises :class:`Cancelled` when ``should_cancel`` returns True (checked once per iteration).
+
+    With ``judge`` (auto strength: it gets the 8-bit image and returns the numbers of the regions that do
+    not hold) the windows are optimised at the first strength of :func:`strength_ladder`, judged, and the
+    windows of regions that do not hold optimised again at the next strength, up to the cap.
     """
     models = [models] if isinstance(models, Inpainter) else list(models)
     device = models[0].device
@@ -109,54 +151,88 @@ def protect(
     noise = WindowNoise(rgb, plan.windows, settings, device, fixed)
     colour = settings.target_colour or choose_target_colour(rgb)
     objective = _objective(models, rgb, mask, plan, noise, colour, settings)
-    optimiser = torch.optim.Adam(noise.deltas, lr=settings.learning_rate, betas=settings.betas, eps=settings.adam_eps)
+    region_windows = [plan.window_of(region) for region in plan.regions]
+    ladder = strength_ladder(settings) if judge is not None else [settings.epsilon]
     setup_time = time.perf_counter() - start
 
     history: list[IterationReport] = []
     opt_start = time.perf_counter()
+    active = list(range(len(plan.windows)))
+    stages = [0] * len(plan.windows)
+    if settings.budget == "adaptive":  # a first gradient says where the noise acts
+        objective.step(noise, with_gradient=True)
+        noise.shape_by_influence()
     # Iterate k is the noise after k updates (0 = the initial noise); each window keeps its best iterate.
-    scores = objective.step(noise, with_gradient=True)
-    best = scores.window_totals.clone()
-    best_iterations = [0] * len(plan.windows)
-    best_deltas = [noise.snapshot(index) for index in range(len(plan.windows))]
-    for step in range(1, settings.iterations + 1):
-        if should_cancel is not None and should_cancel():
-            raise Cancelled("protection cancelled")
-        optimiser.step()
-        previous, scores = scores, objective.step(noise, with_gradient=step < settings.iterations)
-        for index, (now, kept) in enumerate(zip(scores.window_totals.tolist(), best.tolist(), strict=True)):
-            if now < kept or not settings.keep_best:
-                best[index], best_iterations[index], best_deltas[index] = now, step, noise.snapshot(index)
-        report = _report(step, settings.iterations, scores, previous, time.perf_counter() - opt_start, plan)
-        history.append(report)
-        if on_iteration is not None:
-            on_iteration(report)
-    protected = noise.written(best_deltas)
+    kept: KeptIterates | None = None
+    for stage, strength in enumerate(ladder, start=1):
+        noise.set_strength(active, strength)
+        for window in active:
+            stages[window] += 1
+            if kept is not None:  # a stronger stage starts from the noise this window kept
+                noise.restore(window, kept.deltas[window])
+        first = (stage - 1) * settings.iterations
+        optimiser = torch.optim.Adam([noise.deltas[w] for w in active], lr=settings.learning_rate,
+                                     betas=settings.betas, eps=settings.adam_eps)
+        scores = objective.step(noise, with_gradient=True, active=active)
+        if kept is None:
+            kept = KeptIterates(noise, scores.window_totals)
+        else:
+            kept.restart(active, scores.window_totals, first)
+        for step in range(1, settings.iterations + 1):
+            if should_cancel is not None and should_cancel():
+                raise Cancelled("protection cancelled")
+            optimiser.step()
+            previous, scores = scores, objective.step(noise, step < settings.iterations, active)
+            kept.offer(active, scores.window_totals, first + step, settings.keep_best)
+            report = _report(step, settings.iterations, scores, previous, time.perf_counter() - opt_start, active,
+                             kept.with_frozen(scores.window_totals, active), (stage, len(ladder), strength))
+            history.append(report)
+            if on_iteration is not None:
+                on_iteration(report)
+        if judge is None:
+            break
+        failing = judge(noise.written(kept.deltas))
+        active = sorted({region_windows[number - 1] for number in failing})
+        if not active:
+            break
+    protected = noise.written(kept.deltas)
     return ProtectionResult(
         protected=protected,
         noise=protected.astype(np.int16) - rgb.astype(np.int16),
         history=history,
         target_colour=tuple(int(c) for c in colour),
-        best_iterations=best_iterations,
-        best_loss=float(best.sum()),
+        best_iterations=kept.iterations,
+        best_loss=float(kept.scores.sum()),
         elapsed=time.perf_counter() - start,
         setup_time=setup_time,
         settings=settings,
         windows=plan.windows,
         full_frame=plan.full_frame,
         regions=plan.regions,
-        region_windows=[plan.window_of(region) for region in plan.regions],
+        region_windows=region_windows,
+        window_strengths=list(noise.strengths),
+        window_stages=stages,
     )
 
 
-def _report(step: int, iterations: int, scores: Scores, previous: Scores, elapsed: float, plan: Plan
-            ) -> IterationReport:
-    """What iteration ``step`` reports: its iterate's scores, and the random terms of the gradient pass that
-    led to it."""
+def strength_ladder(settings: ProtectionSettings) -> list[float]:
+    """The strengths auto strength tries, weakest first: ``strength_steps`` of them, from half the cap
+    (``epsilon``) to the cap in equal ratios; the cap alone without auto strength."""
+    if not settings.auto_strength or settings.strength_steps == 1:
+        return [settings.epsilon]
+    steps = settings.strength_steps
+    return [settings.epsilon * 0.5 ** (1 - i / (steps - 1)) for i in range(steps)]
+
+
+def _report(step: int, iterations: int, scores: Scores, previous: Scores, elapsed: float, active: list[int],
+            totals: torch.Tensor, stage: tuple[int, int, float]) -> IterationReport:
+    """What iteration ``step`` reports: its iterate's scores (the frozen windows' kept ones), the random
+    terms of the gradient pass that led to it, and the stage of the strength ladder."""
     attack, incomplete, hide = scores.terms.float().cpu().tolist()
-    return IterationReport(step, iterations, attack, incomplete, hide, float(scores.window_totals.sum()), elapsed,
-                           previous.random.get("robust", 0.0), len(plan.windows),
-                           previous.random.get("resize view", 0.0), scores.model_totals)
+    number, stages, strength = stage
+    return IterationReport(step, iterations, attack, incomplete, hide, float(totals.sum()), elapsed,
+                           previous.random.get("robust", 0.0), len(active), previous.random.get("resize view", 0.0),
+                           scores.model_totals, number, stages, strength * LEVELS)
 
 
 def _objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, plan: Plan, noise: WindowNoise,

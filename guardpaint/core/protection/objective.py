@@ -36,10 +36,13 @@ class Evaluation:
     window_parts: torch.Tensor  # (windows,)
 
 
-def _batches(terms: list[LossTerm], batch_edits: bool) -> list[list[tuple[int, Probe]]]:
+def _batches(terms: list[LossTerm], batch_edits: bool, active: list[int] | None = None
+             ) -> list[list[tuple[int, Probe]]]:
     """(term index, probe) pairs grouped by batch key and input size: the selecting terms' window by window,
-    then the others'; each group split so that no pass exceeds :data:`MAX_BATCH_PIXELS`."""
-    entries = [(index, probe) for index, term in enumerate(terms) for probe in term.probes]
+    then the others'; each group split so that no pass exceeds :data:`MAX_BATCH_PIXELS`. With ``active``,
+    only the probes of those windows (and of the whole frame)."""
+    entries = [(index, probe) for index, term in enumerate(terms) for probe in term.probes
+               if active is None or probe.window is None or probe.window in active]
     entries.sort(key=lambda entry: (not terms[entry[0]].selects, -1 if entry[1].window is None else entry[1].window))
     groups: dict[tuple, list[tuple[int, Probe]]] = defaultdict(list)
     for entry in entries:
@@ -78,16 +81,18 @@ def fill_clean_targets(model: Inpainter, terms: list[LossTerm], clean: Adversari
 
 
 def evaluate(model: Inpainter, terms: list[LossTerm], adversarial: Adversarial, windows: int, precision: str,
-             backward: bool = False, scale: float = 1.0, batch_edits: bool = True) -> Evaluation:
+             backward: bool = False, scale: float = 1.0, batch_edits: bool = True, active: list[int] | None = None
+             ) -> Evaluation:
     """Every term's value for the current noise; with ``backward`` the gradient of ``scale`` times the
-    weighted total is accumulated in the noise. Both results are detached."""
+    weighted total is accumulated in the noise. Both results are detached. With ``active`` only those
+    windows are evaluated (the others' parts stay zero, and the values cover those windows only)."""
     device = model.device
     values = torch.zeros(len(terms), device=device)
     parts = torch.zeros(windows, device=device)
     weights = torch.tensor([term.weight for term in terms], device=device)
     counts = torch.tensor([term.count for term in terms], device=device)
     with torch.set_grad_enabled(backward):
-        for batch in _batches(terms, batch_edits):
+        for batch in _batches(terms, batch_edits, active):
             probes = [probe for _, probe in batch]
             index = torch.tensor([term for term, _ in batch], device=device)
             edited = _edits(model, probes, adversarial, precision)
@@ -124,25 +129,26 @@ class Objective:
         self.models, self.standard, self.extra, self.attacks = models, standard, extra, attacks
         self.windows, self.precision, self.batch_edits = windows, precision, batch_edits
 
-    def step(self, noise: WindowNoise, with_gradient: bool) -> Scores:
+    def step(self, noise: WindowNoise, with_gradient: bool, active: list[int] | None = None) -> Scores:
         """Project the noise, score it in fp32 and, ``with_gradient``, accumulate the gradient of the mean
-        total over the models in the loop's precision (one pass for both when that is fp32)."""
+        total over the models in the loop's precision (one pass for both when that is fp32). With
+        ``active`` only those windows are evaluated and attacked."""
         noise.project()
         noise.zero_grad()
-        random = self.attacks.draw() if with_gradient and self.attacks is not None else []
+        random = self.attacks.draw(active) if with_gradient and self.attacks is not None else []
         terms, parts, measured = [], [], defaultdict(list)
         for model, standard, extra in zip(self.models, self.standard, self.extra, strict=True):
             scored = None
             if with_gradient:
                 others = random + extra
                 result = evaluate(model, standard + others, noise.adversarial, self.windows, self.precision,
-                                  True, 1 / len(self.models), self.batch_edits)
+                                  True, 1 / len(self.models), self.batch_edits, active)
                 for term, value in zip(others, result.values[len(standard):].tolist(), strict=True):
                     measured[term.name].append(value)
                 scored = result if self.precision == "fp32" else None
             if scored is None:
                 scored = evaluate(model, standard, noise.adversarial, self.windows, "fp32",
-                                  batch_edits=self.batch_edits)
+                                  batch_edits=self.batch_edits, active=active)
             terms.append(scored.values[:len(standard)])
             parts.append(scored.window_parts)
         per_model = torch.stack(parts)

@@ -83,9 +83,11 @@ class AttackSampler:
         views = editor_views(variant, "crop" if cropped else "full", self.shape, (window.top, window.left))
         return [view for view in views if window.contains(view.box)]
 
-    def sample(self) -> AttackSample:
+    def sample(self, active: list[int] | None = None) -> AttackSample:
+        """One attack, on a region of the ``active`` windows (all when None)."""
+        choices = self.choices if active is None else [c for c in self.choices if c[0] in active]
         for attempt in range(MAX_DRAWS):
-            index, name, variant = self.choices[self.rng.integers(len(self.choices))]
+            index, name, variant = choices[self.rng.integers(len(choices))]
             window = self.plan.windows[index]
             kind = self.rng.integers(3)
             if kind == 0:
@@ -115,9 +117,10 @@ class RandomAttacks:
         self.sampler = AttackSampler(mask, plan, seed)
         self.target, self.samples, self.weight, self.device = target, samples, weight, device
 
-    def draw(self) -> list[LossTerm]:
-        return [LossTerm("robust", self.weight / self.samples, [self.sampler.sample().probe(self.target, self.device)])
-                for _ in range(self.samples)]
+    def draw(self, active: list[int] | None = None) -> list[LossTerm]:
+        """This iteration's attacks, on the ``active`` windows (all when None)."""
+        return [LossTerm("robust", self.weight / self.samples,
+                         [self.sampler.sample(active).probe(self.target, self.device)]) for _ in range(self.samples)]
 
 
 def resize_view_term(rgb: np.ndarray, mask: np.ndarray, windows: list[Box], target: torch.Tensor, weight: float,

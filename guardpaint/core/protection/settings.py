@@ -1,7 +1,7 @@
 """Every knob of a protection, its defaults (the reference's) and their validation: one source of truth."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from guardpaint.core.protection.budget import BUDGETS
 from guardpaint.core.protection.windows import VIEW_PIPELINES
@@ -9,13 +9,22 @@ from guardpaint.errors import InputError
 
 #: Protection levels: the reference objective, or hardened against imprecise masks, crops, JPEG and resizing.
 LEVEL_NAMES = ("standard", "robust")
+#: The default cap, in levels of 255: invisible on the held-out photos (README, *Invisible by default*).
+DEFAULT_STRENGTH = 5.0
+#: The reference's strength: 0.025 on the [0, 1] scale, everywhere; visible on smooth areas.
+MAXIMUM_STRENGTH = 0.025
+
+
+def at_maximum_strength(settings: ProtectionSettings) -> ProtectionSettings:
+    """``settings`` with the reference's budget: 6.4 levels on every pixel (visible on smooth areas)."""
+    return replace(settings, epsilon=MAXIMUM_STRENGTH, budget="uniform", auto_strength=False)
 
 
 @dataclass(frozen=True)
 class ProtectionSettings:
     """Every knob of the method; the defaults are the reference's (docs/method.md)."""
 
-    epsilon: float = 0.025  # max |noise| on the [0, 1] scale (about 6.4 levels)
+    epsilon: float = DEFAULT_STRENGTH / 255  # the cap: max |noise| on the [0, 1] scale
     iterations: int = 20
     learning_rate: float = 0.1
     betas: tuple[float, float] = (0.5, 0.5)
@@ -37,13 +46,16 @@ class ProtectionSettings:
     resize_weight: float = 1.0  # of IOPaint's resize view (robust level, ``resize_view``)
     pipeline: str = "auto"  # the editor to protect against: IOPaint's default, "full" frame, or "crop" always
     resize_view: bool = False  # robust level, photos above 1280 px: also IOPaint's RESIZE view of the whole
-    budget: str = "uniform"  # "uniform": epsilon everywhere; "texture": less on smooth areas (core/budget.py)
+    budget: str = "adaptive"  # "adaptive": where the noise acts, less on smooth areas; "texture"; "uniform" (budget.py)
+    auto_strength: bool = True  # protect_image: raise the strength, up to the cap, only where a region does not hold
+    strength_steps: int = 2  # auto strength: strengths tried, from half the cap to the cap
     jpeg_quality: int | None = None  # JPEG output: optimise through a differentiable JPEG at this quality
 
     def validated(self) -> ProtectionSettings:
         """Self, or an InputError naming the first bad value."""
         if not 0 < self.epsilon <= 0.5:
-            raise InputError(f"epsilon must be in (0, 0.5], got {self.epsilon}")
+            raise InputError(f"strength must be more than 0 and at most 127.5 levels of 255, got "
+                             f"{self.epsilon * 255:g} levels")
         if not 0 <= self.seed < 2**32:
             raise InputError(f"seed must be a whole number from 0 to {2**32 - 1}, got {self.seed}")
         if self.iterations < 1:
@@ -59,6 +71,8 @@ class ProtectionSettings:
             raise InputError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
         if self.level not in LEVEL_NAMES:
             raise InputError(f"level must be one of {', '.join(LEVEL_NAMES)}, got {self.level!r}")
+        if self.strength_steps < 1:
+            raise InputError(f"strength steps must be at least 1, got {self.strength_steps}")
         if self.robust_samples < 1:
             raise InputError(f"robust samples must be at least 1, got {self.robust_samples}")
         if self.pipeline not in VIEW_PIPELINES:
