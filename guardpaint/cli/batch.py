@@ -13,7 +13,7 @@ from guardpaint.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_PROT
 
 def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
     from guardpaint.cli.commands import protection_args
-    from guardpaint.core.io.formats import SUFFIXES
+    from guardpaint.core.io.conventions import SUFFIXES
 
     p = sub.add_parser("batch", help="protect every image of a folder (masks by name)",
                        description="Protect every image of INPUT_DIR. A mask is found by the image's name: "

@@ -16,7 +16,7 @@ Result = tuple[dict | None, int]
 
 
 def pipeline_arg(parser: argparse.ArgumentParser) -> None:
-    from guardpaint.core.editor.views import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
+    from guardpaint.core.editor.pipelines import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
 
     parser.add_argument("--pipeline", choices=PIPELINES, default="auto",
                         help=f"how the editor runs the model: auto = IOPaint's default (whole image up to "
@@ -26,9 +26,13 @@ def pipeline_arg(parser: argparse.ArgumentParser) -> None:
 
 def protection_args(p: argparse.ArgumentParser) -> None:
     """The protection options ``protect`` and ``batch`` share."""
-    from guardpaint.core.protection.budget import BUDGETS
-    from guardpaint.core.protection.settings import LEVEL_NAMES, MAXIMUM_STRENGTH, ProtectionSettings
-    from guardpaint.core.protection.windows import VIEW_PIPELINES
+    from guardpaint.core.protection.settings import (
+        BUDGETS,
+        LEVEL_NAMES,
+        MAXIMUM_STRENGTH,
+        VIEW_PIPELINES,
+        ProtectionSettings,
+    )
 
     defaults = ProtectionSettings()
     p.add_argument("--strength", type=float, default=defaults.epsilon * 255, metavar="LEVELS",
@@ -73,7 +77,7 @@ def settings_from(args: argparse.Namespace):
 def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register every sub-command; each parser's defaults say how to run and show it."""
     from guardpaint.cli.batch import add_batch_command
-    from guardpaint.core.io.images import MASK_THRESHOLD
+    from guardpaint.core.io.conventions import MASK_THRESHOLD
 
     p = sub.add_parser("protect", help="add protective noise over the masked region")
     p.add_argument("image")
@@ -137,13 +141,15 @@ def load_one_model_for(args: argparse.Namespace):
     return load_models_for(args)[0]
 
 
-def _load_inputs(image_path: str, mask_path: str):
+def _load_inputs(image_path: str, mask_path: str, protection: bool = True):
+    """The image and its mask; a file the app saved as a test mask is refused where the mask is the region
+    to protect (protect, verify), and fine for trying an edit (inpaint)."""
     from guardpaint.core.editor.masks import validate_mask
-    from guardpaint.core.io.images import load_image, load_mask
+    from guardpaint.core.io.images import load_image, load_mask, load_protection_mask
 
     image = load_image(image_path)
-    mask = validate_mask(load_mask(mask_path, image.size), image.rgb.shape)
-    return image, mask
+    mask = (load_protection_mask if protection else load_mask)(mask_path, image.size)
+    return image, validate_mask(mask, image.rgb.shape)
 
 
 def cmd_protect(args: argparse.Namespace) -> Result:
@@ -186,7 +192,7 @@ def cmd_inpaint(args: argparse.Namespace) -> Result:
     from guardpaint.core.workflow import estimated_output_bytes
 
     fmt = format_for(args.output)
-    image, mask = _load_inputs(args.image, args.mask)
+    image, mask = _load_inputs(args.image, args.mask, protection=False)
     check_storable(image, fmt)
     check_output(args.output, (args.image, args.mask), args.overwrite, estimated_output_bytes(image))
     model = load_one_model_for(args)
@@ -229,8 +235,6 @@ def cmd_verify(args: argparse.Namespace) -> Result:
 
 
 def cmd_models(args: argparse.Namespace) -> Result:
-    from tqdm import tqdm
-
     from guardpaint.models import registry
 
     if args.models_command == "list":
@@ -239,6 +243,8 @@ def cmd_models(args: argparse.Namespace) -> Result:
                             "md5": s.md5, "size_mb": s.size_mb} for s in registry.REGISTRY.values()]}, EXIT_OK
     if args.models_command == "path":
         return {"path": str(registry.installed_path(args.name))}, EXIT_OK
+    from tqdm import tqdm
+
     registry.spec(args.name)  # unknown names fail before any progress output
     with tqdm(desc=args.name, unit="B", unit_scale=True, file=sys.stderr, leave=False, disable=None) as bar:
         def progress(done: int, total: int | None) -> None:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.report import item_report, protection_report
+from guardpaint.core.io.conventions import IMAGE_SUFFIXES, MASK_SUFFIXES, PROTECTION
 from guardpaint.core.io.files import FileKey, file_key
 from guardpaint.core.io.formats import OutputFormat
-from guardpaint.core.io.images import load_image, load_mask, open_image
+from guardpaint.core.io.images import load_image, load_protection_mask, open_image
 from guardpaint.core.protection.loop import IterationReport
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_to_file
@@ -25,8 +26,7 @@ from guardpaint.errors import Cancelled, GuardPaintError, InputError
 from guardpaint.models.base import Inpainter
 from guardpaint.models.device import empty_device_cache, out_of_memory_message
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
-MASK_SUFFIX = ".mask.png"
+MASK_SUFFIX = MASK_SUFFIXES[PROTECTION]
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 
 
@@ -51,7 +51,7 @@ def find_items(input_dir: str | os.PathLike, output_dir: str | os.PathLike, fmt:
         raise InputError(f"{output_dir}: output folder does not exist")
     items = []
     for image in sorted(p for p in input_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                        and not p.name.lower().endswith(MASK_SUFFIX)):
+                        and not p.name.lower().endswith(tuple(MASK_SUFFIXES.values()))):
         expected = Path(mask_dir) / f"{image.stem}.png" if mask_dir else image.with_name(image.stem + MASK_SUFFIX)
         items.append(BatchItem(image, expected if expected.is_file() else None,
                                output_dir / f"{image.stem}{fmt.suffix}", expected))
@@ -101,7 +101,7 @@ def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings:
                            item.mask)
     try:
         image = load_image(item.image)
-        mask = validate_mask(load_mask(item.mask, image.size), image.rgb.shape)
+        mask = validate_mask(load_protection_mask(item.mask, image.size), image.rgb.shape)
         outcome = protect_to_file(models, image, mask, item.output, settings, inputs=(item.image, item.mask),
                                   on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt,
                                   override_hint="")

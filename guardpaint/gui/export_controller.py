@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.report import made_with_demo, protection_report, region_list
+from guardpaint.core.io.conventions import SUFFIXES
 from guardpaint.core.io.files import same_file, write_atomic
-from guardpaint.core.io.formats import SUFFIXES, OutputFormat, encode_image, format_for
+from guardpaint.core.io.formats import OutputFormat, encode_image, format_for
 from guardpaint.errors import GuardPaintError, InputError
 from guardpaint.gui.protection_controller import ProtectionController
 from guardpaint.gui.qimage import noise_visual

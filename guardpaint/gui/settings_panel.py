@@ -18,10 +18,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.io.formats import DEFAULT_JPEG_QUALITY, OutputFormat
-from guardpaint.core.protection.budget import BUDGETS, SMOOTH_SHARE
+from guardpaint.core.io.conventions import DEFAULT_JPEG_QUALITY
+from guardpaint.core.io.formats import OutputFormat
+from guardpaint.core.protection.budget import SMOOTH_SHARE
 from guardpaint.core.protection.loop import LEVELS
-from guardpaint.core.protection.settings import LEVEL_NAMES, MAXIMUM_STRENGTH, ProtectionSettings, at_maximum_strength
+from guardpaint.core.protection.settings import (
+    BUDGETS,
+    LEVEL_NAMES,
+    MAXIMUM_STRENGTH,
+    ProtectionSettings,
+    at_maximum_strength,
+)
 from guardpaint.core.protection.target import CANDIDATE_COLOURS, parse_colour
 from guardpaint.models.device import available_devices
 

@@ -1,24 +1,22 @@
-"""Inpainting models: the model protocol, the LaMa family, weight loading, registry and devices (no Qt)."""
+"""Inpainting models: the model protocol, the LaMa family, weight loading, registry and devices (no Qt).
+
+Importing this package is light: the registry and hashing need no torch, so ``guardpaint --help`` and
+``guardpaint models list`` answer at once; :func:`load_model`, :class:`Inpainter` and :data:`LOADERS`
+import torch when first used.
+"""
 from __future__ import annotations
 
-import os
+import importlib
+from typing import Any
 
-import torch
-
-from guardpaint.models.base import Inpainter
-from guardpaint.models.lama_family import load_lama
-from guardpaint.models.registry import DEFAULT_MODEL, REGISTRY, resolve
-
-#: Loader per model family; a new family adds its module and one entry here.
-LOADERS = {"lama": load_lama}
+_LAZY = {"Inpainter": "guardpaint.models.base", "LOADERS": "guardpaint.models.loading",
+         "load_model": "guardpaint.models.loading"}
 
 
-def load_model(name_or_path: str | os.PathLike | None, device: torch.device) -> Inpainter:
-    """Resolve a registry name or a weight file, load it safely and move it to ``device``."""
-    key = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
-    path = resolve(key)
-    family = REGISTRY[key].family if key in REGISTRY else "lama"
-    return LOADERS[family](path, device, key if key in REGISTRY else path.name)
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["LOADERS", "Inpainter", "load_model"]

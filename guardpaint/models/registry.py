@@ -17,7 +17,7 @@ from typing import BinaryIO
 import platformdirs
 
 from guardpaint.errors import Cancelled, DownloadError, InputError, ModelError
-from guardpaint.models.base import file_sha256, hash_file
+from guardpaint.models.hashing import file_sha256, hash_file
 from guardpaint.osfiles import ordinary_mode, set_mode
 
 CACHE_ENV = "GUARDPAINT_MODEL_DIR"

@@ -10,8 +10,9 @@ import torch
 
 from guardpaint.core.editor.differentiable import pad_symmetric
 from guardpaint.core.editor.geometry import Box
+from guardpaint.core.editor.pipelines import check_pipeline
 from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
-from guardpaint.core.editor.views import View, check_pipeline, editor_views
+from guardpaint.core.editor.views import View, editor_views
 from guardpaint.errors import Cancelled
 from guardpaint.models.base import Inpainter
 

@@ -30,9 +30,9 @@ from PIL import Image
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.masks import validate_mask
+from guardpaint.core.editor.pipelines import RESIZE_LIMIT, uses_crops, uses_resize
 from guardpaint.core.editor.regions import Region, find_regions, region_of
 from guardpaint.core.editor.variations import mask_variations, variation_reach
-from guardpaint.core.editor.views import RESIZE_LIMIT, uses_crops, uses_resize
 from guardpaint.core.evaluation.verify import MaskEdit, benign_ssim, judge, ring_ssims
 from guardpaint.core.io.formats import decode_image, encode_image
 from guardpaint.models.base import Inpainter

@@ -14,12 +14,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from guardpaint.core.io.conventions import DEFAULT_JPEG_QUALITY, SUFFIXES
 from guardpaint.core.io.images import READ_FORMATS, LoadedImage
 from guardpaint.errors import InputError
 
-#: Suffixes per format; the first is the one GuardPaint writes.
-SUFFIXES = {"png": (".png",), "webp": (".webp",), "jpeg": (".jpg", ".jpeg")}
-DEFAULT_JPEG_QUALITY = 90
 _EXIF_RESOLUTION = {282: 0, 283: 1}  # XResolution, YResolution -> index into dpi
 _EXIF_RESOLUTION_UNIT, _INCH = 296, 2
 

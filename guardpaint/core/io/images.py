@@ -11,14 +11,15 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL.PngImagePlugin import PngInfo
 
+from guardpaint.core.io.conventions import MASK_THRESHOLD, PROTECTION, ROLE_KEY, TEST
 from guardpaint.core.io.files import write_atomic
 from guardpaint.errors import InputError
 
 #: Largest image accepted, in pixels (a 64 MP photo); beyond it memory use explodes.
 MAX_PIXELS = 64_000_000
 MIN_SIDE = 8
-MASK_THRESHOLD = 127
 # Pillow only warns about a decompression bomb below twice its limit: here it is an error, caught below.
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
@@ -184,8 +185,26 @@ def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None) -> n
     return mask
 
 
-def save_mask(path: str | os.PathLike, mask: np.ndarray) -> Path:
-    """Write a boolean mask as a black/white 8-bit PNG, atomically."""
+def save_mask(path: str | os.PathLike, mask: np.ndarray, role: str | None = None) -> Path:
+    """Write a boolean mask as a black/white 8-bit PNG, atomically, recording its ``role`` in the file."""
+    info = PngInfo()
+    if role is not None:
+        info.add_text(ROLE_KEY, role)
     buffer = io.BytesIO()
-    Image.fromarray(mask.astype(np.uint8) * 255, mode="L").save(buffer, format="PNG")
+    Image.fromarray(mask.astype(np.uint8) * 255, mode="L").save(buffer, format="PNG", pnginfo=info)
     return write_atomic(path, buffer.getvalue())
+
+
+def mask_role(path: str | os.PathLike) -> str | None:
+    """The role a mask file was saved with (``protection`` or ``test``), or None when it records none."""
+    with open_image(path) as img:
+        role = img.info.get(ROLE_KEY)
+    return role if role in (PROTECTION, TEST) else None
+
+
+def load_protection_mask(path: str | os.PathLike, size: tuple[int, int]) -> np.ndarray:
+    """:func:`load_mask` for a mask to protect: a file saved as a test mask is refused, by name."""
+    if mask_role(path) == TEST:
+        raise InputError(f"{path}: is a test mask (saved from the app's Test mask layer), not the region to "
+                         "protect; save the Protection mask layer instead")
+    return load_mask(path, size)

@@ -21,7 +21,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-BUDGETS = ("adaptive", "texture", "uniform")
 WINDOW = 7
 FULL_AT = 8.0  # levels of local standard deviation that earn the full budget
 SMOOTH_SHARE = 0.3

@@ -15,8 +15,8 @@ import torch
 
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.masks import validate_mask
+from guardpaint.core.editor.pipelines import resized_size, uses_resize
 from guardpaint.core.editor.regions import Region
-from guardpaint.core.editor.views import resized_size, uses_resize
 from guardpaint.core.protection.noise import LEVELS, WindowNoise
 from guardpaint.core.protection.objective import Objective, Scores, fill_clean_targets
 from guardpaint.core.protection.robust import RandomAttacks, resize_view_term

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from guardpaint.core.protection.budget import BUDGETS
-from guardpaint.core.protection.windows import VIEW_PIPELINES
 from guardpaint.errors import InputError
 
 #: Protection levels: the reference objective, or hardened against imprecise masks, crops, JPEG and resizing.
 LEVEL_NAMES = ("standard", "robust")
+#: Where the noise may go (core/protection/budget.py): where it acts (the default), by texture, everywhere.
+BUDGETS = ("adaptive", "texture", "uniform")
+#: The editor pipelines a protection can be made for (IOPaint's resize is the robust level's extra view).
+VIEW_PIPELINES = ("auto", "full", "crop")
 #: The default cap, in levels of 255: invisible on the held-out photos (README, *Invisible by default*).
 DEFAULT_STRENGTH = 5.0
 #: The reference's strength: 0.025 on the [0, 1] scale, everywhere; visible on smooth areas.

@@ -16,14 +16,13 @@ import numpy as np
 
 from guardpaint.core.editor.geometry import Box, component_boxes
 from guardpaint.core.editor.masks import dilate_array, ring_array
+from guardpaint.core.editor.pipelines import uses_crops
 from guardpaint.core.editor.regions import Region, find_regions
 from guardpaint.core.editor.variations import variation_reach
-from guardpaint.core.editor.views import View, editor_views, uses_crops
+from guardpaint.core.editor.views import View, editor_views
 
 #: The loss terms of docs/method.md, in the order the loop reports them.
 TERMS = ("attack", "incomplete", "hide")
-#: The editor pipelines a protection can be made for (IOPaint's resize is the robust level's extra view).
-VIEW_PIPELINES = ("auto", "full", "crop")
 
 
 @dataclass(frozen=True)

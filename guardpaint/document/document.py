@@ -1,0 +1,181 @@
+"""The document: one image, its masks by role, the protection it is asked for, and the outcome it got.
+
+Invariants the app relies on:
+
+* the outcome belongs to one request: a new protection clears it (a cancelled or failed one leaves
+  none), and a late result of a replaced request is dropped;
+* the outcome is *current* only while the image, the protection mask and the models are those it was
+  made for; Export writes exactly :meth:`Document.export_data`, and only a current outcome;
+* a mask has a role: the protection mask is what gets protected and saved as ``photo.mask.png``, the
+  test mask only ever tries edits and is saved as ``photo.test-mask.png``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from guardpaint.core.editor.masks import validate_mask
+from guardpaint.core.evaluation.outcome import ProtectedImage
+from guardpaint.core.evaluation.suite import SuiteReport
+from guardpaint.core.io.conventions import MASK_SUFFIXES, PROTECTION, TEST
+from guardpaint.core.io.formats import PNG, OutputFormat, encode_image
+from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.document.events import Event
+from guardpaint.errors import InputError
+
+ROLES = (PROTECTION, TEST)
+
+
+@dataclass(frozen=True)
+class ProtectionRequest:
+    """What one protection run is asked to do: a snapshot, so later edits cannot change it midway."""
+
+    image: LoadedImage
+    mask: np.ndarray = field(repr=False)
+    test_mask: np.ndarray = field(repr=False)
+    specs: tuple[str, ...]
+    device: str
+    settings: ProtectionSettings
+    fmt: OutputFormat
+
+
+class Document:
+    """The app's state. Views observe the events; every change goes through the methods."""
+
+    def __init__(self, specs: list[str] | None = None, device: str = "auto") -> None:
+        self.image: LoadedImage | None = None
+        self.path: Path | None = None
+        self.masks: dict[str, np.ndarray] = {}
+        self.specs: tuple[str, ...] = tuple(specs or ())
+        self.device = device
+        self.settings = ProtectionSettings()
+        self.fmt: OutputFormat = PNG
+        self.running: ProtectionRequest | None = None
+        self.outcome: ProtectedImage | None = None
+        self.request: ProtectionRequest | None = None  # what the outcome was made for
+        self.suites: dict[str, SuiteReport] | None = None
+        self.exported_path: Path | None = None
+        self.image_changed, self.mask_changed, self.models_changed = Event(), Event(), Event()
+        self.outcome_changed, self.run_changed = Event(), Event()
+
+    # ------------------------------------------------------------------ image and masks
+    def open(self, image: LoadedImage, path: Path) -> None:
+        """A new image: empty masks, no outcome."""
+        self.image, self.path = image, Path(path)
+        self.masks = {role: np.zeros(image.rgb.shape[:2], bool) for role in ROLES}
+        self.running = None
+        self._drop_outcome()
+        self.image_changed.emit()
+
+    def set_mask(self, role: str, mask: np.ndarray, source: object = None) -> None:
+        """Replace the ``role`` mask (``source``: the view that made the change, so it need not redraw)."""
+        if self.image is None or role not in ROLES:
+            return
+        if mask.shape != self.image.rgb.shape[:2]:
+            raise InputError(f"the {role} mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                             f"{self.image.size[0]}x{self.image.size[1]}")
+        self.masks[role] = mask.astype(bool, copy=True)
+        self.mask_changed.emit(role, source)
+
+    def mask(self, role: str = PROTECTION) -> np.ndarray | None:
+        return self.masks.get(role)
+
+    def mask_file_name(self, role: str) -> str:
+        """The name a mask of ``role`` is saved under beside the image (``photo.mask.png``...)."""
+        stem = self.path.stem if self.path is not None else "mask"
+        return f"{stem}{MASK_SUFFIXES[role]}"
+
+    # ------------------------------------------------------------------ settings and models
+    def set_models(self, specs: list[str], device: str | None = None) -> None:
+        self.specs = tuple(specs)
+        self.device = device or self.device
+        self.models_changed.emit()
+
+    def set_settings(self, settings: ProtectionSettings, fmt: OutputFormat) -> None:
+        self.settings, self.fmt = settings, fmt
+
+    # ------------------------------------------------------------------ protection
+    def begin_protection(self, settings: ProtectionSettings | None = None) -> ProtectionRequest:
+        """Start a protection of the current image and protection mask: the previous outcome is gone (one
+        truth: nothing is shown or exported until this one finishes)."""
+        if self.image is None:
+            raise InputError("open an image first")
+        mask = self.masks[PROTECTION]
+        if not mask.any():
+            raise InputError("Paint the region to protect first (Protection mask layer).")
+        validate_mask(mask, self.image.rgb.shape)  # too many parts, all covered: before any work
+        request = ProtectionRequest(self.image, mask.copy(), self.masks[TEST].copy(), self.specs, self.device,
+                                    settings or self.settings, self.fmt)
+        self._drop_outcome()
+        self.running = request
+        self.run_changed.emit()
+        return request
+
+    def finish_protection(self, request: ProtectionRequest, outcome: ProtectedImage) -> bool:
+        """The result of ``request``; False (and dropped) when another request replaced it."""
+        if request is not self.running:
+            return False
+        self.running = None
+        self.outcome, self.request, self.suites, self.exported_path = outcome, request, None, None
+        self.run_changed.emit()
+        self.outcome_changed.emit()
+        return True
+
+    def end_run(self, request: ProtectionRequest) -> None:
+        """``request`` was cancelled or failed: it leaves no outcome."""
+        if request is self.running:
+            self.running = None
+            self.run_changed.emit()
+
+    def _drop_outcome(self) -> None:
+        had = self.outcome is not None
+        self.outcome = self.request = self.suites = self.exported_path = None
+        if had:
+            self.outcome_changed.emit()
+
+    # ------------------------------------------------------------------ what the outcome is good for
+    def stale_reason(self) -> str | None:
+        """Why the outcome is not the current image's protection any more, or None when it is."""
+        if self.outcome is None or self.request is None:
+            return "no protection yet"
+        if self.request.image is not self.image:
+            return "another image is open"
+        if not np.array_equal(self.request.mask, self.masks[PROTECTION]):
+            return "the protection mask changed since this protection"
+        if self.request.specs != self.specs:
+            return "the model changed since this protection"
+        return None
+
+    @property
+    def exportable(self) -> bool:
+        return self.stale_reason() is None
+
+    def set_suites(self, outcome: ProtectedImage, suites: dict[str, SuiteReport]) -> None:
+        if outcome is self.outcome:
+            self.suites = suites
+
+    def export_data(self, fmt: OutputFormat | None = None) -> bytes:
+        """The file Export writes: the verified bytes, or their pixels in another lossless format. A JPEG
+        other than the one measured is refused (its pixels would be new, unmeasured ones)."""
+        reason = self.stale_reason()
+        if reason is not None:
+            raise InputError(f"nothing to export: {reason}")
+        outcome = self.outcome
+        fmt = fmt or outcome.output_format
+        if fmt == outcome.output_format:
+            return outcome.data
+        if fmt.lossy:
+            raise InputError(f"this protection was optimised and measured for {outcome.output_format.describe()}; "
+                             f"to export {fmt.describe()}, choose it as the output format and protect again")
+        return encode_image(outcome.written, outcome.source, fmt)
+
+    def mark_exported(self, path: Path) -> None:
+        self.exported_path = Path(path)
+
+    @property
+    def pending_export(self) -> bool:
+        """A current protection exists that has not been exported yet."""
+        return self.exportable and self.exported_path is None
