@@ -88,3 +88,72 @@ def mask() -> np.ndarray:
 def _isolated_model_cache(tmp_path_factory, monkeypatch):
     """Tests never see or fill the user's model cache."""
     monkeypatch.setenv("GUARDPAINT_MODEL_DIR", str(tmp_path_factory.mktemp("model-cache")))
+
+
+# ---------------------------------------------------------------- the GUI tests' window (Qt imported lazily)
+@pytest.fixture
+def store(tmp_path):
+    """Settings in a temporary INI file: tests never touch the user's settings."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def files(tmp_path):
+    from PIL import Image
+
+    image = tmp_path / "photo.png"
+    Image.fromarray(make_photo(96, 128)).save(image)
+    weights = tmp_path / "tiny.pth"
+    torch.save(make_tiny_generator().state_dict(), weights)
+    mask = tmp_path / "mask.png"
+    m = np.zeros((96, 128), np.uint8)
+    m[30:60, 40:80] = 255
+    Image.fromarray(m).save(mask)
+    return {"image": image, "weights": weights, "mask": mask, "dir": tmp_path}
+
+
+@pytest.fixture
+def window(qtbot, store, files):
+    from guardpaint.gui.main_window import MainWindow
+
+    win = MainWindow(store)
+    win.errors = []
+    win.ui.error = win.errors.append  # capture instead of a modal box
+    win.ui.ask = lambda question: True
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    win.set_model(str(files["weights"]))
+    win.panel.settings.iterations.setValue(3)
+    assert win.open_image(files["image"])
+    yield win
+    # A cancelled or replaced task finishes its current step in the background: let it, before the
+    # window (and the worker threads it owns) is destroyed.
+    win.runner.shutdown()
+    qtbot.waitUntil(lambda: not win.runner.has_running_threads(), timeout=30_000)
+
+
+def _mouse(widget, kind, pos, button=None):
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    button = Qt.MouseButton.LeftButton if button is None else button
+    buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else button
+    event = QMouseEvent(kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons,
+                        Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def paint_stroke(canvas, points):
+    """Press, move through ``points`` (scene coordinates) and release on the canvas viewport."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+
+    viewport = canvas.viewport()
+    view_points = [canvas.mapFromScene(QPointF(*p)) for p in points]
+    _mouse(viewport, QEvent.Type.MouseButtonPress, view_points[0])
+    for p in view_points[1:]:
+        _mouse(viewport, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton)
+    _mouse(viewport, QEvent.Type.MouseButtonRelease, view_points[-1])

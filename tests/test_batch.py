@@ -103,13 +103,15 @@ def test_an_interrupted_batch_resumes(folder):
     assert 1 <= len(written) < 8 and not any(name.startswith(".") for name in written)  # no temporary file
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and len(list((folder / "out").iterdir())) == 8
-    assert f"{8 - len(written)} protected" in done.stderr
+    assert f"{8 - len(written)} written" in done.stderr
 
 
 def test_bad_folders_are_one_line_errors(folder, capsys):
     assert main(["batch", str(folder / "nope"), "-o", str(folder / "out")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
-    assert main(["batch", str(folder / "in"), "-o", str(folder / "missing-out")]) == 2
+    (folder / "a-file").write_bytes(b"")
+    assert main(["batch", str(folder / "in"), "-o", str(folder / "a-file")]) == 2
+    assert "is a file" in capsys.readouterr().err
     assert main([*_batch(folder), "--quality", "80"]) == 2
     assert os.listdir(folder / "out") == []
 
@@ -150,3 +152,21 @@ def test_a_jpeg_report_is_measured_on_the_jpeg_file(folder, capsys):
     # JPEG's own loss shows in the measurements: beyond the noise budget, and a lower PSNR.
     assert png["imperceptibility"]["max_abs_diff"] <= 7 < jpeg["imperceptibility"]["max_abs_diff"]
     assert jpeg["imperceptibility"]["psnr"] < png["imperceptibility"]["psnr"]
+
+
+def test_a_missing_output_folder_is_created_and_the_summary_counts_what_holds(folder, capsys):
+    out = folder / "new" / "protected"
+    argv = ["batch", str(folder / "in"), "--masks", str(folder / "masks"), "-o", str(out), "--model",
+            str(folder / "tiny.pth"), "--iterations", "1", "--quiet"]
+    assert main(argv) == 2  # a-corrupt fails; the others are written into the new folder
+    assert sorted(p.name for p in out.iterdir()) == ["c-rgba.png", "d-grey.png"]
+    summary = capsys.readouterr().err.strip().splitlines()[-1]
+    assert summary.startswith("2 written (0 protected, 2 not holding), 1 skipped, 1 failed, of 4 images")
+
+
+def test_the_summary_never_calls_a_protection_that_does_not_hold_protected():
+    from guardpaint.core.batch import batch_summary
+
+    counts = {"done": 3, "not protected": 1, "skipped": 0, "failed": 0}
+    assert batch_summary(counts, 3) == "3 written (2 protected, 1 not holding), 0 skipped, 0 failed, of 3 images"
+    assert batch_summary({"done": 0, "not protected": 0, "skipped": 1, "failed": 0}, 1).startswith("0 written (none)")

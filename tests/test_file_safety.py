@@ -58,6 +58,26 @@ def test_output_over_the_input_is_refused_and_the_input_kept(files, capsys, spel
     assert output.read_bytes() != before and not output.is_symlink()
 
 
+def test_an_existing_output_is_replaced_only_with_overwrite(files, capsys):
+    out = files["dir"] / "out.png"
+    out.write_bytes(b"an earlier export")
+    for command in ("protect", "inpaint"):
+        argv = [command, str(files["image"]), "--mask", str(files["mask"]), "-o", str(out), "--model",
+                str(files["model"])]
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "already exists" in err[0] and "--overwrite" in err[0]
+        assert out.read_bytes() == b"an earlier export"
+    assert _protect(files, out, "--overwrite") == 0 and out.read_bytes() != b"an earlier export"
+
+
+@pytest.mark.parametrize("command", ["protect", "inpaint", "batch"])
+def test_help_states_the_one_overwrite_rule(command, capsys):
+    assert main([command, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "without it protect and inpaint stop with status 2 and batch skips the image" in text
+
+
 def test_outputs_get_the_mode_an_ordinary_write_gives(files, umask_022):
     out = files["dir"] / "out.png"
     assert _protect(files, out) == 0 and _mode(out) == 0o644

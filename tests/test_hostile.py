@@ -137,7 +137,7 @@ def test_the_app_shows_the_same_errors_and_keeps_the_work(qtbot, tmp_path, corpu
 
     window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     window.errors = []
-    window.error = window.errors.append
+    window.ui.error = window.errors.append
     qtbot.addWidget(window)
     window.set_model(str(corpus["tiny"]))
     assert window.open_image(corpus["photo"])

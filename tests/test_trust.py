@@ -41,9 +41,9 @@ def store(tmp_path):
 def _window(qtbot, store):
     win = MainWindow(store)
     win.errors, win.questions = [], []
-    win.error = win.errors.append
+    win.ui.error = win.errors.append
     win.answer = True
-    win.ask = lambda question: (win.questions.append(question), win.answer)[1]
+    win.ui.ask = lambda question: (win.questions.append(question), win.answer)[1]
     qtbot.addWidget(win)
     win.show()
     return win

@@ -12,7 +12,7 @@ from guardpaint.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_PROT
 
 
 def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
-    from guardpaint.cli.commands import protection_args
+    from guardpaint.cli.commands import OVERWRITE_HELP, protection_args
     from guardpaint.core.io.conventions import SUFFIXES
 
     p = sub.add_parser("batch", help="protect every image of a folder (masks by name)",
@@ -27,7 +27,7 @@ def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[arg
                    help="png (default), webp (lossless) or jpeg (the protection is optimised for it)")
     model_args(p)
     protection_args(p)
-    p.add_argument("--overwrite", action="store_true", help="redo outputs that are already there")
+    p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     p.add_argument("--json", action="store_true", help="one JSON report per image on stdout, as it finishes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_batch, show=None)
@@ -57,13 +57,22 @@ def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
     from tqdm import tqdm
 
     from guardpaint.cli.commands import load_models_for, settings_from
-    from guardpaint.core.batch import DONE, FAILED, batch_inputs, find_items, protect_item
+    from guardpaint.core.batch import (
+        DONE,
+        FAILED,
+        batch_inputs,
+        batch_summary,
+        find_items,
+        prepare_output_folder,
+        protect_item,
+    )
     from guardpaint.core.evaluation.report import finite
     from guardpaint.core.io.formats import output_format
 
     fmt = output_format(args.format, args.quality)
     settings = settings_from(args)
     items = find_items(args.input_dir, args.output, fmt, args.masks)
+    prepare_output_folder(args.output)
     models = load_models_for(args)
     counts = {"done": 0, "skipped": 0, "failed": 0, "not protected": 0}
     taken: set[Path] = set()
@@ -83,8 +92,7 @@ def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
             if stop.requested:
                 break
     if not args.json:
-        print(f"{counts['done']} protected ({counts['not protected']} not holding), {counts['skipped']} skipped, "
-              f"{counts['failed']} failed of {len(items)} in {args.input_dir}", file=sys.stderr)
+        print(f"{batch_summary(counts, len(items))} in {args.input_dir}", file=sys.stderr)
     if stop.requested:
         return None, EXIT_INTERRUPTED
     if counts[FAILED]:

@@ -13,6 +13,9 @@ from guardpaint.errors import InputError
 
 log = logging.getLogger(__name__)
 Result = tuple[dict | None, int]
+#: The one rule for existing outputs, for protect, inpaint and batch alike.
+OVERWRITE_HELP = ("replace an output that is already there (even one of the inputs); without it protect and "
+                  "inpaint stop with status 2 and batch skips the image, so an interrupted batch resumes")
 
 
 def pipeline_arg(parser: argparse.ArgumentParser) -> None:
@@ -86,7 +89,7 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
                    help="OUT.png, OUT.webp (lossless) or OUT.jpg (the protection is then optimised for JPEG)")
     model_args(p)
     protection_args(p)
-    p.add_argument("--overwrite", action="store_true", help="allow the output to replace an input file")
+    p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     p.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
     p.set_defaults(run=cmd_protect, show=human.show_protection)
 
@@ -97,7 +100,7 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
     p.add_argument("--mask", required=True)
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="OUT.png, OUT.webp or OUT.jpg")
     model_args(p)
-    p.add_argument("--overwrite", action="store_true", help="allow the output to replace an input file")
+    p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     pipeline_arg(p)
     p.set_defaults(run=cmd_inpaint, show=human.show_written)
 

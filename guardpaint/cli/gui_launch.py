@@ -67,8 +67,9 @@ def startup_problem() -> str | None:
     return None
 
 
-def launch_gui() -> int:
-    """Run the app, or print one line saying what is missing and return 2."""
+def launch_gui(files: list[str] | None = None) -> int:
+    """Run the app on ``files`` (none: the empty window), or print one line saying what is missing and
+    return 2."""
     problem = startup_problem()
     if problem is None:
         try:
@@ -78,4 +79,4 @@ def launch_gui() -> int:
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return run_gui()
+    return run_gui(files=files)

@@ -7,6 +7,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from guardpaint import __version__
@@ -35,11 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
                      description="Protect image regions against AI inpainting (LaMa). "
                                  "Run `guardpaint` without arguments to open the desktop app.",
                      epilog="Exit status: 0 success, 1 unexpected failure, 2 bad input or usage, "
-                            "3 not protected (protect --require-protected).")
+                            "3 not protected (protect --require-protected), 130 interrupted (Ctrl+C). "
+                            "`guardpaint IMAGE ...` opens the images in the app.")
     parser.add_argument("--version", action="version", version=f"guardpaint {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     add_commands(sub, _model_args)
     return parser
+
+
+def opens_files(parser: argparse.ArgumentParser, argv: list[str]) -> bool:
+    """Whether ``argv`` is a list of files to open in the app (``guardpaint photo.png``), not a command."""
+    commands = next(action.choices for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    return argv[0] not in commands and all(Path(arg).is_file() for arg in argv)
 
 
 def _print_json(result: dict) -> None:
@@ -51,11 +59,11 @@ def _print_json(result: dict) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``guardpaint`` command; no arguments starts the GUI."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
+    parser = build_parser()
+    if not argv or opens_files(parser, argv):
         from guardpaint.cli.gui_launch import launch_gui
 
-        return launch_gui()
-    parser = build_parser()
+        return launch_gui(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # usage errors, --help and --version

@@ -42,13 +42,14 @@ class BatchItem:
 
 def find_items(input_dir: str | os.PathLike, output_dir: str | os.PathLike, fmt: OutputFormat,
                mask_dir: str | os.PathLike | None = None) -> list[BatchItem]:
-    """The folder's images in name order, each with its mask and output path."""
+    """The folder's images in name order, each with its mask and output path (the output folder need not
+    exist yet: :func:`prepare_output_folder` creates it when the batch starts)."""
     input_dir, output_dir = Path(input_dir), Path(output_dir)
     for folder in (input_dir, *([Path(mask_dir)] if mask_dir else [])):
         if not folder.is_dir():
             raise InputError(f"{folder}: no such folder")
-    if not output_dir.is_dir():
-        raise InputError(f"{output_dir}: output folder does not exist")
+    if output_dir.exists() and not output_dir.is_dir():
+        raise InputError(f"{output_dir}: is a file, not a folder for the protected images")
     items = []
     for image in sorted(p for p in input_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
                         and not p.name.lower().endswith(tuple(MASK_SUFFIXES.values()))):
@@ -56,6 +57,24 @@ def find_items(input_dir: str | os.PathLike, output_dir: str | os.PathLike, fmt:
         items.append(BatchItem(image, expected if expected.is_file() else None,
                                output_dir / f"{image.stem}{fmt.suffix}", expected))
     return items
+
+
+def prepare_output_folder(folder: str | os.PathLike) -> Path:
+    """The output folder, created (with its parents) when it is not there yet, as batch tools do."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
+    return folder
+
+
+def batch_summary(counts: dict[str, int], total: int) -> str:
+    """One line: what a batch wrote, how much of it holds, what it skipped and what failed."""
+    done, failing = counts["done"], counts["not protected"]
+    held = f"{done - failing} protected, {failing} not holding" if done else "none"
+    return (f"{done} written ({held}), {counts['skipped']} skipped, {counts['failed']} failed, of {total} "
+            f"image{'s' if total != 1 else ''}")
 
 
 def is_complete(path: Path) -> bool:
@@ -103,7 +122,7 @@ def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings:
         image = load_image(item.image)
         mask = validate_mask(load_protection_mask(item.mask, image.size), image.rgb.shape)
         outcome = protect_to_file(models, image, mask, item.output, settings, inputs=(item.image, item.mask),
-                                  on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt,
+                                  overwrite=redo, on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt,
                                   override_hint="")
     except Cancelled:
         raise

@@ -44,8 +44,9 @@ class WrittenFileVerifier:
 
     def __init__(self, models: list[Inpainter], image: LoadedImage, mask: np.ndarray, settings: ProtectionSettings,
                  fmt: OutputFormat, extra_masks: dict[str, np.ndarray], keep_edits: bool,
-                 should_cancel: Callable[[], bool] | None) -> None:
+                 should_cancel: Callable[[], bool] | None, on_status: Callable[[str], None] | None = None) -> None:
         self.models, self.image, self.mask, self.fmt = models, image, mask, fmt
+        self.on_status = on_status
         self.settings, self.extra_masks = settings, extra_masks
         self.keep_edits, self.should_cancel = keep_edits, should_cancel
         self.colour = settings.target_colour or choose_target_colour(image.rgb)
@@ -56,6 +57,9 @@ class WrittenFileVerifier:
         if self.last is not None and np.array_equal(self.last.protected, protected):
             return self.last
         start = time.perf_counter()
+        if self.on_status is not None:
+            names = " and ".join(model_labels(self.models))
+            self.on_status(f"Verifying the written {self.fmt.kind.upper()} with {names}…")
         data = encode_image(protected, self.image, self.fmt)
         written = decode_image(data)
         checks = {label: verify(Editor(model, self.settings.pipeline, self.should_cancel), self.image.rgb, written,
@@ -81,10 +85,12 @@ def protect_image(
     extra_masks: dict[str, np.ndarray] | None = None,
     keep_edits: bool = False,
     fmt: OutputFormat = PNG,
+    on_status: Callable[[str], None] | None = None,
 ) -> ProtectedImage:
     """Protect ``image`` over ``mask`` against one model or several, encode the output in ``fmt`` and verify
     on its decoded pixels with each model. Fully transparent pixels get no noise. With auto strength
-    (the default) each verification of the written file decides where the strength goes up."""
+    (the default) each verification of the written file decides where the strength goes up.
+    ``on_status`` hears what is being done between iterations (a verification of the written file)."""
     models = [models] if isinstance(models, Inpainter) else list(models)
     start = time.perf_counter()
     settings = replace(settings, jpeg_quality=fmt.quality if fmt.lossy else None).validated()
@@ -92,7 +98,8 @@ def protect_image(
     mask = validate_mask(mask, image.rgb.shape)
     extra_masks = {name: validate_mask(k, image.rgb.shape) for name, k in (extra_masks or {}).items()}
     fixed = None if image.alpha is None else image.alpha == 0
-    verifier = WrittenFileVerifier(models, image, mask, settings, fmt, extra_masks, keep_edits, should_cancel)
+    verifier = WrittenFileVerifier(models, image, mask, settings, fmt, extra_masks, keep_edits, should_cancel,
+                                   on_status)
     result = protect(models, image.rgb, mask, settings, on_iteration=on_iteration, should_cancel=should_cancel,
                      fixed=fixed, judge=verifier.failing if settings.auto_strength else None)
     judged = verifier.seconds  # spent inside protect(), between the strength steps

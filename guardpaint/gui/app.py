@@ -12,8 +12,8 @@ from guardpaint import __version__
 from guardpaint.models.registry import RESOURCES
 
 
-def run_gui(argv: list[str] | None = None) -> int:
-    """Create the QApplication and the main window; returns the exit code."""
+def run_gui(argv: list[str] | None = None, files: list[str] | None = None) -> int:
+    """Create the QApplication and the main window, open ``files``; returns the exit code."""
     from guardpaint.gui.main_window import MainWindow
 
     QCoreApplication.setOrganizationName("GuardPaint")
@@ -26,6 +26,8 @@ def run_gui(argv: list[str] | None = None) -> int:
     window = MainWindow()
     window.show()
     QTimer.singleShot(0, window.models.first_run)  # the first-run choice, once the window is up
+    if files:
+        QTimer.singleShot(0, lambda: window.open_files(files))
     exit_after = os.environ.get("GUARDPAINT_EXIT_AFTER_MS")  # packaging smoke test
     if exit_after:
         QTimer.singleShot(int(exit_after), window.close)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QObject, QSize, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,10 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.batch import DONE, FAILED, BatchItem, find_items
+from guardpaint.core.batch import DONE, FAILED, BatchItem, find_items, prepare_output_folder
 from guardpaint.core.io.formats import OutputFormat
 from guardpaint.core.io.images import open_image
 from guardpaint.errors import GuardPaintError
+from guardpaint.gui.background import Background
 from guardpaint.gui.qimage import rgb_to_qimage
 
 COLUMNS = ("", "Image", "Mask", "Status", "PSNR", "Held (exact edit)")
@@ -35,15 +37,54 @@ THUMBNAIL = 48
 HELD, NOT_HELD = QColor(46, 125, 50), QColor(198, 40, 40)
 
 
-def thumbnail(path: Path) -> QIcon:
-    """A small preview of an image file (an empty icon when it cannot be read)."""
+def thumbnail_pixels(path: Path) -> np.ndarray | None:
+    """A small RGB preview of an image file (None when it cannot be read); runs off the GUI thread."""
     try:
         with open_image(path) as img:
             img.draft("RGB", (THUMBNAIL * 4, THUMBNAIL * 4))  # JPEG: decode at a fraction of the size
             img.thumbnail((THUMBNAIL, THUMBNAIL))
-            return QIcon(QPixmap.fromImage(rgb_to_qimage(np.array(img.convert("RGB")))))
+            return np.array(img.convert("RGB"))
     except GuardPaintError:
-        return QIcon()
+        return None
+
+
+class Thumbnails(QObject):
+    """Thumbnails decoded once per file version (path, size, mtime), in the background; ``ready(path,
+    icon)`` when one is there."""
+
+    ready = Signal(object, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._icons: dict[tuple, QIcon] = {}
+        self._pending: set[tuple] = set()
+        self.background = Background(self)
+        self.background.finished.connect(self._decoded)
+        self.background.failed.connect(lambda key, _message: self._decoded(key, None))
+
+    @staticmethod
+    def _key(path: Path) -> tuple:
+        stat = path.stat()
+        return path, stat.st_size, stat.st_mtime_ns
+
+    def get(self, path: Path) -> QIcon | None:
+        """The icon when it is decoded; else None, and it is decoded (once) in the background."""
+        try:
+            key = self._key(path)
+        except OSError:  # gone since the folder was listed
+            return QIcon()
+        if key in self._icons:
+            return self._icons[key]
+        if key not in self._pending:
+            self._pending.add(key)
+            self.background.run(key, partial(thumbnail_pixels, path))
+        return None
+
+    def _decoded(self, key: tuple, pixels: np.ndarray | None) -> None:
+        self._pending.discard(key)
+        icon = QIcon() if pixels is None else QIcon(QPixmap.fromImage(rgb_to_qimage(pixels)))
+        self._icons[key] = icon
+        self.ready.emit(key[0], icon)
 
 
 class BatchDialog(QDialog):
@@ -59,7 +100,10 @@ class BatchDialog(QDialog):
         self.resize(820, 560)
         self.output_format = output_format  # the Protect panel's Output, read when the folder is listed
         self.items: list[BatchItem] = []
+        self.thumbnails = Thumbnails(self)
+        self.thumbnails.ready.connect(self._show_thumbnail)
         self.input, self.masks, self.output = QLineEdit(), QLineEdit(), QLineEdit()
+        self.browse_buttons: list[QPushButton] = []
         self.masks.setPlaceholderText("beside the images, as photo.mask.png")
         form = QFormLayout()
         for label, edit in (("Images", self.input), ("Masks", self.masks), ("Protected images", self.output)):
@@ -68,6 +112,7 @@ class BatchDialog(QDialog):
             browse = QPushButton("Browse…")
             browse.clicked.connect(lambda _=False, e=edit, t=label: self._browse(e, t))
             row.addWidget(browse)
+            self.browse_buttons.append(browse)
             form.addRow(label, row)
             edit.editingFinished.connect(self.refresh)
         self.format_label = QLabel()
@@ -124,21 +169,38 @@ class BatchDialog(QDialog):
             cells = ("", item.image.name, item.mask.name if item.mask else "not found", "", "", "")
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
-            self.table.item(row, 0).setIcon(thumbnail(item.image))
+            icon = self.thumbnails.get(item.image)
+            if icon is not None:
+                self.table.item(row, 0).setIcon(icon)
         self.progress.setRange(0, max(1, len(self.items)))
         self.progress.setValue(0)
         self.summary.setText(f"{len(self.items)} images, {sum(i.mask is not None for i in self.items)} with a mask.")
         return True
 
+    def _show_thumbnail(self, path: Path, icon: QIcon) -> None:
+        for row, item in enumerate(self.items):
+            if item.image == path and self.table.item(row, 0) is not None:
+                self.table.item(row, 0).setIcon(icon)
+
     def start(self) -> None:
+        """Create the output folder if it is not there yet (as batch tools do), then ask for the run."""
         if not self.output.text():
             self.summary.setText("Choose a folder for the protected images.")
-        elif self.refresh() and self.items:
+            return
+        try:
+            prepare_output_folder(self.output.text())
+        except GuardPaintError as exc:
+            self.summary.setText(str(exc))
+            return
+        if self.refresh() and self.items:
             self.startRequested.emit(self.items)
 
     def set_running(self, running: bool) -> None:
+        """While a folder runs, its folders are locked: what is listed is what is protected."""
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+        for widget in (self.input, self.masks, self.output, *self.browse_buttons):
+            widget.setEnabled(not running)
 
     def mark_running(self, row: int) -> None:
         self.table.item(row, 3).setText("protecting…")

@@ -6,10 +6,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
+from guardpaint.core.io.conventions import PROTECTION
+from guardpaint.core.io.conventions import TEST as TEST_ROLE
 from guardpaint.gui.mask_layer import MaskLayer
 from guardpaint.gui.qimage import checkerboard, rgb_to_qimage, rgba_to_qimage
 
-PROTECT, TEST = "protect", "test"
+PROTECT, TEST = PROTECTION, TEST_ROLE  # the layers are the document's mask roles
 LAYER_COLOURS = {PROTECT: (230, 40, 60), TEST: (40, 120, 255)}
 MIN_BRUSH, MAX_BRUSH = 1, 500
 ZOOM_STEP = 1.25
@@ -96,8 +98,14 @@ class MaskCanvas(QGraphicsView):
         return self.layers[layer].mask()
 
     def set_mask(self, mask: np.ndarray, layer: str = PROTECT) -> None:
+        """Replace a layer's mask as an edit (undoable; ``maskChanged`` tells the document)."""
         self.layers[layer].set_mask(mask)
         self.maskChanged.emit(layer)
+
+    def show_mask(self, mask: np.ndarray, layer: str) -> None:
+        """Show a mask the document already holds (undoable, no ``maskChanged``)."""
+        if layer in self.layers and not np.array_equal(self.layers[layer].mask(), mask):
+            self.layers[layer].set_mask(mask)
 
     def set_overlay_opacity(self, opacity: float) -> None:
         self._opacity = opacity

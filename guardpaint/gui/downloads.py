@@ -1,11 +1,10 @@
 """Downloading a registered model with a progress dialog, off the GUI thread, cancellable."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from guardpaint.gui.interaction import Interaction
 from guardpaint.gui.worker import TaskRunner
 from guardpaint.models import registry
 
@@ -21,10 +20,9 @@ class DownloadController(QObject):
 
     downloaded = Signal(str)
 
-    def __init__(self, parent: QWidget, error: Callable[[str], None]) -> None:
+    def __init__(self, parent: QWidget, ui: Interaction) -> None:
         super().__init__(parent)
-        self._parent = parent
-        self.error = error
+        self._parent, self.ui = parent, ui
         self.runner = TaskRunner(self)
         self.dialog: QProgressDialog | None = None
 
@@ -50,7 +48,7 @@ class DownloadController(QObject):
 
         def failed(message: str) -> None:
             dialog.close()
-            self.error(message)
+            self.ui.error(message)
 
         self.runner.start(
             lambda report, cancelled: registry.download(name, progress=lambda d, t: report((d, t)),

@@ -2,22 +2,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.report import made_with_demo, protection_report, region_list
 from guardpaint.core.io.conventions import SUFFIXES
 from guardpaint.core.io.files import same_file, write_atomic
-from guardpaint.core.io.formats import OutputFormat, encode_image, format_for
-from guardpaint.errors import GuardPaintError, InputError
-from guardpaint.gui.protection_controller import ProtectionController
+from guardpaint.core.io.formats import encode_image, format_for
+from guardpaint.document import Document
+from guardpaint.errors import GuardPaintError
+from guardpaint.gui.interaction import Interaction
 from guardpaint.gui.qimage import noise_visual
 
 SHEET_COLUMNS = ["original", "protected", "noise (amplified)", "edit of original", "edit of protected"]
+SHEET_LABEL_HEIGHT, SHEET_MIN_WIDTH = 24, 160
 
 
 def export_suggestion(folder: Path, image_path: Path, suffix: str) -> Path:
@@ -44,116 +46,124 @@ def confirmation_needed(outcome: ProtectedImage) -> str | None:
     return None
 
 
+def _labelled(panel: np.ndarray, label: str) -> np.ndarray:
+    """``panel`` (enlarged to at least :data:`SHEET_MIN_WIDTH`, by whole pixels) under a white strip
+    with ``label``."""
+    scale = -(-SHEET_MIN_WIDTH // panel.shape[1])
+    if scale > 1:
+        panel = panel.repeat(scale, axis=0).repeat(scale, axis=1)
+    strip = Image.new("RGB", (panel.shape[1], SHEET_LABEL_HEIGHT), "white")
+    ImageDraw.Draw(strip).text((4, 3), label, fill="black", font=ImageFont.load_default(SHEET_LABEL_HEIGHT - 8))
+    return np.concatenate([np.asarray(strip), panel], axis=0)
+
+
 def comparison_sheet(outcome: ProtectedImage) -> np.ndarray:
-    """:data:`SHEET_COLUMNS` side by side, for the (first) region as the editor saw it."""
+    """:data:`SHEET_COLUMNS` side by side, each labelled, for the (first) region as the editor saw it."""
     box, clean, attacked = next(iter(outcome.shown_edits().values()))
     original, protected = outcome.source.rgb[box.slices], outcome.written[box.slices]
-    noise = noise_visual(original, protected)
-    return np.concatenate([original, protected, noise, clean, attacked], axis=1)
+    panels = [original, protected, noise_visual(original, protected), clean, attacked]
+    return np.concatenate([_labelled(panel, label) for panel, label in zip(panels, SHEET_COLUMNS, strict=True)],
+                          axis=1)
 
 
 FILTERS = {"png": "PNG (*.png)", "webp": "WebP, lossless (*.webp)", "jpeg": "JPEG (*.jpg *.jpeg)"}
 
 
-def export_bytes(outcome: ProtectedImage, fmt: OutputFormat) -> bytes:
-    """The file to write: the verified bytes, or the verified pixels in another lossless format.
-
-    A JPEG other than the one the protection was optimised and measured for is refused: its pixels
-    would be new, unmeasured ones."""
-    if fmt == outcome.output_format:
-        return outcome.data
-    if fmt.lossy:
-        raise InputError(f"this protection was optimised and measured for {outcome.output_format.describe()}; "
-                         f"to export {fmt.describe()}, choose it as the output format and protect again")
-    return encode_image(outcome.written, outcome.source, fmt)
-
-
 class ExportController:
-    """File > Export Protected Image and File > Export Report, for the current protection."""
+    """File > Export Protected Image and File > Export Report: what the document's current outcome holds."""
 
-    def __init__(self, window: QWidget, protection: ProtectionController, image_path: Callable[[], Path | None],
-                 error: Callable[[str], None], confirm: Callable[[str], bool], status: Callable[[str], None],
-                 last_dir: Callable[[str], str], remember_dir: Callable[[str, str], None]) -> None:
-        self.window, self.protection, self.image_path = window, protection, image_path
-        self.error, self.confirm, self.status = error, confirm, status
-        self.last_dir, self.remember_dir = last_dir, remember_dir
-        self.exported_path: Path | None = None
-        protection.outcomeChanged.connect(self._reset)
+    def __init__(self, window: QWidget, document: Document, ui: Interaction) -> None:
+        self.window, self.document, self.ui = window, document, ui
 
     @property
     def pending(self) -> bool:
-        """A protection exists that has not been exported yet."""
-        return self.protection.outcome is not None and self.exported_path is None
+        """A current protection exists that has not been exported yet."""
+        return self.document.pending_export
 
-    def _reset(self) -> None:
-        self.exported_path = None
+    def _save_path(self, title: str, suffix: str, filters: list[str]) -> Path | None:
+        """Ask where to save, refusing the original before anything else is asked; None when cancelled.
+        Qt's own "replace?" is off: the original is refused first, then any other file is confirmed."""
+        image_path = self.document.path
+        suggestion = export_suggestion(Path(self.ui.start_dir("export", image_path.parent)), image_path, suffix)
+        while True:
+            chosen, _ = QFileDialog.getSaveFileName(self.window, title, str(suggestion), ";;".join(filters),
+                                                    options=QFileDialog.Option.DontConfirmOverwrite)
+            if not chosen:
+                return None
+            path = Path(chosen)
+            if not path.suffix:
+                path = path.with_suffix(Path(suffix).suffix)
+            if same_file(path, image_path):
+                self.ui.error(f"{path.name} is the original image; choose another name so the original is kept.")
+                suggestion = export_suggestion(path.parent, image_path, suffix)
+                continue
+            if not path.exists() or self.ui.ask(f"{path.name} already exists. Replace it?"):
+                return path
 
     def export_dialog(self) -> Path | None:
-        outcome, image_path = self.protection.outcome, self.image_path()
-        if outcome is None or image_path is None:
+        if not self.document.exportable:
             return None
-        fmt = outcome.output_format
-        suggestion = export_suggestion(Path(self.last_dir("export")), image_path, f"protected{fmt.suffix}")
+        fmt = self.document.outcome.output_format
         filters = [FILTERS[fmt.kind], *(f for kind, f in FILTERS.items() if kind != fmt.kind)]
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export protected image", str(suggestion),
-                                              ";;".join(filters))
+        path = self._save_path("Export protected image", f"protected{fmt.suffix}", filters)
         return self.export_protected(path) if path else None
 
     def export_protected(self, path: str | Path) -> Path | None:
-        """Write the verified file atomically, never over the input; the path written, or None."""
-        outcome, image_path = self.protection.outcome, self.image_path()
-        if outcome is None or image_path is None:
+        """Write what the document says Export writes, atomically, never over the input; the path, or None."""
+        document = self.document
+        if not document.exportable:
             return None
-        path = Path(path)
+        outcome, path = document.outcome, Path(path)
         if not path.suffix:
             path = path.with_suffix(outcome.output_format.suffix)
+        if same_file(path, document.path):
+            self.ui.error(f"{path.name} is the original image; choose another name so the original is kept.")
+            return None
         try:
             fmt = format_for(path, outcome.output_format.quality if path.suffix.lower() in SUFFIXES["jpeg"] else None)
-            data = export_bytes(outcome, fmt)
+            data = document.export_data(fmt)
         except GuardPaintError as exc:
-            self.error(str(exc))
-            return None
-        if same_file(path, image_path):
-            self.error(f"{path.name} is the original image; choose another name so the original is kept.")
+            self.ui.error(str(exc))
             return None
         question = confirmation_needed(outcome)
-        if question is not None and not self.confirm(question):
+        if question is not None and not self.ui.ask(question):
             return None
         try:
             write_atomic(path, data)
         except (GuardPaintError, OSError) as exc:
-            self.error(f"Could not export: {exc}")
+            self.ui.error(f"Could not export: {exc}")
             return None
-        self.exported_path = path
-        self.remember_dir("export", str(path))
-        self.status(f"Exported {path}")
+        document.mark_exported(path)
+        self.ui.remember_dir("export", str(path))
+        self.ui.status(f"Exported {path}")
         return path
 
     def export_report_dialog(self) -> bool:
-        outcome, image_path = self.protection.outcome, self.image_path()
-        if outcome is None or image_path is None:
+        if not self.document.exportable:
             return False
-        suggestion = export_suggestion(Path(self.last_dir("export")), image_path, "report.json")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export report", str(suggestion), "JSON (*.json)")
-        return bool(path) and self.export_report(path)
+        path = self._save_path("Export report", "report.json", ["JSON (*.json)"])
+        return path is not None and self.export_report(path)
 
     def export_report(self, path: str | Path) -> bool:
         """The report (the CLI's schema) as JSON, and a comparison sheet PNG beside it (``<name>-sheet.png``):
-        the columns of :data:`SHEET_COLUMNS`; never over the original or the exported image."""
-        outcome = self.protection.outcome
-        if outcome is None:
+        the columns of :data:`SHEET_COLUMNS`, labelled; never over the original or the exported image."""
+        document = self.document
+        if not document.exportable:
             return False
+        outcome = document.outcome
         path = Path(path).with_suffix(".json")
         sheet = path.with_name(f"{path.stem}-sheet.png")
-        if any(same_file(sheet, other) for other in (self.image_path(), self.exported_path) if other is not None):
-            self.error(f"{sheet.name} would replace the original or the exported image; choose another name.")
+        others = (document.path, document.exported_path)
+        if any(same_file(target, other) for target in (sheet, path) for other in others if other is not None):
+            self.ui.error(f"{path.name} or {sheet.name} would replace the original or the exported image; choose "
+                       "another name.")
             return False
-        report = protection_report(outcome, self.image_path(), None, self.exported_path, self.protection.suites)
+        report = protection_report(outcome, document.path, None, document.exported_path, document.suites)
         try:
             write_atomic(sheet, encode_image(comparison_sheet(outcome)))
             write_atomic(path, json.dumps(report, indent=2).encode())
         except (GuardPaintError, OSError) as exc:
-            self.error(f"Could not export the report: {exc}")
+            self.ui.error(f"Could not export the report: {exc}")
             return False
-        self.status(f"Report written to {path}")
+        self.ui.status(f"Report written to {path}")
         return True

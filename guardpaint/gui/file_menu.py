@@ -1,20 +1,26 @@
-"""File-menu helpers that need no window state: recent files, and loading/saving masks."""
+"""The File menu's files: opening images (large ones decoded off the GUI thread, a saved mask beside
+them offered), recent files, and loading and saving masks by their role."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from guardpaint.core.io.images import LoadedImage, load_mask, save_mask
+from guardpaint.core.io.conventions import MASK_SUFFIXES, PROTECTION, TEST
+from guardpaint.core.io.images import LoadedImage, load_image, load_mask, mask_role, open_image, save_mask
+from guardpaint.document import Document
 from guardpaint.errors import GuardPaintError
-from guardpaint.gui.canvas import MaskCanvas
+from guardpaint.gui.background import Background
+from guardpaint.gui.interaction import Interaction
 from guardpaint.gui.window_state import stored_list
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
 MAX_RECENT = 10
+#: Images up to this many pixels are decoded at once; larger ones off the GUI thread.
+DECODE_AT_ONCE = 4_000_000
 
 
 class RecentFiles:
@@ -39,38 +45,119 @@ class RecentFiles:
         self.menu.setEnabled(bool(self.paths()))
 
 
-class MaskFiles:
-    """Load a mask onto the active layer, or save it (as ``<image>.mask.png``, the batch's convention)."""
+class ImageOpener(QObject):
+    """Decodes an image (at once when small, else on a background thread, the newest request winning)
+    and hands it over with ``opened(path, image)``; failures are one-line errors."""
 
-    def __init__(self, parent: QWidget, canvas: MaskCanvas, error: Callable[[str], None],
-                 last_dir: Callable[[str], str], remember_dir: Callable[[str, str], None]) -> None:
-        self.parent, self.canvas, self.error = parent, canvas, error
-        self.last_dir, self.remember_dir = last_dir, remember_dir
+    opened = Signal(object, object)
+    started = Signal(str)
 
-    def load_dialog(self, image: LoadedImage | None) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, "Load mask", self.last_dir("mask"), IMAGE_FILTER)
-        if path:
-            self.load(path, image)
+    def __init__(self, ui: Interaction, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ui = ui
+        self.background = Background(self)
+        self.background.finished.connect(self._decoded)
+        self.background.failed.connect(lambda key, message: self._failed(key, message))
+        self.pending: Path | None = None
 
-    def load(self, path: str | Path, image: LoadedImage | None) -> bool:
-        if image is None:
-            return False
+    def open(self, path: str | Path) -> bool:
+        """Start opening ``path``; False (with the error shown) when it cannot be read at all."""
+        path = Path(path)
         try:
-            mask = load_mask(path, image.size)
+            with open_image(path) as img:
+                width, height = img.size
         except GuardPaintError as exc:
-            self.error(str(exc))
+            self.ui.error(str(exc))
             return False
-        self.canvas.set_mask(mask, self.canvas.active)
-        self.remember_dir("mask", str(path))
+        if width * height <= DECODE_AT_ONCE:
+            try:
+                image = load_image(path)
+            except GuardPaintError as exc:
+                self.ui.error(str(exc))
+                return False
+            self.pending = None
+            self.opened.emit(path, image)
+            return True
+        self.pending = path
+        self.started.emit(f"Opening {path.name} ({width} x {height})…")
+        self.background.run(path, partial(load_image, path))
         return True
 
-    def save_dialog(self, image_path: Path | None) -> None:
-        stem = image_path.stem if image_path else "mask"
-        suggestion = str(Path(self.last_dir("mask")) / f"{stem}.mask.png")
-        path, _ = QFileDialog.getSaveFileName(self.parent, "Save mask", suggestion, "PNG (*.png)")
-        if not path:
+    def _decoded(self, path: Path, image: LoadedImage) -> None:
+        if path == self.pending:  # a newer request replaced it: drop it
+            self.pending = None
+            self.opened.emit(path, image)
+
+    def _failed(self, path: Path, message: str) -> None:
+        if path == self.pending:
+            self.pending = None
+            self.ui.error(message)
+
+
+class MaskFiles:
+    """Load a mask onto the active layer, or save it under its role's name (``photo.mask.png`` for the
+    protection mask, the batch's convention; ``photo.test-mask.png`` for a test mask)."""
+
+    def __init__(self, parent: QWidget, document: Document, active_role: Callable[[], str], ui: Interaction) -> None:
+        self.parent, self.document, self.active_role, self.ui = parent, document, active_role, ui
+
+    def _folder(self) -> str:
+        """Where mask dialogs open: the last folder a mask went to, else the image's (where the batch looks)."""
+        return self.ui.start_dir("mask", self.document.path.parent if self.document.path else None)
+
+    def load_dialog(self) -> None:
+        if self.document.image is None:
             return
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Load mask", self._folder(), IMAGE_FILTER)
+        if path:
+            self.load(path)
+
+    def load(self, path: str | Path, role: str | None = None) -> bool:
+        """Load ``path`` onto the ``role`` layer (the active one); a file saved as a test mask goes onto the
+        protection layer only when the user says so."""
+        image = self.document.image
+        if image is None:
+            return False
+        role = role or self.active_role()
         try:
-            save_mask(path if path.lower().endswith(".png") else f"{path}.png", self.canvas.mask(self.canvas.active))
+            mask = load_mask(path, image.size)
+            saved_as = mask_role(path)
+        except GuardPaintError as exc:
+            self.ui.error(str(exc))
+            return False
+        if role == PROTECTION and saved_as == TEST and not self.ui.ask(
+                f"{Path(path).name} was saved as a test mask. Load it as the region to protect anyway?"):
+            return False
+        self.document.set_mask(role, mask)
+        self.ui.remember_dir("mask", str(path))
+        return True
+
+    def save_dialog(self) -> None:
+        if self.document.image is None:
+            return
+        role = self.active_role()
+        suggestion = str(Path(self._folder()) / self.document.mask_file_name(role))
+        title = "Save protection mask" if role == PROTECTION else "Save test mask"
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggestion, "PNG (*.png)")
+        if path:
+            self.save(path if path.lower().endswith(".png") else f"{path}.png", role)
+
+    def save(self, path: str | Path, role: str) -> bool:
+        """Write the ``role`` mask, recording its role in the file; a test mask never takes the name the
+        batch reads as the region to protect."""
+        if role == TEST and str(path).lower().endswith(MASK_SUFFIXES[PROTECTION]):
+            self.ui.error(f"{Path(path).name} is the name the batch reads as the region to protect; save the test "
+                       f"mask as …{MASK_SUFFIXES[TEST]}")
+            return False
+        try:
+            save_mask(path, self.document.mask(role), role)
         except (GuardPaintError, OSError) as exc:
-            self.error(f"Could not save the mask: {exc}")
+            self.ui.error(f"Could not save the mask: {exc}")
+            return False
+        self.ui.remember_dir("mask", str(path))
+        return True
+
+    def beside(self, image_path: Path) -> Path | None:
+        """The protection mask saved beside an image (``photo.mask.png``), if there is one."""
+        candidate = image_path.with_name(image_path.stem + MASK_SUFFIXES[PROTECTION])
+        return candidate if candidate.is_file() else None

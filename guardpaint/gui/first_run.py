@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
 
 from guardpaint.gui.downloads import size_text
 from guardpaint.models import registry
 
 DOWNLOAD, WEIGHT_FILE, DEMO = "download", "weight file", "demo"
+TEXT_WIDTH = 540
 
 
 class FirstRunDialog(QDialog):
@@ -26,7 +27,10 @@ class FirstRunDialog(QDialog):
             f"<p>The small demo model lets you try the workflow offline, but a protection made with it does "
             f"not protect against the real LaMa.</p>")
         text.setWordWrap(True)
+        text.setFixedWidth(TEXT_WIDTH)  # a wrapped label's height follows its width: fix it, then fit
+        self.text = text
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)  # never smaller than the text
         layout.addWidget(text)
         buttons = QHBoxLayout()
         for label, choice in ((f"Download LaMa ({size_text(real)})", DOWNLOAD),
@@ -37,7 +41,6 @@ class FirstRunDialog(QDialog):
             setattr(self, f"{choice.replace(' ', '_')}_button", button)
         self.download_button.setDefault(True)
         layout.addLayout(buttons)
-        self.resize(560, 0)
 
     def _choose(self, choice: str) -> None:
         self.choice = choice

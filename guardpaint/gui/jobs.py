@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import torch
 
-from guardpaint.core.batch import DONE, FAILED, SKIPPED, BatchItem, batch_inputs, protect_item
+from guardpaint.core.batch import BatchItem, batch_inputs, protect_item
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.masks import validate_mask
@@ -18,9 +18,9 @@ from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport, run_suite
 from guardpaint.core.evaluation.verify import shown_boxes
 from guardpaint.core.io.formats import OutputFormat
-from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
+from guardpaint.document import ProtectionRequest
 from guardpaint.errors import Cancelled
 from guardpaint.models import Inpainter, load_model
 from guardpaint.models.device import select_device
@@ -46,14 +46,18 @@ class ModelCache:
             return [self._models[key] for key in keys]
 
 
-def run_protection(models: ModelCache, specs: list[str], device: str, image: LoadedImage, mask: np.ndarray,
-                   test_mask: np.ndarray | None, settings: ProtectionSettings, fmt: OutputFormat, report,
-                   should_cancel) -> ProtectedImage:
-    """Protect, encode the output file, re-read it, and verify on the re-read pixels (keeping the edits)."""
-    usable = test_mask is not None and test_mask.any() and not test_mask.all()
+def run_protection(models: ModelCache, request: ProtectionRequest, report, should_cancel) -> ProtectedImage:
+    """Protect, encode the output file, re-read it, and verify on the re-read pixels (keeping the edits).
+    Reports what it is doing as text (loading, the first iteration, verifying) and each iteration."""
+    test_mask = request.test_mask
+    usable = test_mask.any() and not test_mask.all()
     extra = {"test mask": test_mask} if usable else None
-    return protect_image(models.get(specs, device), image, mask, settings, on_iteration=report,
-                         should_cancel=should_cancel, extra_masks=extra, keep_edits=True, fmt=fmt)
+    report("Loading the model…")
+    loaded = models.get(list(request.specs), request.device)
+    report(f"Optimising on {loaded[0].device}: the first iteration includes the set-up…")
+    return protect_image(loaded, request.image, request.mask, request.settings, on_iteration=report,
+                         should_cancel=should_cancel, extra_masks=extra, keep_edits=True, fmt=request.fmt,
+                         on_status=report)
 
 
 def run_test_edit(outcome: ProtectedImage, mask: np.ndarray, should_cancel
@@ -89,18 +93,15 @@ def run_attack_suite(outcome: ProtectedImage, report, should_cancel) -> dict[str
 
 
 def run_batch(models: ModelCache, specs: list[str], device: str, items: list[BatchItem],
-              settings: ProtectionSettings, fmt: OutputFormat, report, should_cancel) -> dict[str, int]:
+              settings: ProtectionSettings, fmt: OutputFormat, report, should_cancel) -> None:
     """Protect each image in turn with one model load, reporting ``(row, None)`` when an image starts and
-    ``(row, report)`` when it is done; counts per status. Stopping loses only the current image."""
+    ``(row, report)`` when it is done. Stopping loses only the current image."""
     loaded = models.get(specs, device)
     taken: set = set()
     inputs = batch_inputs(items)
-    counts = {DONE: 0, SKIPPED: 0, FAILED: 0}
     for row, item in enumerate(items):
         if should_cancel():
             raise Cancelled("batch stopped")
         report((row, None))
-        result = protect_item(loaded, item, settings, fmt, taken=taken, inputs=inputs, should_cancel=should_cancel)
-        counts[result["status"]] += 1
-        report((row, result))
-    return counts
+        report((row, protect_item(loaded, item, settings, fmt, taken=taken, inputs=inputs,
+                                  should_cancel=should_cancel)))

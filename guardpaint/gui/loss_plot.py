@@ -5,6 +5,8 @@ each term has its own colour, line style and symbol so overlapping curves stay a
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
@@ -24,12 +26,21 @@ OPTIONAL = {"robust"}
 REDRAW_MS = 40
 
 
+class IterationAxis(pg.AxisItem):
+    """An x axis of whole iterations: pyqtgraph's ticks, without the ones between iterations."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803 - pyqtgraph's API
+        levels = [(spacing, [v for v in values if float(v).is_integer()])
+                  for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
+        return levels or [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+
+
 class LossPlot(QWidget):
     """One curve per loss term, one point per iteration, optional log scale."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={"bottom": IterationAxis("bottom")})
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLabel("left", "loss")
         self.plot.getAxis("left").enableAutoSIPrefix(False)

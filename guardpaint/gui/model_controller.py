@@ -1,7 +1,6 @@
 """Which model is active: the Model menu (with a check mark), the first-run choice, the demo banner."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
@@ -11,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.downloads import DownloadController, size_text
 from guardpaint.gui.first_run import DEMO, DOWNLOAD, WEIGHT_FILE, DemoBanner, FirstRunDialog
+from guardpaint.gui.interaction import Interaction
 from guardpaint.gui.window_state import stored_list
 from guardpaint.models import registry
 
@@ -34,13 +34,10 @@ class ModelController(QObject):
 
     modelChanged = Signal(str)  # noqa: N815
 
-    def __init__(self, window: QWidget, store: QSettings, banner: DemoBanner, error: Callable[[str], None],
-                 ask: Callable[[str], bool], last_dir: Callable[[str], str],
-                 remember_dir: Callable[[str, str], None]) -> None:
+    def __init__(self, window: QWidget, store: QSettings, banner: DemoBanner, ui: Interaction) -> None:
         super().__init__(window)
-        self.window, self.store, self.banner = window, store, banner
-        self.error, self.ask, self.last_dir, self.remember_dir = error, ask, last_dir, remember_dir
-        self.downloads = DownloadController(window, error)
+        self.window, self.store, self.banner, self.ui = window, store, banner, ui
+        self.downloads = DownloadController(window, ui)
         self.downloads.downloaded.connect(self.set_model)
         banner.downloadRequested.connect(lambda: self.downloads.download(registry.REAL_MODEL))
         self.group = QActionGroup(self)
@@ -128,23 +125,23 @@ class ModelController(QObject):
             self.set_model(name)
             return
         self._show()  # keep the check on the model still active
-        if self.ask(f"{name} is not downloaded yet ({size_text(name)}, checksum-verified). Download it now?"):
+        if self.ui.ask(f"{name} is not downloaded yet ({size_text(name)}, checksum-verified). Download it now?"):
             self.downloads.download(name)
 
     def open_weights_dialog(self) -> bool:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open LaMa weights", self.last_dir("weights"),
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open LaMa weights", self.ui.start_dir("weights"),
                                               WEIGHT_FILTER)
         return bool(path) and self.use_weight_file(path)
 
     def use_weight_file(self, path: str) -> bool:
         """Validate a weight file (safely, without running it) and make it active; errors keep the current one."""
-        self.remember_dir("weights", path)
+        self.ui.remember_dir("weights", path)
         try:
             from guardpaint.models.checkpoint import load_generator
 
             load_generator(path)
         except GuardPaintError as exc:
-            self.error(str(exc))
+            self.ui.error(str(exc))
             self._show()
             return False
         self.set_model(path)

@@ -1,4 +1,4 @@
-"""Preview: LaMa edits of the original vs the protected image, the noise, and the metrics."""
+"""Preview: the model's edits of the original vs the protected image, the noise, and the metrics."""
 from __future__ import annotations
 
 import html
@@ -158,8 +158,8 @@ class PreviewPanel(QWidget):
         edits = QWidget()
         self.which = QComboBox()
         self.which.currentTextChanged.connect(self._show_edit)
-        self.clean = ImagePane("LaMa edit of the original")
-        self.attacked = ImagePane("LaMa edit of the protected image")
+        self.clean = ImagePane("Edit of the original")
+        self.attacked = ImagePane("Edit of the protected image")
         grid = QGridLayout(edits)
         row = QHBoxLayout()
         row.addWidget(QLabel("Mask:"))
@@ -259,9 +259,22 @@ class PreviewPanel(QWidget):
     def edit_names(self) -> list[str]:
         return list(self._edits)
 
+    def show_edits(self) -> None:
+        """Bring the Edits tab to the front (a test edit's result is there)."""
+        self.tabs.setCurrentIndex(0)
+
+    def _model_of(self, name: str) -> str:
+        """The label of the model that made the edit ``name`` (edits of an ensemble are prefixed with it)."""
+        labels = list(self._outcome.verifications) if self._outcome is not None else []
+        prefixed = next((label for label in labels if name.startswith(f"{label}: ")), None)
+        return prefixed or (labels[0] if labels else "")
+
     def _show_edit(self, name: str) -> None:
         """The edits of ``name``; the Noise tab shows the same part of the image, at the same zoom."""
         entry = self._edits.get(name)
+        model = self._model_of(name) if entry else ""
+        prefix = f"{model} edit" if model else "Edit"
+        self.clean.caption, self.attacked.caption = f"{prefix} of the original", f"{prefix} of the protected image"
         self.clean.set_image(entry[0] if entry else None)
         self.attacked.set_image(entry[1] if entry else None)
         if entry is None or self._outcome is None:

@@ -57,6 +57,7 @@ class ProtectPanel(QWidget):
         self.eta = QLabel("")
         self.eta.setWordWrap(True)
         self.plot = LossPlot()
+        self._first: tuple[int, float] | None = None  # (updates done, seconds) at a run's first iteration shown
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(form)
@@ -70,22 +71,49 @@ class ProtectPanel(QWidget):
         self.plot.clear()
         self.progress.setRange(0, iterations)
         self.progress.setValue(0)
-        self.eta.setText("Loading model…")
+        self._first = None
+        self.show_status("Starting…")
+
+    def show_status(self, text: str) -> None:
+        self.eta.setText(text)
+
+    def show_progress(self, value: IterationReport | str) -> None:
+        """A job's progress: an iteration's losses, or a line saying what it is doing (loading, verifying)."""
+        if isinstance(value, str):
+            self.show_status(value)
+        else:
+            self.show_iteration(value)
 
     def show_iteration(self, report: IterationReport) -> None:
+        """Plot the iteration, and the ETA from the iterations since the first (which includes the set-up,
+        the model's warm-up and, for JPEG, building the codec)."""
         self.plot.add(report)
         self.progress.setRange(0, report.total_iterations)
         self.progress.setValue(report.iteration)
         done = (report.stage - 1) * report.total_iterations + report.iteration
-        per_iteration = report.elapsed / done
-        remaining = per_iteration * (report.total_iterations - report.iteration)
+        if self._first is None:
+            self._first = (done, report.elapsed)
+        first_done, first_elapsed = self._first
         regions = f" · {report.regions} regions" if report.regions > 1 else ""
         step = (f"Step {report.stage}: {report.strength:.1f} levels, one more optimisation for the regions that "
                 "did not hold · " if report.stage > 1 else f"{report.strength:.1f} levels · ")
-        self.eta.setText(f"{step}Iteration {report.iteration}/{report.total_iterations}{regions} · "
-                         f"{per_iteration:.2f} s/it · ETA {remaining:.0f} s · loss {report.total:.4f}")
+        timing = "timing the next iteration"
+        if done > first_done:
+            per_iteration = (report.elapsed - first_elapsed) / (done - first_done)
+            remaining = per_iteration * (report.total_iterations - report.iteration)
+            timing = f"{per_iteration:.2f} s/it · ETA {remaining:.0f} s"
+        self.eta.setText(f"{step}Iteration {report.iteration}/{report.total_iterations}{regions} · {timing} · "
+                         f"loss {report.total:.4f}")
 
-    def reset(self) -> None:
+    def finish_run(self, text: str) -> None:
+        self.progress.setValue(self.progress.maximum())
+        self.show_status(text)
+
+    def stop_run(self, text: str) -> None:
+        """A run that ended without a result: the bar and the plot are emptied, the line says why."""
         self.plot.clear()
         self.progress.reset()
-        self.eta.clear()
+        self.show_status(text)
+
+    def reset(self) -> None:
+        self.stop_run("")

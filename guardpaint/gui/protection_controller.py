@@ -1,24 +1,25 @@
 """Runs protection, test edits and the attack suite off the GUI thread; one callback per job.
 
-The outcome of a protection keeps the model and device it was made with; the test
-edit and the suite always use that model, whatever the Model menu says now.
+The outcome lives in the :class:`Document`; this controller starts the jobs, hands their results to
+the document and shows what the document holds. The test edit and the suite always use the model
+the outcome was made with, whatever the Model menu says now.
 """
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from guardpaint.core.batch import BatchItem
+from guardpaint.core.batch import DONE, FAILED, SKIPPED, BatchItem, batch_summary
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport
 from guardpaint.core.io.formats import OutputFormat
-from guardpaint.core.io.images import LoadedImage
+from guardpaint.document import Document, ProtectionRequest
 from guardpaint.gui.batch_dialog import BatchDialog
+from guardpaint.gui.interaction import Interaction
 from guardpaint.gui.jobs import ModelCache, run_attack_suite, run_batch, run_protection, run_test_edit
 from guardpaint.gui.preview import PreviewPanel
 from guardpaint.gui.protect_panel import ProtectPanel
@@ -27,85 +28,95 @@ from guardpaint.gui.worker import TaskRunner
 
 
 class ProtectionController(QObject):
-    """The protection session of one image: its runner, its outcome, and what is shown of them."""
+    """The jobs of one window (protection, test edit, suite, folder) on its one worker."""
 
-    outcomeChanged = Signal()  # noqa: N815 - a protection finished, or the outcome was dropped
-
-    def __init__(self, panel: ProtectPanel, preview: PreviewPanel, error: Callable[[str], None],
+    def __init__(self, document: Document, panel: ProtectPanel, preview: PreviewPanel, ui: Interaction,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.panel, self.preview, self.error = panel, preview, error
+        self.document, self.panel, self.preview, self.ui = document, panel, preview, ui
         self.runner = TaskRunner(self)
         self.models = ModelCache()
-        self.outcome: ProtectedImage | None = None
-        self.outcome_specs: list[str] | None = None  # the model specs the outcome was made with
-        self.suites: dict[str, SuiteReport] | None = None  # the attack suite of this outcome per model, once run
         self.suite_dialog: SuiteDialog | None = None
         self._running_suite: SuiteDialog | None = None
         self._started = 0.0
+        document.outcome_changed.connect(self._show_outcome)
+
+    @property
+    def outcome(self) -> ProtectedImage | None:
+        return self.document.outcome
 
     def clear(self) -> None:
-        """A new image: stop what runs and forget the outcome."""
+        """A new image: stop what runs (its late results are dropped) and reset the panel."""
         self.runner.shutdown()
-        self.outcome = self.outcome_specs = self.suites = None
         self.preview.clear()
         self.panel.reset()
-        self.outcomeChanged.emit()
+
+    def _show_outcome(self) -> None:
+        """The preview shows the document's outcome, or nothing when there is none (one truth)."""
+        outcome = self.document.outcome
+        if outcome is None:
+            self.preview.clear()
+        else:
+            self.preview.show_protection(outcome)
+
+    def stale_notice(self, display_name: str) -> str | None:
+        """Why the protection shown is not the current image's any more (and Export is off), or None."""
+        outcome, reason = self.document.outcome, self.document.stale_reason()
+        if outcome is None or reason is None:
+            return None
+        made = " and ".join(outcome.verifications)
+        if reason.startswith("the model"):
+            return (f"This protection was made with {made}; the active model is now {display_name}. Its results "
+                    f"hold only for {made}: protect again to protect against {display_name}.")
+        return f"{reason[0].upper()}{reason[1:]}: what is shown is no longer this image's protection. Protect again."
 
     # ------------------------------------------------------------------ protection
-    def protect(self, image: LoadedImage, mask: np.ndarray, test_mask: np.ndarray, specs: list[str],
-                device: str) -> None:
-        settings, fmt = self.panel.settings.settings(), self.panel.settings.output_format()
-        self.preview.clear()
-        self.panel.start_run(settings.iterations)
+    def protect(self, request: ProtectionRequest) -> None:
+        """Run ``request`` (begun on the document, which dropped the previous outcome)."""
+        self.panel.start_run(request.settings.iterations)
         self._started = time.perf_counter()
         self.runner.start(
-            lambda report, cancelled: run_protection(self.models, specs, device, image, mask, test_mask, settings,
-                                                     fmt, report, cancelled),
-            on_done=lambda outcome: self._protected(outcome, specs), on_partial=self.panel.show_iteration,
-            on_failed=self._failed, on_cancelled=self._cancelled)
+            lambda report, cancelled: run_protection(self.models, request, report, cancelled),
+            on_done=lambda outcome: self._protected(request, outcome), on_partial=self.panel.show_progress,
+            on_failed=lambda message: self._run_ended(request, "Failed", message),
+            on_cancelled=lambda: self._run_ended(request, "Cancelled"))
 
-    def _protected(self, outcome: ProtectedImage, specs: list[str]) -> None:
-        self.outcome, self.outcome_specs, self.suites = outcome, specs, None
-        self.preview.show_protection(outcome)
+    def _protected(self, request: ProtectionRequest, outcome: ProtectedImage) -> None:
+        if not self.document.finish_protection(request, outcome):
+            return
         seconds = time.perf_counter() - self._started
         verdict = "edit defeated" if outcome.protected else "edit NOT defeated"
-        self.panel.eta.setText(f"Done in {seconds:.1f} s on {outcome.model.device} · {verdict} "
-                               f"({' and '.join(outcome.verifications)})")
-        self.outcomeChanged.emit()
+        self.panel.finish_run(f"Done in {seconds:.1f} s on {outcome.model.device} · {verdict} "
+                              f"({' and '.join(outcome.verifications)})")
 
-    def _failed(self, message: str) -> None:
-        self.panel.eta.setText("Failed")
-        self.error(message)
-
-    def _cancelled(self) -> None:
-        self.panel.eta.setText("Cancelled")
-        self.panel.progress.reset()
-
-    def model_switched(self, specs: list[str], display_name: str) -> None:
-        """Say so when the active models are no longer the ones the shown protection was made for."""
-        if self.outcome is not None and specs != self.outcome_specs:
-            made = " and ".join(self.outcome.verifications)
-            self.preview.show_notice(f"This protection was made with {made}; the active model is now "
-                                     f"{display_name}. Its results hold only for {made}: protect again to "
-                                     f"protect against {display_name}.")
-        else:
-            self.preview.show_notice(None)
+    def _run_ended(self, request: ProtectionRequest, status: str, message: str | None = None) -> None:
+        self.document.end_run(request)
+        self.panel.stop_run(status)
+        if message:
+            self.ui.error(message)
 
     # ------------------------------------------------------------------ checks on the outcome
     def test_edit(self, mask: np.ndarray) -> None:
         outcome = self.outcome
         if outcome is None:
             return
-        self.panel.eta.setText(f"Running test edit with {' and '.join(outcome.verifications)}…")
+        models = " and ".join(outcome.verifications)
+        self.panel.show_status(f"Running the test edit with {models}…")
 
         def shown(edits: dict[str, tuple[Box, np.ndarray, np.ndarray]]) -> None:
+            if outcome is not self.outcome:
+                return
             for label, (box, clean, attacked) in edits.items():
                 self.preview.add_edit(label, clean, attacked, box)
-            self.panel.eta.setText(f"Test edit done ({' and '.join(outcome.verifications)})")
+            self.preview.show_edits()
+            self.panel.show_status(f"Test edit done ({models})")
 
         self.runner.start(lambda report, cancelled: run_test_edit(outcome, mask, cancelled), on_done=shown,
-                          on_failed=self._failed, on_cancelled=self._cancelled)
+                          on_failed=self._failed, on_cancelled=lambda: self.panel.show_status("Cancelled"))
+
+    def _failed(self, message: str) -> None:
+        self.panel.show_status("Failed")
+        self.ui.error(message)
 
     def attack_suite(self, parent: QWidget) -> None:
         outcome = self.outcome
@@ -116,15 +127,14 @@ class ProtectionController(QObject):
         dialog.rejected.connect(lambda: self._close_suite(dialog))
         self._running_suite = dialog
         dialog.show()
-        self.panel.eta.setText(f"Running the attack suite with {' and '.join(names)}…")
+        self.panel.show_status(f"Running the attack suite with {' and '.join(names)}…")
 
         def finished(suites: dict[str, SuiteReport]) -> None:
             self._running_suite = None
-            if outcome is self.outcome:
-                self.suites = suites
+            self.document.set_suites(outcome, suites)
             dialog.finish(suites)
             held = ", ".join(f"{label} {suite.held_fraction():.0%}" for label, suite in suites.items())
-            self.panel.eta.setText(f"Attack suite: protection held in {held} of the attacks")
+            self.panel.show_status(f"Attack suite: protection held in {held} of the attacks")
 
         def case(value: tuple[str, CaseResult]) -> None:
             dialog.add_case(*value)
@@ -137,7 +147,7 @@ class ProtectionController(QObject):
     def _suite_ended(self, dialog: SuiteDialog, message: str, failed: bool = False) -> None:
         self._running_suite = None
         dialog.stop(message)
-        self._failed(message) if failed else self._cancelled()
+        self._failed(message) if failed else self.panel.show_status("Cancelled")
 
     def _close_suite(self, dialog: SuiteDialog) -> None:
         """Closing the suite's window stops the suite it shows, and nothing else."""
@@ -153,17 +163,21 @@ class ProtectionController(QObject):
             return
         settings = self.panel.settings.settings()
         dialog.set_running(True)
+        counts = {DONE: 0, SKIPPED: 0, FAILED: 0, "not protected": 0}
 
         def progress(value: tuple[int, dict | None]) -> None:
             row, report = value
-            dialog.mark_running(row) if report is None else dialog.mark(row, report)
-
-        def finished(counts: dict[str, int]) -> None:
-            dialog.finish(f"{counts['done']} protected, {counts['skipped']} skipped, {counts['failed']} failed.")
+            if report is None:
+                dialog.mark_running(row)
+                return
+            counts[report["status"]] += 1
+            counts["not protected"] += report["status"] == DONE and not report["protected"]
+            dialog.mark(row, report)
 
         self.runner.start(lambda report, cancelled: run_batch(self.models, specs, device, items, settings, fmt,
                                                               report, cancelled),
-                          on_done=finished, on_partial=progress,
-                          on_failed=lambda message: (dialog.finish(message), self.error(message)),
-                          on_cancelled=lambda: dialog.finish("Stopped. Start again to resume: finished images "
-                                                             "are skipped."))
+                          on_done=lambda _: dialog.finish(f"{batch_summary(counts, len(items))}."),
+                          on_partial=progress,
+                          on_failed=lambda message: (dialog.finish(message), self.ui.error(message)),
+                          on_cancelled=lambda: dialog.finish(f"Stopped: {batch_summary(counts, len(items))}. "
+                                                             "Start again to resume: finished images are skipped."))

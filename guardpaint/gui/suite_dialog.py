@@ -35,8 +35,9 @@ class SuiteDialog(QDialog):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # Result is never cut off
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the attack's name takes the rest
         self.summary = QLabel(f"Running the editor's attacks with {model_name} (the protection's "
                               f"model{'s' if self.several else ''}) on the original and the protected image…")
         self.summary.setWordWrap(True)

@@ -58,8 +58,8 @@ def check_output(path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] 
                  ) -> Path:
     """Fail fast, before any long computation, if ``path`` cannot be written.
 
-    Refuses to write over one of ``inputs`` unless ``overwrite``; checks that the folder exists, is
-    writable (by creating and removing a probe file) and has room for ``needed_bytes``.
+    An existing file is replaced only with ``overwrite`` (one of ``inputs`` is named as such); checks that
+    the folder exists, is writable (by creating and removing a probe file) and has room for ``needed_bytes``.
     """
     path = Path(path)
     for source in inputs:
@@ -67,6 +67,8 @@ def check_output(path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] 
             raise InputError(f"{path}: is the input file {source}; choose another output{override_hint}")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a file name")
+    if path.exists() and not overwrite:
+        raise InputError(f"{path}: already exists; choose another output{override_hint.replace('the original', 'it')}")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{path}: folder {folder} does not exist")
