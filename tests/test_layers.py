@@ -1,11 +1,11 @@
-"""Architecture rule: guardpaint.core and guardpaint.models never import Qt."""
+"""Architecture rule: guardpaint.document, guardpaint.core and guardpaint.models never import Qt."""
 import subprocess
 import sys
 
 CHECK = """
 import importlib, pkgutil, sys
-import guardpaint, guardpaint.core, guardpaint.models, guardpaint.cli
-for pkg in (guardpaint.core, guardpaint.models):
+import guardpaint, guardpaint.core, guardpaint.document, guardpaint.models, guardpaint.cli
+for pkg in (guardpaint.document, guardpaint.core, guardpaint.models):
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
         importlib.import_module(info.name)
 qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "pyqtgraph", "shiboken6"))
