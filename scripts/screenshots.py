@@ -4,7 +4,8 @@
 
 Stages: the empty window, the first-run choice, the demo banner with an image, painting (two
 regions), a run with its live plot, the (failed, explained) demo protection with its region list, a
-region selected, the noise, the export confirmation, Protect Folder.
+region selected, the noise, the export confirmation, the window after a second run is cancelled,
+Protect Folder.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from PIL import Image
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from guardpaint.core.protection.loop import IterationReport
 from guardpaint.gui.first_run import FirstRunDialog
 from guardpaint.gui.main_window import MainWindow
 from guardpaint.models.registry import RESOURCES
@@ -64,7 +66,8 @@ def main() -> int:
         window.canvas.set_mask(mask)
         shoot("3-painted")
         window.runner.done.connect(lambda _: QTimer.singleShot(300, stage_done))
-        window.runner.partial.connect(lambda r: shoot("4-running") if r.iteration == r.total_iterations // 2 else None)
+        window.runner.partial.connect(lambda r: shoot("4-running") if isinstance(r, IterationReport)
+                                      and r.iteration == r.total_iterations // 2 else None)
         window.start_protection()
 
     def stage_done() -> None:
@@ -76,8 +79,17 @@ def main() -> int:
         shoot("6-noise")
         window.preview.tabs.setCurrentIndex(0)
         when_modal(QMessageBox, lambda box: (shoot("7-export-confirmation"), box.reject(),
-                                             QTimer.singleShot(300, stage_folder)))
+                                             QTimer.singleShot(300, stage_cancel)))
         window.exports.export_protected(Path(tempfile.mkdtemp()) / "chelsea-protected.png")
+
+    def stage_cancel() -> None:
+        """Protect again and cancel at the first iteration: the panel and Export agree, nothing is current."""
+        window.runner.done.disconnect()
+        window.runner.partial.disconnect()
+        window.runner.partial.connect(lambda r: window.runner.cancel() if isinstance(r, IterationReport) else None)
+        window.runner.cancelled.connect(lambda: QTimer.singleShot(300, lambda: (shoot("10-after-cancel"),
+                                                                                 stage_folder())))
+        window.start_protection()
 
     def stage_folder() -> None:
         """Protect Folder on three held-out photos (one without a mask), two iterations each."""
@@ -96,14 +108,13 @@ def main() -> int:
         window.show_batch()
         window.batch.move(window.x() + 300, window.y() + 150)
         window.batch.input.setText(str(folder))
-        window.batch.output.setText(str(out))
-        window.runner.done.disconnect()
+        window.batch.output.setText(str(out / "protected"))  # created when Start is pressed
         window.runner.partial.disconnect()
+        window.runner.cancelled.disconnect()
         window.runner.done.connect(lambda _: QTimer.singleShot(300, lambda: (shoot("8-protect-folder"), finish())))
         window.batch.start()
 
     def finish() -> None:
-        window.exports.exported_path = Path(".")  # nothing to lose
         window.close()
         app.quit()
 

@@ -45,6 +45,7 @@ class LossPlot(QWidget):
         self.plot.setLabel("left", "loss")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setLimits(xMin=0)  # iterations start at 0, also when the plot is empty
         self.curves = {}
         self.toggles: dict[str, QCheckBox] = {}
         legend = QGridLayout()
