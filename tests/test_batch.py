@@ -165,8 +165,12 @@ def test_a_missing_output_folder_is_created_and_the_summary_counts_what_holds(fo
 
 
 def test_the_summary_never_calls_a_protection_that_does_not_hold_protected():
-    from guardpaint.core.batch import batch_summary
+    from guardpaint.core.batch import BatchTally
 
-    counts = {"done": 3, "not protected": 1, "skipped": 0, "failed": 0}
-    assert batch_summary(counts, 3) == "3 written (2 protected, 1 not holding), 0 skipped, 0 failed, of 3 images"
-    assert batch_summary({"done": 0, "not protected": 0, "skipped": 1, "failed": 0}, 1).startswith("0 written (none)")
+    tally = BatchTally()
+    for held in (True, False, True):
+        tally.add({"status": "done", "protected": held})
+    assert tally.summary(3) == "3 written (2 protected, 1 not holding), 0 skipped, 0 failed, of 3 images"
+    skipped = BatchTally()
+    skipped.add({"status": "skipped"})
+    assert skipped.summary() == "0 written (none), 1 skipped, 0 failed, of 1 image"

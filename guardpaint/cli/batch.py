@@ -6,8 +6,10 @@ import json
 import signal
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
+from guardpaint.cli.cluster import add_cluster_args
 from guardpaint.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_PROTECTED, EXIT_OK
 
 
@@ -20,9 +22,9 @@ def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[arg
                                    "MASK_DIR/photo.png for photo.jpg, or without --masks photo.mask.png beside "
                                    "the image. Outputs already in OUTPUT_DIR are skipped, so an interrupted "
                                    "batch resumes; Ctrl+C stops after the current image.")
-    p.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
-    p.add_argument("--masks", type=Path, metavar="MASK_DIR", help="folder of masks named like the images")
-    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUTPUT_DIR")
+    p.add_argument("input_dir", metavar="INPUT_DIR", help="a folder; with --ray also a URI (s3://, gs://, file://)")
+    p.add_argument("--masks", metavar="MASK_DIR", help="folder of masks named like the images")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT_DIR", help="created when it is not there")
     p.add_argument("--format", choices=list(SUFFIXES), default="png",
                    help="png (default), webp (lossless) or jpeg (the protection is optimised for it)")
     model_args(p)
@@ -30,6 +32,7 @@ def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[arg
     p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     p.add_argument("--json", action="store_true", help="one JSON report per image on stdout, as it finishes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_cluster_args(p)
     p.set_defaults(run=cmd_batch, show=None)
 
 
@@ -54,27 +57,48 @@ class _StopAfterCurrent:
 
 
 def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
-    from tqdm import tqdm
-
-    from guardpaint.cli.commands import load_models_for, settings_from
-    from guardpaint.core.batch import (
-        DONE,
-        FAILED,
-        batch_inputs,
-        batch_summary,
-        find_items,
-        prepare_output_folder,
-        protect_item,
-    )
-    from guardpaint.core.evaluation.report import finite
+    from guardpaint.cli.commands import settings_from
+    from guardpaint.core.batch import BatchTally
     from guardpaint.core.io.formats import output_format
 
-    fmt = output_format(args.format, args.quality)
-    settings = settings_from(args)
+    fmt, settings, tally = output_format(args.format, args.quality), settings_from(args), BatchTally()
+    if args.ray is not None:
+        from guardpaint.cli.cluster import cluster_batch
+
+        stopped, total = cluster_batch(args, fmt, settings, tally, partial(_show, args))
+    else:
+        stopped, total = _local_batch(args, fmt, settings, tally)
+    print(f"{tally.summary(total)} in {args.input_dir}", file=sys.stderr)  # stdout keeps only the JSON lines
+    if stopped:
+        return None, EXIT_INTERRUPTED
+    if tally.failed:
+        return None, EXIT_BAD_INPUT
+    return None, EXIT_NOT_PROTECTED if args.require_protected and tally.not_protected else EXIT_OK
+
+
+def _show(args: argparse.Namespace, report: dict, bar, out=None) -> None:
+    """One image's report: a JSON line (on ``out``, standard output) with --json, else a line on standard
+    error for what was not written."""
+    from guardpaint.core.batch import DONE
+    from guardpaint.core.evaluation.report import finite
+
+    if args.json:
+        print(json.dumps(finite(report)), file=out or sys.stdout, flush=True)
+    elif report["status"] != DONE:
+        name = Path(report["input"]["image"] or "").name
+        bar.write(f"{report['status']}: {name}: {report['summary']}", file=sys.stderr)
+
+
+def _local_batch(args: argparse.Namespace, fmt, settings, tally) -> tuple[bool, int]:
+    """The batch on this machine, one image after another; (stopped by Ctrl+C, number of images)."""
+    from tqdm import tqdm
+
+    from guardpaint.cli.commands import load_models_for
+    from guardpaint.core.batch import batch_inputs, find_items, prepare_output_folder, protect_item
+
     items = find_items(args.input_dir, args.output, fmt, args.masks)
     prepare_output_folder(args.output)
     models = load_models_for(args)
-    counts = {"done": 0, "skipped": 0, "failed": 0, "not protected": 0}
     taken: set[Path] = set()
     inputs = batch_inputs(items)
     with _StopAfterCurrent() as stop, tqdm(items, unit="image", file=sys.stderr, disable=True if args.quiet else None,
@@ -82,19 +106,8 @@ def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
         for item in bar:
             bar.set_postfix_str(item.image.name)
             report = protect_item(models, item, settings, fmt, redo=args.overwrite, taken=taken, inputs=inputs)
-            counts[report["status"]] += 1
-            if report["status"] == DONE and not report["protected"]:
-                counts["not protected"] += 1
-            if args.json:
-                print(json.dumps(finite(report)), flush=True)
-            elif report["status"] != DONE:
-                bar.write(f"{report['status']}: {item.image.name}: {report['summary']}", file=sys.stderr)
+            tally.add(report)
+            _show(args, report, bar)
             if stop.requested:
                 break
-    if not args.json:
-        print(f"{batch_summary(counts, len(items))} in {args.input_dir}", file=sys.stderr)
-    if stop.requested:
-        return None, EXIT_INTERRUPTED
-    if counts[FAILED]:
-        return None, EXIT_BAD_INPUT
-    return None, EXIT_NOT_PROTECTED if args.require_protected and counts["not protected"] else EXIT_OK
+    return stop.requested, len(items)

@@ -9,7 +9,7 @@ app's Protect Folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,21 @@ class BatchItem:
     expected_mask: Path  # where the mask was looked for
 
 
+def is_batch_image(name: str) -> bool:
+    """Whether a file of the input folder is one of the batch's images (not a mask saved beside one)."""
+    lower = name.lower()
+    return Path(lower).suffix in IMAGE_SUFFIXES and not lower.endswith(tuple(MASK_SUFFIXES.values()))
+
+
+def plan_names(names: Iterable[str], fmt: OutputFormat, mask_folder: bool) -> Iterator[tuple[str, str, str]]:
+    """The batch's images among the input folder's file ``names``, in name order, each with the name its
+    mask is looked for under (``photo.png`` in the mask folder, else ``photo.mask.png`` beside it) and
+    its output's name. The one naming rule of ``batch``, Protect Folder and the cluster."""
+    for name in sorted(n for n in names if is_batch_image(n)):
+        stem = Path(name).stem
+        yield name, f"{stem}.png" if mask_folder else f"{stem}{MASK_SUFFIX}", f"{stem}{fmt.suffix}"
+
+
 def find_items(input_dir: str | os.PathLike, output_dir: str | os.PathLike, fmt: OutputFormat,
                mask_dir: str | os.PathLike | None = None) -> list[BatchItem]:
     """The folder's images in name order, each with its mask and output path (the output folder need not
@@ -50,12 +65,13 @@ def find_items(input_dir: str | os.PathLike, output_dir: str | os.PathLike, fmt:
             raise InputError(f"{folder}: no such folder")
     if output_dir.exists() and not output_dir.is_dir():
         raise InputError(f"{output_dir}: is a file, not a folder for the protected images")
+    masks = Path(mask_dir) if mask_dir else input_dir
     items = []
-    for image in sorted(p for p in input_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                        and not p.name.lower().endswith(tuple(MASK_SUFFIXES.values()))):
-        expected = Path(mask_dir) / f"{image.stem}.png" if mask_dir else image.with_name(image.stem + MASK_SUFFIX)
-        items.append(BatchItem(image, expected if expected.is_file() else None,
-                               output_dir / f"{image.stem}{fmt.suffix}", expected))
+    for image, mask, output in plan_names((p.name for p in input_dir.iterdir() if p.is_file()), fmt,
+                                          mask_dir is not None):
+        expected = masks / mask
+        items.append(BatchItem(input_dir / image, expected if expected.is_file() else None, output_dir / output,
+                               expected))
     return items
 
 
@@ -69,12 +85,27 @@ def prepare_output_folder(folder: str | os.PathLike) -> Path:
     return folder
 
 
-def batch_summary(counts: dict[str, int], total: int) -> str:
-    """One line: what a batch wrote, how much of it holds, what it skipped and what failed."""
-    done, failing = counts["done"], counts["not protected"]
-    held = f"{done - failing} protected, {failing} not holding" if done else "none"
-    return (f"{done} written ({held}), {counts['skipped']} skipped, {counts['failed']} failed, of {total} "
-            f"image{'s' if total != 1 else ''}")
+@dataclass
+class BatchTally:
+    """What a batch has done so far: written (and of those, not holding), skipped, failed."""
+
+    done: int = 0
+    not_protected: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def add(self, report: dict) -> None:
+        """Count one image's report."""
+        status = report["status"]
+        setattr(self, status, getattr(self, status) + 1)
+        self.not_protected += status == DONE and not report["protected"]
+
+    def summary(self, total: int | None = None) -> str:
+        """One line: what was written, how much of it holds, what was skipped and what failed."""
+        total = self.done + self.skipped + self.failed if total is None else total
+        held = f"{self.done - self.not_protected} protected, {self.not_protected} not holding" if self.done else "none"
+        return (f"{self.done} written ({held}), {self.skipped} skipped, {self.failed} failed, of {total} "
+                f"image{'s' if total != 1 else ''}")
 
 
 def is_complete(path: Path) -> bool:

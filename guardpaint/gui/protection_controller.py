@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from guardpaint.core.batch import DONE, FAILED, SKIPPED, BatchItem, batch_summary
+from guardpaint.core.batch import BatchItem, BatchTally
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport
@@ -163,21 +163,20 @@ class ProtectionController(QObject):
             return
         settings = self.panel.settings.settings()
         dialog.set_running(True)
-        counts = {DONE: 0, SKIPPED: 0, FAILED: 0, "not protected": 0}
+        tally = BatchTally()
 
         def progress(value: tuple[int, dict | None]) -> None:
             row, report = value
             if report is None:
                 dialog.mark_running(row)
                 return
-            counts[report["status"]] += 1
-            counts["not protected"] += report["status"] == DONE and not report["protected"]
+            tally.add(report)
             dialog.mark(row, report)
 
         self.runner.start(lambda report, cancelled: run_batch(self.models, specs, device, items, settings, fmt,
                                                               report, cancelled),
-                          on_done=lambda _: dialog.finish(f"{batch_summary(counts, len(items))}."),
+                          on_done=lambda _: dialog.finish(f"{tally.summary(len(items))}."),
                           on_partial=progress,
                           on_failed=lambda message: (dialog.finish(message), self.ui.error(message)),
-                          on_cancelled=lambda: dialog.finish(f"Stopped: {batch_summary(counts, len(items))}. "
+                          on_cancelled=lambda: dialog.finish(f"Stopped: {tally.summary(len(items))}. "
                                                              "Start again to resume: finished images are skipped."))

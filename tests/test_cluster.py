@@ -1,0 +1,161 @@
+"""``guardpaint batch --ray`` on a real local Ray cluster (started here, stopped after): the same outputs
+and reports as ``guardpaint batch``, resume, a killed actor, and Ray imported only on this path."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from guardpaint.cli import main
+from guardpaint.core.batch import is_complete
+
+from conftest import make_photo, make_tiny_generator
+
+ACTOR = b"ray::ImageProtector"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A local cluster with more logical CPUs than the two actors, so nothing waits for a slot (Ray is
+    imported here, by the tests that use it, not when the suite is collected)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=4, include_dashboard=False, logging_level="WARNING")
+    yield
+    ray.shutdown()
+
+
+def _mask(height: int, width: int) -> Image.Image:
+    mask = np.zeros((height, width), np.uint8)
+    mask[height // 4:height // 2, width // 4:width // 2] = 255
+    return Image.fromarray(mask)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Seven images: PNG, JPEG, greyscale, alpha, a corrupt file and one without a mask."""
+    src, masks = tmp_path / "in", tmp_path / "masks"
+    src.mkdir(), masks.mkdir()
+    (src / "a-corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    Image.fromarray(make_photo(64, 80, seed=1)).save(src / "b-no-mask.png")
+    rgba = np.dstack([make_photo(64, 80, seed=2), np.full((64, 80), 255, np.uint8)])
+    rgba[:10, :10, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(src / "c-rgba.png")
+    Image.fromarray(make_photo(64, 80, seed=3)).convert("L").save(src / "d-grey.jpg", quality=95)
+    Image.fromarray(make_photo(72, 96, seed=4)).save(src / "e-colour.jpg", quality=90)
+    Image.fromarray(make_photo(64, 80, seed=5)).save(src / "f-photo.png")
+    Image.fromarray(make_photo(48, 64, seed=6)).save(src / "g-small.png")
+    sizes = {"a-corrupt": (64, 80), "c-rgba": (64, 80), "d-grey": (64, 80), "e-colour": (72, 96),
+             "f-photo": (64, 80), "g-small": (48, 64)}  # b-no-mask has none
+    for stem, (height, width) in sizes.items():
+        _mask(height, width).save(masks / f"{stem}.png")
+    torch.save(make_tiny_generator().state_dict(), tmp_path / "tiny.pth")
+    return tmp_path
+
+
+def _batch(folder: Path, out: str, *extra: str) -> list[str]:
+    return ["batch", str(folder / "in"), "--masks", str(folder / "masks"), "-o", str(folder / out), "--model",
+            str(folder / "tiny.pth"), "--iterations", "2", "--device", "cpu", "--quiet", "--json", *extra]
+
+
+def _reports(text: str, out: Path) -> dict[str, dict]:
+    """JSON lines by image name, without what differs between two runs: when (the creation time, the
+    timings) and where (the output folder)."""
+    reports = {}
+    for line in text.splitlines():
+        report = json.loads(line.replace(str(out), "OUT"))
+        report.pop("timings", None)
+        if report["status"] == "done":
+            del report["provenance"]["created"], report["optimisation"]["final_losses"]["elapsed"]
+        reports[Path(report["input"]["image"]).name] = report
+    return reports
+
+
+def test_the_cluster_writes_what_one_machine_writes(cluster, folder, capsys):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each actor runs, with one CPU: the same float sums, the same bytes
+    try:
+        assert main(_batch(folder, "local")) == 2  # the corrupt file fails
+    finally:
+        torch.set_num_threads(threads)
+    local = _reports(capsys.readouterr().out, folder / "local")
+    assert main(_batch(folder, "ray", "--ray", "--actors", "2")) == 2
+    captured = capsys.readouterr()
+    clustered = _reports(captured.out, folder / "ray")
+    assert clustered == local
+    assert [local[name]["status"] for name in sorted(local)] == ["failed", "skipped", "done", "done", "done", "done",
+                                                                 "done"]
+    written = sorted(p.name for p in (folder / "local").iterdir())
+    assert written == sorted(p.name for p in (folder / "ray").iterdir()) and len(written) == 5
+    for name in written:
+        assert (folder / "local" / name).read_bytes() == (folder / "ray" / name).read_bytes(), name
+    assert "images/s written" in captured.err and "5 written (0 protected, 5 not holding), 1 skipped, 1 failed" \
+        in captured.err
+
+    mtimes = {p.name: p.stat().st_mtime_ns for p in (folder / "ray").iterdir()}
+    assert main(_batch(folder, "ray", "--ray", "--actors", "2")) == 2  # a rerun rewrites nothing
+    again = _reports(capsys.readouterr().out, folder / "ray")
+    assert {p.name: p.stat().st_mtime_ns for p in (folder / "ray").iterdir()} == mtimes
+    assert sorted(report["status"] for report in again.values()) == ["failed"] + ["skipped"] * 6
+
+
+def _actor_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "cmdline").read_bytes().startswith(ACTOR):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_a_killed_actor_has_its_image_retried_and_every_output_is_whole(cluster, folder, capsys):
+    out = folder / "killed"
+    killed: list[int] = []
+
+    def kill_one_mid_batch() -> None:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (out.is_dir() and any(out.glob("*.png"))):
+            time.sleep(0.05)
+        pids = _actor_pids()
+        if pids:
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
+
+    killer = threading.Thread(target=kill_one_mid_batch)
+    killer.start()
+    code = main(_batch(folder, "killed", "--ray", "--actors", "2", "--iterations", "6"))
+    killer.join()
+    reports = _reports(capsys.readouterr().out, out)
+    assert killed, "no actor process was found to kill"
+    assert code == 2 and sorted(r["status"] for r in reports.values()) == ["done"] * 5 + ["failed", "skipped"]
+    assert reports["a-corrupt.png"]["status"] == "failed"  # the bad image alone, with its own reason
+    outputs = sorted(out.iterdir())
+    assert [p.name for p in outputs] == ["c-rgba.png", "d-grey.png", "e-colour.png", "f-photo.png", "g-small.png"]
+    assert all(is_complete(p) for p in outputs)
+
+
+def test_an_output_folder_shared_with_the_images_is_refused(cluster, folder, capsys):
+    argv = ["batch", str(folder / "in"), "-o", str(folder / "in"), "--model", str(folder / "tiny.pth"), "--ray"]
+    assert main(argv) == 2
+    assert "need a folder of their own" in capsys.readouterr().err
+
+
+def test_a_local_batch_never_imports_ray(folder):
+    probe = ("import sys\nfrom guardpaint.cli import main\n"
+             f"main(['batch', {str(folder / 'in')!r}, '--masks', {str(folder / 'masks')!r}, '-o', "
+             f"{str(folder / 'plain')!r}, '--model', {str(folder / 'tiny.pth')!r}, '--iterations', '1', '--quiet'])\n"
+             "print('ray' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip().splitlines()[-1] == "False", done.stderr
