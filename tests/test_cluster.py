@@ -159,3 +159,52 @@ def test_a_local_batch_never_imports_ray(folder):
              "print('ray' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert done.stdout.strip().splitlines()[-1] == "False", done.stderr
+
+
+def test_object_store_locations_go_through_pyarrow_and_write_whole_objects(folder):
+    """The remote path (scratch copies in, one whole object out, URIs in the report), on pyarrow's own
+    file:// filesystem standing in for s3:// or gs://; no Ray needed for one actor's work."""
+    from guardpaint.cluster.run import rows
+    from guardpaint.cluster.storage import Location
+    from guardpaint.cluster.worker import ImageProtector, Job
+    from guardpaint.core.batch import BatchItem, protect_item
+    from guardpaint.core.io.formats import PNG
+    from guardpaint.core.protection.settings import ProtectionSettings
+
+    def remote(name: str) -> Location:
+        (folder / name).mkdir(exist_ok=True)
+        return Location(f"file://{folder / name}", None)  # pyarrow for every read and write
+
+    settings = ProtectionSettings(iterations=1)
+    job = Job(remote("in"), remote("masks"), remote("remote-out"), True, (str(folder / "tiny.pth"),), "cpu",
+              settings, PNG, False)
+    worker = ImageProtector(job)
+    by_name = {row.image: row for row in rows(job)}
+    report = worker.protect(by_name["f-photo.png"])
+    assert report["status"] == "done" and report["output"]["path"] == f"file://{folder}/remote-out/f-photo.png"
+    assert report["input"]["mask"] == f"file://{folder}/masks/f-photo.png"
+    local = protect_item(worker.models, BatchItem(folder / "in" / "f-photo.png", folder / "masks" / "f-photo.png",
+                                                  folder / "f-local.png", folder / "masks" / "f-photo.png"),
+                         settings, PNG)
+    assert local["status"] == "done"
+    assert (folder / "remote-out" / "f-photo.png").read_bytes() == (folder / "f-local.png").read_bytes()
+    assert worker.protect(by_name["f-photo.png"])["status"] == "skipped"  # complete: not redone
+    missing = worker.protect(by_name["b-no-mask.png"])
+    assert missing["status"] == "skipped" and f"file://{folder}/masks/b-no-mask.png" in missing["summary"]
+
+
+def test_ctrl_c_on_the_driver_stops_and_says_what_finished(folder):
+    argv = [sys.executable, "-m", "guardpaint", *_batch(folder, "stopped", "--ray", "--actors", "1",
+                                                        "--iterations", "8")]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = folder / "stopped"
+    deadline = time.time() + 180
+    while time.time() < deadline and not (out.is_dir() and any(out.glob("*.png"))):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "stopped: the images in progress are redone on the next run" in stderr
+    written = sorted(p.name for p in out.iterdir())
+    assert written and len(written) < 5 and all(is_complete(out / name) for name in written)
+    assert len(stdout.splitlines()) >= 1 and "written (" in stderr  # the reports of what finished, the tally
