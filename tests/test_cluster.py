@@ -128,6 +128,7 @@ def test_a_killed_actor_has_its_image_retried_and_every_output_is_whole(cluster,
         deadline = time.time() + 120
         while time.time() < deadline and not (out.is_dir() and any(out.glob("*.png"))):
             time.sleep(0.05)
+        time.sleep(0.3)  # both actors are on their next image
         pids = _actor_pids()
         if pids:
             os.kill(pids[0], signal.SIGKILL)
@@ -139,8 +140,13 @@ def test_a_killed_actor_has_its_image_retried_and_every_output_is_whole(cluster,
     killer.join()
     reports = _reports(capsys.readouterr().out, out)
     assert killed, "no actor process was found to kill"
-    assert code == 2 and sorted(r["status"] for r in reports.values()) == ["done"] * 5 + ["failed", "skipped"]
-    assert reports["a-corrupt.png"]["status"] == "failed"  # the bad image alone, with its own reason
+    statuses = {name: report["status"] for name, report in reports.items()}
+    assert code == 2 and statuses.pop("a-corrupt.png") == "failed"  # the bad image alone, with its own reason
+    assert statuses.pop("b-no-mask.png") == "skipped"
+    # The others are written; one whose actor died after its output was renamed is retried, finds the
+    # output complete and reports it as already there.
+    assert len(statuses) == 5 and list(statuses.values()).count("done") >= 4
+    assert all(reports[name]["status"] == "done" or "already there" in reports[name]["summary"] for name in statuses)
     outputs = sorted(out.iterdir())
     assert [p.name for p in outputs] == ["c-rgba.png", "d-grey.png", "e-colour.png", "f-photo.png", "g-small.png"]
     assert all(is_complete(p) for p in outputs)
