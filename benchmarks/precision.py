@@ -1,4 +1,4 @@
-"""What bf16 changes: the editor's fill and the loss terms in bf16 autocast against fp32, and the protection
+"""What bf16 changes: the editor's fill with the weights cast once to bf16 against fp32, and the protection
 (gradients in bf16, iterates still scored in fp32) against an all-fp32 one. Prints one JSON object.
 
     python benchmarks/precision.py --device cpu --size 256 --json
@@ -23,19 +23,18 @@ from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
 from guardpaint.core.workflow import protect_image
-from guardpaint.models.device import autocast_context, describe_device, select_device
+from guardpaint.models.device import describe_device, select_device
 
 from protect_speed import benchmark_image, get_model, sync
 
 
 def fill_difference(model, rgb: np.ndarray, mask: np.ndarray) -> dict:
-    """The fill of the editor's edit in bf16 against fp32, in 8-bit levels over the hole."""
-    fast = model.for_attack()
+    """The fill of the editor's edit in bf16 (the loop's copy: weights cast once, FFTs in fp32) against fp32,
+    in 8-bit levels over the hole."""
     image, hole = image_to_tensor(rgb, model.device), mask_to_tensor(mask, model.device)
     with torch.no_grad():
-        fp32 = edit(fast, image, hole)
-        with autocast_context(model.device, "bf16"):
-            bf16 = edit(fast, image, hole)
+        fp32 = edit(model.for_attack(), image, hole)
+        bf16 = edit(model.for_attack(dtype=torch.bfloat16), image, hole)
     difference = ((bf16 - fp32).abs() * 255)[hole.expand_as(fp32) > 0]
     return {"max_levels": float(difference.max()), "mean_levels": float(difference.mean()),
             "share_over_1_level": float((difference > 1).float().mean())}

@@ -63,5 +63,5 @@ class HighGainInpainter(Inpainter):
     def predict(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.net(image, mask)
 
-    def for_attack(self, save_memory: bool = False) -> Inpainter:
+    def for_attack(self, save_memory: bool = False, dtype: torch.dtype = torch.float32) -> Inpainter:
         return self

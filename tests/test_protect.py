@@ -136,11 +136,18 @@ def test_memory_saving_gives_the_same_protection(tiny_model, photo, mask):
 
 
 class _PrecisionSensitive(HighGainInpainter):
-    """A model whose fill is far off under bf16 autocast: a score taken in bf16 would show it."""
+    """A model whose bf16 copy fills far off: a score taken with that copy would show it."""
+
+    def __init__(self, low: bool = False) -> None:
+        super().__init__()
+        self.low = low
+
+    def for_attack(self, save_memory: bool = False, dtype: torch.dtype = torch.float32):
+        return _PrecisionSensitive(low=dtype != torch.float32)
 
     def predict(self, image, mask):
         fill = super().predict(image, mask)
-        return fill * 0.5 if torch.is_autocast_enabled(image.device.type) else fill
+        return fill * 0.5 if self.low else fill
 
 
 def test_iterates_are_scored_in_fp32_whatever_the_loops_precision(photo, mask):
@@ -152,3 +159,46 @@ def test_iterates_are_scored_in_fp32_whatever_the_loops_precision(photo, mask):
     bf16 = protect(model, photo, mask, replace(still, precision="bf16"))
     assert bf16.settings.precision == "bf16"
     assert [h.total for h in bf16.history] == pytest.approx([h.total for h in fp32.history], rel=1e-6)
+
+
+def test_the_bf16_copy_casts_its_weights_once_and_keeps_its_ffts_in_fp32(tiny_model, photo, mask, monkeypatch):
+    """The loop's bf16 copy holds bf16 weights (no per-call casts, no autocast) and feeds its FFTs fp32;
+    its fill stays within a few levels of the fp32 one."""
+    from guardpaint.core.editor.differentiable import edit
+    from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
+
+    fast = tiny_model.for_attack(dtype=torch.bfloat16)
+    assert {p.dtype for p in fast.network.parameters()} == {torch.bfloat16}
+    assert {p.dtype for p in tiny_model.network.parameters()} == {torch.float32}  # the original is untouched
+    seen, rfftn = [], torch.fft.rfftn
+    monkeypatch.setattr(torch.fft, "rfftn", lambda x, *a, **k: (seen.append((x.dtype, torch.is_autocast_enabled(
+        "cpu"))), rfftn(x, *a, **k))[1])
+    image, hole = image_to_tensor(photo, tiny_model.device), mask_to_tensor(mask, tiny_model.device)
+    with torch.no_grad():
+        low, full = edit(fast, image, hole), edit(tiny_model.for_attack(), image, hole)
+    assert seen and set(seen) == {(torch.float32, False)}
+    assert low.dtype == torch.float32 and float((low - full).abs().max()) * 255 < 4
+
+
+def test_a_bf16_loop_follows_the_fp32_loop_within_tolerance(tiny_model, photo, mask):
+    fp32 = protect(tiny_model, photo, mask, FAST)
+    bf16 = protect(tiny_model, photo, mask, replace(FAST, precision="bf16"))
+    assert bf16.settings.precision == "bf16"
+    for a, b in zip(fp32.history, bf16.history, strict=True):  # both scored in fp32, the iterates differ a little
+        assert b.total == pytest.approx(a.total, rel=0.05)
+    assert bf16.best_loss == pytest.approx(fp32.best_loss, rel=0.05)
+
+
+def test_channels_last_gives_the_fill_of_the_default_layout(tiny_model, photo, mask):
+    """What CUDA runs (channels-last weights and inputs) is the same function on the CPU."""
+    from guardpaint.core.editor.differentiable import edit
+    from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
+
+    plain = tiny_model.for_attack()
+    last = tiny_model.for_attack()
+    last.generator = last.generator.to(memory_format=torch.channels_last)
+    image, hole = image_to_tensor(photo, tiny_model.device), mask_to_tensor(mask, tiny_model.device)
+    with torch.no_grad():
+        expected = edit(plain, image, hole)
+        got = edit(last, image.contiguous(memory_format=torch.channels_last), hole)
+    assert float((got - expected).abs().max()) < 1e-5

@@ -55,9 +55,10 @@ class Inpainter(ABC):
         """
 
     @abstractmethod
-    def for_attack(self, save_memory: bool = False) -> Inpainter:
-        """A copy tuned for the protection loop (same function): frozen, fused where possible, and
-        recomputing activations in the backward pass when ``save_memory``."""
+    def for_attack(self, save_memory: bool = False, dtype: torch.dtype = torch.float32) -> Inpainter:
+        """A copy tuned for the protection loop (same function): frozen, fused where possible, its weights
+        cast once to ``dtype`` (the compute precision; inputs and outputs stay float32), and recomputing
+        activations in the backward pass when ``save_memory``."""
 
     def identify(self, sha256: str) -> None:
         """Record the sha256 of the bytes the weights were read from (the loader hashes what it parsed)."""

@@ -1,8 +1,6 @@
 """Choosing the torch device: CUDA, then Apple MPS, then CPU; overridable."""
 from __future__ import annotations
 
-import contextlib
-
 import torch
 
 from guardpaint.errors import InputError
@@ -56,7 +54,7 @@ def _cpu_flags() -> set[str]:
 
 
 def has_fast_bf16(device: torch.device) -> bool:
-    """Whether bf16 autocast is native (fast) here: Ampere+ GPUs, or CPUs with AVX512-BF16 / AMX."""
+    """Whether bf16 is native (fast) here: Ampere+ GPUs, or CPUs with AVX512-BF16 / AMX."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type == "cpu":
@@ -69,13 +67,6 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if precision == "auto":
         return "bf16" if has_fast_bf16(device) else "fp32"
     return precision
-
-
-def autocast_context(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    """bf16 autocast where asked for and supported; otherwise a no-op."""
-    if precision == "bf16" and device.type in ("cuda", "cpu"):
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

@@ -22,18 +22,24 @@ class LamaInpainter(Inpainter):
                  path: Path | None = None) -> None:
         super().__init__(name, torch.device(device), path)
         self.generator = generator.to(self.device).eval().requires_grad_(False)
+        self.compute_dtype = next(self.generator.parameters()).dtype
 
     @property
     def network(self) -> FFCResNetGenerator:
         return self.generator
 
     def predict(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.generator(torch.cat([image * (1 - mask), mask], dim=1))
+        """The fill in float32; a generator cast to another dtype computes in it (its FFTs in float32)."""
+        x = torch.cat([image * (1 - mask), mask], dim=1)
+        if x.dtype == self.compute_dtype:
+            return self.generator(x)
+        return self.generator(x.to(self.compute_dtype)).to(image.dtype)
 
-    def for_attack(self, save_memory: bool = False) -> LamaInpainter:
-        """BatchNorm folded away (fewer kernels), channels-last on CUDA where the 3x3 convolutions profit,
-        residual blocks recomputed in the backward pass when ``save_memory``."""
-        generator = fold_batchnorm(self.generator)
+    def for_attack(self, save_memory: bool = False, dtype: torch.dtype = torch.float32) -> LamaInpainter:
+        """BatchNorm folded away (fewer kernels), the weights cast once to ``dtype`` (no per-call casts as
+        autocast makes), channels-last on CUDA where the 3x3 convolutions profit, residual blocks
+        recomputed in the backward pass when ``save_memory``."""
+        generator = fold_batchnorm(self.generator).to(dtype)
         generator.checkpoint_blocks = save_memory
         if self.device.type == "cuda":
             generator = generator.to(memory_format=torch.channels_last)

@@ -168,6 +168,8 @@ def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | N
         "settings": asdict(result.settings),
         "timings": outcome.timings,
         "optimisation": {"target_colour": list(result.target_colour), "iterations": result.settings.iterations,
+                         "precision": {"gradients": result.settings.precision, "iterates_scored": "fp32",
+                                       "verdict": "fp32"},
                          "view": "full frame" if result.full_frame else "editor crops",
                          "windows": [[b.top, b.left, b.bottom, b.right] for b in result.windows],
                          "best_iterations": result.best_iterations, "best_loss": result.best_loss,

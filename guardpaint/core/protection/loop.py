@@ -246,7 +246,9 @@ def _objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, plan:
         largest = max(largest, width * height)
     save_memory = settings.memory_saving == "on" or (
         settings.memory_saving == "auto" and largest > MEMORY_SAVING_PIXELS)
-    models = [model.for_attack(save_memory) for model in models]
+    originals, models = models, [model.for_attack(save_memory) for model in models]
+    fast = [model.for_attack(save_memory, torch.bfloat16) for model in originals] if settings.precision == "bf16" \
+        else models  # weights cast once to bf16 for the gradients; the fp32 copies score
     target = torch.tensor(colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
     weights = {"attack": settings.attack_weight, "incomplete": settings.incomplete_weight,
                "hide": settings.hide_weight}
@@ -259,4 +261,4 @@ def _objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, plan:
              else [] for _ in models]
     attacks = RandomAttacks(mask, plan, target, settings.robust_samples, settings.robust_weight, settings.seed,
                             device) if settings.level == "robust" else None
-    return Objective(models, standard, extra, attacks, len(plan.windows), settings.precision, settings.batch_edits)
+    return Objective(models, standard, extra, attacks, len(plan.windows), settings.batch_edits, fast)

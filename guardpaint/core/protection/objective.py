@@ -21,7 +21,6 @@ from guardpaint.core.protection.noise import WindowNoise
 from guardpaint.core.protection.robust import RandomAttacks
 from guardpaint.core.protection.terms import Adversarial, LossTerm, Probe
 from guardpaint.models.base import Inpainter
-from guardpaint.models.device import autocast_context
 
 #: Most pixels run through the model in one batch (three edits of a 1024 x 1024 image), so memory
 #: stays bounded however many regions share a size.
@@ -57,12 +56,12 @@ def _batches(terms: list[LossTerm], batch_edits: bool, active: list[int] | None 
     return chunks
 
 
-def _edits(model: Inpainter, probes: list[Probe], adversarial: Adversarial, precision: str) -> torch.Tensor:
-    """The editor's fills of a batch of probes (Bx3xhxw), blended as each probe says."""
+def _edits(model: Inpainter, probes: list[Probe], adversarial: Adversarial) -> torch.Tensor:
+    """The editor's fills of a batch of probes (Bx3xhxw, float32: ``model`` computes in its own dtype),
+    blended as each probe says."""
     inputs = torch.cat([probe.input(adversarial) for probe in probes])
     holes = torch.cat([probe.hole for probe in probes])
-    with autocast_context(model.device, precision):
-        edited = edit(model, inputs, holes)
+    edited = edit(model, inputs, holes)
     if probes[0].blend is not None:
         blend = torch.cat([probe.blend for probe in probes])
         edited = edited * blend + inputs * (1 - blend)
@@ -76,11 +75,11 @@ def fill_clean_targets(model: Inpainter, terms: list[LossTerm], clean: Adversari
     with torch.no_grad():
         for batch in _batches(hide, batch_edits):
             probes = [probe for _, probe in batch]
-            for probe, target in zip(probes, _edits(model, probes, clean, "fp32"), strict=True):
+            for probe, target in zip(probes, _edits(model, probes, clean), strict=True):
                 probe.target = target[None]
 
 
-def evaluate(model: Inpainter, terms: list[LossTerm], adversarial: Adversarial, windows: int, precision: str,
+def evaluate(model: Inpainter, terms: list[LossTerm], adversarial: Adversarial, windows: int,
              backward: bool = False, scale: float = 1.0, batch_edits: bool = True, active: list[int] | None = None
              ) -> Evaluation:
     """Every term's value for the current noise; with ``backward`` the gradient of ``scale`` times the
@@ -95,7 +94,7 @@ def evaluate(model: Inpainter, terms: list[LossTerm], adversarial: Adversarial, 
         for batch in _batches(terms, batch_edits, active):
             probes = [probe for _, probe in batch]
             index = torch.tensor([term for term, _ in batch], device=device)
-            edited = _edits(model, probes, adversarial, precision)
+            edited = _edits(model, probes, adversarial)
             targets = torch.cat([probe.target.expand(1, 3, *edited.shape[-2:]) for probe in probes])
             scored = torch.cat([probe.scored for probe in probes])
             squared = ((edited - targets) ** 2 * scored).sum(dim=(1, 2, 3))
@@ -125,9 +124,13 @@ class Objective:
     robust level the random editor attacks and IOPaint's resize view."""
 
     def __init__(self, models: list[Inpainter], standard: list[list[LossTerm]], extra: list[list[LossTerm]],
-                 attacks: RandomAttacks | None, windows: int, precision: str, batch_edits: bool) -> None:
+                 attacks: RandomAttacks | None, windows: int, batch_edits: bool,
+                 gradient_models: list[Inpainter] | None = None) -> None:
+        """``models`` score in float32; ``gradient_models`` (the same ones when the loop runs in float32)
+        are their copies in the loop's compute dtype, which take the gradients."""
         self.models, self.standard, self.extra, self.attacks = models, standard, extra, attacks
-        self.windows, self.precision, self.batch_edits = windows, precision, batch_edits
+        self.windows, self.batch_edits = windows, batch_edits
+        self.gradient_models = gradient_models or models
 
     def step(self, noise: WindowNoise, with_gradient: bool, active: list[int] | None = None) -> Scores:
         """Project the noise, score it in fp32 and, ``with_gradient``, accumulate the gradient of the mean
@@ -137,18 +140,19 @@ class Objective:
         noise.zero_grad()
         random = self.attacks.draw(active) if with_gradient and self.attacks is not None else []
         terms, parts, measured = [], [], defaultdict(list)
-        for model, standard, extra in zip(self.models, self.standard, self.extra, strict=True):
+        for model, fast, standard, extra in zip(self.models, self.gradient_models, self.standard, self.extra,
+                                                strict=True):
             scored = None
             if with_gradient:
                 others = random + extra
-                result = evaluate(model, standard + others, noise.adversarial, self.windows, self.precision,
-                                  True, 1 / len(self.models), self.batch_edits, active)
+                result = evaluate(fast, standard + others, noise.adversarial, self.windows, True,
+                                  1 / len(self.models), self.batch_edits, active)
                 for term, value in zip(others, result.values[len(standard):].tolist(), strict=True):
                     measured[term.name].append(value)
-                scored = result if self.precision == "fp32" else None
+                scored = result if fast is model else None
             if scored is None:
-                scored = evaluate(model, standard, noise.adversarial, self.windows, "fp32",
-                                  batch_edits=self.batch_edits, active=active)
+                scored = evaluate(model, standard, noise.adversarial, self.windows, batch_edits=self.batch_edits,
+                                  active=active)
             terms.append(scored.values[:len(standard)])
             parts.append(scored.window_parts)
         per_model = torch.stack(parts)
