@@ -66,6 +66,7 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--model", default=None, help="default: the default model (the demo when big-lama is absent)")
     parser.add_argument("--actors", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--gpus-per-actor", default=None, help="passed to batch --ray (0.5: two actors per GPU)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
@@ -74,9 +75,10 @@ def main() -> int:
         results = {"images": args.images, "size": args.size, "iterations": args.iterations, "device": args.device,
                    "model": args.model or "default", "cpus": os.cpu_count()}
         results["local batch"] = run(folder, Path(scratch) / "local", args, [])
+        per_gpu = ["--gpus-per-actor", args.gpus_per_actor] if args.gpus_per_actor else []
         for actors in args.actors:
             results[f"ray, {actors} actor{'s' if actors > 1 else ''}"] = run(
-                folder, Path(scratch) / f"ray-{actors}", args, ["--ray", "--actors", str(actors)])
+                folder, Path(scratch) / f"ray-{actors}", args, ["--ray", "--actors", str(actors), *per_gpu])
     print(json.dumps(results, indent=None if args.json else 2))
     return 0
 

@@ -4,12 +4,14 @@
 #   OUT=runs/gpu bash benchmarks/gpu_session.sh speed [SECONDS]   speed, profile and scale benchmarks
 #   OUT=runs/gpu bash benchmarks/gpu_session.sh train [SECONDS]   a demo-model training chunk, then its evaluation
 #   OUT=runs/gpu bash benchmarks/gpu_session.sh regions [SECONDS] region-scoped protection, ensembles, JPEG
+#   OUT=runs/gpu bash benchmarks/gpu_session.sh issue24 [SECONDS] the GPU speed issue in one go: speed (median
+#       of 3, demo and big-lama-arch, 512 px), a profile, and batch throughput on Ray (1 and 2 actors)
 #
 # SECONDS is the whole command's budget: every stage is time-limited so the command ends inside it,
 # and a failed stage never stops the next. Everything lands in $OUT (a log per mode, the trained
 # weights split into parts under 16 MB, the training log, the artefact grid).
 set -u
-mode=${1:?usage: gpu_session.sh speed|train [SECONDS]}
+mode=${1:?usage: gpu_session.sh speed|train|regions|issue24 [SECONDS]}
 budget=${2:-540}
 out=${OUT:-runs/gpu}
 device=${GPU_SESSION_DEVICE:-cuda}  # cpu: a dry run of the script itself
@@ -46,6 +48,19 @@ speed)
         --sizes 512 1024 2048 4096 --json
     stage scale-demo 80 python3 benchmarks/protect_scale.py --device "$device" --model demo \
         --sizes 512 1024 2048 4096 --json
+    ;;
+issue24)
+    stage speed-demo-512 80 python3 benchmarks/protect_speed.py --device "$device" --size 512 --json
+    stage speed-big-lama-arch-512 120 python3 benchmarks/protect_speed.py --device "$device" --size 512 \
+        --model big-lama-arch --json
+    stage profile-big-lama-arch-512 60 python3 benchmarks/profile_protect.py --device "$device" --size 512 \
+        --model big-lama-arch --iterations 5
+    stage weights-big-lama-arch 30 python3 -c "import sys, torch; sys.path.insert(0, 'benchmarks');
+from protect_speed import get_model; torch.save(get_model('big-lama-arch', torch.device('cpu')).network.state_dict(),
+'$out/big-lama-arch.pth')"
+    stage throughput-ray 200 python3 benchmarks/cluster_batch.py --device "$device" --model "$out/big-lama-arch.pth" \
+        --images 16 --size 512 --iterations 20 --actors 1 2 --gpus-per-actor 0.5 --json
+    rm -f "$out/big-lama-arch.pth"
     ;;
 train)
     run=runs/gpu-demo
