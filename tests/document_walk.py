@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from guardpaint.core.io.files import write_atomic
+from guardpaint.core.io.formats import PNG
 from guardpaint.core.io.images import load_image
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
@@ -44,12 +45,12 @@ def walk(folder: Path) -> None:
     document.set_mask(PROTECTION, mask)
     assert not document.mask(TEST).any() and document.mask_file_name(TEST) == "photo.test-mask.png"
 
-    settings = ProtectionSettings(iterations=2, auto_strength=False)
-    first = document.begin_protection(settings)  # protect
+    document.set_settings(ProtectionSettings(iterations=2, auto_strength=False), PNG)
+    first = document.begin_protection()  # protect
     assert document.finish_protection(first, run(first, model)) and document.exportable
     kept = document.export_data()
 
-    second = document.begin_protection(settings)  # a second run drops the first outcome at once...
+    second = document.begin_protection()  # a second run drops the first outcome at once...
     assert document.outcome is None and not document.exportable and seen == ["outcome", "outcome"]
     try:
         run(second, model, cancel=True)  # ...and is cancelled: no outcome, nothing to export
@@ -63,13 +64,14 @@ def walk(folder: Path) -> None:
     else:
         raise AssertionError("the dropped protection was still exportable")
 
-    third = document.begin_protection(settings)  # protect again
-    late = document.begin_protection(settings)  # replaced before it finished: its result is dropped
+    third = document.begin_protection()  # protect again
+    late = document.begin_protection()  # replaced before it finished: its result is dropped
     assert not document.finish_protection(third, run(third, model)) and document.outcome is None
     assert document.finish_protection(late, run(late, model)) and document.export_data() == kept  # seeded
 
     document.set_models([str(other)])  # switch model: the protection is not this model's
     assert document.stale_reason() == "the model changed since this protection" and not document.exportable
+    assert document.pending_export  # not exported: closing or opening another image asks first
     document.set_models([str(weights)])
     assert document.exportable and document.pending_export
 

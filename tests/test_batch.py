@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from guardpaint.cli import main
+from guardpaint.core.batch import is_complete
 from guardpaint.core.evaluation.report import REPORT_KEYS
 
 from conftest import make_photo, make_tiny_generator
@@ -174,3 +175,12 @@ def test_the_summary_never_calls_a_protection_that_does_not_hold_protected():
     skipped = BatchTally()
     skipped.add({"status": "skipped"})
     assert skipped.summary() == "0 written (none), 1 skipped, 0 failed, of 1 image"
+
+
+def test_a_partial_output_is_redone_and_a_complete_one_skipped(folder, capsys):
+    out = folder / "out"
+    (out / "c-rgba.png").write_bytes(b"\x89PNG\r\n\x1a\n cut off")  # an interrupted write of another tool
+    assert main(_batch(folder, "--json")) == 2
+    reports = {json.loads(line)["input"]["image"].split("/")[-1]: json.loads(line)
+               for line in capsys.readouterr().out.splitlines()}
+    assert reports["c-rgba.png"]["status"] == "done" and is_complete(out / "c-rgba.png")

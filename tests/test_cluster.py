@@ -2,6 +2,7 @@
 and reports as ``guardpaint batch``, resume, a killed actor, and Ray imported only on this path."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -22,6 +23,8 @@ from guardpaint.core.batch import is_complete
 from conftest import make_photo, make_tiny_generator
 
 ACTOR = b"ray::ImageProtector"
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("ray") is None or importlib.util.find_spec("pyarrow") is None,
+                                reason='the cluster extra is not installed: pip install -e ".[test,cluster]"')
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +173,7 @@ def test_a_local_batch_never_imports_ray(folder):
 def test_object_store_locations_go_through_pyarrow_and_write_whole_objects(folder):
     """The remote path (scratch copies in, one whole object out, URIs in the report), on pyarrow's own
     file:// filesystem standing in for s3:// or gs://; no Ray needed for one actor's work."""
-    from guardpaint.cluster.run import rows
+    from guardpaint.cluster.run import listing, rows
     from guardpaint.cluster.storage import Location
     from guardpaint.cluster.worker import ImageProtector, Job
     from guardpaint.core.batch import BatchItem, protect_item
@@ -185,7 +188,7 @@ def test_object_store_locations_go_through_pyarrow_and_write_whole_objects(folde
     job = Job(remote("in"), remote("masks"), remote("remote-out"), True, (str(folder / "tiny.pth"),), "cpu",
               settings, PNG, False)
     worker = ImageProtector(job)
-    by_name = {row.image: row for row in rows(job)}
+    by_name = {row.image: row for row in rows(job, *listing(job))}
     report = worker.protect(by_name["f-photo.png"])
     assert report["status"] == "done" and report["output"]["path"] == f"file://{folder}/remote-out/f-photo.png"
     assert report["input"]["mask"] == f"file://{folder}/masks/f-photo.png"
@@ -214,3 +217,27 @@ def test_ctrl_c_on_the_driver_stops_and_says_what_finished(folder):
     written = sorted(p.name for p in out.iterdir())
     assert written and len(written) < 5 and all(is_complete(out / name) for name in written)
     assert len(stdout.splitlines()) >= 1 and "written (" in stderr  # the reports of what finished, the tally
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--actors", "9"], "cannot hold 9 actors"),  # more than the cluster's 4 CPUs: it would wait for ever
+    (["--gpus-per-actor", "0.5"], "cannot hold"),  # no GPU here
+])
+def test_a_pool_the_cluster_cannot_hold_is_refused(cluster, folder, capsys, extra, message):
+    assert main(_batch(folder, "unplaced", "--ray", *extra)) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_weights_the_actors_cannot_load_are_one_error(cluster, folder, capsys):
+    (folder / "bad.pth").write_bytes(b"not a weight file")
+    argv = _batch(folder, "bad", "--ray", "--actors", "1")
+    argv[argv.index(str(folder / "tiny.pth"))] = str(folder / "bad.pth")
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any(line.startswith("error: the actors could not start") for line in err)
+    assert not list((folder / "bad").glob("*.png"))
+
+
+def test_pool_flags_without_ray_are_refused(folder, capsys):
+    assert main(_batch(folder, "plain", "--actors", "2")) == 2
+    assert "add --ray" in capsys.readouterr().err

@@ -166,7 +166,11 @@ def test_protect_folder_creates_its_output_folder(window, qtbot, files):
     assert dialog.input.isEnabled() and dialog.summary.text().startswith("1 written (")
 
 
-def test_thumbnails_are_decoded_once_in_the_background(window, qtbot, files):
+def test_thumbnails_are_decoded_once_in_the_background(window, qtbot, files, monkeypatch):
+    from guardpaint.gui import batch_dialog
+
+    decoded, decode = [], batch_dialog.thumbnail_pixels
+    monkeypatch.setattr(batch_dialog, "thumbnail_pixels", lambda path: (decoded.append(path), decode(path))[1])
     src = files["dir"] / "thumbs"
     src.mkdir()
     Image.fromarray(make_photo(64, 80)).save(src / "p.png")
@@ -179,6 +183,7 @@ def test_thumbnails_are_decoded_once_in_the_background(window, qtbot, files):
     assert first is not None and not first.isNull()
     dialog.refresh()
     assert dialog.thumbnails.get(src / "p.png") is first and not dialog.table.item(0, 0).icon().isNull()
+    assert decoded == [src / "p.png"]  # once, whatever the refreshes
 
 
 def test_a_test_edit_brings_the_edits_tab_forward(window, qtbot, files):
@@ -243,3 +248,27 @@ def test_export_refuses_the_original_before_any_replace_question(window, qtbot, 
 
 def test_the_exit_statuses_include_130():
     assert "130 interrupted" in " ".join(build_parser().epilog.split())
+
+
+def test_a_large_image_decodes_in_the_background_and_protect_waits_for_it(window, qtbot, files, monkeypatch):
+    from guardpaint.gui import file_menu
+
+    monkeypatch.setattr(file_menu, "DECODE_AT_ONCE", 100)  # every test image counts as large
+    assert window.load_mask_file(files["mask"]) and window.panel.protect_button.isEnabled()
+    other = files["dir"] / "other.png"
+    Image.fromarray(make_photo(50, 70, seed=2)).save(other)
+    with qtbot.waitSignal(window.opener.opened, timeout=10_000):
+        assert window.open_image(other)
+        assert not window.panel.protect_button.isEnabled()  # the image being decoded replaces this one
+    assert window.image_path == other and window.image.rgb.shape == (50, 70, 3)
+    broken = files["dir"] / "broken.png"
+    broken.write_bytes(other.read_bytes()[:300])  # the header reads, the pixels do not
+    with qtbot.waitSignal(window.opener.failed, timeout=10_000):
+        assert window.open_image(broken)
+    assert window.image_path == other and window.errors  # the open image is kept, the error shown
+
+
+def test_save_mask_never_writes_over_the_image(window, files):
+    before = files["image"].read_bytes()
+    assert not window.masks.save(files["image"], "protection")
+    assert "is the image itself" in window.errors[-1] and files["image"].read_bytes() == before

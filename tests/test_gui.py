@@ -365,7 +365,7 @@ def test_protect_folder_fills_its_table_stops_resumes_and_opens_rows(window, qtb
     assert window.image_path == src / "p2.png" and window.canvas.mask(PROTECT).any()
 
 
-def test_opening_an_image_during_a_batch_resets_the_folder_dialog(window, qtbot, files):
+def test_opening_an_image_during_a_batch_is_refused_and_the_batch_goes_on(window, qtbot, files):
     src, out = files["dir"] / "slow", files["dir"] / "slow-out"
     src.mkdir(), out.mkdir()
     Image.fromarray(make_photo(64, 80)).save(src / "a.png")
@@ -377,7 +377,10 @@ def test_opening_an_image_during_a_batch_resets_the_folder_dialog(window, qtbot,
     with qtbot.waitSignal(window.runner.partial, timeout=60_000):
         window.batch.start_button.click()
     assert not window.batch.start_button.isEnabled()
-    assert window.open_image(files["image"])  # replaces the batch job
+    assert not window.open_image(files["image"])  # would stop the batch: refused, with the reason
+    assert "A folder is being protected" in window.errors[-1] and window.runner.is_busy()
+    with qtbot.waitSignal(window.runner.cancelled, timeout=60_000):
+        window.batch.stop_button.click()
     assert window.batch.start_button.isEnabled() and "Stopped" in window.batch.summary.text()
     window.batch.mark(0, {"status": "done", "summary": "ok", "imperceptibility": {"psnr": None}, "protected": False})
     assert window.batch.table.item(0, 4).text() == "identical"

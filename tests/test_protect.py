@@ -169,6 +169,8 @@ def test_the_bf16_copy_casts_its_weights_once_and_keeps_its_ffts_in_fp32(tiny_mo
 
     fast = tiny_model.for_attack(dtype=torch.bfloat16)
     assert {p.dtype for p in fast.network.parameters()} == {torch.bfloat16}
+    autocast = []
+    fast.network.register_forward_pre_hook(lambda module, args: autocast.append(torch.is_autocast_enabled("cpu")))
     assert {p.dtype for p in tiny_model.network.parameters()} == {torch.float32}  # the original is untouched
     seen, rfftn = [], torch.fft.rfftn
     monkeypatch.setattr(torch.fft, "rfftn", lambda x, *a, **k: (seen.append((x.dtype, torch.is_autocast_enabled(
@@ -176,7 +178,7 @@ def test_the_bf16_copy_casts_its_weights_once_and_keeps_its_ffts_in_fp32(tiny_mo
     image, hole = image_to_tensor(photo, tiny_model.device), mask_to_tensor(mask, tiny_model.device)
     with torch.no_grad():
         low, full = edit(fast, image, hole), edit(tiny_model.for_attack(), image, hole)
-    assert seen and set(seen) == {(torch.float32, False)}
+    assert seen and set(seen) == {(torch.float32, False)} and autocast == [False]
     assert low.dtype == torch.float32 and float((low - full).abs().max()) * 255 < 4
 
 

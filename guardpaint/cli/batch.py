@@ -11,6 +11,7 @@ from pathlib import Path
 
 from guardpaint.cli.cluster import add_cluster_args
 from guardpaint.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_PROTECTED, EXIT_OK
+from guardpaint.errors import InputError
 
 
 def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -62,6 +63,8 @@ def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
     from guardpaint.core.io.formats import output_format
 
     fmt, settings, tally = output_format(args.format, args.quality), settings_from(args), BatchTally()
+    if args.ray is None and (args.actors is not None or args.gpus_per_actor is not None or args.cpus_per_actor != 1):
+        raise InputError("--actors, --cpus-per-actor and --gpus-per-actor set the Ray pool: add --ray")
     if args.ray is not None:
         from guardpaint.cli.cluster import cluster_batch
 

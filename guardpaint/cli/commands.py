@@ -14,8 +14,8 @@ from guardpaint.errors import InputError
 log = logging.getLogger(__name__)
 Result = tuple[dict | None, int]
 #: The one rule for existing outputs, for protect, inpaint and batch alike.
-OVERWRITE_HELP = ("replace an output that is already there (even one of the inputs); without it protect and "
-                  "inpaint stop with status 2 and batch skips the image, so an interrupted batch resumes")
+OVERWRITE_HELP = ("replace an output that is already there; without it protect and inpaint stop with status 2 "
+                  "and batch skips the image (redoing only a partial one), so an interrupted batch resumes")
 
 
 def pipeline_arg(parser: argparse.ArgumentParser) -> None:

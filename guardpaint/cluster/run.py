@@ -33,30 +33,37 @@ class Pool:
     gpus_per_actor: float | None = None  # None: 1 where the cluster has GPUs, else 0
 
 
-def rows(job: Job) -> Iterator[Row]:
-    """The batch's images in name order, with the masks found by name (the rule of ``guardpaint batch``)."""
+def listing(job: Job) -> tuple[list[str], set[str]]:
+    """The names in the images' folder and in the masks' folder, after checking that the outputs have a
+    folder of their own: done before a cluster starts, so bad folders are one-line errors at once."""
     for folder in (job.inputs, job.masks):
         if job.outputs.uri == folder.uri:
             raise InputError(f"{job.outputs.uri}: the protected images need a folder of their own on a cluster "
                              "(it is the folder of the images or the masks)")
-    masks = set(job.masks.names())
+    return job.inputs.names(), set(job.masks.names())
+
+
+def rows(job: Job, names: list[str], masks: set[str]) -> Iterator[Row]:
+    """The batch's images in name order, with the masks found by name (the rule of ``guardpaint batch``)."""
     seen: set[str] = set()
-    for image, mask, output in plan_names(job.inputs.names(), job.fmt, job.mask_folder):
+    for image, mask, output in plan_names(names, job.fmt, job.mask_folder):
         yield Row(image, mask if mask in masks else None, mask, output, duplicate=output in seen)
         seen.add(output)
 
 
 def pool_size(pool: Pool, resources: dict[str, float]) -> tuple[int, float]:
-    """How many actors, and the GPUs each holds."""
-    gpus = resources.get("GPU", 0.0)
+    """How many actors, and the GPUs each holds; a pool the cluster cannot hold is refused (its actors
+    would wait for resources for ever)."""
+    gpus, cpus = resources.get("GPU", 0.0), resources.get("CPU", 0.0)
     per_gpu = pool.gpus_per_actor if pool.gpus_per_actor is not None else (1.0 if gpus else 0.0)
-    if pool.actors is not None:
-        if pool.actors < 1:
-            raise InputError(f"--actors must be at least 1, got {pool.actors}")
-        return pool.actors, per_gpu
-    if per_gpu:
-        return max(1, int(gpus // per_gpu)), per_gpu
-    return max(1, int(resources.get("CPU", 1.0) // pool.cpus_per_actor)), per_gpu
+    if pool.actors is not None and pool.actors < 1:
+        raise InputError(f"--actors must be at least 1, got {pool.actors}")
+    count = pool.actors or (int(gpus // per_gpu) if per_gpu else int(cpus // pool.cpus_per_actor))
+    if count < 1 or count * per_gpu > gpus or count * pool.cpus_per_actor > cpus:
+        raise InputError(f"the cluster has {cpus:g} CPUs and {gpus:g} GPUs: it cannot hold {max(count, 1)} actors "
+                         f"of {pool.cpus_per_actor:g} CPUs and {per_gpu:g} GPUs each (see --actors, "
+                         "--cpus-per-actor, --gpus-per-actor)")
+    return count, per_gpu
 
 
 class Progress:
@@ -75,17 +82,26 @@ def run(job: Job, pool: Pool, on_report: Callable[[dict], None], progress: Progr
     Starts a local cluster (and stops it after) unless one is running or ``pool.address`` names one."""
     import ray
 
+    names, masks = listing(job)
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=pool.address, include_dashboard=False, logging_level="WARNING")
+        try:
+            ray.init(address=pool.address, include_dashboard=False, logging_level="WARNING")
+        except ConnectionError as exc:
+            raise InputError(f"no Ray cluster at {pool.address} ({exc}); start one with `ray start --head`, "
+                             "or use --ray without an address for a local one") from None
     actors: list = []
     try:
         count, gpus = pool_size(pool, ray.cluster_resources())
         actor_class = ray.remote(num_cpus=pool.cpus_per_actor, num_gpus=gpus, max_restarts=-1,
                                  max_task_retries=RETRIES)(ImageProtector)
         actors = [actor_class.remote(job) for _ in range(count)]
+        try:  # each actor loads the model(s): a model that cannot load is one error, not a failure per image
+            ray.get([actor.__ray_ready__.remote() for actor in actors])
+        except ray.exceptions.RayActorError as exc:
+            raise InputError(f"the actors could not start: {_first_line(exc)}") from None
         progress.actors = count
-        _stream(ray, job, actors, on_report, progress)
+        _stream(ray, job, rows(job, names, masks), actors, on_report, progress)
     finally:
         for actor in actors:
             ray.kill(actor)
@@ -93,9 +109,16 @@ def run(job: Job, pool: Pool, on_report: Callable[[dict], None], progress: Progr
             ray.shutdown()
 
 
-def _stream(ray, job: Job, actors: list, on_report: Callable[[dict], None], progress: Progress) -> None:
+def _first_line(exc: BaseException) -> str:
+    """The last non-empty line of an actor's error (the exception its constructor raised), shortened."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return (lines[-1] if lines else type(exc).__name__)[:300]
+
+
+def _stream(ray, job: Job, pending: Iterator[Row], actors: list, on_report: Callable[[dict], None],
+            progress: Progress) -> None:
     """Keep every actor busy with one image, the next taken from the listing as one finishes."""
-    idle, pending = deque(actors), rows(job)
+    idle = deque(actors)
     running: dict = {}  # object ref -> (row, actor)
     while True:
         while idle and (row := next(pending, None)) is not None:

@@ -47,7 +47,10 @@ class Location:
         from pyarrow import fs
 
         filesystem, root = self._fs()
-        infos = filesystem.get_file_info(fs.FileSelector(root, allow_not_found=True))
+        try:
+            infos = filesystem.get_file_info(fs.FileSelector(root))
+        except (FileNotFoundError, OSError) as exc:  # a mistyped prefix is an error, not an empty batch
+            raise InputError(f"{self.uri}: cannot list this folder ({exc})") from None
         return [info.base_name for info in infos if info.type == fs.FileType.File]
 
     def child(self, name: str) -> str:

@@ -153,7 +153,8 @@ def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings:
         image = load_image(item.image)
         mask = validate_mask(load_protection_mask(item.mask, image.size), image.rgb.shape)
         outcome = protect_to_file(models, image, mask, item.output, settings, inputs=(item.image, item.mask),
-                                  overwrite=redo, on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt,
+                                  overwrite=redo or item.output.exists(),  # here an existing output is partial
+                                  on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt,
                                   override_hint="")
     except Cancelled:
         raise

@@ -27,6 +27,10 @@ from guardpaint.document.events import Event
 from guardpaint.errors import InputError
 
 ROLES = (PROTECTION, TEST)
+#: Why an outcome is not (or no longer) what Export would write: :meth:`Document.stale_reason`.
+NO_PROTECTION = "no protection yet"
+MASK_CHANGED = "the protection mask changed since this protection"
+MODEL_CHANGED = "the model changed since this protection"
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,9 @@ class Document:
         self.settings, self.fmt = settings, fmt
 
     # ------------------------------------------------------------------ protection
-    def begin_protection(self, settings: ProtectionSettings | None = None) -> ProtectionRequest:
-        """Start a protection of the current image and protection mask: the previous outcome is gone (one
-        truth: nothing is shown or exported until this one finishes)."""
+    def begin_protection(self) -> ProtectionRequest:
+        """Start a protection of the current image and protection mask with the document's settings: the
+        previous outcome is gone (one truth: nothing is shown or exported until this one finishes)."""
         if self.image is None:
             raise InputError("open an image first")
         mask = self.masks[PROTECTION]
@@ -108,7 +112,7 @@ class Document:
             raise InputError("Paint the region to protect first (Protection mask layer).")
         validate_mask(mask, self.image.rgb.shape)  # too many parts, all covered: before any work
         request = ProtectionRequest(self.image, mask.copy(), self.masks[TEST].copy(), self.specs, self.device,
-                                    settings or self.settings, self.fmt)
+                                    self.settings, self.fmt)
         self._drop_outcome()
         self.running = request
         self.run_changed.emit()
@@ -138,15 +142,14 @@ class Document:
 
     # ------------------------------------------------------------------ what the outcome is good for
     def stale_reason(self) -> str | None:
-        """Why the outcome is not the current image's protection any more, or None when it is."""
+        """Why the outcome is not the current image's protection any more, or None when it is (opening an
+        image drops the outcome, so the image is always the outcome's)."""
         if self.outcome is None or self.request is None:
-            return "no protection yet"
-        if self.request.image is not self.image:
-            return "another image is open"
+            return NO_PROTECTION
         if not np.array_equal(self.request.mask, self.masks[PROTECTION]):
-            return "the protection mask changed since this protection"
+            return MASK_CHANGED
         if self.request.specs != self.specs:
-            return "the model changed since this protection"
+            return MODEL_CHANGED
         return None
 
     @property
@@ -177,5 +180,6 @@ class Document:
 
     @property
     def pending_export(self) -> bool:
-        """A current protection exists that has not been exported yet."""
-        return self.exportable and self.exported_path is None
+        """A protection exists that has not been exported (current or not: undoing a stroke makes it current
+        again, so closing or opening another image asks first)."""
+        return self.outcome is not None and self.exported_path is None

@@ -45,8 +45,3 @@ class Background(QObject):
 
     def run(self, key: object, job: Callable[[], Any]) -> None:
         QThreadPool.globalInstance().start(_Runnable(self.signals, key, job))
-
-    @staticmethod
-    def wait(msecs: int = 30_000) -> bool:
-        """Wait for every job (tests, and closing the app)."""
-        return QThreadPool.globalInstance().waitForDone(msecs)

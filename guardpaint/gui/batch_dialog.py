@@ -195,6 +195,11 @@ class BatchDialog(QDialog):
         if self.refresh() and self.items:
             self.startRequested.emit(self.items)
 
+    @property
+    def running(self) -> bool:
+        """A folder is being protected (Stop is offered)."""
+        return self.stop_button.isEnabled()
+
     def set_running(self, running: bool) -> None:
         """While a folder runs, its folders are locked: what is listed is what is protected."""
         self.start_button.setEnabled(not running)

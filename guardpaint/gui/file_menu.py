@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from guardpaint.core.io.conventions import MASK_SUFFIXES, PROTECTION, TEST
+from guardpaint.core.io.files import same_file
 from guardpaint.core.io.images import LoadedImage, load_image, load_mask, mask_role, open_image, save_mask
 from guardpaint.document import Document
 from guardpaint.errors import GuardPaintError
@@ -49,8 +50,9 @@ class ImageOpener(QObject):
     """Decodes an image (at once when small, else on a background thread, the newest request winning)
     and hands it over with ``opened(path, image)``; failures are one-line errors."""
 
-    opened = Signal(object, object)
-    started = Signal(str)
+    opened = Signal(object, object)  # path, LoadedImage
+    started = Signal(str)  # a status line while a large image decodes
+    failed = Signal()  # a large image could not be decoded (the error is shown)
 
     def __init__(self, ui: Interaction, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -92,6 +94,7 @@ class ImageOpener(QObject):
         if path == self.pending:
             self.pending = None
             self.ui.error(message)
+            self.failed.emit()
 
 
 class MaskFiles:
@@ -145,6 +148,9 @@ class MaskFiles:
     def save(self, path: str | Path, role: str) -> bool:
         """Write the ``role`` mask, recording its role in the file; a test mask never takes the name the
         batch reads as the region to protect."""
+        if self.document.path is not None and same_file(path, self.document.path):
+            self.ui.error(f"{Path(path).name} is the image itself; choose another name so the image is kept.")
+            return False
         if role == TEST and str(path).lower().endswith(MASK_SUFFIXES[PROTECTION]):
             self.ui.error(f"{Path(path).name} is the name the batch reads as the region to protect; save the test "
                        f"mask as …{MASK_SUFFIXES[TEST]}")

@@ -129,7 +129,8 @@ class MainWindow(QMainWindow):
         self.preview.protect_again.clicked.connect(self.start_protection)
         self.preview.maximum_button.clicked.connect(self.protect_at_maximum)
         self.opener.opened.connect(self._opened)
-        self.opener.started.connect(lambda text: self.statusBar().showMessage(text))
+        self.opener.started.connect(lambda text: (self.statusBar().showMessage(text), self._update_state()))
+        self.opener.failed.connect(self._update_state)
 
     # ------------------------------------------------------------------ state
     def _update_state(self) -> None:
@@ -138,8 +139,9 @@ class MainWindow(QMainWindow):
         current = d.exportable  # the outcome is this image's, mask's and model's protection
         checkable = d.outcome is not None  # test edit and suite use the outcome's own model
         has_mask = has_image and bool(d.mask(PROTECTION).any())
+        opening = self.opener.pending is not None  # a large image is decoding: it replaces this one
         for widget in (self.panel.protect_button, self.act_protect):
-            widget.setEnabled(has_mask and not busy)
+            widget.setEnabled(has_mask and not busy and not opening)
         self.panel.cancel_button.setEnabled(busy)
         self.panel.test_button.setEnabled(checkable and not busy and bool(d.mask(TEST).any()))
         for act in (self.act_export, self.act_report):
@@ -196,6 +198,9 @@ class MainWindow(QMainWindow):
     def open_image(self, path: str | Path, mask: str | Path | None = None) -> bool:
         """Start opening an image (large ones decode in the background) with ``mask`` as its protection
         mask (None: offer the one saved beside it); on failure show why and keep the current image and mask."""
+        if self.batch is not None and self.batch.running:
+            self.ui.error("A folder is being protected: stop it (Protect Folder > Stop) before opening an image.")
+            return False
         question = "The protected image has not been exported. Open another image anyway?"
         if self.exports.pending and not self.ui.ask(question):
             return False
@@ -239,7 +244,8 @@ class MainWindow(QMainWindow):
         if self.document.image is None or self.runner.is_busy():
             return
         try:
-            request = self.document.begin_protection(self.panel.settings.settings())
+            self._settings_changed()  # the panel as it is now
+            request = self.document.begin_protection()
         except GuardPaintError as exc:
             self.ui.error(str(exc))
             return

@@ -17,7 +17,7 @@ from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport
 from guardpaint.core.io.formats import OutputFormat
-from guardpaint.document import Document, ProtectionRequest
+from guardpaint.document import MODEL_CHANGED, Document, ProtectionRequest
 from guardpaint.gui.batch_dialog import BatchDialog
 from guardpaint.gui.interaction import Interaction
 from guardpaint.gui.jobs import ModelCache, run_attack_suite, run_batch, run_protection, run_test_edit
@@ -65,7 +65,7 @@ class ProtectionController(QObject):
         if outcome is None or reason is None:
             return None
         made = " and ".join(outcome.verifications)
-        if reason.startswith("the model"):
+        if reason == MODEL_CHANGED:
             return (f"This protection was made with {made}; the active model is now {display_name}. Its results "
                     f"hold only for {made}: protect again to protect against {display_name}.")
         return f"{reason[0].upper()}{reason[1:]}: what is shown is no longer this image's protection. Protect again."

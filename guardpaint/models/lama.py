@@ -33,16 +33,14 @@ class FourierUnit(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         in_dtype = x.dtype
         batch, _, height, width = x.shape
-        # FFTs stay in float32: half-precision cuFFT only takes power-of-two sizes.
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            spec = torch.fft.rfftn(x.float(), dim=(-2, -1), norm="ortho")
-            # channel 2c = real part of c, 2c+1 = imaginary part of c
-            spec = torch.stack((spec.real, spec.imag), dim=2).reshape(batch, -1, height, spec.shape[-1])
+        # FFTs in float32 whatever the weights' dtype: half-precision cuFFT only takes power-of-two sizes.
+        spec = torch.fft.rfftn(x.float(), dim=(-2, -1), norm="ortho")
+        # channel 2c = real part of c, 2c+1 = imaginary part of c
+        spec = torch.stack((spec.real, spec.imag), dim=2).reshape(batch, -1, height, spec.shape[-1])
         spec = self.relu(self.bn(self.conv_layer(spec.to(in_dtype))))
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            spec = spec.float().reshape(batch, -1, 2, height, spec.shape[-1])
-            spec = torch.complex(spec[:, :, 0], spec[:, :, 1])
-            out = torch.fft.irfftn(spec, s=(height, width), dim=(-2, -1), norm="ortho")
+        spec = spec.float().reshape(batch, -1, 2, height, spec.shape[-1])
+        spec = torch.complex(spec[:, :, 0], spec[:, :, 1])
+        out = torch.fft.irfftn(spec, s=(height, width), dim=(-2, -1), norm="ortho")
         return out.to(in_dtype)
 
 

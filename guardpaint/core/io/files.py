@@ -68,7 +68,8 @@ def check_output(path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] 
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a file name")
     if path.exists() and not overwrite:
-        raise InputError(f"{path}: already exists; choose another output{override_hint.replace('the original', 'it')}")
+        hint = " (or pass --overwrite to replace it)" if override_hint else ""
+        raise InputError(f"{path}: already exists; choose another output{hint}")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{path}: folder {folder} does not exist")

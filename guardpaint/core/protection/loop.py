@@ -246,8 +246,8 @@ def _objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, plan:
         largest = max(largest, width * height)
     save_memory = settings.memory_saving == "on" or (
         settings.memory_saving == "auto" and largest > MEMORY_SAVING_PIXELS)
-    originals, models = models, [model.for_attack(save_memory) for model in models]
-    fast = [model.for_attack(save_memory, torch.bfloat16) for model in originals] if settings.precision == "bf16" \
+    models = [model.for_attack(save_memory) for model in models]
+    fast = [model.for_attack(save_memory, torch.bfloat16) for model in models] if settings.precision == "bf16" \
         else models  # weights cast once to bf16 for the gradients; the fp32 copies score
     target = torch.tensor(colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
     weights = {"attack": settings.attack_weight, "incomplete": settings.incomplete_weight,

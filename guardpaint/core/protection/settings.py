@@ -40,7 +40,7 @@ class ProtectionSettings:
     seed: int = 0
     keep_best: bool = True  # keep the iterate whose 8-bit image has the lowest loss
     batch_edits: bool = True  # run views of one size through the model together
-    precision: str = "auto"  # "fp32", "bf16" autocast (FFTs stay fp32), or "auto": bf16 where native
+    precision: str = "auto"  # gradients in "fp32", "bf16" (weights cast once, FFTs fp32), or "auto": bf16 where native
     memory_saving: str = "auto"  # "on": recompute LaMa's residual blocks in backward; "auto": above 1 MP
     level: str = "standard"  # "standard": the reference objective; "robust": plus random editor attacks
     robust_samples: int = 2  # random attacks per iteration at the robust level
