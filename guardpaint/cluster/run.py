@@ -99,7 +99,7 @@ def run(job: Job, pool: Pool, on_report: Callable[[dict], None], progress: Progr
         try:  # each actor loads the model(s): a model that cannot load is one error, not a failure per image
             ray.get([actor.__ray_ready__.remote() for actor in actors])
         except ray.exceptions.RayActorError as exc:
-            raise InputError(f"the actors could not start: {_first_line(exc)}") from None
+            raise InputError(f"the actors could not start: {_last_line(exc)}") from None
         progress.actors = count
         _stream(ray, job, rows(job, names, masks), actors, on_report, progress)
     finally:
@@ -109,7 +109,7 @@ def run(job: Job, pool: Pool, on_report: Callable[[dict], None], progress: Progr
             ray.shutdown()
 
 
-def _first_line(exc: BaseException) -> str:
+def _last_line(exc: BaseException) -> str:
     """The last non-empty line of an actor's error (the exception its constructor raised), shortened."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return (lines[-1] if lines else type(exc).__name__)[:300]
