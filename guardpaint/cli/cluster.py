@@ -47,7 +47,6 @@ def cluster_batch(args: argparse.Namespace, fmt, settings, tally,
     inputs = Location.parse(args.input_dir)
     masks = Location.parse(args.masks) if args.masks else inputs
     outputs = Location.parse(args.output)
-    outputs.prepare()
     job = Job(inputs, masks, outputs, args.masks is not None, specs, args.device, settings, fmt, args.overwrite)
     pool = Pool(None if args.ray == LOCAL else args.ray, args.actors, args.cpus_per_actor, args.gpus_per_actor)
     progress, reports = Progress(tally), sys.stdout

@@ -101,6 +101,7 @@ def run(job: Job, pool: Pool, on_report: Callable[[dict], None], progress: Progr
         except ray.exceptions.RayActorError as exc:
             raise InputError(f"the actors could not start: {_last_line(exc)}") from None
         progress.actors = count
+        job.outputs.prepare()  # everything checked: now the output folder may be created
         _stream(ray, job, rows(job, names, masks), actors, on_report, progress)
     finally:
         for actor in actors:
