@@ -37,24 +37,24 @@ stage() {  # stage NAME CAP_SECONDS COMMAND...: appended to the log, limited to 
 stage environment 20 bash -c 'nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv;
     python3 -c "import torch; print(torch.__version__, torch.version.cuda, torch.cuda.get_device_name())"'
 
+speed_stages() {  # speed_stages DEMO_CAP ARCH_CAP PROFILE_CAP: protect_speed at 512 px (median of 3), a profile
+    stage speed-demo-512 "$1" python3 benchmarks/protect_speed.py --device "$device" --size 512 --json
+    stage speed-big-lama-arch-512 "$2" python3 benchmarks/protect_speed.py --device "$device" --size 512 \
+        --model big-lama-arch --json
+    stage profile-big-lama-arch-512 "$3" python3 benchmarks/profile_protect.py --device "$device" --size 512 \
+        --model big-lama-arch --iterations 5
+}
+
 case $mode in
 speed)
-    stage speed-demo-512 70 python3 benchmarks/protect_speed.py --device "$device" --size 512 --json
-    stage speed-big-lama-arch-512 110 python3 benchmarks/protect_speed.py --device "$device" --size 512 \
-        --model big-lama-arch --json
-    stage profile-big-lama-arch-512 50 python3 benchmarks/profile_protect.py --device "$device" --size 512 \
-        --model big-lama-arch --iterations 5
+    speed_stages 70 110 50
     stage scale-big-lama-arch 150 python3 benchmarks/protect_scale.py --device "$device" --model big-lama-arch \
         --sizes 512 1024 2048 4096 --json
     stage scale-demo 80 python3 benchmarks/protect_scale.py --device "$device" --model demo \
         --sizes 512 1024 2048 4096 --json
     ;;
 issue24)
-    stage speed-demo-512 80 python3 benchmarks/protect_speed.py --device "$device" --size 512 --json
-    stage speed-big-lama-arch-512 120 python3 benchmarks/protect_speed.py --device "$device" --size 512 \
-        --model big-lama-arch --json
-    stage profile-big-lama-arch-512 60 python3 benchmarks/profile_protect.py --device "$device" --size 512 \
-        --model big-lama-arch --iterations 5
+    speed_stages 80 120 60
     stage weights-big-lama-arch 30 python3 -c "import sys, torch; sys.path.insert(0, 'benchmarks');
 from protect_speed import get_model; torch.save(get_model('big-lama-arch', torch.device('cpu')).network.state_dict(),
 '$out/big-lama-arch.pth')"

@@ -25,7 +25,7 @@ from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_s
 from guardpaint.core.workflow import protect_image
 from guardpaint.models.device import describe_device, select_device
 
-from protect_speed import benchmark_image, get_model, sync
+from protect_speed import add_run_args, benchmark_image, get_model, sync
 
 
 def fill_difference(model, rgb: np.ndarray, mask: np.ndarray) -> dict:
@@ -53,10 +53,7 @@ def protection(model, rgb: np.ndarray, mask: np.ndarray, settings: ProtectionSet
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--model", default="demo", help="registry name, path, or big-lama-arch")
-    parser.add_argument("--iterations", type=int, default=20)
+    add_run_args(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     device = select_device(args.device)

@@ -105,12 +105,17 @@ def metrics(model: Inpainter, original, protected, mask, colour, settings) -> di
             "benign_ring_ssim": report.benign_ssim["ring"], "holds": report.worst().malicious.holds}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_run_args(parser: argparse.ArgumentParser) -> None:
+    """The options every protection benchmark takes: device, image size, model and iterations."""
     parser.add_argument("--device", default="auto")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--model", default="demo", help="registry name, path, or big-lama-arch")
     parser.add_argument("--iterations", type=int, default=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_run_args(parser)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     parser.add_argument("--json", action="store_true")

@@ -36,6 +36,16 @@ def _protect(files, output, *extra):
                  str(files["model"]), "--iterations", "1", "--device", "cpu", *extra])
 
 
+def _refused(files, command, output, capsys) -> str:
+    """``command`` (protect or inpaint) of the case into ``output``: status 2 and its one error line."""
+    argv = [command, str(files["image"]), "--mask", str(files["mask"]), "-o", str(output), "--model",
+            str(files["model"])]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    return err[0]
+
+
 @pytest.mark.parametrize("spelling", ["same", "dotdot", "symlink"])
 def test_output_over_the_input_is_refused_and_the_input_kept(files, capsys, spelling):
     before = files["image"].read_bytes()
@@ -48,11 +58,8 @@ def test_output_over_the_input_is_refused_and_the_input_kept(files, capsys, spel
         output = files["dir"] / "link.png"
         output.symlink_to(files["image"])
     for command in ("protect", "inpaint"):
-        argv = [command, str(files["image"]), "--mask", str(files["mask"]), "-o", str(output), "--model",
-                str(files["model"])]
-        assert main(argv) == 2
-        err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and "is the input file" in err[0] and "--overwrite" in err[0]
+        err = _refused(files, command, output, capsys)
+        assert "is the input file" in err and "--overwrite" in err
         assert files["image"].read_bytes() == before
     assert _protect(files, output, "--overwrite") == 0  # asked for explicitly: the path now holds the output
     assert output.read_bytes() != before and not output.is_symlink()
@@ -62,11 +69,8 @@ def test_an_existing_output_is_replaced_only_with_overwrite(files, capsys):
     out = files["dir"] / "out.png"
     out.write_bytes(b"an earlier export")
     for command in ("protect", "inpaint"):
-        argv = [command, str(files["image"]), "--mask", str(files["mask"]), "-o", str(out), "--model",
-                str(files["model"])]
-        assert main(argv) == 2
-        err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and "already exists" in err[0] and "--overwrite" in err[0]
+        err = _refused(files, command, out, capsys)
+        assert "already exists" in err and "--overwrite" in err
         assert out.read_bytes() == b"an earlier export"
     assert _protect(files, out, "--overwrite") == 0 and out.read_bytes() != b"an earlier export"
 

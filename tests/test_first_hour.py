@@ -84,7 +84,7 @@ def test_cancelling_a_second_run_leaves_nothing_to_export(window, qtbot, files):
     assert window.exports.export_protected(files["dir"] / "out.png") is None
     assert not (files["dir"] / "out.png").exists()
     assert "Metrics appear after a protection" in window.preview.metrics.text()
-    assert window.preview.edit_names() == [] and not window.exports.pending
+    assert window.preview.edit_names() == [] and not window.document.pending_export
 
 
 def test_the_first_run_dialog_shows_all_of_its_text(qtbot):

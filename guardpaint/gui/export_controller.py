@@ -75,10 +75,12 @@ class ExportController:
     def __init__(self, window: QWidget, document: Document, ui: Interaction) -> None:
         self.window, self.document, self.ui = window, document, ui
 
-    @property
-    def pending(self) -> bool:
-        """A current protection exists that has not been exported yet."""
-        return self.document.pending_export
+    def _is_original(self, path: Path) -> bool:
+        """Whether ``path`` is the open image (then the user is told why it cannot be the export)."""
+        if not same_file(path, self.document.path):
+            return False
+        self.ui.error(f"{path.name} is the original image; choose another name so the original is kept.")
+        return True
 
     def _save_path(self, title: str, suffix: str, filters: list[str]) -> Path | None:
         """Ask where to save, refusing the original before anything else is asked; None when cancelled.
@@ -93,8 +95,7 @@ class ExportController:
             path = Path(chosen)
             if not path.suffix:
                 path = path.with_suffix(Path(suffix).suffix)
-            if same_file(path, image_path):
-                self.ui.error(f"{path.name} is the original image; choose another name so the original is kept.")
+            if self._is_original(path):
                 suggestion = export_suggestion(path.parent, image_path, suffix)
                 continue
             if not path.exists() or self.ui.ask(f"{path.name} already exists. Replace it?"):
@@ -116,8 +117,7 @@ class ExportController:
         outcome, path = document.outcome, Path(path)
         if not path.suffix:
             path = path.with_suffix(outcome.output_format.suffix)
-        if same_file(path, document.path):
-            self.ui.error(f"{path.name} is the original image; choose another name so the original is kept.")
+        if self._is_original(path):
             return None
         try:
             fmt = format_for(path, outcome.output_format.quality if path.suffix.lower() in SUFFIXES["jpeg"] else None)

@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
             self.ui.error("A folder is being protected: stop it (Protect Folder > Stop) before opening an image.")
             return False
         question = "The protected image has not been exported. Open another image anyway?"
-        if self.exports.pending and not self.ui.ask(question):
+        if self.document.pending_export and not self.ui.ask(question):
             return False
         self._mask_to_load = None if mask is None else Path(mask)
         return self.opener.open(path)
@@ -287,7 +287,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self._closing:
-            if self.exports.pending and not self.ui.ask("The protected image has not been exported. Quit anyway?"):
+            if self.document.pending_export and not self.ui.ask(
+                    "The protected image has not been exported. Quit anyway?"):
                 event.ignore()
                 return
             self._closing = True
