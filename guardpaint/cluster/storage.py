@@ -6,6 +6,7 @@ an output is written as one whole object: it appears only once it is complete.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -31,12 +32,7 @@ class Location:
 
     def _fs(self):
         """pyarrow's filesystem for this URI and the path inside it (remote locations only)."""
-        from pyarrow import fs
-
-        try:
-            return fs.FileSystem.from_uri(self.uri)
-        except (ValueError, OSError) as exc:
-            raise InputError(f"{self.uri}: cannot open this location ({exc})") from None
+        return _filesystem(self.uri)
 
     def names(self) -> list[str]:
         """The names of the files directly in this folder."""
@@ -87,3 +83,15 @@ class Location:
             from guardpaint.core.batch import prepare_output_folder
 
             prepare_output_folder(self.local)
+
+
+@functools.cache
+def _filesystem(uri: str):
+    """pyarrow's filesystem for ``uri`` and the path inside it, made once per process (an S3 or GCS client
+    is not built again for every file an actor reads or writes)."""
+    from pyarrow import fs
+
+    try:
+        return fs.FileSystem.from_uri(uri)
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{uri}: cannot open this location ({exc})") from None
