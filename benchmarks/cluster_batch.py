@@ -65,7 +65,7 @@ def main() -> int:
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--model", default=None, help="default: the default model (the demo when big-lama is absent)")
-    parser.add_argument("--actors", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--actors", type=int, nargs="*", default=[1, 2], help="none: the local batch only")
     parser.add_argument("--gpus-per-actor", default=None, help="passed to batch --ray (0.5: two actors per GPU)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -6,12 +6,14 @@
 #   OUT=runs/gpu bash benchmarks/gpu_session.sh regions [SECONDS] region-scoped protection, ensembles, JPEG
 #   OUT=runs/gpu bash benchmarks/gpu_session.sh issue24 [SECONDS] the GPU speed issue in one go: speed (median
 #       of 3, demo and big-lama-arch, 512 px), a profile, and batch throughput on Ray (1 and 2 actors)
+#   OUT=runs/gpu bash benchmarks/gpu_session.sh issue32 [SECONDS] the same speed runs and profile, one iteration
+#       eager against a CUDA graph and batched (gpu_iteration.py), and a local batch's throughput
 #
 # SECONDS is the whole command's budget: every stage is time-limited so the command ends inside it,
 # and a failed stage never stops the next. Everything lands in $OUT (a log per mode, the trained
 # weights split into parts under 16 MB, the training log, the artefact grid).
 set -u
-mode=${1:?usage: gpu_session.sh speed|train|regions|issue24 [SECONDS]}
+mode=${1:?usage: gpu_session.sh speed|train|regions|issue24|issue32 [SECONDS]}
 budget=${2:-540}
 out=${OUT:-runs/gpu}
 device=${GPU_SESSION_DEVICE:-cuda}  # cpu: a dry run of the script itself
@@ -62,6 +64,17 @@ from protect_speed import get_model; torch.save(get_model('big-lama-arch', torch
         --images 16 --size 512 --iterations 20 --actors 1 2 --gpus-per-actor 0.5 --json
     rm -f "$out/big-lama-arch.pth"
     ;;
+issue32)
+    speed_stages 45 75 45
+    stage iteration-big-lama-arch-512 150 python3 benchmarks/gpu_iteration.py --device "$device" --size 512 \
+        --model big-lama-arch
+    stage weights-big-lama-arch 20 python3 -c "import sys, torch; sys.path.insert(0, 'benchmarks');
+from protect_speed import get_model; torch.save(get_model('big-lama-arch', torch.device('cpu')).network.state_dict(),
+'$out/big-lama-arch.pth')"
+    stage throughput-batch 70 python3 benchmarks/cluster_batch.py --device "$device" --model "$out/big-lama-arch.pth" \
+        --images 16 --size 512 --iterations 20 --actors --json
+    rm -f "$out/big-lama-arch.pth"
+    ;;
 train)
     run=runs/gpu-demo
     eval_reserve=150
@@ -91,7 +104,7 @@ regions)
         --iterations 20 --photos chelsea.png --time-only --json
     ;;
 *)
-    echo "unknown mode $mode (speed, train or regions)" >&2
+    echo "unknown mode $mode (speed, issue24, issue32, train or regions)" >&2
     exit 2
     ;;
 esac

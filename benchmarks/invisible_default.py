@@ -99,7 +99,7 @@ def demo_row(model, photo: np.ndarray, mask: np.ndarray, settings: ProtectionSet
             "noise_energy": float((noise.astype(np.float64) ** 2).sum()),
             "noisy_share": float((noise != 0).any(2).mean()),
             "strengths": [result.region_strength(i) for i in range(len(result.regions))],
-            "strength_steps": result.window_stages,
+            "strength_steps": [outcome.step for outcome in result.region_outcomes],
             "attack_loss": float(((attacked[mask] / 255.0 - colour) ** 2).mean()),
             "fill_distance_protected": mal.target_distance_protected,
             "fill_distance_clean": mal.target_distance_original, "holds": outcome.protected,
@@ -118,7 +118,8 @@ def high_gain_rows(photo: np.ndarray, configs: dict[str, ProtectionSettings]) ->
             outcome = protect_image(model, LoadedImage(photo), mask, replace(configs[name], iterations=20))
             noise = outcome.written.astype(np.float64) - photo
             row[name] = {"holds": outcome.protected, "strength": outcome.result.region_strength(0),
-                         "strength_steps": outcome.result.window_stages[0], "noise_energy": float((noise ** 2).sum()),
+                         "strength_steps": outcome.result.region_outcomes[0].step,
+                         "noise_energy": float((noise ** 2).sum()),
                          "psnr": outcome.verification.psnr}
         rows.append(row)
     return rows

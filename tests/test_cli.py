@@ -41,7 +41,7 @@ def test_protect_writes_png_and_one_json_object(files, capsys, photo):
     (region,) = edits["regions"]
     assert set(region) >= {"region", "ssim", "psnr", "target_distance_protected", "holds", "ring_ssim"}
     assert report["protected"] is edits["holds"] is region["holds"] is report["regions"][0]["holds"]
-    assert report["schema"] == "guardpaint-report/2"
+    assert report["schema"] == "guardpaint-report/3"
     assert report["provenance"]["models"][0]["name"] == "tiny.pth"
 
 

@@ -67,7 +67,7 @@ def test_protect_runs_to_completion_with_plot_and_preview(window, qtbot, files):
     with qtbot.waitSignal(window.runner.done, timeout=60_000):
         window.start_protection()
     outcome = window.protection.outcome
-    steps = max(outcome.result.window_stages)  # auto strength: a second step where a region did not hold
+    steps = outcome.result.steps  # auto strength: a second step where a region did not hold
     qtbot.waitUntil(lambda: window.panel.plot.point_count() == 3 * steps == len(outcome.result.history), timeout=5000)
     assert window.panel.progress.value() == 3
     assert outcome is not None and outcome.written.shape == (96, 128, 3)
@@ -321,7 +321,7 @@ def test_a_large_photo_is_protected_and_shown_region_by_region(window, qtbot, fi
     with qtbot.waitSignal(window.runner.done, timeout=120_000):
         window.start_protection()
     outcome = window.protection.outcome
-    assert len(outcome.result.windows) == 2 and any("2 regions" in line for line in progress)
+    assert len(outcome.result.windows) == 2 and any("2 windows" in line for line in progress)
     names = window.preview.edit_names()
     assert {"region 1", "region 2", "ring around region 1", "ring around region 2"} <= set(names)
     listed = window.preview.regions

@@ -8,7 +8,7 @@ import torch
 from guardpaint.core.evaluation.report import protection_report
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.budget import INFLUENCE_FLOOR, influence_share
-from guardpaint.core.protection.loop import protect, strength_ladder
+from guardpaint.core.protection.loop import Rung, protect, strength_ladder
 from guardpaint.core.protection.settings import MAXIMUM_STRENGTH, ProtectionSettings, at_maximum_strength
 from guardpaint.core.workflow import protect_image
 
@@ -32,13 +32,13 @@ def _textured_and_smooth() -> tuple[np.ndarray, np.ndarray]:
 def test_a_region_that_holds_stops_at_the_first_step_and_one_that_does_not_gets_a_second():
     photo, mask = _textured_and_smooth()
     outcome = protect_image(HighGainInpainter(), LoadedImage(photo), mask, ProtectionSettings())
-    first, cap = strength_ladder(ProtectionSettings())
+    first, cap, _ = (rung.strength for rung in strength_ladder(ProtectionSettings()))
     assert outcome.protected and [v.holds for v in outcome.verification.regions] == [True, True]
     report = protection_report(outcome)
-    assert [(r["strength"], r["strength_steps"]) for r in report["regions"]] == [(first * 255, 1), (cap * 255, 2)]
-    assert report["optimisation"]["strength_steps"] == [1, 2]
+    assert [(r["strength"], r["step"]) for r in report["regions"]] == [(first * 255, 1), (cap * 255, 2)]
+    assert report["optimisation"]["steps_run"] == 2
     stages = [h.stage for h in outcome.result.history]
-    assert stages == [1] * 20 + [2] * 20 and all(h.regions == 1 for h in outcome.result.history[20:])
+    assert stages == [1] * 20 + [2] * 20 and all(h.windows == 1 for h in outcome.result.history[20:])
     left, _ = outcome.result.windows
     assert np.abs(outcome.result.noise[left.slices]).max() <= math.ceil(first * 255)  # it stayed at step 1
 
@@ -71,12 +71,14 @@ def test_noise_goes_only_where_it_acts():
 
 def test_the_ladder_and_maximum_strength():
     settings = ProtectionSettings()
-    assert strength_ladder(settings) == [settings.epsilon / 2, settings.epsilon]
-    assert strength_ladder(replace(settings, strength_steps=3))[1] == settings.epsilon * 0.5 ** 0.5
-    assert strength_ladder(replace(settings, auto_strength=False)) == [settings.epsilon]
+    cap = settings.epsilon
+    assert strength_ladder(settings) == [Rung(cap / 2, "adaptive"), Rung(cap, "adaptive"), Rung(cap, "uniform")]
+    assert strength_ladder(replace(settings, strength_steps=3))[1].strength == cap * 0.5 ** 0.5
+    assert strength_ladder(replace(settings, budget="uniform")) == [Rung(cap / 2, "uniform"), Rung(cap, "uniform")]
+    assert strength_ladder(replace(settings, auto_strength=False)) == [Rung(cap, "adaptive")]
     maximum = at_maximum_strength(settings)
     assert (maximum.epsilon, maximum.budget, strength_ladder(maximum)) == (MAXIMUM_STRENGTH, "uniform",
-                                                                          [MAXIMUM_STRENGTH])
+                                                                          [Rung(MAXIMUM_STRENGTH, "uniform")])
 
 
 def test_when_the_cap_is_not_enough_the_verdict_offers_maximum_strength(tmp_path):
@@ -85,5 +87,7 @@ def test_when_the_cap_is_not_enough_the_verdict_offers_maximum_strength(tmp_path
     outcome = protect_image(HighGainInpainter(gain=0.0, name="unmoved"), LoadedImage(photo), mask,
                             ProtectionSettings(iterations=2))
     report = protection_report(outcome)
-    assert not outcome.protected and report["regions"][0]["strength_steps"] == 2
+    # a model the first step did not move at all: no stronger step is tried, and the report says why
+    assert not outcome.protected and outcome.result.steps == 1 and len(outcome.result.history) == 2
+    assert report["regions"][0]["step"] == 1 and "did not move this model's fill" in report["regions"][0]["note"]
     assert any(tip.startswith("Protect at maximum strength (6.4 levels") for tip in report["advice"])

@@ -88,10 +88,30 @@ def test_benign_reference_is_computed_once(photo, mask):
     model = make_tiny_model()
     calls = []
     model.generator.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
-    protect(model, photo, mask, ProtectionSettings(iterations=4))
-    # one reference pass; one batched pass of 3 that measures where the noise acts (the adaptive budget),
-    # then one for the initial noise and after each of 4 updates
+    protect(model, photo, mask, ProtectionSettings(iterations=4, precision="fp32"))
+    # fp32: one reference pass; one batched pass of 3 that measures where the noise acts (the adaptive
+    # budget), then one for the initial noise and after each of 4 updates (gradient and score in one)
     assert calls == [1] + [3] * 6
+
+
+def test_a_bf16_loop_scores_each_iterate_in_one_more_fp32_pass(photo, mask, monkeypatch):
+    """Forced bf16 (on any CPU): the gradient passes run on the bf16 copy, and each of the 5 iterates
+    is scored by one more fp32 pass (the budget's gradient needs no score)."""
+    from guardpaint.models.lama_family import LamaInpainter
+
+    from conftest import make_tiny_model
+
+    calls = {torch.float32: [], torch.bfloat16: []}
+    predict = LamaInpainter.predict
+
+    def counted(self, image, mask):
+        calls[self.compute_dtype].append(image.shape[0])
+        return predict(self, image, mask)
+
+    monkeypatch.setattr(LamaInpainter, "predict", counted)
+    protect(make_tiny_model(), photo, mask, ProtectionSettings(iterations=4, precision="bf16"))
+    assert calls[torch.bfloat16] == [3] * 5  # the budget's gradient, then iterates 0-3 (the last is scored only)
+    assert calls[torch.float32] == [1] + [3] * 5  # the clean ring edit, then every iterate 0-4
 
 
 def test_bad_settings_and_masks_are_input_errors(tiny_model, photo, mask):
@@ -189,18 +209,3 @@ def test_a_bf16_loop_follows_the_fp32_loop_within_tolerance(tiny_model, photo, m
     for a, b in zip(fp32.history, bf16.history, strict=True):  # both scored in fp32, the iterates differ a little
         assert b.total == pytest.approx(a.total, rel=0.05)
     assert bf16.best_loss == pytest.approx(fp32.best_loss, rel=0.05)
-
-
-def test_channels_last_gives_the_fill_of_the_default_layout(tiny_model, photo, mask):
-    """What CUDA runs (channels-last weights and inputs) is the same function on the CPU."""
-    from guardpaint.core.editor.differentiable import edit
-    from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
-
-    plain = tiny_model.for_attack()
-    last = tiny_model.for_attack()
-    last.generator = last.generator.to(memory_format=torch.channels_last)
-    image, hole = image_to_tensor(photo, tiny_model.device), mask_to_tensor(mask, tiny_model.device)
-    with torch.no_grad():
-        expected = edit(plain, image, hole)
-        got = edit(last, image.contiguous(memory_format=torch.channels_last), hole)
-    assert float((got - expected).abs().max()) < 1e-5

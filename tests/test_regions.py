@@ -66,7 +66,7 @@ def test_outside_the_windows_the_protected_image_is_the_input_bit_for_bit(tiny_m
     inside = np.zeros(mask.shape, bool)
     for box in result.windows:
         inside[box.slices] = True
-    assert not result.full_frame and len(result.windows) == 2 and seen[0].regions == 2
+    assert not result.full_frame and len(result.windows) == 2 and seen[0].windows == 2
     assert (result.protected[~inside] == photo[~inside]).all()
     assert (result.protected[inside] != photo[inside]).any()
     assert np.abs(result.noise).max() <= round(FAST.epsilon * 255)

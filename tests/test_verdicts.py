@@ -78,6 +78,9 @@ def test_a_region_whose_noise_is_gone_is_named_and_the_other_still_holds(protect
 
 
 def test_the_report_per_region_ssim_is_what_inpaint_and_any_ssim_give(tmp_path, capsys):
+    """For a rectangular region its pixels are its box: the masked SSIM is then scikit-image's SSIM over the
+    box, within 0.01 (the masked one renormalises its windows at the box's edge instead of leaving out a
+    5 px border)."""
     photo = make_photo(900, 1000, seed=12)
     mask = _two_regions(900, 1000)
     image, mask_path, weights = tmp_path / "photo.png", tmp_path / "photo.mask.png", tmp_path / "tiny.pth"
@@ -101,3 +104,90 @@ def test_the_report_per_region_ssim_is_what_inpaint_and_any_ssim_give(tmp_path, 
         outside = structural_similarity(attacked, clean, channel_axis=2, gaussian_weights=True, sigma=1.5,
                                         use_sample_covariance=False, data_range=255)
         assert judged["region"] == region["region"] and judged["ssim"] == pytest.approx(outside, abs=0.01)
+
+
+def _shapes(height: int, width: int) -> dict[str, np.ndarray]:
+    """The shapes people protect: a blob, strokes 3-5 px wide (a signature), a ring and a 4 px dot."""
+    import cv2
+
+    shapes = {}
+    blob = np.zeros((height, width), np.uint8)
+    cv2.circle(blob, (width // 2, height // 2), 25, 1, -1)
+    shapes["blob"] = blob
+    for thickness in (3, 4, 5):
+        stroke = np.zeros((height, width), np.uint8)
+        cv2.line(stroke, (20, 20), (width - 30, height - 40), 1, thickness)
+        shapes[f"stroke {thickness} px"] = stroke
+    ring = np.zeros((height, width), np.uint8)
+    cv2.circle(ring, (width // 2, height // 2), 30, 1, 4)
+    shapes["ring"] = ring
+    dot = np.zeros((height, width), np.uint8)
+    dot[60:64, 70:74] = 1
+    shapes["4 px dot"] = dot
+    return {name: shape.astype(bool) for name, shape in shapes.items()}
+
+
+@pytest.mark.parametrize("photo_name", ["chelsea", "astronaut", "synthetic"])
+def test_a_target_colour_fill_holds_and_the_clean_fill_does_not_for_every_shape(photo_name):
+    """The calibration of the verdict (docs/method.md, section 7): with a LaMa-family model's fill as the
+    clean edit, a fill that is the target colour holds and the clean fill does not, for every shape."""
+    import cv2
+    import skimage.data
+
+    from guardpaint.core.evaluation.verify import EditComparison
+    from guardpaint.core.protection.target import choose_target_colour
+    from guardpaint.models import load_model
+
+    photo = make_photo(160, 192, seed=4) if photo_name == "synthetic" else cv2.resize(
+        getattr(skimage.data, photo_name)(), (192, 160), interpolation=cv2.INTER_AREA)
+    editor = Editor(load_model("demo", torch.device("cpu")))
+    colour = choose_target_colour(photo)
+    for name, mask in _shapes(160, 192).items():
+        clean = editor.inpaint(photo, mask)
+        target = clean.copy()
+        target[mask] = colour
+        for region in find_regions(mask):
+            defeated = EditComparison.measure(clean, target, region, colour)
+            untouched = EditComparison.measure(clean, clean, region, colour)
+            assert defeated.holds and defeated.ssim < 0.4 and defeated.shortfall < 1, name
+            assert not untouched.holds and untouched.ssim == pytest.approx(1.0) and untouched.shortfall >= 2, name
+
+
+def _direct_masked_ssim(a: np.ndarray, b: np.ndarray, pixels: np.ndarray) -> float:
+    """Masked SSIM written out pixel by pixel: for each region pixel, the Gaussian-weighted statistics of the
+    region pixels in its 11 x 11 window; the mean over the region, per channel, then over channels."""
+    taps = np.exp(-0.5 * (np.arange(-5, 6) / 1.5) ** 2)
+    kernel = np.outer(taps, taps)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    values = []
+    for channel in range(3):
+        x, y = a[..., channel].astype(float), b[..., channel].astype(float)
+        scores = []
+        for row, col in zip(*np.nonzero(pixels), strict=True):
+            weights, xs, ys = [], [], []
+            for dr in range(-5, 6):
+                for dc in range(-5, 6):
+                    r, c = row + dr, col + dc
+                    if 0 <= r < pixels.shape[0] and 0 <= c < pixels.shape[1] and pixels[r, c]:
+                        weights.append(kernel[dr + 5, dc + 5])
+                        xs.append(x[r, c])
+                        ys.append(y[r, c])
+            w, xs, ys = np.array(weights) / sum(weights), np.array(xs), np.array(ys)
+            mx, my = w @ xs, w @ ys
+            vx, vy, cov = w @ (xs - mx) ** 2, w @ (ys - my) ** 2, w @ ((xs - mx) * (ys - my))
+            scores.append((2 * mx * my + c1) * (2 * cov + c2) / ((mx * mx + my * my + c1) * (vx + vy + c2)))
+        values.append(np.mean(scores))
+    return float(np.mean(values))
+
+
+def test_the_masked_ssim_is_the_ssim_of_the_region_pixels_alone():
+    from guardpaint.core.evaluation.metrics import masked_ssim
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (24, 30, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-40, 41, a.shape), 0, 255).astype(np.uint8)
+    pixels = _shapes(24, 30)["stroke 3 px"][:24, :30] | (np.arange(30)[None, :] == 4)
+    assert masked_ssim(a, b, pixels) == pytest.approx(_direct_masked_ssim(a, b, pixels), abs=1e-9)
+    elsewhere = b.copy()
+    elsewhere[~pixels] = 0  # what lies outside the region never enters
+    assert masked_ssim(a, elsewhere, pixels) == masked_ssim(a, b, pixels)

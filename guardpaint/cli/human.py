@@ -36,10 +36,21 @@ def _show_suite(suite: dict) -> None:
         print(f"benign edit '{name}': SSIM {value:.3f}")
 
 
+def _show_noise(report: dict) -> None:
+    """Each region's noise as written: the ladder step it keeps and the change in its context."""
+    for region in report["regions"]:
+        noise = region["noise"]
+        budget = "on every pixel" if region["budget"] == "uniform" else f"{region['budget']} budget"
+        note = f"; {region['note']}" if region["note"] else ""
+        print(f"region {region['region']} noise: step {region['step']} ({region['strength']:.1f} levels, {budget}), "
+              f"written at most {noise['max_abs']} and on average {noise['mean_abs']:.2f} levels around it{note}")
+
+
 def show_protection(report: dict) -> None:
     models = ", ".join(m["name"] for m in report["provenance"]["models"])
     print(f"model: {models} on {report['provenance']['device']}")
     print(f"wrote {report['output']['path']}")
+    _show_noise(report)
     _show_edits(report)
     print(report["summary"])
     for tip in report["advice"]:

@@ -70,9 +70,12 @@ class WrittenFileVerifier:
         self.seconds += time.perf_counter() - start
         return self.last
 
-    def failing(self, protected: np.ndarray) -> list[int]:
-        """The numbers of the regions that do not hold on some model: auto strength's judge."""
-        return sorted({number for check in self.check(protected).checks.values() for number in check.failing})
+    def shortfalls(self, protected: np.ndarray) -> dict[int, float]:
+        """Each region's shortfall on the model where it holds least (at most 1: it holds on every model),
+        by region number: auto strength's judge."""
+        checks = self.check(protected).checks.values()
+        return {verdict.region.number: max(check.regions[index].malicious.shortfall for check in checks)
+                for index, verdict in enumerate(next(iter(checks)).regions)}
 
 
 def protect_image(
@@ -101,7 +104,7 @@ def protect_image(
     verifier = WrittenFileVerifier(models, image, mask, settings, fmt, extra_masks, keep_edits, should_cancel,
                                    on_status)
     result = protect(models, image.rgb, mask, settings, on_iteration=on_iteration, should_cancel=should_cancel,
-                     fixed=fixed, judge=verifier.failing if settings.auto_strength else None)
+                     fixed=fixed, judge=verifier.shortfalls if settings.auto_strength else None)
     judged = verifier.seconds  # spent inside protect(), between the strength steps
     checked = verifier.check(result.protected)
     timings = {"setup_s": result.setup_time, "optimise_s": result.elapsed - result.setup_time - judged,

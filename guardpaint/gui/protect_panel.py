@@ -94,7 +94,7 @@ class ProtectPanel(QWidget):
         if self._first is None:
             self._first = (done, report.elapsed)
         first_done, first_elapsed = self._first
-        regions = f" · {report.regions} regions" if report.regions > 1 else ""
+        regions = f" · {report.windows} windows" if report.windows > 1 else ""
         step = (f"Step {report.stage}: {report.strength:.1f} levels, one more optimisation for the regions that "
                 "did not hold · " if report.stage > 1 else f"{report.strength:.1f} levels · ")
         timing = "timing the next iteration"

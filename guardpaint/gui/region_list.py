@@ -45,7 +45,10 @@ class RegionList(QListWidget):
                 f"(clean {check.regions[index].malicious.target_distance_original:.0f})"
                 for label, check in outcome.verifications.items())
             box = verdict.region.box
-            item = QListWidgetItem(f"Region {number}: {'held' if holds else 'NOT held'} · {figures}")
+            kept = outcome.result.region_outcomes[index]
+            noise = outcome.region_noise(number)
+            written = f"noise up to {noise['max_abs']} levels (step {kept.step})"
+            item = QListWidgetItem(f"Region {number}: {'held' if holds else 'NOT held'} · {written} · {figures}")
             item.setData(Qt.ItemDataRole.UserRole, number)
             item.setForeground(HELD if holds else FAILED)
             item.setToolTip(f"{box.width} x {box.height} px at ({box.left}, {box.top}), {verdict.region.size} pixels")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from guardpaint.core.editor.geometry import Box
+from guardpaint.core.evaluation.metrics import noise_within
 from guardpaint.core.evaluation.verify import VerificationReport
 from guardpaint.core.io.formats import OutputFormat
 from guardpaint.core.io.images import LoadedImage
@@ -41,6 +42,11 @@ class ProtectedImage:
     def protected(self) -> bool:
         """The verdict: the editor's fill of every region was defeated, on every model."""
         return all(check.holds for check in self.verifications.values())
+
+    def region_noise(self, number: int) -> dict[str, float]:
+        """The noise written in region ``number``'s context (the pixels nearer to it than to any other
+        region of its window): how many pixels, the largest and the mean change in levels."""
+        return noise_within(self.source.rgb, self.written, self.result.context_mask(number - 1))
 
     def region_holds(self, number: int) -> bool:
         """Whether region ``number`` holds on every model."""

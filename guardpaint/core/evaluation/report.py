@@ -15,15 +15,16 @@ import torch
 from guardpaint import __version__
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.regions import Region
-from guardpaint.core.evaluation.metrics import noise_statistics
+from guardpaint.core.evaluation.metrics import noise_statistics, noise_within
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import SuiteReport
 from guardpaint.core.evaluation.verify import VerificationReport
 from guardpaint.core.protection.loop import ProtectionResult
+from guardpaint.core.protection.noise import LEVELS
 from guardpaint.core.protection.settings import MAXIMUM_STRENGTH
 from guardpaint.models import registry
 
-SCHEMA = "guardpaint-report/2"
+SCHEMA = "guardpaint-report/3"
 #: Top-level keys of every report, in order; failed and skipped batch items carry them too (as null).
 REPORT_KEYS = ("schema", "status", "protected", "summary", "advice", "warnings", "input", "output", "provenance",
                "settings", "timings", "optimisation", "imperceptibility", "regions", "edits", "suite")
@@ -123,19 +124,23 @@ def _box(box: Box) -> list[int]:
 
 def region_entries(regions: list[Region], original: np.ndarray, protected: np.ndarray,
                    verifications: dict[str, VerificationReport], result: ProtectionResult | None = None) -> list[dict]:
-    """Each region: where it is, the editor's crop around it and the noise there, its window and kept
-    iterate (when ``result`` is the protection that made it), and whether it holds on every model."""
+    """Each region: where it is, the editor's crop around it, whether it holds on every model and, when
+    ``result`` is the protection that made ``protected``, what its noise comes from (its window, the step
+    of the strength ladder it keeps, that step's strength and kept iterate) and the noise written in its
+    context (the pixels nearer to it than to any other region), measured on ``protected`` as written;
+    without ``result``, the noise over its crop."""
     entries = []
     for index, region in enumerate(regions):
         crop = region.crop(original.shape)
-        entries.append({
-            "region": region.number, "box": _box(region.box), "pixels": region.size, "crop": _box(crop),
-            "window": None if result is None else result.region_windows[index],
-            "best_iteration": None if result is None else result.region_iteration(index),
-            "strength": None if result is None else result.region_strength(index),
-            "strength_steps": None if result is None else result.window_stages[result.region_windows[index]],
-            "noise": noise_statistics(original[crop.slices], protected[crop.slices]),
-            "holds": all(check.regions[index].holds for check in verifications.values())})
+        entry = {"region": region.number, "box": _box(region.box), "pixels": region.size, "crop": _box(crop),
+                 "holds": all(check.regions[index].holds for check in verifications.values()),
+                 "shortfall": max(check.regions[index].malicious.shortfall for check in verifications.values())}
+        if result is not None:
+            entry |= {"window": result.region_windows[index], **result.region_outcomes[index].to_dict(LEVELS),
+                      "noise": noise_within(original, protected, result.context_mask(index))}
+        else:  # a file verified on its own: the noise over the part of it the editor reads
+            entry["noise"] = noise_statistics(original[crop.slices], protected[crop.slices])
+        entries.append(entry)
     return entries
 
 
@@ -170,11 +175,11 @@ def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | N
         "optimisation": {"target_colour": list(result.target_colour), "iterations": result.settings.iterations,
                          "precision": {"gradients": result.settings.precision, "iterates_scored": "fp32",
                                        "verdict": "fp32"},
+                         "engine": result.engine,
                          "view": "full frame" if result.full_frame else "editor crops",
                          "windows": [[b.top, b.left, b.bottom, b.right] for b in result.windows],
+                         "steps_run": result.steps,
                          "best_iterations": result.best_iterations, "best_loss": result.best_loss,
-                         "strengths": [s * 255 for s in result.window_strengths],
-                         "strength_steps": result.window_stages,
                          "final_losses": asdict(result.history[-1]) if result.history else None,
                          "max_abs_noise": int(abs(result.noise).max())},
         "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},

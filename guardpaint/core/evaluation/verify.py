@@ -1,8 +1,10 @@
 """Verification: what an editor gets when it inpaints the original versus the protected image, region by region.
 
-Every region of the protection mask (:mod:`guardpaint.core.editor.regions`) is judged on its own: the
-SSIM of its fill over its own box, the distances to the target colour over its own pixels. The
-verdict holds only when every region holds; one far-away region never dilutes another's numbers.
+Every region of the protection mask (:mod:`guardpaint.core.editor.regions`) is judged on its own pixels:
+the SSIM of its fill with the clean fill taken over those pixels alone (:func:`masked_ssim`), the
+distances to the target colour over them too. Untouched pixels around a thin stroke or a small dot never
+dilute the comparison, and one region never takes in another's fill. The verdict holds only when every
+region holds.
 """
 from __future__ import annotations
 
@@ -15,13 +17,13 @@ from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.masks import ring_array, validate_mask
 from guardpaint.core.editor.regions import Region, find_regions
-from guardpaint.core.evaluation.metrics import max_abs_diff, psnr, ssim, target_distance
+from guardpaint.core.evaluation.metrics import masked_psnr, masked_ssim, max_abs_diff, psnr, ssim, target_distance
 from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.errors import InputError
 
 #: A malicious edit counts as defeated when its fill is this much closer to the target...
 HOLD_DISTANCE_RATIO = 0.5
-#: ...and this dissimilar (SSIM over the region's box) to the clean edit.
+#: ...and this dissimilar (SSIM over the region's own pixels) to the clean edit.
 HOLD_MAX_SSIM = 0.5
 
 
@@ -29,8 +31,8 @@ HOLD_MAX_SSIM = 0.5
 class EditComparison:
     """One region's fill, edited on the original and on the protected image."""
 
-    ssim: float  # over the region's box, protected edit vs original edit
-    psnr: float
+    ssim: float  # over the region's own pixels (masked SSIM), protected edit vs original edit
+    psnr: float  # over the region's own pixels
     target_distance_original: float  # mean |fill - target| in levels over the region's pixels, original
     target_distance_protected: float
 
@@ -40,11 +42,19 @@ class EditComparison:
         """Compare the edit of the original (``clean``) with the edit of the protected image over ``region``."""
         clean_box, attacked_box = clean[region.box.slices], attacked[region.box.slices]
         return cls(
-            ssim=ssim(attacked_box, clean_box),
-            psnr=psnr(attacked_box, clean_box),
+            ssim=masked_ssim(attacked_box, clean_box, region.pixels),
+            psnr=masked_psnr(attacked_box, clean_box, region.pixels),
             target_distance_original=target_distance(clean_box, region.pixels, colour),
             target_distance_protected=target_distance(attacked_box, region.pixels, colour),
         )
+
+    @property
+    def shortfall(self) -> float:
+        """How far the edit is from being defeated: the larger of the two criteria as a share of its limit
+        (the fill's distance to the target against half the clean fill's, its SSIM against 0.5). At most 1
+        means it holds; lower is better, so a stronger step "brings a region closer" when this falls."""
+        distance = self.target_distance_protected / max(HOLD_DISTANCE_RATIO * self.target_distance_original, 1e-9)
+        return max(distance, self.ssim / HOLD_MAX_SSIM)
 
     @property
     def holds(self) -> bool:
@@ -53,7 +63,7 @@ class EditComparison:
                 and self.ssim <= HOLD_MAX_SSIM)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "holds": self.holds}
+        return {**asdict(self), "shortfall": self.shortfall, "holds": self.holds}
 
 
 @dataclass
@@ -88,8 +98,8 @@ def judge(clean: np.ndarray, attacked: np.ndarray, regions: list[Region], colour
 
 
 def benign_ssim(clean: np.ndarray, attacked: np.ndarray, mask: np.ndarray) -> float:
-    """How unaffected an edit elsewhere is: the lowest SSIM over the box of each part of its mask."""
-    return min(ssim(attacked[r.box.slices], clean[r.box.slices]) for r in find_regions(mask))
+    """How unaffected an edit elsewhere is: the lowest SSIM over the pixels of each part of its mask."""
+    return min(masked_ssim(attacked[r.box.slices], clean[r.box.slices], r.pixels) for r in find_regions(mask))
 
 
 @dataclass
@@ -143,12 +153,12 @@ class VerificationReport:
 
 def ring_ssims(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
                regions: list[Region], expansion: int) -> tuple[list[float], np.ndarray, np.ndarray]:
-    """The edit of the ring around the mask, judged per region over the box of its own ring: the SSIMs,
-    and the two edits."""
+    """The edit of the ring around the mask, judged per region over the ring's pixels around it (within half
+    the expansion of its box): the SSIMs, and the two edits."""
     ring = ring_array(mask, expansion)
     clean, attacked = editor.inpaint(original, ring), editor.inpaint(protected, ring)
     boxes = [region.box.grown(expansion // 2, mask.shape) for region in regions]
-    return [ssim(attacked[box.slices], clean[box.slices]) for box in boxes], clean, attacked
+    return [masked_ssim(attacked[box.slices], clean[box.slices], ring[box.slices]) for box in boxes], clean, attacked
 
 
 def shown_region_boxes(regions: list[Region], shape: tuple[int, ...]) -> dict[int, Box]:

@@ -8,9 +8,10 @@
 * ``adaptive`` (the default): the texture share times the pixel's measured influence on the edits the
   objective scores (:func:`influence_share`): the magnitude of the objective's gradient at the first
   iterate, smoothed over :data:`INFLUENCE_SIGMA` px and normalised by its :data:`INFLUENCE_QUANTILE`
-  quantile. Pixels whose influence is below :data:`INFLUENCE_FLOOR` of that get no noise at all:
-  Adam's normalised steps would otherwise push every pixel with any gradient to the full strength,
-  far from the region where it buys almost nothing.
+  quantile, taken over each region's own context (the pixels nearer to it than to any other region), so
+  a small region beside a large one is measured on its own scale. Pixels whose influence is below
+  :data:`INFLUENCE_FLOOR` of that get no noise at all: Adam's normalised steps would otherwise push every
+  pixel with any gradient to the full strength, far from the region where it buys almost nothing.
 
 The budget never exceeds the strength the user chose. docs/method.md gives the reasons for each value.
 """
@@ -38,18 +39,32 @@ def texture_share(rgb: np.ndarray) -> np.ndarray:
     return np.clip(deviation / FULL_AT, SMOOTH_SHARE, 1.0).astype(np.float32)
 
 
-def influence_share(gradient: torch.Tensor) -> torch.Tensor:
+def influence_share(gradient: torch.Tensor, contexts: torch.Tensor | None = None) -> torch.Tensor:
     """How much each pixel acts on the objective, in [0, 1] (1x1xHxW): the smoothed magnitude of its
-    gradient over the channels, against the :data:`INFLUENCE_QUANTILE` quantile, zero below the floor."""
+    gradient over the channels, against the :data:`INFLUENCE_QUANTILE` quantile, zero below the floor.
+    With ``contexts`` (1x1xHxW region indices, :mod:`~guardpaint.core.protection.contexts`) the quantile
+    is taken within each region's context, so a small region beside a large one gets its own scale."""
     magnitude = gradient.detach().float().abs().mean(dim=1, keepdim=True)
     radius = int(3 * INFLUENCE_SIGMA)
     taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, device=gradient.device) / INFLUENCE_SIGMA) ** 2)
     taps = (taps / taps.sum()).to(magnitude)
     smooth = F.conv2d(F.pad(magnitude, (radius, radius, 0, 0), mode="replicate"), taps.view(1, 1, 1, -1))
     smooth = F.conv2d(F.pad(smooth, (0, 0, radius, radius), mode="replicate"), taps.view(1, 1, -1, 1))
-    scale = torch.quantile(smooth.flatten()[::max(1, smooth.numel() // 1_000_000)], INFLUENCE_QUANTILE)
+    labels = [] if contexts is None else contexts.unique().tolist()
+    if len(labels) < 2:
+        scale = _quantile(smooth.flatten())
+    else:
+        scale = torch.zeros_like(smooth)
+        for label in labels:
+            inside = contexts == label
+            scale = torch.where(inside, _quantile(smooth[inside]), scale)
     share = (smooth / scale.clamp_min(torch.finfo(smooth.dtype).tiny)).clamp(0, 1)
     return torch.where(share < INFLUENCE_FLOOR, torch.zeros_like(share), share)
+
+
+def _quantile(values: torch.Tensor) -> torch.Tensor:
+    """The :data:`INFLUENCE_QUANTILE` quantile of ``values`` (1-D), from at most about a million of them."""
+    return torch.quantile(values[::max(1, values.numel() // 1_000_000)], INFLUENCE_QUANTILE)
 
 
 def base_share(rgb: np.ndarray, mode: str, device: torch.device, fixed: np.ndarray | None = None) -> torch.Tensor:

@@ -17,6 +17,8 @@ from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.editor.pipelines import resized_size, uses_resize
 from guardpaint.core.editor.regions import Region
+from guardpaint.core.protection.engine import KeptIterates, StepOptimiser
+from guardpaint.core.protection.ladder import Judge, RegionLadder, RegionOutcome
 from guardpaint.core.protection.noise import LEVELS, WindowNoise
 from guardpaint.core.protection.objective import Objective, Scores, fill_clean_targets
 from guardpaint.core.protection.robust import RandomAttacks, resize_view_term
@@ -24,7 +26,7 @@ from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.core.protection.terms import standard_terms
 from guardpaint.core.protection.windows import Plan, plan_protection
-from guardpaint.errors import Cancelled, InputError
+from guardpaint.errors import InputError
 from guardpaint.models.base import Inpainter
 from guardpaint.models.device import resolve_precision
 
@@ -33,22 +35,23 @@ from guardpaint.models.device import resolve_precision
 class IterationReport:
     """Losses of one iteration, measured on the 8-bit image that iteration would write."""
 
-    iteration: int  # 1-based: the losses of the noise after this many updates
-    total_iterations: int
+    iteration: int  # 1-based: the losses of the noise after this many updates in this step of the ladder
+    total_iterations: int  # updates per step
     attack: float
     incomplete: float
     hide: float
     total: float
     elapsed: float  # seconds since the optimisation started
     robust: float = 0.0  # mean attack loss over the random editor attacks, the iterate before (robust level)
-    regions: int = 1  # windows optimised together in this iteration
+    windows: int = 1  # windows optimised together in this iteration
     resize: float = 0.0  # the resize view's loss, the iterate before (robust level with the resize view)
     # Each model's total. ``total`` is the selection criterion: per window the worst model's part, summed
     # (for one model, attack + incomplete + w * hide; for an ensemble the terms above are means over models).
     model_totals: tuple[float, ...] = ()
     stage: int = 1  # auto strength: the step of the strength ladder (1 = the first strength)
     stages: int = 1  # how many steps the ladder has at most
-    strength: float = 0.0  # the largest change allowed in this stage, in levels of 255
+    strength: float = 0.0  # the largest change allowed in this step, in levels of 255
+    budget: str = "adaptive"  # how this step shares the strength out (settings.BUDGETS)
 
 
 @dataclass
@@ -59,8 +62,8 @@ class ProtectionResult:
     noise: np.ndarray  # HxWx3 int16, protected - original in levels (zero outside the windows)
     history: list[IterationReport]
     target_colour: tuple[int, int, int]
-    best_iterations: list[int]  # per window: the iterate kept, as updates applied (0 = the initial noise)
-    best_loss: float  # the objective of the kept iterates
+    best_iterations: list[int]  # per window: the kept iterate of the last step it ran (updates applied in that step)
+    best_loss: float  # the objective of those iterates
     elapsed: float
     setup_time: float
     settings: ProtectionSettings = field(default_factory=ProtectionSettings)
@@ -68,44 +71,26 @@ class ProtectionResult:
     full_frame: bool = True  # the views are the whole image (up to 800 px, or --against full)
     regions: list[Region] = field(default_factory=list)  # the mask's regions, in reading order
     region_windows: list[int] = field(default_factory=list)  # the window of each region
-    window_strengths: list[float] = field(default_factory=list)  # the strength each window ended at (0-1 scale)
-    window_stages: list[int] = field(default_factory=list)  # how many strength steps each window was optimised at
+    region_outcomes: list[RegionOutcome] = field(default_factory=list)  # what each region's noise comes from
+    contexts: list[np.ndarray] = field(default_factory=list)  # per window: the region index of each pixel
+    steps: int = 1  # steps of the strength ladder run
+    engine: str = "eager"  # "cuda graph" when the iterations were replayed from a captured one
 
     def region_iteration(self, index: int) -> int:
-        """The iterate kept for the window of region ``index`` (0-based)."""
-        return self.best_iterations[self.region_windows[index]]
+        """The iterate region ``index`` (0-based) keeps, counted within its step."""
+        return self.region_outcomes[index].iteration
 
     def region_strength(self, index: int) -> float:
-        """The strength region ``index`` (0-based) ended at, in levels of 255."""
-        return self.window_strengths[self.region_windows[index]] * LEVELS
+        """The strength of the step region ``index`` (0-based) keeps, in levels of 255."""
+        return self.region_outcomes[index].strength * LEVELS
 
-
-class KeptIterates:
-    """Each window's best iterate so far: its score, its number (updates applied) and its noise."""
-
-    def __init__(self, noise: WindowNoise, totals: torch.Tensor) -> None:
-        self.noise = noise
-        self.scores = totals.clone()
-        self.iterations = [0] * len(totals)
-        self.deltas = [noise.snapshot(window) for window in range(len(totals))]
-
-    def restart(self, windows: list[int], totals: torch.Tensor, iteration: int) -> None:
-        """A new stage for ``windows``: their current noise (the kept one, warm-started) is their best."""
-        for window in windows:
-            self.scores[window], self.iterations[window] = totals[window], iteration
-            self.deltas[window] = self.noise.snapshot(window)
-
-    def offer(self, windows: list[int], totals: torch.Tensor, iteration: int, keep_best: bool) -> None:
-        for window in windows:
-            if totals[window] < self.scores[window] or not keep_best:
-                self.scores[window], self.iterations[window] = totals[window], iteration
-                self.deltas[window] = self.noise.snapshot(window)
-
-    def with_frozen(self, totals: torch.Tensor, windows: list[int]) -> torch.Tensor:
-        """``totals`` for ``windows``, the kept scores for every other window."""
-        combined = self.scores.clone()
-        combined[windows] = totals[windows]
-        return combined
+    def context_mask(self, index: int) -> np.ndarray:
+        """Region ``index``'s context (the pixels of its window nearer to it than to any other region) as
+        an HxW bool mask: where its noise lives."""
+        window = self.region_windows[index]
+        mask = np.zeros(self.protected.shape[:2], bool)
+        mask[self.windows[window].slices] = self.contexts[window] == index
+        return mask
 
 
 #: JPEG's block grid with 4:2:0 chroma: windows snap to it so the noise meets whole blocks.
@@ -123,7 +108,7 @@ def protect(
     on_iteration: Callable[[IterationReport], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     fixed: np.ndarray | None = None,
-    judge: Callable[[np.ndarray], list[int]] | None = None,
+    judge: Judge | None = None,
 ) -> ProtectionResult:
     """Optimise protective noise for ``rgb`` (HxWx3 uint8) over ``mask`` (HxW bool).
 
@@ -135,9 +120,9 @@ def protect(
     each window keeps the iterate whose worst model fares best, scored in fp32 whatever the loop's
     precision. Raises :class:`Cancelled` when ``should_cancel`` returns True (checked once per iteration).
 
-    With ``judge`` (auto strength: it gets the 8-bit image and returns the numbers of the regions that do
-    not hold) the windows are optimised at the first strength of :func:`strength_ladder`, judged, and the
-    windows of regions that do not hold optimised again at the next strength, up to the cap.
+    With ``judge`` (auto strength: it gets the 8-bit image and returns each region's shortfall) the
+    regions are optimised at the first strength of :func:`strength_ladder`, judged, and the regions that
+    do not hold climb to the next strength, region by region (:mod:`~guardpaint.core.protection.ladder`).
     """
     models = [models] if isinstance(models, Inpainter) else list(models)
     device = models[0].device
@@ -148,60 +133,46 @@ def protect(
     start = time.perf_counter()
     plan = plan_protection(mask, settings.expansion, settings.level == "robust", settings.pipeline,
                            JPEG_GRID if settings.jpeg_quality else 1)
-    noise = WindowNoise(rgb, plan.windows, settings, device, fixed)
+    noise = WindowNoise(rgb, plan.windows, plan.regions, settings, device, fixed)
     colour = settings.target_colour or choose_target_colour(rgb)
-    objective = _objective(models, rgb, mask, plan, noise, colour, settings)
-    region_windows = [plan.window_of(region) for region in plan.regions]
-    ladder = strength_ladder(settings) if judge is not None else [settings.epsilon]
+    objective, save_memory = _objective(models, rgb, mask, plan, noise, colour, settings)
+    rungs = strength_ladder(settings) if judge is not None else [Rung(settings.epsilon, settings.budget)]
+    ladder = RegionLadder(noise, [(rung.strength, rung.budget) for rung in rungs], judge)
+    kept = KeptIterates(noise)
+    optimiser = StepOptimiser(objective, noise, kept, settings,
+                              capturable=objective.fixed and not settings.jpeg_quality and not save_memory)
     setup_time = time.perf_counter() - start
 
     history: list[IterationReport] = []
     opt_start = time.perf_counter()
-    active = list(range(len(plan.windows)))
-    stages = [0] * len(plan.windows)
-    if settings.budget == "adaptive":  # a first gradient says where the noise acts
-        objective.step(noise, with_gradient=True)
-        noise.shape_by_influence()
-    # Iterate k is the noise after k updates (0 = the initial noise); each window keeps its best iterate.
-    kept: KeptIterates | None = None
-    for stage, strength in enumerate(ladder, start=1):
-        noise.set_strength(active, strength)
-        for window in active:
-            stages[window] += 1
-            if kept is not None:  # a stronger stage starts from the noise this window kept
-                noise.restore(window, kept.deltas[window])
-        first = (stage - 1) * settings.iterations
-        optimiser = torch.optim.Adam([noise.deltas[w] for w in active], lr=settings.learning_rate,
-                                     betas=settings.betas, eps=settings.adam_eps)
-        scores = objective.step(noise, with_gradient=True, active=active)
-        if kept is None:
-            kept = KeptIterates(noise, scores.window_totals)
-        else:
-            kept.restart(active, scores.window_totals, first)
-        for step in range(1, settings.iterations + 1):
-            if should_cancel is not None and should_cancel():
-                raise Cancelled("protection cancelled")
-            optimiser.step()
-            previous, scores = scores, objective.step(noise, step < settings.iterations, active)
-            kept.offer(active, scores.window_totals, first + step, settings.keep_best)
-            report = _report(step, settings.iterations, scores, previous, time.perf_counter() - opt_start, active,
-                             kept.with_frozen(scores.window_totals, active), (stage, len(ladder), strength))
-            history.append(report)
-            if on_iteration is not None:
-                on_iteration(report)
-        if judge is None:
+    window_iterations = [0] * len(plan.windows)
+    engines = set()
+    for step, rung in enumerate(rungs, start=1):
+        windows = ladder.windows()
+        noise.set_strength(ladder.climbing, rung.strength, uniform=rung.budget == "uniform")
+        if step > 1:  # the climbing regions start from their accepted noise; the others keep theirs
+            for window in windows:
+                noise.restore(window, ladder.accepted[window])
+            noise.freeze(ladder.frozen(), ladder.accepted)
+        if rung.budget == "adaptive":  # a gradient at this start says where the noise acts, region by region
+            objective.step(noise, with_gradient=True, active=windows, score=False)
+            noise.shape_by_influence(ladder.climbing)
+        reporter = _Reporter(history, on_iteration, settings.iterations, opt_start, windows, kept.scores.clone(),
+                             (step, len(rungs), rung))
+        optimiser.run(windows, step == 1, reporter, should_cancel)
+        engines.add("cuda graph" if optimiser.graphed else "eager")
+        for window, iteration in zip(windows, kept.iterations[windows].tolist(), strict=True):
+            window_iterations[window] = iteration
+        ladder.after_step(step, kept)
+        if not ladder.climbing:
             break
-        failing = judge(noise.written(kept.deltas))
-        active = sorted({region_windows[number - 1] for number in failing})
-        if not active:
-            break
-    protected = noise.written(kept.deltas)
+    protected = noise.written(ladder.accepted)
     return ProtectionResult(
         protected=protected,
         noise=protected.astype(np.int16) - rgb.astype(np.int16),
         history=history,
         target_colour=tuple(int(c) for c in colour),
-        best_iterations=kept.iterations,
+        best_iterations=window_iterations,
         best_loss=float(kept.scores.sum()),
         elapsed=time.perf_counter() - start,
         setup_time=setup_time,
@@ -209,35 +180,67 @@ def protect(
         windows=plan.windows,
         full_frame=plan.full_frame,
         regions=plan.regions,
-        region_windows=region_windows,
-        window_strengths=list(noise.strengths),
-        window_stages=stages,
+        region_windows=noise.region_windows,
+        region_outcomes=ladder.outcomes,
+        contexts=noise.labels,
+        steps=step,
+        engine=" and ".join(sorted(engines)),
     )
 
 
-def strength_ladder(settings: ProtectionSettings) -> list[float]:
-    """The strengths auto strength tries, weakest first: ``strength_steps`` of them, from half the cap
-    (``epsilon``) to the cap in equal ratios; the cap alone without auto strength."""
-    if not settings.auto_strength or settings.strength_steps == 1:
-        return [settings.epsilon]
+@dataclass(frozen=True)
+class Rung:
+    """One step of the strength ladder: the largest change (on the [0, 1] scale) and the budget it is
+    shared out by (``adaptive``, ``texture`` or ``uniform``: the full strength on every pixel)."""
+
+    strength: float
+    budget: str
+
+
+def strength_ladder(settings: ProtectionSettings) -> list[Rung]:
+    """The steps auto strength tries, weakest first: ``strength_steps`` strengths from half the cap
+    (``epsilon``) to the cap in equal ratios with the chosen budget and then, unless that budget is
+    already uniform, the cap on every pixel of a region's context: a region never fails by default where
+    the uniform budget at the cap would hold it. Without auto strength, the cap alone."""
+    if not settings.auto_strength:
+        return [Rung(settings.epsilon, settings.budget)]
     steps = settings.strength_steps
-    return [settings.epsilon * 0.5 ** (1 - i / (steps - 1)) for i in range(steps)]
+    rungs = [Rung(settings.epsilon * 0.5 ** (1 - i / (steps - 1)) if steps > 1 else settings.epsilon,
+                  settings.budget) for i in range(steps)]
+    if settings.budget != "uniform":
+        rungs.append(Rung(settings.epsilon, "uniform"))
+    return rungs
 
 
-def _report(step: int, iterations: int, scores: Scores, previous: Scores, elapsed: float, active: list[int],
-            totals: torch.Tensor, stage: tuple[int, int, float]) -> IterationReport:
-    """What iteration ``step`` reports: its iterate's scores (the frozen windows' kept ones), the random
-    terms of the gradient pass that led to it, and the stage of the strength ladder."""
-    attack, incomplete, hide = scores.terms.float().cpu().tolist()
-    number, stages, strength = stage
-    return IterationReport(step, iterations, attack, incomplete, hide, float(totals.sum()), elapsed,
-                           previous.random.get("robust", 0.0), len(active), previous.random.get("resize view", 0.0),
-                           scores.model_totals, number, stages, strength * LEVELS)
+class _Reporter:
+    """Turns one step's scored iterates into :class:`IterationReport` s: its iterate's scores (the other
+    windows' kept ones), the random terms of the gradient pass that led to it, and the ladder's step."""
+
+    def __init__(self, history: list[IterationReport], listener: Callable[[IterationReport], None] | None,
+                 iterations: int, started: float, windows: list[int], kept: torch.Tensor,
+                 stage: tuple[int, int, Rung]) -> None:
+        self.history, self.listener, self.iterations, self.started = history, listener, iterations, started
+        self.windows, self.kept, self.stage = windows, kept, stage
+
+    def __call__(self, step: int, scores: Scores, previous: Scores) -> None:
+        totals = self.kept.clone()
+        totals[self.windows] = scores.window_totals[self.windows]
+        values = torch.cat([scores.terms.float(), totals.sum()[None], scores.model_totals.float()]).cpu().tolist()
+        attack, incomplete, hide, total = values[:4]
+        number, stages, rung = self.stage
+        report = IterationReport(step, self.iterations, attack, incomplete, hide, total,
+                                 time.perf_counter() - self.started, previous.random.get("robust", 0.0),
+                                 len(self.windows), previous.random.get("resize view", 0.0), tuple(values[4:]),
+                                 number, stages, rung.strength * LEVELS, rung.budget)
+        self.history.append(report)
+        if self.listener is not None:
+            self.listener(report)
 
 
 def _objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, plan: Plan, noise: WindowNoise,
-               colour: tuple[int, int, int], settings: ProtectionSettings) -> Objective:
-    """Every model's loss terms, each model copied for the loop (frozen, fused, memory saving where needed)."""
+               colour: tuple[int, int, int], settings: ProtectionSettings) -> tuple[Objective, bool]:
+    """Every model's loss terms, each model copied for the loop (frozen, fused, memory saving where needed),
+    and whether memory saving is on."""
     device = models[0].device
     resize_view = settings.resize_view and uses_resize(rgb.shape, "resize")  # validated: robust level only
     largest = max(term_view.view.box.height * term_view.view.box.width for term_view in plan.views)
@@ -254,11 +257,12 @@ def _objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, plan:
                "hide": settings.hide_weight}
     standard = []
     for model in models:
-        terms = standard_terms(plan, target, weights, device, batch_across_windows=device.type == "cuda")
+        terms = standard_terms(plan, target, weights, device, device.type == "cuda", noise.labels)
         fill_clean_targets(model, terms, noise.clean, settings.batch_edits)
         standard.append(terms)
     extra = [[resize_view_term(rgb, mask, plan.windows, target, settings.resize_weight, device)] if resize_view
              else [] for _ in models]
     attacks = RandomAttacks(mask, plan, target, settings.robust_samples, settings.robust_weight, settings.seed,
                             device) if settings.level == "robust" else None
-    return Objective(models, standard, extra, attacks, len(plan.windows), settings.batch_edits, fast)
+    objective = Objective(models, standard, extra, attacks, len(plan.windows), settings.batch_edits, fast)
+    return objective, save_memory

@@ -10,8 +10,10 @@ import numpy as np
 import torch
 
 from guardpaint.core.editor.geometry import Box
+from guardpaint.core.editor.regions import Region
 from guardpaint.core.editor.tensors import image_to_tensor, tensor_to_image
 from guardpaint.core.protection.budget import base_share, influence_share
+from guardpaint.core.protection.contexts import context_labels, window_members
 from guardpaint.core.protection.jpeg import jpeg_approx
 from guardpaint.core.protection.settings import ProtectionSettings
 
@@ -34,46 +36,110 @@ def initial_noise(shape: tuple[int, ...], settings: ProtectionSettings, window: 
 class WindowNoise:
     """The noise of every window of a protection (leaf tensors for the optimiser) and its budgets.
 
-    A window's budget is its strength (the largest change, on the [0, 1] scale) times each pixel's share
-    (:mod:`~guardpaint.core.protection.budget`). A grey image gets one channel of noise for all three, so it
-    stays grey; pixels where ``fixed`` is True (fully transparent ones) have a budget of zero.
+    Each window is split into its regions' contexts (:mod:`~guardpaint.core.protection.contexts`). A
+    pixel's budget is its region's strength (the largest change, on the [0, 1] scale) times the pixel's
+    share (:mod:`~guardpaint.core.protection.budget`); a region's context can be frozen at given noise while
+    other regions of its window are optimised. A grey image gets one channel of noise for all three, so it
+    stays grey; pixels where ``fixed`` is True (fully transparent ones) have a budget of zero. The bounds
+    are updated in place, so an optimisation captured once keeps reading them.
     """
 
-    def __init__(self, rgb: np.ndarray, windows: list[Box], settings: ProtectionSettings, device: torch.device,
-                 fixed: np.ndarray | None = None) -> None:
+    def __init__(self, rgb: np.ndarray, windows: list[Box], regions: list[Region], settings: ProtectionSettings,
+                 device: torch.device, fixed: np.ndarray | None = None) -> None:
         self.rgb, self.windows, self.jpeg_quality = rgb, windows, settings.jpeg_quality
+        self.members = window_members(windows, regions)
+        self.region_windows = [0] * len(regions)
+        for window, indices in enumerate(self.members):
+            for index in indices:
+                self.region_windows[index] = window
+        self.labels = [context_labels(box, regions, members) for box, members in zip(windows, self.members,
+                                                                                     strict=True)]
+        self.contexts = [torch.from_numpy(labels)[None, None].to(device) for labels in self.labels]
         self.images = [image_to_tensor(rgb[box.slices], device) for box in windows]
-        self.shares = [base_share(rgb[box.slices], settings.budget, device,
-                                  None if fixed is None else fixed[box.slices]) for box in windows]
-        self.strengths = [settings.epsilon] * len(windows)
-        self.budgets: list[torch.Tensor] = []
-        self._rebudget()
+        self.base_shares = [base_share(rgb[box.slices], settings.budget, device,
+                                       None if fixed is None else fixed[box.slices]) for box in windows]
+        self.shares = list(self.base_shares)
+        self.full_shares = [base_share(rgb[box.slices], "uniform", device, None if fixed is None else fixed[box.slices])
+                            for box in windows]
+        self.strengths = [settings.epsilon] * len(regions)  # per region
         grey = bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
         channels = 1 if grey else 3
         self.deltas = [initial_noise((1, channels, *image.shape[-2:]), settings, index).to(device).requires_grad_(True)
                        for index, image in enumerate(self.images)]
-
-    def _rebudget(self) -> None:
-        self.budgets = [strength * share for strength, share in zip(self.strengths, self.shares, strict=True)]
-
-    def set_strength(self, windows: list[int], strength: float) -> None:
-        """Give ``windows`` the largest change ``strength`` (their shares unchanged)."""
-        for window in windows:
-            self.strengths[window] = strength
+        self.frozen: list[torch.Tensor | None] = [None] * len(windows)  # pixels held at ``values``
+        self.values: list[torch.Tensor | None] = [None] * len(windows)
+        self.budgets = [torch.empty_like(share) for share in self.shares]
+        self.low = [torch.empty_like(delta, requires_grad=False) for delta in self.deltas]
+        self.high = [torch.empty_like(delta, requires_grad=False) for delta in self.deltas]
         self._rebudget()
 
-    def shape_by_influence(self) -> None:
-        """Multiply every window's shares by each pixel's influence, measured from the gradient now in the
-        noise (the objective's, at the first iterate): noise only where it acts."""
-        self.shares = [share if delta.grad is None else share * influence_share(delta.grad)
-                       for share, delta in zip(self.shares, self.deltas, strict=True)]
+    def _strength_map(self, window: int) -> torch.Tensor | float:
+        """The strength of each pixel of a window: its region's (one number when one region fills it)."""
+        members = self.members[window]
+        if len({self.strengths[index] for index in members}) == 1:
+            return self.strengths[members[0]]
+        table = torch.tensor(self.strengths, dtype=torch.float32, device=self.contexts[window].device)
+        return table[self.contexts[window]]
+
+    def _rebudget(self) -> None:
+        """Recompute every window's budget and bounds from the strengths, shares and frozen pixels (in place)."""
+        with torch.no_grad():
+            for window, share in enumerate(self.shares):
+                self.budgets[window].copy_(self._strength_map(window) * share)
+                budget = self.budgets[window].expand_as(self.low[window])
+                if self.frozen[window] is None:
+                    self.low[window].copy_(-budget)
+                    self.high[window].copy_(budget)
+                else:
+                    self.low[window].copy_(torch.where(self.frozen[window], self.values[window], -budget))
+                    self.high[window].copy_(torch.where(self.frozen[window], self.values[window], budget))
+
+    def set_strength(self, regions: list[int], strength: float, uniform: bool = False) -> None:
+        """Give ``regions`` (indices) the largest change ``strength``; with ``uniform`` on every pixel of their
+        contexts (but fixed ones), else with their shares unchanged."""
+        for index in regions:
+            self.strengths[index] = strength
+        if uniform:
+            for window, full in enumerate(self.full_shares):
+                self.shares[window] = torch.where(self._inside(window, regions), full, self.shares[window])
+        self._rebudget()
+
+    def _inside(self, window: int, regions: list[int]) -> torch.Tensor:
+        """Whether each pixel of a window lies in the context of one of ``regions`` (1x1xhxw bool)."""
+        chosen = [index for index in self.members[window] if index in regions]
+        return torch.isin(self.contexts[window], torch.tensor(chosen, dtype=self.contexts[window].dtype,
+                                                              device=self.contexts[window].device))
+
+    def shape_by_influence(self, regions: list[int] | None = None) -> None:
+        """Multiply the base shares of ``regions`` (all when None) by each pixel's influence, measured from
+        the gradient now in the noise (the objective's, at the current iterate) and normalised within each
+        region's context: noise only where it acts, on each region's own scale."""
+        for window, delta in enumerate(self.deltas):
+            chosen = self.members[window] if regions is None else [i for i in self.members[window] if i in regions]
+            if delta.grad is None or not chosen:
+                continue
+            shaped = self.base_shares[window] * influence_share(delta.grad, self.contexts[window])
+            if len(chosen) == len(self.members[window]):
+                self.shares[window] = shaped
+            else:
+                self.shares[window] = torch.where(self._inside(window, chosen), shaped, self.shares[window])
+        self._rebudget()
+
+    def freeze(self, regions: list[int], deltas: list[torch.Tensor]) -> None:
+        """Hold the noise of ``regions``' contexts at ``deltas`` (one per window); every other pixel is free."""
+        for window, delta in enumerate(deltas):
+            if any(index in regions for index in self.members[window]):
+                self.frozen[window] = self._inside(window, regions)
+                self.values[window] = delta.detach().clone()
+            else:
+                self.frozen[window] = self.values[window] = None
         self._rebudget()
 
     def project(self) -> None:
-        """Clamp every window's noise to its budget, in place."""
+        """Clamp every window's noise to its budget (frozen pixels to their values), in place."""
         with torch.no_grad():
-            for delta, budget in zip(self.deltas, self.budgets, strict=True):
-                torch.clamp(delta, -budget, budget, out=delta)
+            for delta, low, high in zip(self.deltas, self.low, self.high, strict=True):
+                torch.clamp(delta, low, high, out=delta)
 
     def zero_grad(self) -> None:
         for delta in self.deltas:

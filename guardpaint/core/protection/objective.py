@@ -35,8 +35,30 @@ class Evaluation:
     window_parts: torch.Tensor  # (windows,)
 
 
-def _batches(terms: list[LossTerm], batch_edits: bool, active: list[int] | None = None
-             ) -> list[list[tuple[int, Probe]]]:
+@dataclass
+class Batch:
+    """Probes that run through the model in one pass, with the indices their results scatter to (made once,
+    on the device: evaluating a prepared batch copies nothing from the host, so it can be captured in a
+    CUDA graph)."""
+
+    probes: list[Probe]
+    terms: torch.Tensor  # (probes,): the term of each probe
+    selecting: torch.Tensor | None  # positions of the probes whose weighted share selects an iterate
+    windows: torch.Tensor | None  # the windows of those probes
+
+
+@dataclass
+class PreparedTerms:
+    """Terms grouped into batches for one set of windows, with their weights and pixel counts on the device."""
+
+    terms: list[LossTerm]
+    batches: list[Batch]
+    weights: torch.Tensor  # (terms,)
+    counts: torch.Tensor  # (terms,)
+
+
+def _groups(terms: list[LossTerm], batch_edits: bool, active: list[int] | None = None
+            ) -> list[list[tuple[int, Probe]]]:
     """(term index, probe) pairs grouped by batch key and input size: the selecting terms' window by window,
     then the others'; each group split so that no pass exceeds :data:`MAX_BATCH_PIXELS`. With ``active``,
     only the probes of those windows (and of the whole frame)."""
@@ -56,6 +78,21 @@ def _batches(terms: list[LossTerm], batch_edits: bool, active: list[int] | None 
     return chunks
 
 
+def prepare(terms: list[LossTerm], batch_edits: bool, device: torch.device, active: list[int] | None = None
+            ) -> PreparedTerms:
+    """The batches of ``terms`` (those of the ``active`` windows, all when None) and their device tensors."""
+    batches = []
+    for group in _groups(terms, batch_edits, active):
+        probes = [probe for _, probe in group]
+        chosen = [i for i, (term, probe) in enumerate(group) if probe.window is not None and terms[term].selects]
+        batches.append(Batch(
+            probes, torch.tensor([term for term, _ in group], device=device),
+            torch.tensor(chosen, device=device) if chosen else None,
+            torch.tensor([probes[i].window for i in chosen], device=device) if chosen else None))
+    return PreparedTerms(terms, batches, torch.tensor([term.weight for term in terms], device=device),
+                         torch.tensor([term.count for term in terms], device=device))
+
+
 def _edits(model: Inpainter, probes: list[Probe], adversarial: Adversarial) -> torch.Tensor:
     """The editor's fills of a batch of probes (Bx3xhxw, float32: ``model`` computes in its own dtype),
     blended as each probe says."""
@@ -73,40 +110,33 @@ def fill_clean_targets(model: Inpainter, terms: list[LossTerm], clean: Adversari
     depend on the noise, so it is computed once."""
     hide = [term for term in terms if term.name == "hide"]
     with torch.no_grad():
-        for batch in _batches(hide, batch_edits):
+        for batch in _groups(hide, batch_edits):
             probes = [probe for _, probe in batch]
             for probe, target in zip(probes, _edits(model, probes, clean), strict=True):
                 probe.target = target[None]
 
 
-def evaluate(model: Inpainter, terms: list[LossTerm], adversarial: Adversarial, windows: int,
-             backward: bool = False, scale: float = 1.0, batch_edits: bool = True, active: list[int] | None = None
-             ) -> Evaluation:
+def evaluate(model: Inpainter, prepared: PreparedTerms, adversarial: Adversarial, windows: int,
+             backward: bool = False, scale: float = 1.0) -> Evaluation:
     """Every term's value for the current noise; with ``backward`` the gradient of ``scale`` times the
-    weighted total is accumulated in the noise. Both results are detached. With ``active`` only those
-    windows are evaluated (the others' parts stay zero, and the values cover those windows only)."""
+    weighted total is accumulated in the noise. Both results are detached. Only the windows ``prepared``
+    for are evaluated (the others' parts stay zero, and the values cover those windows only)."""
     device = model.device
-    values = torch.zeros(len(terms), device=device)
+    values = torch.zeros(len(prepared.terms), device=device)
     parts = torch.zeros(windows, device=device)
-    weights = torch.tensor([term.weight for term in terms], device=device)
-    counts = torch.tensor([term.count for term in terms], device=device)
     with torch.set_grad_enabled(backward):
-        for batch in _batches(terms, batch_edits, active):
-            probes = [probe for _, probe in batch]
-            index = torch.tensor([term for term, _ in batch], device=device)
-            edited = _edits(model, probes, adversarial)
-            targets = torch.cat([probe.target.expand(1, 3, *edited.shape[-2:]) for probe in probes])
-            scored = torch.cat([probe.scored for probe in probes])
+        for batch in prepared.batches:
+            edited = _edits(model, batch.probes, adversarial)
+            targets = torch.cat([probe.target.expand(1, 3, *edited.shape[-2:]) for probe in batch.probes])
+            scored = torch.cat([probe.scored for probe in batch.probes])
             squared = ((edited - targets) ** 2 * scored).sum(dim=(1, 2, 3))
-            shares = squared * weights[index] / counts[index]
+            shares = squared * prepared.weights[batch.terms] / prepared.counts[batch.terms]
             if backward:
                 (shares.sum() * scale).backward()
-            values = values.index_add(0, index, squared.detach())
-            chosen = [i for i, probe in enumerate(probes) if probe.window is not None and terms[batch[i][0]].selects]
-            if chosen:
-                where = torch.tensor([probes[i].window for i in chosen], device=device)
-                parts = parts.index_add(0, where, shares.detach()[chosen])
-    return Evaluation(values / counts, parts)
+            values = values.index_add(0, batch.terms, squared.detach())
+            if batch.selecting is not None:
+                parts = parts.index_add(0, batch.windows, shares.detach()[batch.selecting])
+    return Evaluation(values / prepared.counts, parts)
 
 
 @dataclass
@@ -115,7 +145,7 @@ class Scores:
 
     terms: torch.Tensor  # (3,): attack, incomplete, hide, each the mean over the models
     window_totals: torch.Tensor  # (windows,): per window the worst model's weighted total, which selects
-    model_totals: tuple[float, ...]  # each model's weighted total over all windows
+    model_totals: torch.Tensor  # (models,): each model's weighted total over all windows
     random: dict[str, float]  # mean value of each randomised or whole-frame term (gradient pass only)
 
 
@@ -131,30 +161,52 @@ class Objective:
         self.models, self.standard, self.extra, self.attacks = models, standard, extra, attacks
         self.windows, self.batch_edits = windows, batch_edits
         self.gradient_models = gradient_models or models
+        self._prepared: dict[tuple, PreparedTerms] = {}
 
-    def step(self, noise: WindowNoise, with_gradient: bool, active: list[int] | None = None) -> Scores:
+    @property
+    def fixed(self) -> bool:
+        """Whether every step evaluates the same edits (no random attacks, no whole-frame view): one
+        iteration can then be captured once and replayed."""
+        return self.attacks is None and not any(self.extra)
+
+    def _terms(self, index: int, terms: list[LossTerm], key: str, active: list[int] | None) -> PreparedTerms:
+        """``terms`` prepared for the ``active`` windows, made once for the terms fixed for the protection."""
+        if len(terms) > len(self.standard[index]) + len(self.extra[index]):  # this iteration's random attacks
+            return prepare(terms, self.batch_edits, self.models[index].device, active)
+        cache_key = (index, key, None if active is None else tuple(active))
+        if cache_key not in self._prepared:
+            self._prepared[cache_key] = prepare(terms, self.batch_edits, self.models[index].device, active)
+        return self._prepared[cache_key]
+
+    def step(self, noise: WindowNoise, with_gradient: bool, active: list[int] | None = None,
+             score: bool = True) -> Scores | None:
         """Project the noise, score it in fp32 and, ``with_gradient``, accumulate the gradient of the mean
         total over the models in the loop's precision (one pass for both when that is fp32). With
-        ``active`` only those windows are evaluated and attacked."""
+        ``active`` only those windows are evaluated and attacked. Without ``score`` only the gradient is
+        taken (no fp32 pass where the loop runs in another precision) and nothing is returned."""
         noise.project()
         noise.zero_grad()
         random = self.attacks.draw(active) if with_gradient and self.attacks is not None else []
         terms, parts, measured = [], [], defaultdict(list)
-        for model, fast, standard, extra in zip(self.models, self.gradient_models, self.standard, self.extra,
-                                                strict=True):
-            scored = None
+        for index, (model, fast) in enumerate(zip(self.models, self.gradient_models, strict=True)):
+            standard, scored = self.standard[index], None
             if with_gradient:
-                others = random + extra
-                result = evaluate(fast, standard + others, noise.adversarial, self.windows, True,
-                                  1 / len(self.models), self.batch_edits, active)
-                for term, value in zip(others, result.values[len(standard):].tolist(), strict=True):
-                    measured[term.name].append(value)
+                others = random + self.extra[index]
+                prepared = self._terms(index, standard + others, "gradient", active)
+                result = evaluate(fast, prepared, noise.adversarial, self.windows, True, 1 / len(self.models))
+                if others:
+                    for term, value in zip(others, result.values[len(standard):].tolist(), strict=True):
+                        measured[term.name].append(value)
                 scored = result if fast is model else None
+            if not score:
+                continue
             if scored is None:
-                scored = evaluate(model, standard, noise.adversarial, self.windows, batch_edits=self.batch_edits,
-                                  active=active)
+                scored = evaluate(model, self._terms(index, standard, "score", active), noise.adversarial,
+                                  self.windows)
             terms.append(scored.values[:len(standard)])
             parts.append(scored.window_parts)
+        if not score:
+            return None
         per_model = torch.stack(parts)
-        return Scores(torch.stack(terms).mean(dim=0), per_model.amax(dim=0), tuple(per_model.sum(dim=1).tolist()),
+        return Scores(torch.stack(terms).mean(dim=0), per_model.amax(dim=0), per_model.sum(dim=1),
                       {name: sum(values) / len(values) for name, values in measured.items()})

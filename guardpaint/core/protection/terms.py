@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from guardpaint.core.editor.geometry import Box
@@ -71,14 +72,37 @@ class LossTerm:
 
 
 def standard_terms(plan: Plan, target: torch.Tensor, weights: dict[str, float], device: torch.device,
-                   batch_across_windows: bool) -> list[LossTerm]:
+                   batch_across_windows: bool, contexts: list[np.ndarray]) -> list[LossTerm]:
     """The reference objective's three terms over the plan's views (the ``hide`` targets still to be filled
     in with the clean edit: they are the target colour until :func:`fill_clean_targets`). Views of one
-    window share a batch key; with ``batch_across_windows`` (CUDA) all views do."""
-    probes: dict[str, list[Probe]] = {term: [] for term in TERMS}
+    window share a batch key; with ``batch_across_windows`` (CUDA) all views do.
+
+    Each term is the mean over the regions of its mean over each region's own pixels: a scored pixel
+    belongs to the region whose context it lies in (``contexts``: per window, the region index of each
+    pixel), and weighs in inversely to that region's count. A 4 px logo beside a 50 px face thus weighs
+    as much as the face, and its attack and ring terms keep the balance they have when it is protected
+    alone; with one region this is the plain mean."""
+    views: dict[str, list[tuple[Probe, np.ndarray]]] = {term: [] for term in TERMS}
     for term_view in plan.views:
         box = term_view.view.box.relative_to(plan.windows[term_view.window])
         hole = mask_to_tensor(term_view.view.mask, device)
-        probes[term_view.term].append(Probe(term_view.window, box, hole, target, hole,
-                                            batch=-1 if batch_across_windows else term_view.window))
-    return [LossTerm(term, weights[term], probes[term], selects=True) for term in TERMS]
+        probe = Probe(term_view.window, box, hole, target, hole, batch=-1 if batch_across_windows else term_view.window)
+        owners = np.where(term_view.view.mask, contexts[term_view.window][box.slices], -1)
+        views[term_view.term].append((probe, owners))
+    for pairs in views.values():
+        _weigh_by_region(pairs, device)
+    return [LossTerm(term, weights[term], [probe for probe, _ in views[term]], selects=True) for term in TERMS]
+
+
+def _weigh_by_region(pairs: list[tuple[Probe, np.ndarray]], device: torch.device) -> None:
+    """Give each probe's scored pixels the weight ``total / (regions * count of their region)`` (the term's
+    count is unchanged, so its value becomes the mean of the regions' means); nothing changes for one region."""
+    owners = np.concatenate([owner.ravel() for _, owner in pairs])
+    regions, counts = np.unique(owners[owners >= 0], return_counts=True)
+    if len(regions) < 2:
+        return
+    weight = np.zeros(int(regions.max()) + 1)
+    weight[regions] = counts.sum() / (len(regions) * counts)
+    for probe, owner in pairs:
+        scored = np.where(owner >= 0, weight[np.maximum(owner, 0)], 0.0).astype(np.float32)
+        probe.scored = torch.from_numpy(scored)[None, None].to(device)
