@@ -8,12 +8,14 @@
 #       of 3, demo and big-lama-arch, 512 px), a profile, and batch throughput on Ray (1 and 2 actors)
 #   OUT=runs/gpu bash benchmarks/gpu_session.sh issue32 [SECONDS] the same speed runs and profile, one iteration
 #       eager against a CUDA graph and batched (gpu_iteration.py), and a local batch's throughput
+#   OUT=runs/gpu bash benchmarks/gpu_session.sh graphs [SECONDS] the CUDA tests (graph replays against the eager
+#       loop), big-lama-arch speed and a 20-iteration profile on the graph path, and a local batch's throughput
 #
 # SECONDS is the whole command's budget: every stage is time-limited so the command ends inside it,
 # and a failed stage never stops the next. Everything lands in $OUT (a log per mode, the trained
 # weights split into parts under 16 MB, the training log, the artefact grid).
 set -u
-mode=${1:?usage: gpu_session.sh speed|train|regions|issue24|issue32 [SECONDS]}
+mode=${1:?usage: gpu_session.sh speed|train|regions|issue24|issue32|graphs [SECONDS]}
 budget=${2:-540}
 out=${OUT:-runs/gpu}
 device=${GPU_SESSION_DEVICE:-cuda}  # cpu: a dry run of the script itself
@@ -75,6 +77,19 @@ from protect_speed import get_model; torch.save(get_model('big-lama-arch', torch
         --images 16 --size 512 --iterations 20 --actors --json
     rm -f "$out/big-lama-arch.pth"
     ;;
+graphs)
+    stage cuda-tests 90 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py
+    stage speed-big-lama-arch-512 70 python3 benchmarks/protect_speed.py --device "$device" --size 512 \
+        --model big-lama-arch --json
+    stage profile-big-lama-arch-512 45 python3 benchmarks/profile_protect.py --device "$device" --size 512 \
+        --model big-lama-arch --iterations 20
+    stage weights-big-lama-arch 20 python3 -c "import sys, torch; sys.path.insert(0, 'benchmarks');
+from protect_speed import get_model; torch.save(get_model('big-lama-arch', torch.device('cpu')).network.state_dict(),
+'$out/big-lama-arch.pth')"
+    stage throughput-batch 70 python3 benchmarks/cluster_batch.py --device "$device" --model "$out/big-lama-arch.pth" \
+        --images 8 --size 512 --iterations 20 --actors --json
+    rm -f "$out/big-lama-arch.pth"
+    ;;
 train)
     run=runs/gpu-demo
     eval_reserve=150
@@ -104,7 +119,7 @@ regions)
         --iterations 20 --photos chelsea.png --time-only --json
     ;;
 *)
-    echo "unknown mode $mode (speed, issue24, issue32, train or regions)" >&2
+    echo "unknown mode $mode (speed, issue24, issue32, graphs, train or regions)" >&2
     exit 2
     ;;
 esac

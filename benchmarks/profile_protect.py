@@ -42,7 +42,7 @@ def main() -> None:
     sync(device)
     start = time.perf_counter()
     with profile(activities=activities) as prof:
-        protect(model, rgb, mask, settings)
+        result = protect(model, rgb, mask, settings)
         sync(device)
     wall = time.perf_counter() - start
     events = prof.key_averages()
@@ -54,9 +54,9 @@ def main() -> None:
         passes = args.iterations + 1  # the last update is evaluated without a gradient
         print(f"{model.name} {args.size}px on {torch.cuda.get_device_name(device)}: wall {wall:.3f} s (profiled), "
               f"device busy {busy:.3f} s ({100 * busy / wall:.0f} %), "
-              f"{len(kernels) / passes:.0f} kernels per iteration")
+              f"{len(kernels) / passes:.0f} kernels per iteration; engine: {result.engine}")
     else:
-        print(f"{model.name} {args.size}px on {device}: wall {wall:.3f} s (profiled)")
+        print(f"{model.name} {args.size}px on {device}: wall {wall:.3f} s (profiled); engine: {result.engine}")
 
 
 if __name__ == "__main__":
