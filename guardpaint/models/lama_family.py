@@ -23,6 +23,7 @@ class LamaInpainter(Inpainter):
         super().__init__(name, torch.device(device), path)
         self.generator = generator.to(self.device).eval().requires_grad_(False)
         self.compute_dtype = next(self.generator.parameters()).dtype
+        self._attack_copies: dict[tuple[bool, torch.dtype], LamaInpainter] = {}
 
     @property
     def network(self) -> FFCResNetGenerator:
@@ -40,10 +41,14 @@ class LamaInpainter(Inpainter):
         autocast makes), residual blocks recomputed in the backward pass when ``save_memory``. The layout
         stays NCHW: on an H200, one iteration of big-lama at 512 px took 54 ms from a CUDA graph in NCHW
         against 78 ms channels-last, whose reflection pads and FFT branch convert layouts back and forth
-        (docs/gpu-runs/2026-12-04-h200-issue32-baseline.log)."""
-        generator = fold_batchnorm(self.generator).to(dtype)
-        generator.checkpoint_blocks = save_memory
-        return self._share_identity(LamaInpainter(generator, self.name, self.device))
+        (docs/gpu-runs/2026-12-04-h200-issue32-baseline.log). Made once per kind and kept (the weights are
+        frozen), so a batch or a second protection reuses it."""
+        key = (save_memory, dtype)
+        if key not in self._attack_copies:
+            generator = fold_batchnorm(self.generator).to(dtype)
+            generator.checkpoint_blocks = save_memory
+            self._attack_copies[key] = self._share_identity(LamaInpainter(generator, self.name, self.device))
+        return self._attack_copies[key]
 
 
 def load_lama(path: str | os.PathLike, device: torch.device, name: str | None = None) -> LamaInpainter:
