@@ -97,7 +97,7 @@ def protection_quality(model, photos: dict[str, np.ndarray], settings: Protectio
                       "fill_distance_clean": mal.target_distance_original,
                       "distance_ratio": mal.target_distance_protected / max(mal.target_distance_original, 1e-9),
                       "benign_ring_ssim": report.benign_ssim["ring"], "holds": mal.holds,
-                      "attack_loss_first": result.history[0].attack, "best_loss": result.best_loss}
+                      "attack_loss_first": result.history[0].losses["attack"], "best_loss": result.best_loss}
     return rows
 
 

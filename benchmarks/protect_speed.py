@@ -25,6 +25,7 @@ from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.evaluation.suite import png_round_trip
 from guardpaint.core.evaluation.verify import verify
 from guardpaint.core.protection.loop import protect
+from guardpaint.core.protection.loss_terms import TERM_NAMES
 from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
 from guardpaint.models import Inpainter, load_model
 from guardpaint.models.device import describe_device, resolve_precision, select_device
@@ -143,12 +144,11 @@ def main() -> None:
         "precision": precision, "torch": torch.__version__, "threads": torch.get_num_threads(),
         "reference": {"seconds": ref_time, "seconds_per_iteration": ref_time / args.iterations,
                       "peak_memory_mb": ref_peak, "tflops": ref_flops / ref_time / 1e12,
-                      "final_losses": dict(zip(("attack", "incomplete", "hide"), ref_history[-1], strict=True)),
+                      "final_losses": dict(zip(TERM_NAMES, ref_history[-1], strict=True)),
                       "metrics": metrics(model, rgb, ref_image, mask, colour, reference_settings)},
         "guardpaint": {"seconds": our_time, "seconds_per_iteration": our_time / args.iterations,
                        "peak_memory_mb": our_peak, "tflops": our_flops / our_time / 1e12,
-                       "final_losses": {k: getattr(our_result.history[-1], k)
-                                        for k in ("attack", "incomplete", "hide")},
+                       "final_losses": our_result.history[-1].losses,
                        "best_loss": our_result.best_loss, "best_iterations": our_result.best_iterations,
                        "metrics": metrics(model, rgb, our_result.protected, mask, colour,
                                           ours_settings)},

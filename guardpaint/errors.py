@@ -9,6 +9,10 @@ class InputError(GuardPaintError):
     """An image, mask or option the user supplied cannot be used."""
 
 
+class OutOfSpace(InputError):
+    """A write ran out of disk space or hit a file-size limit; nothing was left under the file's name."""
+
+
 class ModelError(GuardPaintError):
     """A weight file is missing, corrupt, unsafe or not a LaMa generator."""
 

@@ -1,5 +1,8 @@
 """Draw GuardPaint's icon (a shield with a brush stroke) at the usual sizes, plus .ico and .icns.
 
+This drawing is the icons' source: packaging/icons/ holds what it makes for the bundle and the desktop
+files, and resources/icon.png (the window icon, installed with the package) is its 256 px image.
+
     QT_QPA_PLATFORM=offscreen python packaging/make_icons.py
 """
 from __future__ import annotations
@@ -12,6 +15,8 @@ from PySide6.QtGui import QColor, QGuiApplication, QImage, QLinearGradient, QPai
 
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 HERE = Path(__file__).resolve().parent / "icons"
+WINDOW_ICON = Path(__file__).resolve().parent.parent / "resources" / "icon.png"
+WINDOW_ICON_SIZE = 256
 
 
 def draw(size: int) -> QImage:
@@ -44,6 +49,7 @@ def main() -> None:
     HERE.mkdir(exist_ok=True)
     for size in SIZES:
         draw(size).save(str(HERE / f"guardpaint-{size}.png"))
+    WINDOW_ICON.write_bytes((HERE / f"guardpaint-{WINDOW_ICON_SIZE}.png").read_bytes())
     big = Image.open(HERE / "guardpaint-512.png")
     big.save(HERE / "guardpaint.ico", sizes=[(s, s) for s in (16, 24, 32, 48, 64, 128, 256)])
     big.save(HERE / "guardpaint.icns")

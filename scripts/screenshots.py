@@ -1,6 +1,6 @@
 """Drive the real application window and capture the screen at each stage (run under Xvfb).
 
-    Xvfb :99 -screen 0 1600x1000x24 & DISPLAY=:99 python scripts/screenshots.py docs/screenshots
+    Xvfb :99 -screen 0 1600x1000x24 & DISPLAY=:99 python scripts/screenshots.py docs/guide/screenshots
 
 Stages: the empty window, the first-run choice, the demo banner with an image, painting (two
 regions), a run with its live plot, the (failed, explained) demo protection with its region list, a
@@ -26,7 +26,7 @@ from guardpaint.models.registry import RESOURCES
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/guide/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")

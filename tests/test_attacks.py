@@ -1,11 +1,13 @@
-"""The attacker suite: mask variations, editor pipelines, transforms, and the report."""
+"""The attacker suite: mask variations, editor pipelines, the image attacks (transforms and purifications), and
+the report."""
 import json
 
 import numpy as np
 import pytest
 
 from guardpaint.core.editor.variations import mask_variations
-from guardpaint.core.evaluation.suite import TRANSFORMS, pipeline_cases, run_suite
+from guardpaint.core.evaluation.suite import pipeline_cases, run_suite
+from guardpaint.core.protection.attacks import ATTACKS
 from guardpaint.core.protection.loop import protect
 from guardpaint.core.protection.settings import ProtectionSettings
 
@@ -48,20 +50,21 @@ def test_pipeline_cases_follow_the_editor():
     assert list(pipeline_cases((1000, 1600, 3)).values()) == ["full", "crop", "resize"]
 
 
-def test_transforms_keep_size_and_png_is_lossless(photo):
-    for name, transform in TRANSFORMS.items():
-        out = transform(photo)
+def test_image_attacks_keep_size_and_png_is_lossless(photo):
+    by_name = {attack.name: attack.apply for attack in ATTACKS}
+    for name, apply in by_name.items():
+        out = apply(photo)
         assert out.shape == photo.shape and out.dtype == np.uint8, name
-    assert (TRANSFORMS["PNG round trip"](photo) == photo).all()
-    assert (TRANSFORMS["JPEG q80"](photo) != photo).any()
-    assert np.abs(TRANSFORMS["JPEG q95"](photo).astype(int) - photo).mean() < 8
+    assert (by_name["saved as PNG and read back"](photo) == photo).all()
+    assert (by_name["JPEG at 80"](photo) != photo).any()
+    assert np.abs(by_name["JPEG at 95"](photo).astype(int) - photo).mean() < 8
 
 
 def test_unprotected_image_holds_nowhere_and_benign_edits_are_identical(tiny_model, photo, mask):
     seen = []
     report = run_suite(tiny_model, photo, photo.copy(), mask, (0, 255, 0), on_case=seen.append)
     assert seen == report.cases
-    assert {c.group for c in report.cases} == {"mask", "pipeline", "transform"}
+    assert {c.group for c in report.cases} == {"mask", "pipeline", "transform", "purification"}
     assert not any(c.holds for c in report.cases)
     assert all(c.edit.comparisons[0].ssim == pytest.approx(1.0) for c in report.cases)
     assert report.held_fraction() == 0.0
@@ -78,6 +81,6 @@ def test_suite_tells_held_attacks_from_broken_ones():
     result = protect(model, photo, mask, ProtectionSettings(seed=1))
     report = run_suite(model, photo, result.protected, mask, result.target_colour)
     held = {c.name: c.holds for c in report.cases}
-    assert held["exact"] and held["full frame"] and held["PNG round trip"]
-    assert not held["JPEG q80"]
+    assert held["exact"] and held["full frame"] and held["saved as PNG and read back"]
+    assert not held["JPEG at 80"]
     assert 0 < report.held_fraction("transform") < 1 and 0 < report.held_fraction() < 1

@@ -7,124 +7,93 @@ import sys
 import time
 
 import numpy as np
-import pytest
-import torch
 from PIL import Image
 
 from guardpaint.cli import main
 from guardpaint.core.batch import is_complete
 from guardpaint.core.evaluation.report import REPORT_KEYS
 
-from conftest import make_photo, make_tiny_generator
+from conftest import batch_argv, batch_mask, make_photo
 
 
-def _mask(height, width):
-    mask = np.zeros((height, width), np.uint8)
-    mask[height // 3:height // 2, width // 3:width // 2] = 255
-    return Image.fromarray(mask)
-
-
-@pytest.fixture
-def folder(tmp_path):
-    src, masks, out = tmp_path / "in", tmp_path / "masks", tmp_path / "out"
-    for d in (src, masks, out):
-        d.mkdir()
-    (src / "a-corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
-    _mask(64, 80).save(masks / "a-corrupt.png")
-    Image.fromarray(make_photo(64, 80, seed=1)).save(src / "b-no-mask.png")
-    rgba = np.dstack([make_photo(64, 80, seed=2), np.full((64, 80), 255, np.uint8)])
-    rgba[:10, :10, 3] = 0  # a fully transparent corner
-    Image.fromarray(rgba, "RGBA").save(src / "c-rgba.png")
-    _mask(64, 80).save(masks / "c-rgba.png")
-    Image.fromarray(make_photo(64, 80, seed=3)).convert("L").save(src / "d-grey.jpg", quality=95)
-    _mask(64, 80).save(masks / "d-grey.png")
-    torch.save(make_tiny_generator().state_dict(), tmp_path / "tiny.pth")
-    return tmp_path
-
-
-def _batch(folder, *extra):
-    return ["batch", str(folder / "in"), "--masks", str(folder / "masks"), "-o", str(folder / "out"), "--model",
-            str(folder / "tiny.pth"), "--iterations", "2", "--device", "cpu", "--quiet", *extra]
-
-
-def test_a_mixed_folder_gives_two_outputs_one_skipped_one_failed(folder, capsys):
-    assert main(_batch(folder, "--json")) == 2
+def test_a_mixed_folder_gives_two_outputs_one_skipped_one_failed(batch_folder, capsys):
+    assert main(batch_argv(batch_folder, "out", "--json")) == 2
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["status"], r["input"]["image"].split("/")[-1]) for r in lines] == [
         ("failed", "a-corrupt.png"), ("skipped", "b-no-mask.png"), ("done", "c-rgba.png"), ("done", "d-grey.jpg")]
     assert all(tuple(r) == REPORT_KEYS for r in lines)
-    assert "no mask found" in lines[1]["summary"] and "not an image file" in lines[0]["summary"]
-    out = folder / "out"
+    assert "no mask found" in lines[1]["summary"] and "an unknown kind of file" in lines[0]["summary"]
+    out = batch_folder / "out"
     assert sorted(p.name for p in out.iterdir()) == ["c-rgba.png", "d-grey.png"]  # nothing partial
     rgba = np.array(Image.open(out / "c-rgba.png"))
-    original = np.array(Image.open(folder / "in" / "c-rgba.png"))
+    original = np.array(Image.open(batch_folder / "in" / "c-rgba.png"))
     assert rgba.shape[2] == 4 and (rgba[..., 3] == original[..., 3]).all()
     assert (rgba[:10, :10] == original[:10, :10]).all()  # transparent pixels get no noise
     with Image.open(out / "d-grey.png") as grey:
         assert grey.mode == "L"  # greyscale stays greyscale
 
 
-def test_a_second_run_rewrites_nothing_and_overwrite_redoes(folder, capsys):
-    main(_batch(folder))
-    stamps = {p.name: p.stat().st_mtime_ns for p in (folder / "out").iterdir()}
+def test_a_second_run_rewrites_nothing_and_overwrite_redoes(batch_folder, capsys):
+    main(batch_argv(batch_folder, "out"))
+    stamps = {p.name: p.stat().st_mtime_ns for p in (batch_folder / "out").iterdir()}
     time.sleep(0.05)
-    assert main(_batch(folder, "--json")) == 2  # the corrupt input is still bad
+    assert main(batch_argv(batch_folder, "out", "--json")) == 2  # the corrupt input is still bad
     statuses = [json.loads(line)["status"] for line in capsys.readouterr().out.splitlines()]
     assert statuses == ["failed", "skipped", "skipped", "skipped"]
-    assert {p.name: p.stat().st_mtime_ns for p in (folder / "out").iterdir()} == stamps
-    (folder / "in" / "a-corrupt.png").unlink()
-    assert main(_batch(folder, "--overwrite")) == 0
-    assert all(p.stat().st_mtime_ns > stamps[p.name] for p in (folder / "out").iterdir())
+    assert {p.name: p.stat().st_mtime_ns for p in (batch_folder / "out").iterdir()} == stamps
+    (batch_folder / "in" / "a-corrupt.png").unlink()
+    assert main(batch_argv(batch_folder, "out", "--overwrite")) == 0
+    assert all(p.stat().st_mtime_ns > stamps[p.name] for p in (batch_folder / "out").iterdir())
 
 
-def test_jpeg_output_is_optimised_and_measured_as_jpeg(folder, capsys):
-    (folder / "in" / "a-corrupt.png").unlink()
-    (folder / "in" / "c-rgba.png").unlink()  # JPEG cannot store its transparency
-    assert main(_batch(folder, "--format", "jpeg", "--quality", "80", "--json")) == 0
+def test_jpeg_output_is_optimised_and_measured_as_jpeg(batch_folder, capsys):
+    (batch_folder / "in" / "a-corrupt.png").unlink()
+    (batch_folder / "in" / "c-rgba.png").unlink()  # JPEG cannot store its transparency
+    assert main(batch_argv(batch_folder, "out", "--format", "jpeg", "--quality", "80", "--json")) == 0
     (report,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"done"' in line]
     assert report["output"] == {**report["output"], "format": "jpeg", "quality": 80}
-    assert report["settings"]["jpeg_quality"] == 80 and (folder / "out" / "d-grey.jpg").is_file()
+    assert report["settings"]["jpeg_quality"] == 80 and (batch_folder / "out" / "d-grey.jpg").is_file()
 
 
-def test_an_interrupted_batch_resumes(folder):
+def test_an_interrupted_batch_resumes(batch_folder):
     for index in range(6):  # more images, so the interrupt lands mid-batch
-        Image.fromarray(make_photo(64, 80, seed=10 + index)).save(folder / "in" / f"e{index}.png")
-        _mask(64, 80).save(folder / "masks" / f"e{index}.png")
-    (folder / "in" / "a-corrupt.png").unlink()
-    argv = [sys.executable, "-m", "guardpaint", *_batch(folder)[:-1]]
+        Image.fromarray(make_photo(64, 80, seed=10 + index)).save(batch_folder / "in" / f"e{index}.png")
+        batch_mask(64, 80).save(batch_folder / "masks" / f"e{index}.png")
+    (batch_folder / "in" / "a-corrupt.png").unlink()
+    argv = [sys.executable, "-m", "guardpaint", *batch_argv(batch_folder, "out")[:-1]]
     argv[argv.index("2")] = "40"  # iterations: slow enough to interrupt
     process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while not any(p.suffix == ".png" for p in (folder / "out").iterdir()) and time.time() < deadline:
+    while not any(p.suffix == ".png" for p in (batch_folder / "out").iterdir()) and time.time() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
-    written = sorted(p.name for p in (folder / "out").iterdir())
+    written = sorted(p.name for p in (batch_folder / "out").iterdir())
     assert process.returncode == 130 and "stopping after the current image" in err
     assert 1 <= len(written) < 8 and not any(name.startswith(".") for name in written)  # no temporary file
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and len(list((folder / "out").iterdir())) == 8
+    assert done.returncode == 0 and len(list((batch_folder / "out").iterdir())) == 8
     assert f"{8 - len(written)} written" in done.stderr
 
 
-def test_bad_folders_are_one_line_errors(folder, capsys):
-    assert main(["batch", str(folder / "nope"), "-o", str(folder / "out")]) == 2
+def test_bad_folders_are_one_line_errors(batch_folder, capsys):
+    assert main(["batch", str(batch_folder / "nope"), "-o", str(batch_folder / "out")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
-    (folder / "a-file").write_bytes(b"")
-    assert main(["batch", str(folder / "in"), "-o", str(folder / "a-file")]) == 2
+    (batch_folder / "a-file").write_bytes(b"")
+    assert main(["batch", str(batch_folder / "in"), "-o", str(batch_folder / "a-file")]) == 2
     assert "is a file" in capsys.readouterr().err
-    assert main([*_batch(folder), "--quality", "80"]) == 2
-    assert os.listdir(folder / "out") == []
+    assert main([*batch_argv(batch_folder, "out"), "--quality", "80"]) == 2
+    assert os.listdir(batch_folder / "out") == []
 
 
-def test_an_output_folder_that_is_the_input_folder_never_replaces_an_input(folder, capsys):
-    src = folder / "in"
+def test_an_output_folder_that_is_the_input_folder_never_replaces_an_input(batch_folder, capsys):
+    src = batch_folder / "in"
     Image.fromarray(make_photo(64, 80, seed=7)).save(src / "x.jpg", quality=95)
     Image.fromarray(make_photo(64, 80, seed=8)).save(src / "x.png")
-    _mask(64, 80).save(src / "x.mask.png")
+    batch_mask(64, 80).save(src / "x.mask.png")
     before = (src / "x.png").read_bytes()
-    argv = ["batch", str(src), "-o", str(src), "--model", str(folder / "tiny.pth"), "--iterations", "1", "--quiet",
-            "--overwrite", "--json"]
+    argv = ["batch", str(src), "-o", str(src), "--model", str(batch_folder / "tiny.pth"), "--iterations", "1",
+            "--quiet", "--overwrite", "--json"]
     assert main(argv) == 2
     reports = {json.loads(line)["input"]["image"].split("/")[-1]: json.loads(line)
                for line in capsys.readouterr().out.splitlines()}
@@ -133,32 +102,10 @@ def test_an_output_folder_that_is_the_input_folder_never_replaces_an_input(folde
     assert (src / "x.png").read_bytes() == before
 
 
-def test_a_jpeg_report_is_measured_on_the_jpeg_file(folder, capsys):
-    from guardpaint.core.evaluation.report import protection_report
-    from guardpaint.core.io.formats import OutputFormat, decode_image
-    from guardpaint.core.io.images import LoadedImage
-    from guardpaint.core.protection.settings import ProtectionSettings
-    from guardpaint.core.workflow import protect_image
-
-    from conftest import make_mask, make_tiny_model
-
-    photo, mask, model = make_photo(64, 80, seed=3), make_mask(), make_tiny_model()
-    settings = ProtectionSettings(iterations=2)
-    png = protection_report(protect_image(model, LoadedImage(photo), mask, settings))
-    outcome = protect_image(model, LoadedImage(photo), mask, settings, fmt=OutputFormat("jpeg", 70))
-    jpeg = protection_report(outcome)
-    np.testing.assert_array_equal(decode_image(outcome.data), outcome.written)  # measured on the file's pixels
-    assert png["output"]["format"] == "png" and jpeg["output"] == {**jpeg["output"], "format": "jpeg", "quality": 70}
-    assert png["settings"]["jpeg_quality"] is None and jpeg["settings"]["jpeg_quality"] == 70
-    # JPEG's own loss shows in the measurements: beyond the noise budget, and a lower PSNR.
-    assert png["imperceptibility"]["max_abs_diff"] <= 7 < jpeg["imperceptibility"]["max_abs_diff"]
-    assert jpeg["imperceptibility"]["psnr"] < png["imperceptibility"]["psnr"]
-
-
-def test_a_missing_output_folder_is_created_and_the_summary_counts_what_holds(folder, capsys):
-    out = folder / "new" / "protected"
-    argv = ["batch", str(folder / "in"), "--masks", str(folder / "masks"), "-o", str(out), "--model",
-            str(folder / "tiny.pth"), "--iterations", "1", "--quiet"]
+def test_a_missing_output_folder_is_created_and_the_summary_counts_what_holds(batch_folder, capsys):
+    out = batch_folder / "new" / "protected"
+    argv = ["batch", str(batch_folder / "in"), "--masks", str(batch_folder / "masks"), "-o", str(out), "--model",
+            str(batch_folder / "tiny.pth"), "--iterations", "1", "--quiet"]
     assert main(argv) == 2  # a-corrupt fails; the others are written into the new folder
     assert sorted(p.name for p in out.iterdir()) == ["c-rgba.png", "d-grey.png"]
     summary = capsys.readouterr().err.strip().splitlines()[-1]
@@ -177,10 +124,10 @@ def test_the_summary_never_calls_a_protection_that_does_not_hold_protected():
     assert skipped.summary() == "0 written (none), 1 skipped, 0 failed, of 1 image"
 
 
-def test_a_partial_output_is_redone_and_a_complete_one_skipped(folder, capsys):
-    out = folder / "out"
+def test_a_partial_output_is_redone_and_a_complete_one_skipped(batch_folder, capsys):
+    out = batch_folder / "out"
     (out / "c-rgba.png").write_bytes(b"\x89PNG\r\n\x1a\n cut off")  # an interrupted write of another tool
-    assert main(_batch(folder, "--json")) == 2
+    assert main(batch_argv(batch_folder, "out", "--json")) == 2
     reports = {json.loads(line)["input"]["image"].split("/")[-1]: json.loads(line)
                for line in capsys.readouterr().out.splitlines()}
     assert reports["c-rgba.png"]["status"] == "done" and is_complete(out / "c-rgba.png")

@@ -41,7 +41,7 @@ def test_a_high_gain_model_is_protected_end_to_end(tmp_path):
     assert verdict.malicious.target_distance_protected < 0.5 * verdict.malicious.target_distance_original
     assert check.psnr >= 38 and check.max_abs_diff <= 4  # the default: the least strength that holds
     exact = {c.name: c.holds for c in suite.cases}
-    assert exact["exact"] and exact["full frame"] and exact["PNG round trip"]
+    assert exact["exact"] and exact["full frame"] and exact["saved as PNG and read back"]
     report = protection_report(outcome, suites={outcome.model.name: suite})
     assert tuple(report) == REPORT_KEYS and report["protected"] is True and report["advice"] == []
 
@@ -53,7 +53,7 @@ def test_the_demo_model_is_not_protected_and_says_why(tmp_path):
     assert check.regions[0].malicious.ssim > 0.8  # the demo's fill barely moves
     assert suite.held_fraction() == 0.0
     report = protection_report(outcome)
-    assert report["protected"] is False and report["summary"].startswith("NOT protected against demo")
+    assert report["protected"] is False and report["summary"].startswith("Not protected against demo")
     assert any("demo model" in tip for tip in report["advice"])
     assert any("big-lama" in warning for warning in report["warnings"])
     assert report["provenance"]["models"][0]["sha256"] == outcome.model.sha256

@@ -9,14 +9,9 @@ import torch
 from PIL import Image
 
 from guardpaint.cli import main
+from guardpaint.cli.main import build_parser
 
-from conftest import write_case
-
-
-@pytest.fixture
-def files(tmp_path, photo, mask):
-    case = write_case(tmp_path, photo, mask)
-    return {key: value if key == "dir" else str(value) for key, value in case.items()}
+from high_gain import HighGainInpainter
 
 
 def run(capsys, *argv):
@@ -25,10 +20,10 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def test_protect_writes_png_and_one_json_object(files, capsys, photo):
-    out = files["dir"] / "protected.png"
-    code, stdout, _ = run(capsys, "protect", files["image"], "--mask", files["mask"], "-o", out,
-                          "--model", files["model"], "--iterations", 3, "--device", "cpu", "--seed", 7, "--json")
+def test_protect_writes_png_and_one_json_object(case, capsys, photo):
+    out = case["dir"] / "protected.png"
+    code, stdout, _ = run(capsys, "protect", case["image"], "--mask", case["mask"], "-o", out,
+                          "--model", case["model"], "--iterations", 3, "--device", "cpu", "--seed", 7, "--json")
     assert code == 0
     report = json.loads(stdout)
     written = np.array(Image.open(out))
@@ -45,37 +40,40 @@ def test_protect_writes_png_and_one_json_object(files, capsys, photo):
     assert report["provenance"]["models"][0]["name"] == "tiny.pth"
 
 
-def test_inpaint_then_verify(files, capsys):
-    edited = files["dir"] / "edited.png"
-    code, _, _ = run(capsys, "inpaint", files["image"], "--mask", files["mask"], "-o", edited, "--model",
-                     files["model"])
+def test_inpaint_then_verify(case, capsys):
+    edited = case["dir"] / "edited.png"
+    code, _, _ = run(capsys, "inpaint", case["image"], "--mask", case["mask"], "-o", edited, "--model",
+                     case["model"])
     assert code == 0 and edited.is_file()
-    code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
-                          "--model", files["model"], "--json")
+    code, stdout, _ = run(capsys, "verify", case["image"], case["image"], "--mask", case["mask"],
+                          "--model", case["model"], "--json")
     report = json.loads(stdout)
     assert code == 0 and report["imperceptibility"]["max_abs_diff"] == 0 and report["imperceptibility"]["psnr"] is None
     assert report["edits"][0]["regions"][0]["ssim"] == pytest.approx(1.0)
 
 
-def test_protect_robust_level(files, capsys):
-    out = files["dir"] / "robust.png"
-    code, stdout, _ = run(capsys, "protect", files["image"], "--mask", files["mask"], "-o", out, "--model",
-                          files["model"], "--iterations", 2, "--level", "robust", "--json")
+def test_protect_robust_level(case, capsys):
+    out = case["dir"] / "robust.png"
+    code, stdout, _ = run(capsys, "protect", case["image"], "--mask", case["mask"], "-o", out, "--model",
+                          case["model"], "--iterations", 2, "--level", "robust", "--json")
     report = json.loads(stdout)
     assert code == 0 and out.is_file() and report["settings"]["level"] == "robust"
     assert report["optimisation"]["final_losses"]["robust"] > 0
-    code, _, err = run(capsys, "protect", files["image"], "--mask", files["mask"], "-o", out, "--level", "max")
+    code, _, err = run(capsys, "protect", case["image"], "--mask", case["mask"], "-o", out, "--level", "max")
     assert code == 2 and "error:" in err
 
 
-def test_verify_suite_reports_every_group(files, capsys):
-    code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
-                          "--model", files["model"], "--suite", "--json")
+def test_verify_suite_reports_every_group(case, capsys):
+    code, stdout, _ = run(capsys, "verify", case["image"], case["image"], "--mask", case["mask"],
+                          "--model", case["model"], "--suite", "--json")
     (suite,) = json.loads(stdout)["suite"]
-    assert code == 0 and set(suite["held"]) == {"mask", "pipeline", "transform", "all"}
-    assert {case["name"] for case in suite["cases"]} >= {"exact", "crop around the mask (+128 px, by hand)", "JPEG q90"}
-    code, stdout, _ = run(capsys, "verify", files["image"], files["image"], "--mask", files["mask"],
-                          "--model", files["model"], "--suite")
+    assert code == 0 and set(suite["held"]) == {"mask", "pipeline", "transform", "purification", "all"}
+    names = {c["name"] for c in suite["cases"]}
+    assert names >= {"exact", "crop around the mask (+128 px, by hand)", "JPEG at 90", "AdverseCleaner", "shifted 7 px"}
+    cleaner = next(c for c in suite["cases"] if c["name"] == "AdverseCleaner")
+    assert cleaner["group"] == "purification" and cleaner["params"]["bilateral"] == [64, 5, 8.0]
+    code, stdout, _ = run(capsys, "verify", case["image"], case["image"], "--mask", case["mask"],
+                          "--model", case["model"], "--suite")
     assert code == 0 and "attacker suite (tiny.pth):" in stdout and "held: mask 0%" in stdout
 
 
@@ -88,14 +86,14 @@ def test_models_list_and_path(capsys):
     assert code == 0 and stdout.strip().endswith("demo-lama.safetensors")
 
 
-def _bad_cases(files):
-    d = files["dir"]
+def _bad_cases(case):
+    d = case["dir"]
     Image.new("L", (10, 10)).save(d / "small-mask.png")
     Image.new("L", (80, 64)).save(d / "empty-mask.png")
     Image.new("L", (80, 64), 255).save(d / "full-mask.png")
     (d / "corrupt.pth").write_bytes(b"\x80\x04garbage")
     (d / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
-    img, mask, model = files["image"], files["mask"], files["model"]
+    img, mask, model = case["image"], case["mask"], case["model"]
     return {
         "missing image": ["protect", d / "nope.png", "--mask", mask],
         "broken image": ["protect", d / "broken.png", "--mask", mask],
@@ -119,9 +117,9 @@ def _bad_cases(files):
     }
 
 
-def test_every_bad_input_exits_2_with_one_line_and_no_file(files, capsys):
-    for name, argv in _bad_cases(files).items():
-        out = files["dir"] / "out.png"
+def test_every_bad_input_exits_2_with_one_line_and_no_file(case, capsys):
+    for name, argv in _bad_cases(case).items():
+        out = case["dir"] / "out.png"
         if "-o" not in argv:
             argv = [*argv, "-o", out] if argv[0] in ("protect", "inpaint") else argv
         code, _, stderr = run(capsys, *argv)
@@ -130,7 +128,17 @@ def test_every_bad_input_exits_2_with_one_line_and_no_file(files, capsys):
         assert len(lines) == 1 and lines[0].startswith("error: "), (name, stderr)
         assert "Traceback" not in stderr
         assert not out.exists(), name
-        assert not list(files["dir"].glob("*.part")), name
+        assert not list(case["dir"].glob("*.part")), name
+
+
+def test_require_protected_exit_status(case, capsys, monkeypatch):
+    argv = ["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(case["dir"] / "o.png"),
+            "--model", str(case["model"]), "--iterations", "2", "--require-protected", "--overwrite"]
+    assert main(argv) == 3 and (case["dir"] / "o.png").is_file()  # the file is still written; the status says it
+    assert main([a for a in argv if a != "--require-protected"]) == 0
+    monkeypatch.setattr("guardpaint.models.load_model", lambda spec, device: HighGainInpainter())
+    assert main([*argv[:-2], "--iterations", "20", "--require-protected", "--overwrite"]) == 0
+    capsys.readouterr()
 
 
 def test_python_dash_m_entry_point():
@@ -160,13 +168,26 @@ def test_help_says_the_bare_command_opens_the_app(capsys):
     assert "without arguments to open the desktop app" in out.replace("\n", " ")
 
 
+def test_help_answers_without_importing_torch():
+    probe = ("import sys\nfrom guardpaint.cli.main import main\n"
+             "code = main(['--help'])\nprint(code, 'torch' in sys.modules, 'PySide6' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "0 False False"
+
+
+def test_the_exit_statuses_include_130():
+    assert "130 interrupted" in " ".join(build_parser().epilog.split())
+
+
 def test_out_of_memory_is_one_message_on_every_torch():
     from guardpaint.gui.worker import describe_failure
     from guardpaint.models.device import out_of_memory_message
 
     old_style = RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")  # torch < 2.5
     assert out_of_memory_message(old_style) == out_of_memory_message(MemoryError())
-    assert "try the CPU" in out_of_memory_message(old_style)
+    assert {"a smaller region", "memory saving", "the CPU"} <= {part for part in ("a smaller region", "memory saving",
+                                                                                   "the CPU")
+                                                                  if part in out_of_memory_message(old_style)}
     if hasattr(torch, "OutOfMemoryError"):
         assert out_of_memory_message(torch.OutOfMemoryError("boom")) is not None
     assert describe_failure(old_style).startswith("Out of memory")

@@ -12,15 +12,13 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from guardpaint.cli import main
 from guardpaint.core.batch import is_complete
 
-from conftest import make_photo, make_tiny_generator
+from conftest import batch_argv
 
 ACTOR = b"ray::ImageProtector"
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("ray") is None or importlib.util.find_spec("pyarrow") is None,
@@ -37,39 +35,6 @@ def cluster():
     ray.shutdown()
 
 
-def _mask(height: int, width: int) -> Image.Image:
-    mask = np.zeros((height, width), np.uint8)
-    mask[height // 4:height // 2, width // 4:width // 2] = 255
-    return Image.fromarray(mask)
-
-
-@pytest.fixture
-def folder(tmp_path):
-    """Seven images: PNG, JPEG, greyscale, alpha, a corrupt file and one without a mask."""
-    src, masks = tmp_path / "in", tmp_path / "masks"
-    src.mkdir(), masks.mkdir()
-    (src / "a-corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
-    Image.fromarray(make_photo(64, 80, seed=1)).save(src / "b-no-mask.png")
-    rgba = np.dstack([make_photo(64, 80, seed=2), np.full((64, 80), 255, np.uint8)])
-    rgba[:10, :10, 3] = 0
-    Image.fromarray(rgba, "RGBA").save(src / "c-rgba.png")
-    Image.fromarray(make_photo(64, 80, seed=3)).convert("L").save(src / "d-grey.jpg", quality=95)
-    Image.fromarray(make_photo(72, 96, seed=4)).save(src / "e-colour.jpg", quality=90)
-    Image.fromarray(make_photo(64, 80, seed=5)).save(src / "f-photo.png")
-    Image.fromarray(make_photo(48, 64, seed=6)).save(src / "g-small.png")
-    sizes = {"a-corrupt": (64, 80), "c-rgba": (64, 80), "d-grey": (64, 80), "e-colour": (72, 96),
-             "f-photo": (64, 80), "g-small": (48, 64)}  # b-no-mask has none
-    for stem, (height, width) in sizes.items():
-        _mask(height, width).save(masks / f"{stem}.png")
-    torch.save(make_tiny_generator().state_dict(), tmp_path / "tiny.pth")
-    return tmp_path
-
-
-def _batch(folder: Path, out: str, *extra: str) -> list[str]:
-    return ["batch", str(folder / "in"), "--masks", str(folder / "masks"), "-o", str(folder / out), "--model",
-            str(folder / "tiny.pth"), "--iterations", "2", "--device", "cpu", "--quiet", "--json", *extra]
-
-
 def _reports(text: str, out: Path) -> dict[str, dict]:
     """JSON lines by image name, without what differs between two runs: when (the creation time, the
     timings) and where (the output folder)."""
@@ -83,31 +48,31 @@ def _reports(text: str, out: Path) -> dict[str, dict]:
     return reports
 
 
-def test_the_cluster_writes_what_one_machine_writes(cluster, folder, capsys):
+def test_the_cluster_writes_what_one_machine_writes(cluster, cluster_folder, capsys):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as each actor runs, with one CPU: the same float sums, the same bytes
     try:
-        assert main(_batch(folder, "local")) == 2  # the corrupt file fails
+        assert main(batch_argv(cluster_folder, "local", "--json")) == 2  # the corrupt file fails
     finally:
         torch.set_num_threads(threads)
-    local = _reports(capsys.readouterr().out, folder / "local")
-    assert main(_batch(folder, "ray", "--ray", "--actors", "2")) == 2
+    local = _reports(capsys.readouterr().out, cluster_folder / "local")
+    assert main(batch_argv(cluster_folder, "ray", "--json", "--ray", "--actors", "2")) == 2
     captured = capsys.readouterr()
-    clustered = _reports(captured.out, folder / "ray")
+    clustered = _reports(captured.out, cluster_folder / "ray")
     assert clustered == local
     assert [local[name]["status"] for name in sorted(local)] == ["failed", "skipped", "done", "done", "done", "done",
                                                                  "done"]
-    written = sorted(p.name for p in (folder / "local").iterdir())
-    assert written == sorted(p.name for p in (folder / "ray").iterdir()) and len(written) == 5
+    written = sorted(p.name for p in (cluster_folder / "local").iterdir())
+    assert written == sorted(p.name for p in (cluster_folder / "ray").iterdir()) and len(written) == 5
     for name in written:
-        assert (folder / "local" / name).read_bytes() == (folder / "ray" / name).read_bytes(), name
+        assert (cluster_folder / "local" / name).read_bytes() == (cluster_folder / "ray" / name).read_bytes(), name
     assert "images/s written" in captured.err and "5 written (0 protected, 5 not holding), 1 skipped, 1 failed" \
         in captured.err
 
-    mtimes = {p.name: p.stat().st_mtime_ns for p in (folder / "ray").iterdir()}
-    assert main(_batch(folder, "ray", "--ray", "--actors", "2")) == 2  # a rerun rewrites nothing
-    again = _reports(capsys.readouterr().out, folder / "ray")
-    assert {p.name: p.stat().st_mtime_ns for p in (folder / "ray").iterdir()} == mtimes
+    mtimes = {p.name: p.stat().st_mtime_ns for p in (cluster_folder / "ray").iterdir()}
+    assert main(batch_argv(cluster_folder, "ray", "--json", "--ray", "--actors", "2")) == 2  # a rerun rewrites nothing
+    again = _reports(capsys.readouterr().out, cluster_folder / "ray")
+    assert {p.name: p.stat().st_mtime_ns for p in (cluster_folder / "ray").iterdir()} == mtimes
     assert sorted(report["status"] for report in again.values()) == ["failed"] + ["skipped"] * 6
 
 
@@ -123,8 +88,8 @@ def _actor_pids() -> list[int]:
     return pids
 
 
-def test_a_killed_actor_has_its_image_retried_and_every_output_is_whole(cluster, folder, capsys):
-    out = folder / "killed"
+def test_a_killed_actor_has_its_image_retried_and_every_output_is_whole(cluster, cluster_folder, capsys):
+    out = cluster_folder / "killed"
     killed: list[int] = []
 
     def kill_one_mid_batch() -> None:
@@ -139,7 +104,7 @@ def test_a_killed_actor_has_its_image_retried_and_every_output_is_whole(cluster,
 
     killer = threading.Thread(target=kill_one_mid_batch)
     killer.start()
-    code = main(_batch(folder, "killed", "--ray", "--actors", "2", "--iterations", "6"))
+    code = main(batch_argv(cluster_folder, "killed", "--json", "--ray", "--actors", "2", "--iterations", "6"))
     killer.join()
     reports = _reports(capsys.readouterr().out, out)
     assert killed, "no actor process was found to kill"
@@ -155,22 +120,24 @@ def test_a_killed_actor_has_its_image_retried_and_every_output_is_whole(cluster,
     assert all(is_complete(p) for p in outputs)
 
 
-def test_an_output_folder_shared_with_the_images_is_refused(cluster, folder, capsys):
-    argv = ["batch", str(folder / "in"), "-o", str(folder / "in"), "--model", str(folder / "tiny.pth"), "--ray"]
+def test_an_output_folder_shared_with_the_images_is_refused(cluster, cluster_folder, capsys):
+    argv = ["batch", str(cluster_folder / "in"), "-o", str(cluster_folder / "in"), "--model",
+            str(cluster_folder / "tiny.pth"), "--ray"]
     assert main(argv) == 2
     assert "need a folder of their own" in capsys.readouterr().err
 
 
-def test_a_local_batch_never_imports_ray(folder):
+def test_a_local_batch_never_imports_ray(cluster_folder):
     probe = ("import sys\nfrom guardpaint.cli import main\n"
-             f"main(['batch', {str(folder / 'in')!r}, '--masks', {str(folder / 'masks')!r}, '-o', "
-             f"{str(folder / 'plain')!r}, '--model', {str(folder / 'tiny.pth')!r}, '--iterations', '1', '--quiet'])\n"
+             f"main(['batch', {str(cluster_folder / 'in')!r}, '--masks', {str(cluster_folder / 'masks')!r}, '-o', "
+             f"{str(cluster_folder / 'plain')!r}, '--model', {str(cluster_folder / 'tiny.pth')!r}, "
+             "'--iterations', '1', '--quiet'])\n"
              "print('ray' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert done.stdout.strip().splitlines()[-1] == "False", done.stderr
 
 
-def test_object_store_locations_go_through_pyarrow_and_write_whole_objects(folder):
+def test_object_store_locations_go_through_pyarrow_and_write_whole_objects(cluster_folder):
     """The remote path (scratch copies in, one whole object out, URIs in the report), on pyarrow's own
     file:// filesystem standing in for s3:// or gs://; no Ray needed for one actor's work."""
     from guardpaint.cluster.run import listing, rows
@@ -181,32 +148,34 @@ def test_object_store_locations_go_through_pyarrow_and_write_whole_objects(folde
     from guardpaint.core.protection.settings import ProtectionSettings
 
     def remote(name: str) -> Location:
-        (folder / name).mkdir(exist_ok=True)
-        return Location(f"file://{folder / name}", None)  # pyarrow for every read and write
+        (cluster_folder / name).mkdir(exist_ok=True)
+        return Location(f"file://{cluster_folder / name}", None)  # pyarrow for every read and write
 
     settings = ProtectionSettings(iterations=1)
-    job = Job(remote("in"), remote("masks"), remote("remote-out"), True, (str(folder / "tiny.pth"),), "cpu",
+    job = Job(remote("in"), remote("masks"), remote("remote-out"), True, (str(cluster_folder / "tiny.pth"),), "cpu",
               settings, PNG, False)
     worker = ImageProtector(job)
     by_name = {row.image: row for row in rows(job, *listing(job))}
     report = worker.protect(by_name["f-photo.png"])
-    assert report["status"] == "done" and report["output"]["path"] == f"file://{folder}/remote-out/f-photo.png"
-    assert report["input"]["mask"] == f"file://{folder}/masks/f-photo.png"
-    local = protect_item(worker.models, BatchItem(folder / "in" / "f-photo.png", folder / "masks" / "f-photo.png",
-                                                  folder / "f-local.png", folder / "masks" / "f-photo.png"),
+    assert report["status"] == "done" and report["output"]["path"] == f"file://{cluster_folder}/remote-out/f-photo.png"
+    assert report["input"]["mask"] == f"file://{cluster_folder}/masks/f-photo.png"
+    local = protect_item(worker.models, BatchItem(cluster_folder / "in" / "f-photo.png",
+                                                  cluster_folder / "masks" / "f-photo.png",
+                                                  cluster_folder / "f-local.png",
+                                                  cluster_folder / "masks" / "f-photo.png"),
                          settings, PNG)
     assert local["status"] == "done"
-    assert (folder / "remote-out" / "f-photo.png").read_bytes() == (folder / "f-local.png").read_bytes()
+    assert (cluster_folder / "remote-out" / "f-photo.png").read_bytes() == (cluster_folder / "f-local.png").read_bytes()
     assert worker.protect(by_name["f-photo.png"])["status"] == "skipped"  # complete: not redone
     missing = worker.protect(by_name["b-no-mask.png"])
-    assert missing["status"] == "skipped" and f"file://{folder}/masks/b-no-mask.png" in missing["summary"]
+    assert missing["status"] == "skipped" and f"file://{cluster_folder}/masks/b-no-mask.png" in missing["summary"]
 
 
-def test_ctrl_c_on_the_driver_stops_and_says_what_finished(folder):
-    argv = [sys.executable, "-m", "guardpaint", *_batch(folder, "stopped", "--ray", "--actors", "1",
-                                                        "--iterations", "8")]
+def test_ctrl_c_on_the_driver_stops_and_says_what_finished(cluster_folder):
+    argv = [sys.executable, "-m", "guardpaint", *batch_argv(cluster_folder, "stopped", "--json", "--ray", "--actors",
+                                                            "1", "--iterations", "8")]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out = folder / "stopped"
+    out = cluster_folder / "stopped"
     deadline = time.time() + 180
     while time.time() < deadline and not (out.is_dir() and any(out.glob("*.png"))):
         time.sleep(0.05)
@@ -223,21 +192,21 @@ def test_ctrl_c_on_the_driver_stops_and_says_what_finished(folder):
     (["--actors", "9"], "cannot hold 9 actors"),  # more than the cluster's 4 CPUs: it would wait for ever
     (["--gpus-per-actor", "0.5"], "cannot hold"),  # no GPU here
 ])
-def test_a_pool_the_cluster_cannot_hold_is_refused(cluster, folder, capsys, extra, message):
-    assert main(_batch(folder, "unplaced", "--ray", *extra)) == 2
+def test_a_pool_the_cluster_cannot_hold_is_refused(cluster, cluster_folder, capsys, extra, message):
+    assert main(batch_argv(cluster_folder, "unplaced", "--json", "--ray", *extra)) == 2
     assert message in capsys.readouterr().err
 
 
-def test_weights_the_actors_cannot_load_are_one_error(cluster, folder, capsys):
-    (folder / "bad.pth").write_bytes(b"not a weight file")
-    argv = _batch(folder, "bad", "--ray", "--actors", "1")
-    argv[argv.index(str(folder / "tiny.pth"))] = str(folder / "bad.pth")
+def test_weights_the_actors_cannot_load_are_one_error(cluster, cluster_folder, capsys):
+    (cluster_folder / "bad.pth").write_bytes(b"not a weight file")
+    argv = batch_argv(cluster_folder, "bad", "--json", "--ray", "--actors", "1")
+    argv[argv.index(str(cluster_folder / "tiny.pth"))] = str(cluster_folder / "bad.pth")
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert any(line.startswith("error: the actors could not start") for line in err)
-    assert not list((folder / "bad").glob("*.png"))
+    assert not list((cluster_folder / "bad").glob("*.png"))
 
 
-def test_pool_flags_without_ray_are_refused(folder, capsys):
-    assert main(_batch(folder, "plain", "--actors", "2")) == 2
+def test_pool_flags_without_ray_are_refused(cluster_folder, capsys):
+    assert main(batch_argv(cluster_folder, "plain", "--json", "--actors", "2")) == 2
     assert "add --ray" in capsys.readouterr().err

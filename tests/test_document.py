@@ -5,20 +5,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.document import PROTECTION, Document
 from guardpaint.errors import InputError
 
-from conftest import make_photo, make_tiny_generator
+from conftest import make_photo, save_tiny_weights
 
 
 def test_a_walk_through_the_document_needs_no_qt(tmp_path):
     Image.fromarray(make_photo(64, 80)).save(tmp_path / "photo.png")
-    torch.save(make_tiny_generator(0).state_dict(), tmp_path / "tiny.pth")
-    torch.save(make_tiny_generator(1).state_dict(), tmp_path / "other.pth")
+    save_tiny_weights(tmp_path / "tiny.pth", seed=0)
+    save_tiny_weights(tmp_path / "other.pth", seed=1)
     walk = Path(__file__).with_name("document_walk.py")
     done = subprocess.run([sys.executable, str(walk), str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -1,10 +1,8 @@
-"""Protection against several models at once, and the anime-lama registry entry."""
-import hashlib
+"""Protection against several models at once: the loop, the verdict, the command line and the app."""
 import json
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from guardpaint.cli import main
@@ -13,10 +11,9 @@ from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.loop import protect
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
-from guardpaint.errors import DownloadError
 from guardpaint.models import registry
 
-from conftest import make_mask, make_photo, make_tiny_generator, make_tiny_model
+from conftest import make_mask, make_photo, make_tiny_model, open_window, protect_case, save_tiny_weights
 from high_gain import HighGainInpainter
 
 FAST = ProtectionSettings(iterations=4, epsilon=0.1, precision="fp32")
@@ -44,7 +41,7 @@ def test_the_verdict_needs_every_model():
     both = protect_image([moved, unmoved], LoadedImage(photo), mask, ProtectionSettings())
     assert alone.protected and not both.protected
     assert both.verifications["moved"].holds and not both.verifications["unmoved"].holds
-    assert protection_report(both)["summary"].startswith("NOT protected against unmoved")
+    assert protection_report(both)["summary"].startswith("Not protected against unmoved")
 
 
 def test_cli_takes_several_models(tmp_path, capsys):
@@ -52,7 +49,7 @@ def test_cli_takes_several_models(tmp_path, capsys):
     Image.fromarray(photo).save(tmp_path / "p.png")
     Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "m.png")
     for seed in (0, 1):
-        torch.save(make_tiny_generator(seed=seed).state_dict(), tmp_path / f"w{seed}.pth")
+        save_tiny_weights(tmp_path / f"w{seed}.pth", seed=seed)
     assert main(["protect", str(tmp_path / "p.png"), "--mask", str(tmp_path / "m.png"), "-o", str(tmp_path / "o.png"),
                  "--model", str(tmp_path / "w0.pth"), "--model", str(tmp_path / "w1.pth"), "--iterations", "2",
                  "--json"]) == 0
@@ -63,15 +60,25 @@ def test_cli_takes_several_models(tmp_path, capsys):
                  "--model", str(tmp_path / "w0.pth"), "--model", str(tmp_path / "w1.pth")]) == 2
 
 
-def test_anime_lama_is_registered_and_checked(tmp_path, monkeypatch):
-    entry = registry.spec("anime-lama")
-    assert entry.md5 == "29f284f36a0a510bcacf39ecf4c4d54f" and entry.family == "lama" and not entry.bundled
-    assert registry.model_path("anime-lama").name == "anime-manga-big-lama.pt"
-    served = tmp_path / "served.pt"
-    served.write_bytes(b"not the anime weights")
-    monkeypatch.setitem(registry.REGISTRY, "anime-lama", registry.ModelSpec(**{**entry.__dict__,
-                                                                               "url": served.as_uri()}))
-    with pytest.raises(DownloadError, match="checksum mismatch"):
-        registry.download("anime-lama")
-    assert not registry.is_available("anime-lama")
-    assert hashlib.md5(served.read_bytes(), usedforsecurity=False).hexdigest() != entry.md5
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_the_app_protects_against_several_models_and_shows_each(qtbot, store, case, weights_pair):
+    tiny0, _ = weights_pair
+    cached = registry.model_path(registry.REAL_MODEL)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    save_tiny_weights(cached, seed=5)  # stands in for the real weights
+    win = open_window(qtbot, store)
+    win.set_model(str(tiny0))
+    also = win.models.also_actions[registry.REAL_MODEL]
+    assert also.isEnabled() and not also.isChecked()
+    also.setChecked(True)
+    assert win.models.specs() == [str(tiny0), registry.REAL_MODEL]
+    assert "tiny0.pth + big-lama" in win.status.model.text()
+    outcome = protect_case(win, qtbot, case, tiny0)
+    assert list(outcome.verifications) == ["tiny0.pth", "big-lama"]
+    names = win.preview.edit_names()
+    assert "tiny0.pth: region 1" in names and "big-lama: region 1" in names
+    with qtbot.waitSignal(win.runner.done, timeout=60_000) as done:
+        win.act_suite.trigger()
+    assert set(done.args[0]) == {"tiny0.pth", "big-lama"}
+    assert "tiny0.pth and big-lama" in win.protection.suite_dialog.windowTitle()
+    assert not win.models.also_actions[registry.DEMO_MODEL].isChecked()

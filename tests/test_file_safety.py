@@ -10,14 +10,7 @@ from guardpaint.cli import main
 from guardpaint.core.io.files import check_output, write_atomic
 from guardpaint.core.io.formats import encode_image
 from guardpaint.core.io.images import save_mask
-from guardpaint.errors import InputError
-
-from conftest import write_case
-
-
-@pytest.fixture
-def files(tmp_path, photo, mask):
-    return write_case(tmp_path, photo, mask)
+from guardpaint.errors import InputError, OutOfSpace
 
 
 @pytest.fixture
@@ -31,15 +24,15 @@ def _mode(path):
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def _protect(files, output, *extra):
-    return main(["protect", str(files["image"]), "--mask", str(files["mask"]), "-o", str(output), "--model",
-                 str(files["model"]), "--iterations", "1", "--device", "cpu", *extra])
+def _protect(case, output, *extra):
+    return main(["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(output), "--model",
+                 str(case["model"]), "--iterations", "1", "--device", "cpu", *extra])
 
 
-def _refused(files, command, output, capsys) -> str:
+def _refused(case, command, output, capsys) -> str:
     """``command`` (protect or inpaint) of the case into ``output``: status 2 and its one error line."""
-    argv = [command, str(files["image"]), "--mask", str(files["mask"]), "-o", str(output), "--model",
-            str(files["model"])]
+    argv = [command, str(case["image"]), "--mask", str(case["mask"]), "-o", str(output), "--model",
+            str(case["model"])]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
@@ -47,32 +40,32 @@ def _refused(files, command, output, capsys) -> str:
 
 
 @pytest.mark.parametrize("spelling", ["same", "dotdot", "symlink"])
-def test_output_over_the_input_is_refused_and_the_input_kept(files, capsys, spelling):
-    before = files["image"].read_bytes()
+def test_output_over_the_input_is_refused_and_the_input_kept(case, capsys, spelling):
+    before = case["image"].read_bytes()
     if spelling == "same":
-        output = files["image"]
+        output = case["image"]
     elif spelling == "dotdot":
-        output = files["dir"] / "sub" / ".." / "photo.png"
-        (files["dir"] / "sub").mkdir()
+        output = case["dir"] / "sub" / ".." / "photo.png"
+        (case["dir"] / "sub").mkdir()
     else:
-        output = files["dir"] / "link.png"
-        output.symlink_to(files["image"])
+        output = case["dir"] / "link.png"
+        output.symlink_to(case["image"])
     for command in ("protect", "inpaint"):
-        err = _refused(files, command, output, capsys)
+        err = _refused(case, command, output, capsys)
         assert "is the input file" in err and "--overwrite" in err
-        assert files["image"].read_bytes() == before
-    assert _protect(files, output, "--overwrite") == 0  # asked for explicitly: the path now holds the output
+        assert case["image"].read_bytes() == before
+    assert _protect(case, output, "--overwrite") == 0  # asked for explicitly: the path now holds the output
     assert output.read_bytes() != before and not output.is_symlink()
 
 
-def test_an_existing_output_is_replaced_only_with_overwrite(files, capsys):
-    out = files["dir"] / "out.png"
+def test_an_existing_output_is_replaced_only_with_overwrite(case, capsys):
+    out = case["dir"] / "out.png"
     out.write_bytes(b"an earlier export")
     for command in ("protect", "inpaint"):
-        err = _refused(files, command, out, capsys)
+        err = _refused(case, command, out, capsys)
         assert "already exists" in err and "--overwrite" in err
         assert out.read_bytes() == b"an earlier export"
-    assert _protect(files, out, "--overwrite") == 0 and out.read_bytes() != b"an earlier export"
+    assert _protect(case, out, "--overwrite") == 0 and out.read_bytes() != b"an earlier export"
 
 
 @pytest.mark.parametrize("command", ["protect", "inpaint", "batch"])
@@ -82,17 +75,17 @@ def test_help_states_the_one_overwrite_rule(command, capsys):
     assert "without it protect and inpaint stop with status 2 and batch skips the image" in text
 
 
-def test_outputs_get_the_mode_an_ordinary_write_gives(files, umask_022):
-    out = files["dir"] / "out.png"
-    assert _protect(files, out) == 0 and _mode(out) == 0o644
-    edited = files["dir"] / "edited.png"
-    assert main(["inpaint", str(files["image"]), "--mask", str(files["mask"]), "-o", str(edited), "--model",
-                 str(files["model"])]) == 0
+def test_outputs_get_the_mode_an_ordinary_write_gives(case, umask_022):
+    out = case["dir"] / "out.png"
+    assert _protect(case, out) == 0 and _mode(out) == 0o644
+    edited = case["dir"] / "edited.png"
+    assert main(["inpaint", str(case["image"]), "--mask", str(case["mask"]), "-o", str(edited), "--model",
+                 str(case["model"])]) == 0
     assert _mode(edited) == 0o644
     os.umask(0o077)
-    save_mask(files["dir"] / "private-mask.png", np.ones((4, 4), bool))
-    assert _mode(files["dir"] / "private-mask.png") == 0o600
-    existing = files["dir"] / "existing.png"
+    save_mask(case["dir"] / "private-mask.png", np.ones((4, 4), bool))
+    assert _mode(case["dir"] / "private-mask.png") == 0o600
+    existing = case["dir"] / "existing.png"
     existing.write_bytes(b"")
     existing.chmod(0o640)
     write_atomic(existing, encode_image(np.zeros((8, 8, 3), np.uint8)))  # replacing a file keeps its mode
@@ -118,9 +111,9 @@ def _no_proc(real_open):
     return fake
 
 
-def test_a_missing_output_folder_fails_in_seconds(files, capsys):
+def test_a_missing_output_folder_fails_in_seconds(case, capsys):
     start = time.perf_counter()
-    code = _protect(files, files["dir"] / "no-such-folder" / "out.png", "--iterations", "500")
+    code = _protect(case, case["dir"] / "no-such-folder" / "out.png", "--iterations", "500")
     assert code == 2 and time.perf_counter() - start < 10
     assert "does not exist" in capsys.readouterr().err
 
@@ -139,6 +132,14 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(OutOfSpace, match=r"no room to write it .* nothing was written under this name"):
+        write_atomic(tmp_path / "out.png", b"data")
+    assert list(tmp_path.iterdir()) == []
+
+    def other(*args):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", other)
+    with pytest.raises(OSError, match="Input/output"):  # not a full disk: not said to be one
         write_atomic(tmp_path / "out.png", b"data")
     assert list(tmp_path.iterdir()) == []

@@ -15,7 +15,7 @@ from PIL import Image
 from guardpaint.errors import ModelError
 from guardpaint.models.checkpoint import check_tensor
 
-from conftest import make_tiny_generator
+from conftest import save_tiny_weights
 
 RUNNER = Path(__file__).with_name("hostile.py")
 #: What the crafted weights may cost at most, the interpreter and torch included (about 220 MB of it).
@@ -33,9 +33,9 @@ WEIGHT_CASES = {
     "zip bomb": "its archive expands to",
 }
 IMAGE_CASES = {
-    "EPS named .png": "a PostScript (EPS) file, not an image GuardPaint reads",
-    "PSD named .png": "a Photoshop (PSD) file, not an image GuardPaint reads",
-    "FITS named .png": "a FITS file, not an image GuardPaint reads",
+    "EPS named .png": "a PostScript (EPS) file, not one of the images GuardPaint reads",
+    "PSD named .png": "a Photoshop (PSD) file, not one of the images GuardPaint reads",
+    "FITS named .png": "a FITS file, not one of the images GuardPaint reads",
     "bomb header, 400 MP": "image is too large to open safely",
     "header over the 64 MP limit": "image is 9000x8000, larger than the 64 MP limit",
     "truncated PNG": "unreadable or truncated image",
@@ -71,8 +71,7 @@ def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     photo = folder / "photo.png"
     Image.fromarray(np.full((64, 80, 3), 120, np.uint8)).save(photo)
-    tiny = folder / "tiny.pth"
-    torch.save(make_tiny_generator().state_dict(), tiny)
+    tiny = save_tiny_weights(folder / "tiny.pth")
     return {"dir": folder, "photo": photo, "mask": mask_for(photo, folder), "tiny": tiny}
 
 
@@ -104,7 +103,7 @@ def test_hostile_and_odd_images_get_the_right_result_or_one_line(corpus):
     for case, result in zip(IMAGE_CASES, results[:len(IMAGE_CASES)], strict=True):
         _check(result, IMAGE_CASES[case], outputs[case], case)
     _check(results[-2], "the mask has 2,000 separate parts", dotted, "2,000 dots")
-    _check(results[-1], "seed must be a whole number from 0", seeded, "seed -1")
+    _check(results[-1], "seed must be from 0 to 4294967295, got -1", seeded, "seed -1")
     notes = {case: result["stderr"] for case, result in zip(IMAGE_CASES, results, strict=False)}
     assert notes["animated GIF"] == "" and notes["16-bit TIFF"] == ""  # inpaint reports no conversions
 
@@ -121,21 +120,18 @@ def test_an_ordinary_weight_file_still_loads_and_its_hash_is_of_the_bytes_read(t
 
     from guardpaint.models.lama_family import load_lama
 
-    path = tmp_path / "tiny.pth"
-    torch.save(make_tiny_generator().state_dict(), path)
+    path = save_tiny_weights(tmp_path / "tiny.pth")
     model = load_lama(path, torch.device("cpu"))
     assert model.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     path.write_bytes(b"changed after loading")
     assert model.sha256 != hashlib.sha256(path.read_bytes()).hexdigest()  # names what was loaded, not the file now
 
 
-def test_the_app_shows_the_same_errors_and_keeps_the_work(qtbot, tmp_path, corpus):
-    from PySide6.QtCore import QSettings
-
+def test_the_app_shows_the_same_errors_and_keeps_the_work(qtbot, tmp_path, store, corpus):
     from guardpaint.gui.canvas import PROTECT
     from guardpaint.gui.main_window import MainWindow
 
-    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(store)
     window.errors = []
     window.ui.error = window.errors.append
     qtbot.addWidget(window)
@@ -156,7 +152,7 @@ def test_the_app_shows_the_same_errors_and_keeps_the_work(qtbot, tmp_path, corpu
     assert window.open_image(image) and window.load_mask_file(dots)
     window.start_protection()
     assert not window.runner.is_busy() and window.canvas.mask(PROTECT).sum() == 2_000 * 9
-    expected = ["a PostScript (EPS) file, not an image", "image is too large to open safely",
+    expected = ["a PostScript (EPS) file, not one of the images", "image is too large to open safely",
                 "tensor model.1.ffc.convl2l.weight reuses its own elements", "the mask has 2,000 separate parts"]
     assert len(window.errors) == len(expected)
     assert all(text in error for text, error in zip(expected, window.errors, strict=True)), window.errors

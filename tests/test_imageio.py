@@ -74,7 +74,8 @@ def test_bad_files_are_one_line_input_errors(tmp_path, photo):
     truncated.write_bytes(data.getvalue()[: len(data.getvalue()) // 2])
     text = tmp_path / "notes.png"
     text.write_text("hello")
-    for path, pattern in [(truncated, "truncated"), (text, "not an image"), (tmp_path / "none.png", "no such file")]:
+    cases = [(truncated, "truncated"), (text, "not one of the images"), (tmp_path / "none.png", "no such file")]
+    for path, pattern in cases:
         with pytest.raises(InputError, match=pattern) as info:
             load_image(path)
         assert "\n" not in str(info.value)

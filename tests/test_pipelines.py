@@ -8,7 +8,6 @@ from guardpaint.cli import main
 from guardpaint.core.editor.geometry import Box, component_boxes, crop_box
 from guardpaint.core.editor.inpaint import Editor, to_uint8
 from guardpaint.core.editor.views import editor_views
-from guardpaint.core.protection.windows import merge_boxes
 
 from conftest import make_photo, make_tiny_generator
 
@@ -37,11 +36,6 @@ def test_each_component_gets_its_own_crop_in_contour_order():
     assert sorted(boxes, key=lambda b: b.top) == [Box(100, 100, 150, 180), Box(600, 700, 700, 760)]
     assert boxes[0].top == 600  # OpenCV lists the lower component first; IOPaint pastes in that order
     assert [b.height for b in crop_boxes(mask)] == [356, 306]
-
-
-def test_merge_boxes_joins_overlaps_only():
-    merged = merge_boxes([Box(0, 0, 10, 10), Box(5, 5, 20, 20), Box(50, 50, 60, 60)])
-    assert merged == [Box(0, 0, 20, 20), Box(50, 50, 60, 60)]
 
 
 def test_output_is_truncated_like_numpy_on_x86():

@@ -19,7 +19,7 @@ FAST = ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32")
 
 def test_attack_loss_goes_down(tiny_model, photo, mask):
     result = protect(tiny_model, photo, mask, ProtectionSettings(iterations=10, epsilon=0.3))
-    attacks = [h.attack for h in result.history]
+    attacks = [h.losses["attack"] for h in result.history]
     assert attacks[-1] < attacks[0]
     assert result.best_loss < result.history[0].total
 
@@ -47,7 +47,8 @@ def test_reports_every_iteration_with_all_terms(tiny_model, photo, mask):
     result = protect(tiny_model, photo, mask, FAST, on_iteration=seen.append)
     assert [r.iteration for r in seen] == list(range(1, 7)) == [h.iteration for h in result.history]
     for r in seen:
-        assert r.total == pytest.approx(r.attack + r.incomplete + 2 * r.hide, rel=1e-5)
+        assert set(r.losses) == {"attack", "incomplete", "hide"}  # every standard term, by name
+        assert r.total == pytest.approx(r.losses["attack"] + r.losses["incomplete"] + 2 * r.losses["hide"], rel=1e-5)
         assert r.total_iterations == 6
     assert all(b.elapsed >= a.elapsed for a, b in itertools.pairwise(seen))
 
@@ -115,7 +116,7 @@ def test_a_bf16_loop_scores_each_iterate_in_one_more_fp32_pass(photo, mask, monk
 
 
 def test_bad_settings_and_masks_are_input_errors(tiny_model, photo, mask):
-    with pytest.raises(InputError, match="strength must be more than 0"):
+    with pytest.raises(InputError, match=r"strength must be from 0\.5 to 127\.5 levels, got 0 levels"):
         protect(tiny_model, photo, mask, ProtectionSettings(epsilon=0))
     with pytest.raises(InputError, match="iterations"):
         protect(tiny_model, photo, mask, ProtectionSettings(iterations=0))

@@ -13,7 +13,7 @@ from guardpaint.core.editor.views import editor_views
 from guardpaint.core.protection.budget import SMOOTH_SHARE, texture_share
 from guardpaint.core.protection.loop import protect
 from guardpaint.core.protection.settings import ProtectionSettings
-from guardpaint.core.protection.windows import plan_protection, term_masks
+from guardpaint.core.protection.windows import merge_boxes, plan_protection, term_masks
 
 from conftest import make_photo
 
@@ -87,7 +87,7 @@ def test_the_objective_is_the_loss_of_the_editors_crops(tiny_model, large_case):
             edited = edit(tiny_model.for_attack(), image, k)
         squared += float((((edited - colour) ** 2) * k).sum())
         count += float(k.sum()) * 3
-    assert result.history[0].attack == pytest.approx(squared / count, rel=1e-4)
+    assert result.history[0].losses["attack"] == pytest.approx(squared / count, rel=1e-4)
     assert (result.protected == photo).all()
 
 
@@ -162,9 +162,12 @@ def test_the_verdict_is_measured_through_the_pipeline_protected_against(tiny_mod
     assert shown == [v.malicious for v in full.regions] != [v.malicious for v in crops.regions]
 
 
-def test_merging_many_windows_matches_merging_them_pairwise():
-    from guardpaint.core.protection.windows import merge_boxes
+def test_merge_boxes_joins_overlaps_only():
+    merged = merge_boxes([Box(0, 0, 10, 10), Box(5, 5, 20, 20), Box(50, 50, 60, 60)])
+    assert merged == [Box(0, 0, 20, 20), Box(50, 50, 60, 60)]
 
+
+def test_merging_many_windows_matches_merging_them_pairwise():
     rng = np.random.default_rng(3)
     boxes = []
     for _ in range(300):

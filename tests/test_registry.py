@@ -68,3 +68,17 @@ def test_resolve_names_and_paths(tmp_path):
     assert registry.resolve(str(weights)) == weights
     with pytest.raises(InputError, match="unknown model"):
         registry.spec("nope")
+
+
+def test_anime_lama_is_registered_and_checked(tmp_path, monkeypatch):
+    entry = registry.spec("anime-lama")
+    assert entry.md5 == "29f284f36a0a510bcacf39ecf4c4d54f" and entry.family == "lama" and not entry.bundled
+    assert registry.model_path("anime-lama").name == "anime-manga-big-lama.pt"
+    served = tmp_path / "served.pt"
+    served.write_bytes(b"not the anime weights")
+    monkeypatch.setitem(registry.REGISTRY, "anime-lama", registry.ModelSpec(**{**entry.__dict__,
+                                                                               "url": served.as_uri()}))
+    with pytest.raises(DownloadError, match="checksum mismatch"):
+        registry.download("anime-lama")
+    assert not registry.is_available("anime-lama")
+    assert hashlib.md5(served.read_bytes(), usedforsecurity=False).hexdigest() != entry.md5

@@ -5,17 +5,24 @@ import argparse
 import json
 import signal
 import sys
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from guardpaint.cli.cluster import add_cluster_args
 from guardpaint.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_PROTECTED, EXIT_OK
-from guardpaint.errors import InputError
+from guardpaint.cli.options import (
+    OVERWRITE_HELP,
+    generated_for,
+    generator_args,
+    load_models_for,
+    model_args,
+    protection_args,
+    settings_from,
+)
+from guardpaint.errors import InputError, OutOfSpace
 
 
-def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
-    from guardpaint.cli.commands import OVERWRITE_HELP, protection_args
+def add_batch_command(sub: argparse._SubParsersAction) -> None:
     from guardpaint.core.io.conventions import SUFFIXES
 
     p = sub.add_parser("batch", help="protect every image of a folder (masks by name)",
@@ -30,6 +37,7 @@ def add_batch_command(sub: argparse._SubParsersAction, model_args: Callable[[arg
                    help="png (default), webp (lossless) or jpeg (the protection is optimised for it)")
     model_args(p)
     protection_args(p)
+    generator_args(p)
     p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     p.add_argument("--json", action="store_true", help="one JSON report per image on stdout, as it finishes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -58,19 +66,25 @@ class _StopAfterCurrent:
 
 
 def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
-    from guardpaint.cli.commands import settings_from
     from guardpaint.core.batch import BatchTally
     from guardpaint.core.io.formats import output_format
 
     fmt, settings, tally = output_format(args.format, args.quality), settings_from(args), BatchTally()
     if args.ray is None and (args.actors is not None or args.gpus_per_actor is not None or args.cpus_per_actor != 1):
         raise InputError("--actors, --cpus-per-actor and --gpus-per-actor set the Ray pool: add --ray")
+    if args.generator is None and args.refine:
+        raise InputError("--refine continues from a generator's noise: give --generator FILE")
     if args.ray is not None:
         from guardpaint.cli.cluster import cluster_batch
 
         stopped, total = cluster_batch(args, fmt, settings, tally, partial(_show, args))
     else:
-        stopped, total = _local_batch(args, fmt, settings, tally)
+        try:
+            stopped, total = _local_batch(args, fmt, settings, tally)
+        except OutOfSpace:  # every output so far is whole: the same command resumes
+            print(f"{tally.summary()} in {args.input_dir} before the disk filled up; run the same command again "
+                  "to resume", file=sys.stderr)
+            raise
     print(f"{tally.summary(total)} in {args.input_dir}", file=sys.stderr)  # stdout keeps only the JSON lines
     if stopped:
         return None, EXIT_INTERRUPTED
@@ -96,19 +110,20 @@ def _local_batch(args: argparse.Namespace, fmt, settings, tally) -> tuple[bool, 
     """The batch on this machine, one image after another; (stopped by Ctrl+C, number of images)."""
     from tqdm import tqdm
 
-    from guardpaint.cli.commands import load_models_for
     from guardpaint.core.batch import batch_inputs, find_items, prepare_output_folder, protect_item
 
     items = find_items(args.input_dir, args.output, fmt, args.masks)
     prepare_output_folder(args.output)
     models = load_models_for(args)
+    generated = generated_for(args, models)
     taken: set[Path] = set()
     inputs = batch_inputs(items)
     with _StopAfterCurrent() as stop, tqdm(items, unit="image", file=sys.stderr, disable=True if args.quiet else None,
                                             dynamic_ncols=True) as bar:
         for item in bar:
             bar.set_postfix_str(item.image.name)
-            report = protect_item(models, item, settings, fmt, redo=args.overwrite, taken=taken, inputs=inputs)
+            report = protect_item(models, item, settings, fmt, redo=args.overwrite, taken=taken, inputs=inputs,
+                                  generated=generated)
             tally.add(report)
             _show(args, report, bar)
             if stop.requested:

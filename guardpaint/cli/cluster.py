@@ -47,7 +47,12 @@ def cluster_batch(args: argparse.Namespace, fmt, settings, tally,
     inputs = Location.parse(args.input_dir)
     masks = Location.parse(args.masks) if args.masks else inputs
     outputs = Location.parse(args.output)
-    job = Job(inputs, masks, outputs, args.masks is not None, specs, args.device, settings, fmt, args.overwrite)
+    if args.generator is not None:
+        from guardpaint.models.noise_generator import read_generator
+
+        read_generator(args.generator)  # a missing or crafted file fails here; each actor checks it on its models
+    job = Job(inputs, masks, outputs, args.masks is not None, specs, args.device, settings, fmt, args.overwrite,
+              None if args.generator is None else str(args.generator.resolve()), args.refine)
     pool = Pool(None if args.ray == LOCAL else args.ray, args.actors, args.cpus_per_actor, args.gpus_per_actor)
     progress, reports = Progress(tally), sys.stdout
     sys.stdout = sys.stderr  # Ray prints its workers' lines to sys.stdout

@@ -2,84 +2,32 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from guardpaint.cli import human
 from guardpaint.cli.exits import EXIT_NOT_PROTECTED, EXIT_OK
+from guardpaint.cli.options import (
+    OVERWRITE_HELP,
+    generated_for,
+    generator_args,
+    load_models_for,
+    load_one_model_for,
+    model_args,
+    pipeline_arg,
+    protection_args,
+    settings_from,
+)
+from guardpaint.core.protection.groups import SUITE_GROUPS
 from guardpaint.errors import InputError
 
-log = logging.getLogger(__name__)
 Result = tuple[dict | None, int]
-#: The one rule for existing outputs, for protect, inpaint and batch alike.
-OVERWRITE_HELP = ("replace an output that is already there; without it protect and inpaint stop with status 2 "
-                  "and batch skips the image (redoing only a partial one), so an interrupted batch resumes")
 
 
-def pipeline_arg(parser: argparse.ArgumentParser) -> None:
-    from guardpaint.core.editor.pipelines import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
-
-    parser.add_argument("--pipeline", choices=PIPELINES, default="auto",
-                        help=f"how the editor runs the model: auto = IOPaint's default (whole image up to "
-                             f"{CROP_TRIGGER} px, else a crop per mask component), full, crop, or resize "
-                             f"(IOPaint's resize above {RESIZE_LIMIT} px)")
-
-
-def protection_args(p: argparse.ArgumentParser) -> None:
-    """The protection options ``protect`` and ``batch`` share."""
-    from guardpaint.core.protection.settings import (
-        BUDGETS,
-        LEVEL_NAMES,
-        MAXIMUM_STRENGTH,
-        VIEW_PIPELINES,
-        ProtectionSettings,
-    )
-
-    defaults = ProtectionSettings()
-    p.add_argument("--strength", type=float, default=defaults.epsilon * 255, metavar="LEVELS",
-                   help=f"the most any pixel may change, in levels of 255 (default {defaults.epsilon * 255:.1f}); "
-                        "auto strength tries half of it first and raises it only for regions that do not hold")
-    p.add_argument("--maximum-strength", action="store_true",
-                   help=f"the reference's budget: {MAXIMUM_STRENGTH * 255:.1f} levels on every pixel, no auto "
-                        "strength (stronger; visible on smooth areas)")
-    p.add_argument("--no-auto-strength", action="store_true",
-                   help="one optimisation at --strength, without trying less first")
-    p.add_argument("--iterations", type=int, default=defaults.iterations,
-                   help=f"optimisation steps per strength (default {defaults.iterations}): more take longer and "
-                        "protect better")
-    p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--level", choices=LEVEL_NAMES, default=defaults.level,
-                   help="standard: the reference method; robust: also against imprecise masks, IOPaint's "
-                        "crop, JPEG and resizing (slower)")
-    p.add_argument("--budget", choices=BUDGETS, default=defaults.budget,
-                   help="adaptive (default): noise only where it acts on the edit, less on smooth areas; "
-                        "texture: less on smooth areas; uniform: the full strength everywhere")
-    p.add_argument("--against", choices=VIEW_PIPELINES, default=defaults.pipeline, metavar="PIPELINE",
-                   help="the editor to protect against: auto = IOPaint's default (whole image up to 800 px, "
-                        "else a crop per region; the noise stays in those crops), full, or crop")
-    p.add_argument("--resize-view", action="store_true",
-                   help="robust level, photos above 1280 px: also optimise against IOPaint's resize (one "
-                        "more model pass over a 1280 px image per iteration)")
-    p.add_argument("--require-protected", action="store_true",
-                   help="exit with status 3 when a protection does not hold (for scripts and CI)")
-    p.add_argument("--quality", type=int, default=None, help="JPEG output: its quality, 1-100 (default 90)")
-
-
-def settings_from(args: argparse.Namespace):
-    """The ProtectionSettings the options ask for (validated)."""
-    from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
-
-    settings = ProtectionSettings(iterations=args.iterations, epsilon=args.strength / 255, seed=args.seed,
-                                  level=args.level, budget=args.budget, pipeline=args.against,
-                                  resize_view=args.resize_view, auto_strength=not args.no_auto_strength)
-    return (at_maximum_strength(settings) if args.maximum_strength else settings).validated()
-
-
-def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register every sub-command; each parser's defaults say how to run and show it."""
     from guardpaint.cli.batch import add_batch_command
+    from guardpaint.cli.generator import add_generator_command
     from guardpaint.core.io.conventions import MASK_THRESHOLD
 
     p = sub.add_parser("protect", help="add protective noise over the masked region")
@@ -89,11 +37,13 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
                    help="OUT.png, OUT.webp (lossless) or OUT.jpg (the protection is then optimised for JPEG)")
     model_args(p)
     protection_args(p)
+    generator_args(p)
     p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     p.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
     p.set_defaults(run=cmd_protect, show=human.show_protection)
 
-    add_batch_command(sub, model_args)
+    add_batch_command(sub)
+    add_generator_command(sub)
 
     p = sub.add_parser("inpaint", help="what an editor does: LaMa fills the masked region")
     p.add_argument("image")
@@ -111,7 +61,10 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
     p.add_argument("--benign-mask", action="append", default=[], metavar="MASK",
                    help="extra mask away from the region whose edit must stay unaffected (repeatable)")
     p.add_argument("--suite", action="store_true",
-                   help="also run the attacker suite: editor mask variations, IOPaint pipelines, JPEG and resizing")
+                   help="also run the attacker suite: editor mask variations, IOPaint pipelines, re-encoding and "
+                        "resizing, and purifications (blurs, denoisers, curves, AdverseCleaner...)")
+    p.add_argument("--group", action="append", default=None, metavar="GROUP", choices=SUITE_GROUPS,
+                   help=f"with --suite, run only this group ({', '.join(SUITE_GROUPS)}; repeatable)")
     model_args(p)
     pipeline_arg(p)
     p.add_argument("--json", action="store_true")
@@ -124,24 +77,6 @@ def add_commands(sub: argparse._SubParsersAction, model_args: Callable[[argparse
     models_sub.add_parser("path", help="print where an installed model's weights are").add_argument("name")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_models, show=human.show_models)
-
-
-def load_models_for(args: argparse.Namespace) -> list:
-    """Every model ``--model`` names (the default model when none), loaded once each, on one device."""
-    from guardpaint.models import load_model
-    from guardpaint.models.device import select_device
-
-    device = select_device(args.device)
-    models = [load_model(name, device) for name in args.model or [None]]
-    for model in models:
-        log.info("model %s on %s", model.name, model.device)
-    return models
-
-
-def load_one_model_for(args: argparse.Namespace):
-    if args.model and len(args.model) > 1:
-        raise InputError("this command uses one model: give --model once")
-    return load_models_for(args)[0]
 
 
 def _load_inputs(image_path: str, mask_path: str, protection: bool = True):
@@ -158,7 +93,7 @@ def _load_inputs(image_path: str, mask_path: str, protection: bool = True):
 def cmd_protect(args: argparse.Namespace) -> Result:
     from tqdm import tqdm
 
-    from guardpaint.core.evaluation.report import DEMO_WARNING, made_with_demo, protection_report
+    from guardpaint.core.evaluation.report import protection_report
     from guardpaint.core.io.files import check_output
     from guardpaint.core.io.formats import check_storable, format_for
     from guardpaint.core.workflow import estimated_output_bytes, protect_to_file
@@ -170,6 +105,7 @@ def cmd_protect(args: argparse.Namespace) -> Result:
     inputs = (args.image, args.mask)
     check_output(args.output, inputs, args.overwrite, estimated_output_bytes(image))  # before minutes of work
     models = load_models_for(args)
+    generated = generated_for(args, models)
     with tqdm(total=settings.iterations, desc="protect", unit="it", file=sys.stderr, leave=False,
               disable=None) as bar:
         def report(it) -> None:
@@ -179,12 +115,11 @@ def cmd_protect(args: argparse.Namespace) -> Result:
             bar.set_postfix(loss=f"{it.total:.4f}")
             bar.update(1)
 
-        outcome = protect_to_file(models, image, mask, args.output, settings, inputs, args.overwrite, report, fmt=fmt)
-    for note in image.notes:
-        print(f"warning: {args.image}: {note}", file=sys.stderr)
-    if made_with_demo(outcome):
-        print(f"warning: protection {DEMO_WARNING}", file=sys.stderr)
+        outcome = protect_to_file(models, image, mask, args.output, settings, inputs, args.overwrite, report, fmt=fmt,
+                                  generated=generated)
     result = protection_report(outcome, args.image, args.mask, args.output)
+    for warning in result["warnings"]:  # the demo caveat, a weight file changed since it was loaded, the input
+        print(f"warning: {warning}", file=sys.stderr)
     return result, EXIT_NOT_PROTECTED if args.require_protected and not outcome.protected else EXIT_OK
 
 
@@ -210,7 +145,9 @@ def cmd_verify(args: argparse.Namespace) -> Result:
     from guardpaint.core.evaluation.outcome import model_labels
     from guardpaint.core.evaluation.report import SCHEMA, edit_entries, region_entries
     from guardpaint.core.evaluation.verify import verify
+    from guardpaint.core.evaluation.wording import DEMO_CAVEAT, verdict
     from guardpaint.core.io.images import load_image, load_mask
+    from guardpaint.models import registry
 
     original, mask = _load_inputs(args.original, args.mask)
     protected = load_image(args.protected)
@@ -223,7 +160,9 @@ def cmd_verify(args: argparse.Namespace) -> Result:
     checks = {label: verify(Editor(model, args.pipeline), original.rgb, protected.rgb, mask, extra)
               for label, model in zip(labels, models, strict=True)}
     first = next(iter(checks.values()))
+    demo = [DEMO_CAVEAT] if all(registry.is_demo(model.sha256) for model in models) else []
     result = {"schema": SCHEMA, "protected": all(check.holds for check in checks.values()),
+              "summary": verdict(checks), "warnings": demo,
               "provenance": {"models": [model.provenance() for model in models], "device": str(models[0].device)},
               "imperceptibility": {"psnr": first.psnr, "ssim": first.ssim, "max_abs_diff": first.max_abs_diff},
               "regions": region_entries([v.region for v in first.regions], original.rgb, protected.rgb, checks),
@@ -231,8 +170,9 @@ def cmd_verify(args: argparse.Namespace) -> Result:
     if args.suite:
         from guardpaint.core.evaluation.suite import run_suite
 
+        groups = tuple(args.group) if args.group else SUITE_GROUPS
         result["suite"] = [{"model": label, **run_suite(model, original.rgb, protected.rgb, mask,
-                                                          first.target_colour).to_dict()}
+                                                          first.target_colour, groups=groups).to_dict()}
                            for label, model in zip(labels, models, strict=True)]
     return result, EXIT_OK
 

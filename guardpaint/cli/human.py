@@ -21,13 +21,17 @@ def _show_edits(result: dict) -> None:
 
 def _show_suite(suite: dict) -> None:
     print(f"attacker suite ({suite['model']}):")
+    group_width = max(len(case["group"]) for case in suite["cases"])
+    name_width = max(len(case["name"]) for case in suite["cases"])
     for case in suite["cases"]:
         regions = case["regions"]
         worst = max(regions, key=lambda r: (not r["holds"], r["ssim"]))
         failed = [r["region"] for r in regions if not r["holds"]]
         verdict = "held" if case["holds"] else "FAILED" + (f" (region {', '.join(map(str, failed))})"
                                                            if len(regions) > 1 else "")
-        print(f"  {case['group']:<9} {case['name']:<26} SSIM {worst['ssim']:.3f}  distance "
+        if case["not_tested"]:
+            verdict += f"; region {', '.join(map(str, case['not_tested']))} not tested (the mask misses it)"
+        print(f"  {case['group']:<{group_width}}  {case['name']:<{name_width}}  SSIM {worst['ssim']:.3f}  distance "
               f"{worst['target_distance_protected']:6.1f} (clean {worst['target_distance_original']:6.1f})  {verdict}")
     print("held: " + ", ".join(f"{group} {share:.0%}" for group, share in suite["held"].items()))
     for name, reason in suite.get("skipped", {}).items():
@@ -61,6 +65,9 @@ def show_verification(result: dict) -> None:
     models = ", ".join(m["name"] for m in result["provenance"]["models"])
     print(f"model: {models} on {result['provenance']['device']}")
     _show_edits(result)
+    print(result["summary"])
+    for warning in result["warnings"]:
+        print(f"warning: {warning}")
 
 
 def show_written(result: dict) -> None:
@@ -77,3 +84,18 @@ def show_models(result: dict) -> None:
         print(f"{model['name']:<10} {state:<14} {model['description']}")
         if model["limits"]:
             print(f"{'':<26}{model['limits']}")
+
+
+def show_generator(result: dict) -> None:
+    """``generator train``'s file and figures, or ``generator evaluate``'s modes side by side."""
+    if "modes" in result:
+        print(f"generator {result['generator']['file']} on {', '.join(result['models'])}:")
+        for mode, figures in result["modes"].items():
+            psnr = "-" if figures["psnr"] is None else f"{figures['psnr']:.1f} dB"
+            seconds = figures["seconds_per_image"]
+            print(f"  {mode:<24} {figures['held']:>5.0%} held   PSNR {psnr:>8}   {seconds:.2f} s/image")
+        return
+    print(f"wrote {result['output']} after {result['steps']} steps ({result['seconds']:.0f} s of training)")
+    if result["validation"]:
+        figures = result["validation"]
+        print(f"validation: {figures['held']:.0%} of {figures['pairs']} pairs hold in one pass")

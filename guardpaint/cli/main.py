@@ -15,18 +15,15 @@ from guardpaint.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT
 from guardpaint.errors import GuardPaintError
 
 
+class _UsageError(Exception):
+    """A command line that does not parse: its one-line message."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with the contract's error format: one ``error: ...`` line, exit 2."""
+    """argparse whose errors become one ``error: ...`` line and exit status 2 (see :func:`main`)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"error: {message}\n")
-
-
-def _model_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", action="append", default=None, metavar="NAME|PATH",
-                        help="registry name (see `guardpaint models list`) or a weight file; default: demo. "
-                             "Repeat to protect against several models at once (protect, batch, verify)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+        raise _UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "`guardpaint IMAGE ...` opens the images in the app.")
     parser.add_argument("--version", action="version", version=f"guardpaint {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
-    add_commands(sub, _model_args)
+    add_commands(sub)
     return parser
 
 
@@ -56,6 +53,15 @@ def _print_json(result: dict) -> None:
     print(json.dumps(finite(result)))
 
 
+def _fail(message: str, status: int, as_json: bool) -> int:
+    """One ``error:`` line on standard error and, with --json, one error object on standard output (so a
+    script reading the output gets exactly one object, success or not)."""
+    print(f"error: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"status": "error", "error": message, "exit_status": status}))
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``guardpaint`` command; no arguments starts the GUI."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -66,30 +72,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return launch_gui(argv)
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # usage errors, --help and --version
+    except _UsageError as exc:
+        return _fail(str(exc), EXIT_BAD_INPUT, "--json" in argv)
+    except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     if args.command is None:
         parser.print_help()
         return EXIT_OK
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    as_json = bool(getattr(args, "json", False))
     try:
         result, status = args.run(args)
     except GuardPaintError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(str(exc), EXIT_BAD_INPUT, as_json)
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _fail("interrupted", EXIT_INTERRUPTED, as_json)
     except Exception as exc:  # noqa: BLE001 - last resort, with the traceback for a bug report
         from guardpaint.models.device import out_of_memory_message
 
         message = out_of_memory_message(exc)
         if message:
-            print(f"error: {message}", file=sys.stderr)
-            return EXIT_UNEXPECTED
+            return _fail(message, EXIT_UNEXPECTED, as_json)
         traceback.print_exc()
-        print(f"error: unexpected failure: {exc}", file=sys.stderr)
-        return EXIT_UNEXPECTED
+        return _fail(f"unexpected failure: {exc}", EXIT_UNEXPECTED, as_json)
     if result is not None:
         if getattr(args, "json", False):
             _print_json(result)

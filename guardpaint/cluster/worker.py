@@ -11,6 +11,7 @@ from guardpaint.cluster.storage import Location
 from guardpaint.core.batch import DONE, BatchItem, protect_item
 from guardpaint.core.io.formats import OutputFormat
 from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.workflow import Generated
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Job:
     settings: ProtectionSettings
     fmt: OutputFormat
     redo: bool
+    generator: str | None = None  # a noise generator file each actor loads once (--generator)
+    refine: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,17 @@ class ImageProtector:
     def __init__(self, job: Job) -> None:
         from guardpaint.models import load_model
         from guardpaint.models.device import select_device
+        from guardpaint.models.noise_generator import read_generator
 
         self.job = job
         device = select_device(job.device)
         self.models = [load_model(spec, device) for spec in job.specs]
+        self.generated = None
+        if job.generator is not None:
+            generator = read_generator(job.generator, device)
+            for model in self.models:
+                generator.check_model(model)
+            self.generated = Generated(generator, job.refine)
 
     def protect(self, row: Row) -> dict:
         """The image's report (done, skipped or failed with the reason), its output written whole."""
@@ -62,7 +72,7 @@ class ImageProtector:
         item = BatchItem(inputs / row.image, masks / row.mask if row.mask else None, outputs / row.output,
                          masks / row.expected_mask)
         return protect_item(self.models, item, self.job.settings, self.job.fmt, redo=self.job.redo,
-                            taken={item.output} if row.duplicate else None)
+                            taken={item.output} if row.duplicate else None, generated=self.generated)
 
     def _protect_remote(self, row: Row, scratch: Path) -> dict:
         """Copy the image, its mask and any output already there into ``scratch``, protect there, and write

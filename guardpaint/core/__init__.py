@@ -1,2 +1,2 @@
 """Pure computation, never Qt: ``io`` < ``editor`` < ``protection`` < ``evaluation`` < ``workflow`` < ``batch``
-(each may import only the ones before it; an import-linter contract keeps it so)."""
+< ``generator`` (each may import only the ones before it; an import-linter contract keeps it so)."""

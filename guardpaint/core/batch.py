@@ -16,13 +16,13 @@ from pathlib import Path
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.report import item_report, protection_report
 from guardpaint.core.io.conventions import IMAGE_SUFFIXES, MASK_SUFFIXES, PROTECTION
-from guardpaint.core.io.files import FileKey, file_key
+from guardpaint.core.io.files import FileKey, claimed, file_key
 from guardpaint.core.io.formats import OutputFormat
 from guardpaint.core.io.images import load_image, load_protection_mask, open_image
 from guardpaint.core.protection.loop import IterationReport
 from guardpaint.core.protection.settings import ProtectionSettings
-from guardpaint.core.workflow import protect_to_file
-from guardpaint.errors import Cancelled, GuardPaintError, InputError
+from guardpaint.core.workflow import Generated, protect_to_file
+from guardpaint.errors import Cancelled, GuardPaintError, InputError, OutOfSpace
 from guardpaint.models.base import Inpainter
 from guardpaint.models.device import empty_device_cache, out_of_memory_message
 
@@ -128,7 +128,7 @@ def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings:
                  fmt: OutputFormat, redo: bool = False, taken: set[Path] | None = None,
                  inputs: frozenset[FileKey] = frozenset(),
                  on_iteration: Callable[[IterationReport], None] | None = None,
-                 should_cancel: Callable[[], bool] | None = None) -> dict:
+                 should_cancel: Callable[[], bool] | None = None, generated: Generated | None = None) -> dict:
     """Protect one image of a batch; its report (status done, skipped or failed, with the reason).
 
     ``taken`` collects the outputs of this run, so two inputs that share a stem never write one file;
@@ -146,17 +146,29 @@ def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings:
     if output in inputs or output in batch_inputs([item]):
         return item_report(FAILED, f"{item.output} would replace an input; choose another output folder",
                            item.image, item.mask)
-    if not redo and item.output.exists() and is_complete(item.output):
-        return item_report(SKIPPED, f"{item.output} is already there (redo it with --overwrite)", item.image,
-                           item.mask)
+    with claimed(item.output) as mine:  # another batch, or the app, may share the output folder
+        if not mine:
+            return item_report(SKIPPED, f"{item.output} is being written by another GuardPaint process", item.image,
+                               item.mask)
+        if not redo and item.output.exists() and is_complete(item.output):  # checked under the claim
+            return item_report(SKIPPED, f"{item.output} is already there (redo it with --overwrite)", item.image,
+                               item.mask)
+        return _protect_one(models, item, settings, fmt, redo, on_iteration, should_cancel, generated)
+
+
+def _protect_one(models: Inpainter | list[Inpainter], item: BatchItem, settings: ProtectionSettings,
+                 fmt: OutputFormat, redo: bool, on_iteration: Callable[[IterationReport], None] | None,
+                 should_cancel: Callable[[], bool] | None, generated: Generated | None) -> dict:
+    """Protect and write one claimed item; its report. Running out of memory fails this image only (the
+    GPU's cache is emptied first); running out of disk stops the batch (it resumes later)."""
     try:
         image = load_image(item.image)
         mask = validate_mask(load_protection_mask(item.mask, image.size), image.rgb.shape)
         outcome = protect_to_file(models, image, mask, item.output, settings, inputs=(item.image, item.mask),
                                   overwrite=redo or item.output.exists(),  # here an existing output is partial
                                   on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt,
-                                  override_hint="")
-    except Cancelled:
+                                  override_hint="", generated=generated)
+    except (Cancelled, OutOfSpace):  # the user stops, or the disk is full: the batch stops, to resume later
         raise
     except (GuardPaintError, OSError) as exc:  # this image fails; the batch goes on
         return item_report(FAILED, str(exc), item.image, item.mask)

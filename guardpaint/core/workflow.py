@@ -26,6 +26,18 @@ from guardpaint.core.protection.loop import IterationReport, protect
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.models.base import Inpainter
+from guardpaint.models.noise_generator import NoiseGenerator
+
+
+@dataclass(frozen=True)
+class Generated:
+    """Protect from a noise generator's one pass, then ``refine`` iterations per step (none: one pass)."""
+
+    generator: NoiseGenerator
+    refine: int = 0
+
+    def provenance(self) -> dict:
+        return self.generator.provenance() | {"refine_iterations": self.refine}
 
 
 @dataclass
@@ -89,27 +101,36 @@ def protect_image(
     keep_edits: bool = False,
     fmt: OutputFormat = PNG,
     on_status: Callable[[str], None] | None = None,
+    generated: Generated | None = None,
 ) -> ProtectedImage:
     """Protect ``image`` over ``mask`` against one model or several, encode the output in ``fmt`` and verify
     on its decoded pixels with each model. Fully transparent pixels get no noise. With auto strength
     (the default) each verification of the written file decides where the strength goes up.
-    ``on_status`` hears what is being done between iterations (a verification of the written file)."""
+    ``on_status`` hears what is being done between iterations (a verification of the written file). With
+    ``generated`` (a noise generator trained against every model: checked first) each step starts from the
+    generator's one pass and runs its refine iterations."""
     models = [models] if isinstance(models, Inpainter) else list(models)
     start = time.perf_counter()
     settings = replace(settings, jpeg_quality=fmt.quality if fmt.lossy else None).validated()
     check_storable(image, fmt)  # before any work
+    for model in models if generated is not None else ():
+        generated.generator.check_model(model)
     mask = validate_mask(mask, image.rgb.shape)
     extra_masks = {name: validate_mask(k, image.rgb.shape) for name, k in (extra_masks or {}).items()}
     fixed = None if image.alpha is None else image.alpha == 0
     verifier = WrittenFileVerifier(models, image, mask, settings, fmt, extra_masks, keep_edits, should_cancel,
                                    on_status)
     result = protect(models, image.rgb, mask, settings, on_iteration=on_iteration, should_cancel=should_cancel,
-                     fixed=fixed, judge=verifier.shortfalls if settings.auto_strength else None)
+                     fixed=fixed, judge=verifier.shortfalls if settings.auto_strength else None,
+                     source=None if generated is None else generated.generator.noise,
+                     refine=None if generated is None else generated.refine)
     judged = verifier.seconds  # spent inside protect(), between the strength steps
     checked = verifier.check(result.protected)
     timings = {"setup_s": result.setup_time, "optimise_s": result.elapsed - result.setup_time - judged,
                "verify_s": verifier.seconds, "total_s": time.perf_counter() - start}
-    return ProtectedImage(image, mask, result, checked.data, checked.written, checked.checks, models, timings, fmt)
+    used = None if generated is None else generated.provenance()
+    return ProtectedImage(image, mask, result, checked.data, checked.written, checked.checks, models, timings, fmt,
+                          used)
 
 
 def estimated_output_bytes(image: LoadedImage) -> int:
@@ -130,6 +151,7 @@ def protect_to_file(
     should_cancel: Callable[[], bool] | None = None,
     fmt: OutputFormat | None = None,
     override_hint: str = " (or pass --overwrite to replace the original)",
+    generated: Generated | None = None,
 ) -> ProtectedImage:
     """Check that ``output`` can be written, protect, then write the verified bytes atomically.
 
@@ -138,6 +160,6 @@ def protect_to_file(
     """
     fmt = fmt or format_for(output)
     check_output(output, inputs, overwrite, estimated_output_bytes(image), override_hint)
-    outcome = protect_image(models, image, mask, settings, on_iteration, should_cancel, fmt=fmt)
+    outcome = protect_image(models, image, mask, settings, on_iteration, should_cancel, fmt=fmt, generated=generated)
     write_atomic(Path(output), outcome.data)
     return outcome

@@ -10,9 +10,10 @@ from guardpaint.document.document import (
     ROLES,
     TEST,
     Document,
+    FolderRequest,
     ProtectionRequest,
 )
 from guardpaint.document.events import Event
 
 __all__ = ["MASK_CHANGED", "MODEL_CHANGED", "NO_PROTECTION", "PROTECTION", "ROLES", "TEST", "Document", "Event",
-           "ProtectionRequest"]
+           "FolderRequest", "ProtectionRequest"]

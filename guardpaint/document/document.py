@@ -1,4 +1,5 @@
-"""The document: one image, its masks by role, the protection it is asked for, and the outcome it got.
+"""The document: the app's one owner of its state: the image, its masks by role, the settings, models and
+output format, the protection it is asked for and the outcome it got, and a folder being protected.
 
 Invariants the app relies on:
 
@@ -7,7 +8,11 @@ Invariants the app relies on:
 * the outcome is *current* only while the image, the protection mask and the models are those it was
   made for; Export writes exactly :meth:`Document.export_data`, and only a current outcome;
 * a mask has a role: the protection mask is what gets protected and saved as ``photo.mask.png``, the
-  test mask only ever tries edits and is saved as ``photo.test-mask.png``.
+  test mask only ever tries edits and is saved as ``photo.test-mask.png``;
+* while a folder is being protected no other image is opened (its rows open in the editor afterwards).
+
+Views observe the events (the canvas, the panels, the status bar, the preview); every change goes
+through the methods.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from guardpaint.core.batch import BatchItem
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import SuiteReport
@@ -31,6 +37,17 @@ ROLES = (PROTECTION, TEST)
 NO_PROTECTION = "no protection yet"
 MASK_CHANGED = "the protection mask changed since this protection"
 MODEL_CHANGED = "the model changed since this protection"
+
+
+@dataclass(frozen=True)
+class FolderRequest:
+    """What one Protect Folder run is asked to do: the images and the document's settings when it started."""
+
+    items: list[BatchItem] = field(repr=False)
+    specs: tuple[str, ...]
+    device: str
+    settings: ProtectionSettings
+    fmt: OutputFormat
 
 
 @dataclass(frozen=True)
@@ -58,16 +75,23 @@ class Document:
         self.settings = ProtectionSettings()
         self.fmt: OutputFormat = PNG
         self.running: ProtectionRequest | None = None
+        self.folder: FolderRequest | None = None  # a folder being protected
         self.outcome: ProtectedImage | None = None
         self.request: ProtectionRequest | None = None  # what the outcome was made for
         self.suites: dict[str, SuiteReport] | None = None
         self.exported_path: Path | None = None
         self.image_changed, self.mask_changed, self.models_changed = Event(), Event(), Event()
-        self.outcome_changed, self.run_changed = Event(), Event()
+        self.settings_changed, self.outcome_changed, self.run_changed = Event(), Event(), Event()
 
     # ------------------------------------------------------------------ image and masks
+    def check_can_open(self) -> None:
+        """An InputError when another image may not be opened now (a folder is being protected)."""
+        if self.folder is not None:
+            raise InputError("A folder is being protected: stop it (Protect Folder > Stop) before opening an image.")
+
     def open(self, image: LoadedImage, path: Path) -> None:
         """A new image: empty masks, no outcome."""
+        self.check_can_open()
         self.image, self.path = image, Path(path)
         self.masks = {role: np.zeros(image.rgb.shape[:2], bool) for role in ROLES}
         self.running = None
@@ -98,8 +122,12 @@ class Document:
         self.device = device or self.device
         self.models_changed.emit()
 
-    def set_settings(self, settings: ProtectionSettings, fmt: OutputFormat) -> None:
+    def set_settings(self, settings: ProtectionSettings, fmt: OutputFormat, device: str | None = None) -> None:
+        """What the next protection will use (a folder uses them too); the device is the models' device."""
         self.settings, self.fmt = settings, fmt
+        self.settings_changed.emit()
+        if device is not None and device != self.device:
+            self.set_models(list(self.specs), device)
 
     # ------------------------------------------------------------------ protection
     def begin_protection(self) -> ProtectionRequest:
@@ -107,6 +135,8 @@ class Document:
         previous outcome is gone (one truth: nothing is shown or exported until this one finishes)."""
         if self.image is None:
             raise InputError("open an image first")
+        if self.folder is not None:
+            raise InputError("A folder is being protected: wait for it, or stop it, then protect this image.")
         mask = self.masks[PROTECTION]
         if not mask.any():
             raise InputError("Paint the region to protect first (Protection mask layer).")
@@ -132,6 +162,20 @@ class Document:
         """``request`` was cancelled or failed: it leaves no outcome."""
         if request is self.running:
             self.running = None
+            self.run_changed.emit()
+
+    # ------------------------------------------------------------------ a folder
+    def begin_folder(self, items: list[BatchItem]) -> FolderRequest:
+        """Start protecting ``items`` with the document's settings, models and format."""
+        if self.running is not None or self.folder is not None:
+            raise InputError("A protection is running: wait for it, or cancel it, then Start again.")
+        self.folder = FolderRequest(list(items), self.specs, self.device, self.settings, self.fmt)
+        self.run_changed.emit()
+        return self.folder
+
+    def end_folder(self, request: FolderRequest) -> None:
+        if request is self.folder:
+            self.folder = None
             self.run_changed.emit()
 
     def _drop_outcome(self) -> None:

@@ -25,7 +25,7 @@ def run_gui(argv: list[str] | None = None, files: list[str] | None = None) -> in
     app.setDesktopFileName("io.github.guardpaint.GuardPaint")
     window = MainWindow()
     window.show()
-    QTimer.singleShot(0, window.models.first_run)  # the first-run choice, once the window is up
+    QTimer.singleShot(0, window.startup)  # settings problems, the first-run choice, a crashed session's work
     if files:
         QTimer.singleShot(0, lambda: window.open_files(files))
     exit_after = os.environ.get("GUARDPAINT_EXIT_AFTER_MS")  # packaging smoke test

@@ -143,6 +143,11 @@ class BatchDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
         self.set_running(False)
+        self._describe_output()
+
+    def _describe_output(self) -> None:
+        self.format_label.setText(f"{self.output_format().describe()} (Output in the Protect panel); outputs "
+                                  "already there are skipped, so Start again resumes")
 
     def _browse(self, edit: QLineEdit, title: str) -> None:
         folder = QFileDialog.getExistingDirectory(self, title, edit.text() or str(Path.home()))
@@ -152,11 +157,10 @@ class BatchDialog(QDialog):
 
     def refresh(self) -> bool:
         """List the images of the chosen folders; False (with the reason shown) when they cannot be used."""
+        self._describe_output()
         if not self.input.text():
             return False
         output, fmt = self.output.text() or self.input.text(), self.output_format()
-        self.format_label.setText(f"{fmt.describe()} (Output in the Protect panel); outputs already there are "
-                                  "skipped, so Start again resumes")
         try:
             self.items = find_items(self.input.text(), output, fmt, self.masks.text() or None)
         except GuardPaintError as exc:

@@ -16,9 +16,11 @@ def size_text(name: str) -> str:
 
 
 class DownloadController(QObject):
-    """One download at a time; ``downloaded`` carries the registry name once the file is verified."""
+    """One download at a time; ``downloaded`` carries the registry name once the file is verified, and
+    ``abandoned`` once a download failed (its error shown) or was cancelled."""
 
     downloaded = Signal(str)
+    abandoned = Signal(str)
 
     def __init__(self, parent: QWidget, ui: Interaction) -> None:
         super().__init__(parent)
@@ -49,8 +51,13 @@ class DownloadController(QObject):
         def failed(message: str) -> None:
             dialog.close()
             self.ui.error(message)
+            self.abandoned.emit(name)
+
+        def cancelled() -> None:
+            dialog.close()
+            self.abandoned.emit(name)
 
         self.runner.start(
             lambda report, cancelled: registry.download(name, progress=lambda d, t: report((d, t)),
                                                         should_cancel=cancelled),
-            on_done=finished, on_partial=progress, on_failed=failed, on_cancelled=dialog.close)
+            on_done=finished, on_partial=progress, on_failed=failed, on_cancelled=cancelled)

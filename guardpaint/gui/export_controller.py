@@ -6,10 +6,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.report import made_with_demo, protection_report, region_list
+from guardpaint.core.evaluation.report import made_with_demo, protection_report, summary
+from guardpaint.core.evaluation.wording import DEMO_CAVEAT
 from guardpaint.core.io.conventions import SUFFIXES
 from guardpaint.core.io.files import same_file, write_atomic
 from guardpaint.core.io.formats import encode_image, format_for
@@ -17,6 +19,7 @@ from guardpaint.document import Document
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.interaction import Interaction
 from guardpaint.gui.qimage import noise_visual
+from guardpaint.models import registry
 
 SHEET_COLUMNS = ["original", "protected", "noise (amplified)", "edit of original", "edit of protected"]
 SHEET_LABEL_HEIGHT, SHEET_MIN_WIDTH = 24, 160
@@ -33,17 +36,24 @@ def export_suggestion(folder: Path, image_path: Path, suffix: str) -> Path:
 
 
 def confirmation_needed(outcome: ProtectedImage) -> str | None:
-    """Why exporting this outcome deserves a second thought, or None."""
+    """Why exporting this outcome deserves a second thought (asked before the file dialog), or None."""
+    changes = [change for change in (model.source_change() for model in outcome.models) if change]
+    if changes:
+        return f"{' '.join(change[0].upper() + change[1:] + '.' for change in changes)}\n\nExport it anyway?"
     if made_with_demo(outcome):
-        return ("This protection was made with the demo model. It does not protect the image against the "
-                "real LaMa that editors run. Export it anyway?")
-    failing = outcome.failing()
-    if failing:
-        total = len(outcome.verification.regions)
-        where = " and ".join(label if total == 1 else f"{label} ({region_list(numbers)} of {total})"
-                             for label, numbers in failing.items())
-        return f"This protection does not hold against {where}: the editor still fills it plausibly. Export it anyway?"
+        return f"{DEMO_CAVEAT}\n\nExport this image anyway?"
+    if not outcome.protected:
+        return f"{summary(outcome)}\n\nExport it anyway?"
     return None
+
+
+def export_folder(image_path: Path) -> Path:
+    """Where exports of ``image_path`` go by default: its own folder, or the user's Pictures folder (else
+    home) when the image is one of GuardPaint's own files (the bundled sample), never into the installation."""
+    if image_path.resolve().is_relative_to(registry.RESOURCES.resolve()):
+        pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        return Path(pictures) if pictures and Path(pictures).is_dir() else Path.home()
+    return image_path.parent
 
 
 def _labelled(panel: np.ndarray, label: str) -> np.ndarray:
@@ -82,11 +92,14 @@ class ExportController:
         self.ui.error(f"{path.name} is the original image; choose another name so the original is kept.")
         return True
 
-    def _save_path(self, title: str, suffix: str, filters: list[str]) -> Path | None:
-        """Ask where to save, refusing the original before anything else is asked; None when cancelled.
+    def _save_path(self, title: str, suffix: str, filters: list[str], named_after: Path | None = None) -> Path | None:
+        """Ask where to save (suggesting ``<stem>-<suffix>`` beside ``named_after``, by default the image, in
+        :func:`export_folder`), refusing the original before anything else is asked; None when cancelled.
         Qt's own "replace?" is off: the original is refused first, then any other file is confirmed."""
         image_path = self.document.path
-        suggestion = export_suggestion(Path(self.ui.start_dir("export", image_path.parent)), image_path, suffix)
+        named_after = named_after or image_path
+        folder = named_after.parent if named_after != image_path else export_folder(image_path)
+        suggestion = export_suggestion(folder, named_after, suffix)
         while True:
             chosen, _ = QFileDialog.getSaveFileName(self.window, title, str(suggestion), ";;".join(filters),
                                                     options=QFileDialog.Option.DontConfirmOverwrite)
@@ -102,15 +115,21 @@ class ExportController:
                 return path
 
     def export_dialog(self) -> Path | None:
+        """File > Export Protected Image: the question about a protection that does not hold comes first, then
+        the file dialog."""
         if not self.document.exportable:
+            return None
+        question = confirmation_needed(self.document.outcome)
+        if question is not None and not self.ui.ask(question):
             return None
         fmt = self.document.outcome.output_format
         filters = [FILTERS[fmt.kind], *(f for kind, f in FILTERS.items() if kind != fmt.kind)]
         path = self._save_path("Export protected image", f"protected{fmt.suffix}", filters)
-        return self.export_protected(path) if path else None
+        return self.export_protected(path, confirmed=True) if path else None
 
-    def export_protected(self, path: str | Path) -> Path | None:
-        """Write what the document says Export writes, atomically, never over the input; the path, or None."""
+    def export_protected(self, path: str | Path, confirmed: bool = False) -> Path | None:
+        """Write what the document says Export writes, atomically, never over the input; the path, or None.
+        A protection that does not hold is confirmed first, unless ``confirmed`` already."""
         document = self.document
         if not document.exportable:
             return None
@@ -125,7 +144,7 @@ class ExportController:
         except GuardPaintError as exc:
             self.ui.error(str(exc))
             return None
-        question = confirmation_needed(outcome)
+        question = None if confirmed else confirmation_needed(outcome)
         if question is not None and not self.ui.ask(question):
             return None
         try:
@@ -141,7 +160,7 @@ class ExportController:
     def export_report_dialog(self) -> bool:
         if not self.document.exportable:
             return False
-        path = self._save_path("Export report", "report.json", ["JSON (*.json)"])
+        path = self._save_path("Export report", "report.json", ["JSON (*.json)"], self.document.exported_path)
         return path is not None and self.export_report(path)
 
     def export_report(self, path: str | Path) -> bool:

@@ -10,17 +10,15 @@ import threading
 import numpy as np
 import torch
 
-from guardpaint.core.batch import BatchItem, batch_inputs, protect_item
+from guardpaint.core.batch import batch_inputs, protect_item
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport, run_suite
 from guardpaint.core.evaluation.verify import shown_boxes
-from guardpaint.core.io.formats import OutputFormat
-from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
-from guardpaint.document import ProtectionRequest
+from guardpaint.document import FolderRequest, ProtectionRequest
 from guardpaint.errors import Cancelled
 from guardpaint.models import Inpainter, load_model
 from guardpaint.models.device import select_device
@@ -41,7 +39,7 @@ class ModelCache:
             for key in [k for k in self._models if k not in keys]:
                 del self._models[key]  # free weights no longer asked for before loading new ones
             for key, spec in zip(keys, specs, strict=True):
-                if key not in self._models:
+                if key not in self._models or self._models[key].source_change():  # a changed file: read it again
                     self._models[key] = load_model(spec, device)
             return [self._models[key] for key in keys]
 
@@ -92,16 +90,15 @@ def run_attack_suite(outcome: ProtectedImage, report, should_cancel) -> dict[str
     return suites
 
 
-def run_batch(models: ModelCache, specs: list[str], device: str, items: list[BatchItem],
-              settings: ProtectionSettings, fmt: OutputFormat, report, should_cancel) -> None:
-    """Protect each image in turn with one model load, reporting ``(row, None)`` when an image starts and
-    ``(row, report)`` when it is done. Stopping loses only the current image."""
-    loaded = models.get(specs, device)
+def run_batch(models: ModelCache, request: FolderRequest, report, should_cancel) -> None:
+    """Protect each image of ``request`` in turn with one model load, reporting ``(row, None)`` when an image
+    starts and ``(row, report)`` when it is done. Stopping loses only the current image."""
+    loaded = models.get(list(request.specs), request.device)
     taken: set = set()
-    inputs = batch_inputs(items)
-    for row, item in enumerate(items):
+    inputs = batch_inputs(request.items)
+    for row, item in enumerate(request.items):
         if should_cancel():
             raise Cancelled("batch stopped")
         report((row, None))
-        report((row, protect_item(loaded, item, settings, fmt, taken=taken, inputs=inputs,
+        report((row, protect_item(loaded, item, request.settings, request.fmt, taken=taken, inputs=inputs,
                                   should_cancel=should_cancel)))

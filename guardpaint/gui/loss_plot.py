@@ -5,6 +5,7 @@ each term has its own colour, line style and symbol so overlapping curves stay a
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -13,14 +14,15 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QVBoxLayout, QWidget
 
 from guardpaint.core.protection.loop import IterationReport
+from guardpaint.core.protection.loss_terms import STANDARD_TERMS
 
-#: key, legend label, colour, line style, symbol (attack and incomplete often coincide: the attack's
-#: symbol is a large ring drawn around the other's small triangle, so both stay visible)
-TERMS = (("attack", "Attack", (230, 60, 60), Qt.PenStyle.SolidLine, "o"),
-         ("incomplete", "Incomplete trigger", (240, 160, 30), Qt.PenStyle.DashLine, "t"),
-         ("hide", "Hide", (60, 140, 240), Qt.PenStyle.DotLine, "s"),
-         ("total", "Total", (120, 120, 120), Qt.PenStyle.SolidLine, "d"),
-         ("robust", "Editor attacks", (150, 80, 200), Qt.PenStyle.DashDotLine, "x"))
+#: Looks for the curves, in order: colour, line style, symbol (the first two terms often coincide: the
+#: first's symbol is a large ring drawn around the second's small triangle, so both stay visible).
+LOOKS = (((230, 60, 60), Qt.PenStyle.SolidLine, "o"), ((240, 160, 30), Qt.PenStyle.DashLine, "t"),
+         ((60, 140, 240), Qt.PenStyle.DotLine, "s"), ((120, 120, 120), Qt.PenStyle.SolidLine, "d"),
+         ((150, 80, 200), Qt.PenStyle.DashDotLine, "x"), ((40, 160, 120), Qt.PenStyle.DashLine, "o"))
+#: key and legend label of every curve: the standard terms (loss_terms.py), the total and the editor attacks
+CURVES = (*((term.name, term.label) for term in STANDARD_TERMS), ("total", "Total"), ("robust", "Editor attacks"))
 #: Shown only once a run reports it (the robust level).
 OPTIONAL = {"robust"}
 REDRAW_MS = 40
@@ -50,9 +52,9 @@ class LossPlot(QWidget):
         self.toggles: dict[str, QCheckBox] = {}
         legend = QGridLayout()
         legend.setContentsMargins(4, 0, 4, 0)
-        for index, (key, label, colour, style, symbol) in enumerate(TERMS):
+        for index, ((key, label), (colour, style, symbol)) in enumerate(zip(CURVES, itertools.cycle(LOOKS))):
             pen = pg.mkPen(colour, width=2, style=style)
-            ring = key == "attack"
+            ring = index == 0
             self.curves[key] = self.plot.plot([], [], pen=pen, symbol=symbol, symbolSize=11 if ring else 6,
                                               symbolBrush=None if ring else colour,
                                               symbolPen=pg.mkPen(colour, width=2) if ring else None)
@@ -71,7 +73,7 @@ class LossPlot(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addLayout(legend)
         layout.addWidget(self.log_scale)
-        self._data = {key: [] for key, *_ in TERMS}
+        self._data = {key: [] for key, _ in CURVES}
         self._x: list[int] = []
         self._dirty = False
         self._timer = QTimer(self)
@@ -92,7 +94,7 @@ class LossPlot(QWidget):
         """One iteration; a later strength step continues the x axis after the earlier ones."""
         self._x.append((report.stage - 1) * report.total_iterations + report.iteration)
         for key in self._data:
-            self._data[key].append(getattr(report, key))
+            self._data[key].append(report.losses[key] if key in report.losses else getattr(report, key))
         self._dirty = True
 
     def point_count(self) -> int:

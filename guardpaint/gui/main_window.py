@@ -10,14 +10,12 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from guardpaint import __version__
 from guardpaint.core.io.conventions import PROTECTION, TEST
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.document import Document
@@ -34,8 +32,15 @@ from guardpaint.gui.model_controller import ModelController
 from guardpaint.gui.preview import PreviewPanel
 from guardpaint.gui.protect_panel import ProtectPanel
 from guardpaint.gui.protection_controller import ProtectionController
+from guardpaint.gui.session import SessionKeeper
 from guardpaint.gui.status_bar import StatusFields
-from guardpaint.gui.window_state import restore_window, save_window
+from guardpaint.gui.window_state import (
+    DEFAULT_SIZE,
+    restore_window,
+    save_window,
+    settings_file_problem,
+    unreadable_settings,
+)
 from guardpaint.models import registry
 
 
@@ -57,7 +62,8 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.canvas)
         self.panel = ProtectPanel(self.canvas.brush_size)
-        self.panel.settings.restore(self.store)
+        damaged = settings_file_problem(self.store)  # a damaged file: the defaults, said once at start
+        self.settings_problem = damaged or unreadable_settings(self.store, self.panel.settings.restore(self.store))
         self._build_layout()
 
         self.ui = Interaction(self, self.store)
@@ -73,8 +79,12 @@ class MainWindow(QMainWindow):
         self._connect()
         self._models_changed()
         self._settings_changed()
-        restore_window(self, self.store)
+        if damaged:
+            self.resize(*DEFAULT_SIZE)
+        else:
+            restore_window(self, self.store)
         self._update_state()
+        self.session = SessionKeeper(self.document, self.ui, self.open_image, self)
 
     @property
     def image(self) -> LoadedImage | None:
@@ -115,7 +125,11 @@ class MainWindow(QMainWindow):
         p.layer_protect.toggled.connect(lambda on: c.set_active_layer(PROTECTION if on else TEST))
         c.zoomChanged.connect(self.status.show_zoom)
         c.maskChanged.connect(lambda role: d.set_mask(role, c.mask(role), source=c))  # a stroke, undo, clear...
+        d.image_changed.connect(self._show_image)
+        d.image_changed.connect(lambda: self.status.show_image(*d.image.size, d.image.notes))
+        d.image_changed.connect(lambda: self.recent.add(d.path))
         d.mask_changed.connect(self._mask_changed)
+        d.models_changed.connect(lambda: self.status.show_model(list(d.specs), d.device))
         for event in (d.outcome_changed, d.run_changed, d.models_changed):
             event.connect(self._update_state)
         p.protect_button.clicked.connect(self.start_protection)
@@ -123,6 +137,9 @@ class MainWindow(QMainWindow):
         p.test_button.clicked.connect(self.start_test_edit)
         self.runner.busyChanged.connect(lambda _: self._update_state())
         p.settings.changed.connect(self._settings_changed)
+        d.settings_changed.connect(lambda: p.settings.show_settings(d.settings, d.fmt, d.device)
+                                   if (p.settings.settings(), p.settings.output_format()) != (d.settings, d.fmt)
+                                   else None)
         self.models.modelChanged.connect(lambda _: self._models_changed())
         self.empty.open_button.clicked.connect(self.open_dialog)
         self.empty.sample_button.clicked.connect(self.open_sample)
@@ -160,11 +177,11 @@ class MainWindow(QMainWindow):
 
     def _models_changed(self) -> None:
         self.document.set_models(self.models.specs(), self.panel.settings.device_name())
-        self.status.show_model(self.models.specs(), self.panel.settings.device_name())
 
     def _settings_changed(self) -> None:
-        self.document.set_settings(self.panel.settings.settings(), self.panel.settings.output_format())
-        self._models_changed()  # the device is a setting too
+        """The panel edits the document's settings, output format and device."""
+        panel = self.panel.settings
+        self.document.set_settings(panel.settings(), panel.output_format(), panel.device_name())
 
     def active_role(self) -> str:
         return PROTECTION if self.panel.layer_protect.isChecked() else TEST
@@ -198,8 +215,10 @@ class MainWindow(QMainWindow):
     def open_image(self, path: str | Path, mask: str | Path | None = None) -> bool:
         """Start opening an image (large ones decode in the background) with ``mask`` as its protection
         mask (None: offer the one saved beside it); on failure show why and keep the current image and mask."""
-        if self.batch is not None and self.batch.running:
-            self.ui.error("A folder is being protected: stop it (Protect Folder > Stop) before opening an image.")
+        try:
+            self.document.check_can_open()
+        except GuardPaintError as exc:
+            self.ui.error(str(exc))
             return False
         question = "The protected image has not been exported. Open another image anyway?"
         if self.document.pending_export and not self.ui.ask(question):
@@ -208,23 +227,32 @@ class MainWindow(QMainWindow):
         return self.opener.open(path)
 
     def _opened(self, path: Path, image: LoadedImage) -> None:
+        """A decoded image: the document opens it (the views follow), then its mask is offered."""
         self.protection.clear()
-        self.document.open(image, path)
-        self.stack.setCurrentWidget(self.canvas)  # visible first, so the image is fitted to its real size
-        self.canvas.set_image(image.rgb, image.alpha)
-        self.canvas.set_active_layer(self.active_role())
-        self.canvas.set_overlay_opacity(self.panel.opacity_slider.value() / 100)
-        self.status.show_image(*image.size, image.notes)
-        self.statusBar().clearMessage()
-        self.setWindowTitle(f"GuardPaint - {path.name}")
+        try:
+            self.document.open(image, path)
+        except GuardPaintError as exc:
+            self.ui.error(str(exc))
+            return
         self.ui.remember_dir("open", path)
-        self.recent.add(path)
         beside = self.masks.beside(path)
-        if self._mask_to_load is not None:
+        if self.session.restore_into(path, image):  # a crashed session's masks and settings come back first
+            beside = None
+        elif self._mask_to_load is not None:
             self.masks.load(self._mask_to_load, PROTECTION)
         elif beside is not None and self.ui.ask(f"Load the mask saved beside this image ({beside.name})?"):
             self.masks.load(beside, PROTECTION)
         self._update_state()
+
+    def _show_image(self) -> None:
+        """The document's new image on the canvas, in the title and the status bar."""
+        image, path = self.document.image, self.document.path
+        self.stack.setCurrentWidget(self.canvas)  # visible first, so the image is fitted to its real size
+        self.canvas.set_image(image.rgb, image.alpha)
+        self.canvas.set_active_layer(self.active_role())
+        self.canvas.set_overlay_opacity(self.panel.opacity_slider.value() / 100)
+        self.statusBar().clearMessage()
+        self.setWindowTitle(f"GuardPaint - {path.name}")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -244,11 +272,11 @@ class MainWindow(QMainWindow):
         if self.document.image is None or self.runner.is_busy():
             return
         try:
-            self._settings_changed()  # the panel as it is now
             request = self.document.begin_protection()
         except GuardPaintError as exc:
             self.ui.error(str(exc))
             return
+        self.session.save(force=True)
         self.protection.protect(request)
 
     def protect_at_maximum(self) -> None:
@@ -268,23 +296,24 @@ class MainWindow(QMainWindow):
     def show_batch(self) -> None:
         """File > Protect Folder: one dialog, kept, running on the same worker as single protection."""
         if self.batch is None:
-            self.batch = BatchDialog(self.panel.settings.output_format, self)
-            self.batch.startRequested.connect(lambda items: self.protection.protect_folder(
-                self.batch, items, self.panel.settings.output_format(), self.models.specs(),
-                self.panel.settings.device_name()))
+            self.batch = BatchDialog(lambda: self.document.fmt, self)
+            self.batch.startRequested.connect(lambda items: self.protection.protect_folder(self.batch, items))
             self.batch.stopRequested.connect(self.runner.cancel)
             self.batch.openRequested.connect(self.open_image)
         self.batch.refresh()
         self.batch.show()
         self.batch.raise_()
 
-    # ------------------------------------------------------------------ misc
-    def show_about(self) -> None:
-        QMessageBox.about(self, "About GuardPaint",
-                          f"<b>GuardPaint {__version__}</b><br>Protects image regions against AI inpainting "
-                          "(LaMa) with faint noise placed where it acts: a run-time backdoor (Attack as Defense, "
-                          "arXiv 2410.14966). See docs/method.md.")
+    # ------------------------------------------------------------------ start-up
+    def startup(self) -> None:
+        """Once the window is up: say if the settings file could not be read, offer the choice of model, then
+        offer to restore the work of a session that did not close cleanly."""
+        if self.settings_problem:
+            self.ui.error(self.settings_problem)
+        self.models.first_run()
+        self.session.offer_restore()
 
+    # ------------------------------------------------------------------ misc
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self._closing:
             if self.document.pending_export and not self.ui.ask(
@@ -295,6 +324,7 @@ class MainWindow(QMainWindow):
             save_window(self, self.store)
             self.panel.settings.save(self.store)
             self.store.sync()
+            self.session.close()
         runners = (self.runner, self.models.downloads.runner)
         if all(runner.shutdown() for runner in runners):  # at most 100 ms each
             event.accept()

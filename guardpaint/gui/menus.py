@@ -4,8 +4,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
+from guardpaint import __version__
+from guardpaint.gui.guide_viewer import GuideViewer
 from guardpaint.gui.shortcuts import show_shortcuts
 
 Entry = QAction | QMenu | None
@@ -79,8 +81,9 @@ def build_window_menus(w) -> None:
     w.act_suite = action(w, "Run &Attack Suite…", lambda: w.protection.attack_suite(w), "Ctrl+Shift+A",
                          "Attack the protected image the way editors do: other brush masks, IOPaint's crop and "
                          "resize, JPEG, resizing")
-    w.act_shortcuts = action(w, "&Keyboard Shortcuts", lambda: show_shortcuts(w, w.actions()), "F1")
-    w.act_about = action(w, "&About GuardPaint", w.show_about)
+    w.act_guide = action(w, "&User Guide", lambda: GuideViewer(w).show(), "F1", "The user guide, offline")
+    w.act_shortcuts = action(w, "&Keyboard Shortcuts", lambda: show_shortcuts(w, w.actions()))
+    w.act_about = action(w, "&About GuardPaint", lambda: show_about(w))
     w.recent_menu = QMenu("Open &Recent", w)
     build_menus(w, {
         "&File": [w.act_open, w.act_sample, w.recent_menu, None, w.act_export, w.act_report, w.act_folder, None,
@@ -90,6 +93,13 @@ def build_window_menus(w) -> None:
         "&View": [w.act_fit, w.act_100, w.act_zoom_in, w.act_zoom_out],
         "&Protection": [w.act_protect, w.act_suite],
         "&Model": w.models.menu_entries(),
-        "&Help": [w.act_shortcuts, w.act_about],
+        "&Help": [w.act_guide, w.act_shortcuts, w.act_about],
     }, [w.act_open, w.act_export, None, w.act_brush, w.act_eraser, w.act_undo, w.act_redo, w.act_clear, None,
         w.act_fit, w.act_100, None, w.act_protect])
+
+
+def show_about(window: QMainWindow) -> None:
+    QMessageBox.about(window, "About GuardPaint",
+                      f"<b>GuardPaint {__version__}</b><br>Protects image regions against AI inpainting (LaMa) with "
+                      "faint noise placed where it acts: a run-time backdoor (Attack as Defense, arXiv 2410.14966). "
+                      "Help > User Guide explains how to use it.")

@@ -39,6 +39,8 @@ class ModelController(QObject):
         self.window, self.store, self.banner, self.ui = window, store, banner, ui
         self.downloads = DownloadController(window, ui)
         self.downloads.downloaded.connect(self.set_model)
+        self.downloads.abandoned.connect(self._download_abandoned)
+        self.choosing = False  # the first-run choice is open, or comes back (a download it chose did not finish)
         banner.downloadRequested.connect(lambda: self.downloads.download(registry.REAL_MODEL))
         self.group = QActionGroup(self)
         self.named: dict[str, QAction] = {}
@@ -98,7 +100,8 @@ class ModelController(QObject):
             action.setEnabled(name != self.spec and registry.is_available(name))
             action.setText(name if registry.is_available(name) else f"{name} (download first)")
             action.blockSignals(False)
-        self.banner.setVisible(all(spec == registry.DEMO_MODEL for spec in self.specs()))
+        demo = all(spec == registry.DEMO_MODEL for spec in self.specs())
+        self.banner.setVisible(demo and not self.choosing and not self.needs_first_run())
 
     def specs(self) -> list[str]:
         """Every model a protection is made against: the active one, then the installed extras."""
@@ -116,6 +119,8 @@ class ModelController(QObject):
     # ------------------------------------------------------------------ choosing
     def set_model(self, spec: str) -> None:
         self.spec = spec
+        self.choosing = False
+        self.store.setValue(CHOSEN_KEY, "model")
         self.store.setValue(MODEL_KEY, spec)
         self._show()
         self.modelChanged.emit(spec)
@@ -148,25 +153,34 @@ class ModelController(QObject):
         return True
 
     def needs_first_run(self) -> bool:
-        """Nothing was chosen yet and the real model is not installed."""
+        """No model was chosen yet (an active model counts) and the real model is not installed."""
         return not (self.store.contains(CHOSEN_KEY) or self.store.contains(MODEL_KEY)
                     or registry.is_available(registry.REAL_MODEL))
 
     def first_run(self, force: bool = False) -> None:
-        """Offer the choice of model (at the first start, or from the Model menu)."""
+        """Offer the choice of model (at the first start, or from the Model menu). Nothing counts as chosen
+        until a model is active: a download that fails or is cancelled, or a weight file dialog closed
+        without a file, brings the choice back, now and at the next start."""
         if not force and not self.needs_first_run():
             return
+        self.choosing = True
+        self._show()
         dialog = FirstRunDialog(self.window)
         dialog.exec()
         self.apply_choice(dialog.choice)
 
     def apply_choice(self, choice: str | None) -> None:
-        if choice is None:
-            return  # closed without choosing: ask again next time
-        self.store.setValue(CHOSEN_KEY, choice)
+        if choice is None:  # closed without choosing: the app keeps its model, and asks again next time
+            self.choosing = False
+            self._show()
+            return
         if choice == DOWNLOAD:
             self.downloads.download(registry.REAL_MODEL)
-        elif choice == WEIGHT_FILE:
-            self.open_weights_dialog()
+        elif choice == WEIGHT_FILE and not self.open_weights_dialog():
+            self.first_run(force=True)
         elif choice == DEMO:
             self.set_model(registry.DEMO_MODEL)
+
+    def _download_abandoned(self, name: str) -> None:
+        if self.choosing and name == registry.REAL_MODEL:
+            self.first_run(force=True)

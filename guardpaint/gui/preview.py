@@ -1,4 +1,5 @@
-"""Preview: the model's edits of the original vs the protected image, the noise, and the metrics."""
+"""Preview: the verdict in plain words, the model's edits of the original vs the protected image, the noise,
+and the figures behind the verdict (Details)."""
 from __future__ import annotations
 
 import html
@@ -11,10 +12,13 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -22,10 +26,14 @@ from PySide6.QtWidgets import (
 
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.report import DEMO_WARNING, advice, made_with_demo, summary
+from guardpaint.core.evaluation.report import advice, made_with_demo, summary
+from guardpaint.core.evaluation.wording import DEMO_CAVEAT
 from guardpaint.core.protection.settings import at_maximum_strength
 from guardpaint.gui.qimage import noise_visual, rgb_to_qimage
 from guardpaint.gui.region_list import RegionList
+
+#: The verdict column's least width (px): a sentence wraps to a few lines, the regions fit on one each.
+VERDICT_WIDTH = 320
 
 
 def _fit_rect(image: QImage, area: QRectF) -> QRectF:
@@ -111,8 +119,8 @@ class CompareView(QWidget):
                          "protected")
 
 
-class MetricsView(QLabel):
-    """The verdict, for which model, why, what to try, and the metrics of docs/method.md."""
+class VerdictView(QLabel):
+    """The verdict first, in one plain sentence (wording.py), then the demo caveat and what can still help."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,29 +132,61 @@ class MetricsView(QLabel):
 
     def show_outcome(self, outcome: ProtectedImage | None) -> None:
         if outcome is None:
-            self.setText("<i>Metrics appear after a protection.</i>")
+            self.setText("<i>The verdict appears here after a protection: whether an edit of each region is "
+                         "defeated, and what to try if not.</i>")
             return
-        report = outcome.verification
-        worst = report.worst()
-        mal = worst.malicious
-        where = f" (region {worst.region.number}, the least held)" if len(report.regions) > 1 else ""
-        held = sum(outcome.region_holds(verdict.region.number) for verdict in report.regions)
         colour = "#2a9d4b" if outcome.protected else "#d0453a"
-        head = f"<p style='color:{colour}'><b>{html.escape(summary(outcome))}</b></p>"
-        tips = "".join(f"<li>{html.escape(tip)}</li>" for tip in advice(outcome))
-        tips = f"<p>What to try:</p><ul>{tips}</ul>" if tips else ""
-        demo = f"<p style='color:#b26a00'>This protection was {html.escape(DEMO_WARNING)}.</p>" \
-            if made_with_demo(outcome) else ""
-        rows = [
-            ("Model", f"{html.escape(outcome.model.name)} on {outcome.model.device}"),
-            ("Noise PSNR", f"{report.psnr:.2f} dB"), ("Noise SSIM", f"{report.ssim:.4f}"),
-            ("Max difference", f"{report.max_abs_diff} levels"),
-            ("Regions held", f"{held} of {len(report.regions)}"),
-            (f"Malicious edit SSIM{where}", f"{mal.ssim:.3f}"),
-            ("Distance to target", f"{mal.target_distance_protected:.1f} (clean {mal.target_distance_original:.1f})"),
-        ] + [(f"Benign edit: {name}", f"SSIM {value:.3f}") for name, value in report.benign_ssim.items()]
-        body = "".join(f"<tr><td>{k}</td><td align='right'>&nbsp;{v}</td></tr>" for k, v in rows)
-        self.setText(f"{head}{demo}{tips}<table cellspacing='2'>{body}</table>")
+        text = f"<p style='color:{colour}'><b>{html.escape(summary(outcome))}</b></p>"
+        if made_with_demo(outcome):
+            text += f"<p style='color:#b26a00'>{html.escape(DEMO_CAVEAT)}</p>"
+        tips = advice(outcome)
+        if tips:
+            text += "<p>What can help:</p><ul>" + "".join(f"<li>{html.escape(tip)}</li>" for tip in tips) + "</ul>"
+        self.setText(text)
+
+
+def detail_rows(outcome: ProtectedImage) -> list[tuple[str, str]]:
+    """The figures behind the verdict, one (name, value) pair each: the model, the noise, and per model and
+    region the malicious edit's SSIM and distances, the ring's SSIM; the benign edits."""
+    report = outcome.verification
+    rows = [("Model", ", ".join(f"{model.name} on {model.device}" for model in outcome.models)),
+            ("Noise PSNR (whole image)", f"{report.psnr:.2f} dB"), ("Noise SSIM (whole image)", f"{report.ssim:.4f}"),
+            ("Largest change", f"{report.max_abs_diff} levels")]
+    several = len(outcome.verifications) > 1
+    for index, verdict_ in enumerate(report.regions):
+        number = verdict_.region.number
+        kept, noise = outcome.result.region_outcomes[index], outcome.region_noise(number)
+        rows.append((f"Region {number}: noise written", f"up to {noise['max_abs']}, mean {noise['mean_abs']:.2f} "
+                     f"levels (step {kept.step}: {kept.strength * 255:.1f} levels, {kept.budget})"))
+        for label, check in outcome.verifications.items():
+            mal, prefix = check.regions[index].malicious, f"Region {number}{f' ({label})' if several else ''}"
+            rows += [(f"{prefix}: edit SSIM vs clean edit", f"{mal.ssim:.3f} ({'held' if mal.holds else 'NOT held'})"),
+                     (f"{prefix}: distance to target", f"{mal.target_distance_protected:.1f} levels (clean "
+                                                       f"{mal.target_distance_original:.1f})"),
+                     (f"{prefix}: ring edit SSIM", f"{check.regions[index].ring_ssim:.3f}")]
+    rows += [(f"Benign edit: {name}", f"SSIM {value:.3f}") for name, value in report.benign_ssim.items()]
+    return rows
+
+
+class DetailsTable(QTableWidget):
+    """The figures behind the verdict (:func:`detail_rows`), one row each; it scrolls, so nothing is cut."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, 2, parent)
+        self.setHorizontalHeaderLabels(["Figure", "Value"])
+        self.verticalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.setWordWrap(True)
+
+    def show_outcome(self, outcome: ProtectedImage | None) -> None:
+        rows = [] if outcome is None else detail_rows(outcome)
+        self.setRowCount(len(rows))
+        for row, (name, value) in enumerate(rows):
+            self.setItem(row, 0, QTableWidgetItem(name))
+            self.setItem(row, 1, QTableWidgetItem(value))
+        self.resizeRowsToContents()
 
 
 class PreviewPanel(QWidget):
@@ -173,9 +213,11 @@ class PreviewPanel(QWidget):
         noise_layout = QHBoxLayout(noise)
         noise_layout.addWidget(self.compare, 3)
         noise_layout.addWidget(self.noise, 2)
+        self.details = DetailsTable()
         self.tabs.addTab(edits, "Edits")
         self.tabs.addTab(noise, "Noise")
-        self.metrics = MetricsView()
+        self.tabs.addTab(self.details, "Details")
+        self.verdict = VerdictView()
         self.regions = RegionList()
         self.regions.regionSelected.connect(self.show_region)
         self.maximum_button = QPushButton("Protect at Maximum Strength")
@@ -195,12 +237,12 @@ class PreviewPanel(QWidget):
         self.notice.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tabs, 4)
+        layout.addWidget(self.tabs, 5)
         side = QWidget()
         column = QVBoxLayout(side)
         column.addWidget(self.notice)
+        column.addWidget(self.verdict)
         column.addWidget(self.regions)
-        column.addWidget(self.metrics)
         column.addWidget(self.maximum_button)
         column.addStretch(1)
         scroll = QScrollArea()
@@ -208,7 +250,8 @@ class PreviewPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # everything wraps
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        layout.addWidget(scroll, 1)
+        scroll.setMinimumWidth(VERDICT_WIDTH)  # wide enough that the verdict reads as lines, not a column of words
+        layout.addWidget(scroll, 2)
         self._edits: dict[str, tuple[np.ndarray, np.ndarray, Box]] = {}
         self._outcome: ProtectedImage | None = None
 
@@ -220,19 +263,21 @@ class PreviewPanel(QWidget):
         self.attacked.set_image(None)
         self.compare.set_images(None, None)
         self.noise.set_image(None)
-        self.metrics.show_outcome(None)
+        self.verdict.show_outcome(None)
+        self.details.show_outcome(None)
         self.regions.show_outcome(None)
         self.maximum_button.hide()
         self.show_notice(None)
 
     def show_notice(self, text: str | None) -> None:
-        """A warning above the metrics (e.g. the model changed since this protection), or none."""
+        """A warning above the verdict (e.g. the model changed since this protection), or none."""
         self.notice_text.setText(text or "")
         self.notice.setVisible(bool(text))
 
     def show_protection(self, outcome: ProtectedImage) -> None:
         self._outcome = outcome
-        self.metrics.show_outcome(outcome)
+        self.verdict.show_outcome(outcome)
+        self.details.show_outcome(outcome)
         self.regions.show_outcome(outcome)
         settings = outcome.result.settings
         self.maximum_button.setVisible(not outcome.protected and at_maximum_strength(settings) != settings)

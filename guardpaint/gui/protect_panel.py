@@ -40,8 +40,15 @@ class ProtectPanel(QWidget):
         self.brush_slider.setValue(brush_size)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal, minimum=5, maximum=100)
         self.opacity_slider.setValue(50)
+        self.brush_label = QLabel()
+        self.brush_slider.valueChanged.connect(lambda size: self.brush_label.setText(f"{size} px"))
+        self.brush_label.setText(f"{brush_size} px")
+        self.brush_label.setMinimumWidth(self.brush_label.fontMetrics().horizontalAdvance(f"{MAX_BRUSH} px"))
+        brush = QHBoxLayout()
+        brush.addWidget(self.brush_slider, 1)
+        brush.addWidget(self.brush_label)
         form = QFormLayout()
-        form.addRow("Brush size", self.brush_slider)
+        form.addRow("Brush size", brush)
         form.addRow("Mask opacity", self.opacity_slider)
         self.settings = SettingsPanel()
         self.protect_button = QPushButton("Protect")
@@ -53,7 +60,7 @@ class ProtectPanel(QWidget):
         for button in (self.protect_button, self.cancel_button, self.test_button):
             buttons.addWidget(button)
         self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m")
+        self.progress.setFormat("%p %")
         self.eta = QLabel("")
         self.eta.setWordWrap(True)
         self.plot = LossPlot()
@@ -69,7 +76,7 @@ class ProtectPanel(QWidget):
 
     def start_run(self, iterations: int) -> None:
         self.plot.clear()
-        self.progress.setRange(0, iterations)
+        self.progress.setRange(0, iterations)  # the first iteration's report gives the ladder's length
         self.progress.setValue(0)
         self._first = None
         self.show_status("Starting…")
@@ -85,25 +92,31 @@ class ProtectPanel(QWidget):
             self.show_iteration(value)
 
     def show_iteration(self, report: IterationReport) -> None:
-        """Plot the iteration, and the ETA from the iterations since the first (which includes the set-up,
-        the model's warm-up and, for JPEG, building the codec)."""
+        """Plot the iteration; the bar counts every step the ladder may run (it never goes back: a run that
+        stops early jumps to the end) and the ETA gives this step's time and, when stronger steps may follow
+        for the regions that do not hold, the time if they all run. Timing starts after the first iteration
+        (it includes the set-up, the model's warm-up and, for JPEG, building the codec)."""
         self.plot.add(report)
-        self.progress.setRange(0, report.total_iterations)
-        self.progress.setValue(report.iteration)
         done = (report.stage - 1) * report.total_iterations + report.iteration
+        self.progress.setRange(0, report.stages * report.total_iterations)
+        self.progress.setValue(done)
         if self._first is None:
             self._first = (done, report.elapsed)
         first_done, first_elapsed = self._first
-        regions = f" · {report.windows} windows" if report.windows > 1 else ""
-        step = (f"Step {report.stage}: {report.strength:.1f} levels, one more optimisation for the regions that "
-                "did not hold · " if report.stage > 1 else f"{report.strength:.1f} levels · ")
+        windows = f" · {report.windows} windows" if report.windows > 1 else ""
+        budget = "on every pixel" if report.budget == "uniform" else "where the noise acts"
+        step = f"Step {report.stage} of up to {report.stages}: {report.strength:.1f} levels {budget}"
+        if report.stage > 1:
+            step += ", for the regions that did not hold"
         timing = "timing the next iteration"
         if done > first_done:
             per_iteration = (report.elapsed - first_elapsed) / (done - first_done)
-            remaining = per_iteration * (report.total_iterations - report.iteration)
-            timing = f"{per_iteration:.2f} s/it · ETA {remaining:.0f} s"
-        self.eta.setText(f"{step}Iteration {report.iteration}/{report.total_iterations}{regions} · {timing} · "
-                         f"loss {report.total:.4f}")
+            now = per_iteration * (report.total_iterations - report.iteration)
+            later = per_iteration * report.total_iterations * (report.stages - report.stage)
+            timing = f"{per_iteration:.2f} s/it · ETA {now:.0f} s"
+            if later:
+                timing += f" (up to {now + later:.0f} s if stronger steps follow)"
+        self.eta.setText(f"{step} · iteration {report.iteration}/{report.total_iterations}{windows} · {timing}")
 
     def finish_run(self, text: str) -> None:
         self.progress.setValue(self.progress.maximum())

@@ -16,8 +16,8 @@ from guardpaint.core.batch import BatchItem, BatchTally
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport
-from guardpaint.core.io.formats import OutputFormat
 from guardpaint.document import MODEL_CHANGED, Document, ProtectionRequest
+from guardpaint.errors import InputError
 from guardpaint.gui.batch_dialog import BatchDialog
 from guardpaint.gui.interaction import Interaction
 from guardpaint.gui.jobs import ModelCache, run_attack_suite, run_batch, run_protection, run_test_edit
@@ -155,13 +155,16 @@ class ProtectionController(QObject):
             self.runner.cancel()
 
     # ------------------------------------------------------------------ folders
-    def protect_folder(self, dialog: BatchDialog, items: list[BatchItem], fmt: OutputFormat, specs: list[str],
-                       device: str) -> None:
-        """Protect a folder on the same worker as single protections; the dialog shows each image's fate."""
-        if self.runner.is_busy():
-            dialog.finish("A protection is running: wait for it, or cancel it, then Start again.")
+    def protect_folder(self, dialog: BatchDialog, items: list[BatchItem]) -> None:
+        """Protect a folder with the document's settings, models and format, on the same worker as single
+        protections; the dialog shows each image's fate."""
+        try:
+            if self.runner.is_busy():
+                raise InputError("A protection is running: wait for it, or cancel it, then Start again.")
+            request = self.document.begin_folder(items)
+        except InputError as exc:
+            dialog.finish(str(exc))
             return
-        settings = self.panel.settings.settings()
         dialog.set_running(True)
         tally = BatchTally()
 
@@ -173,10 +176,15 @@ class ProtectionController(QObject):
             tally.add(report)
             dialog.mark(row, report)
 
-        self.runner.start(lambda report, cancelled: run_batch(self.models, specs, device, items, settings, fmt,
-                                                              report, cancelled),
-                          on_done=lambda _: dialog.finish(f"{tally.summary(len(items))}."),
+        def ended(message: str, failed: bool = False) -> None:
+            self.document.end_folder(request)
+            dialog.finish(message)
+            if failed:
+                self.ui.error(message)
+
+        self.runner.start(lambda report, cancelled: run_batch(self.models, request, report, cancelled),
+                          on_done=lambda _: ended(f"{tally.summary(len(items))}."),
                           on_partial=progress,
-                          on_failed=lambda message: (dialog.finish(message), self.ui.error(message)),
-                          on_cancelled=lambda: dialog.finish(f"Stopped: {tally.summary(len(items))}. "
-                                                             "Start again to resume: finished images are skipped."))
+                          on_failed=lambda message: ended(message, failed=True),
+                          on_cancelled=lambda: ended(f"Stopped: {tally.summary(len(items))}. "
+                                                     "Start again to resume: finished images are skipped."))

@@ -6,6 +6,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from guardpaint.core.evaluation.outcome import ProtectedImage
+from guardpaint.core.evaluation.wording import region_state
 
 HELD = QColor(46, 125, 50)
 FAILED = QColor(198, 40, 40)
@@ -13,7 +14,8 @@ MAX_HEIGHT = 160  # px; more regions scroll
 
 
 class RegionList(QListWidget):
-    """One row per region: its number, whether it holds on every model, and the figures of its edit."""
+    """One row per region: its number, whether it holds on every model, and the noise written around it
+    (the figures are in the preview's Details tab)."""
 
     regionSelected = Signal(int)  # noqa: N815 - the region's number
 
@@ -38,22 +40,18 @@ class RegionList(QListWidget):
         for index, verdict in enumerate(outcome.verification.regions):
             number = verdict.region.number
             holds = outcome.region_holds(number)
-            several = len(outcome.verifications) > 1
-            figures = "; ".join(
-                f"{f'{label}: ' if several else ''}SSIM {check.regions[index].malicious.ssim:.2f}, "
-                f"{check.regions[index].malicious.target_distance_protected:.0f} levels from the target "
-                f"(clean {check.regions[index].malicious.target_distance_original:.0f})"
-                for label, check in outcome.verifications.items())
             box = verdict.region.box
             kept = outcome.result.region_outcomes[index]
             noise = outcome.region_noise(number)
-            written = f"noise up to {noise['max_abs']} levels (step {kept.step})"
-            item = QListWidgetItem(f"Region {number}: {'held' if holds else 'NOT held'} · {written} · {figures}")
+            item = QListWidgetItem(f"Region {number}: {region_state(holds)} · noise up to {noise['max_abs']} "
+                                   f"levels (step {kept.step})")
             item.setData(Qt.ItemDataRole.UserRole, number)
             item.setForeground(HELD if holds else FAILED)
-            item.setToolTip(f"{box.width} x {box.height} px at ({box.left}, {box.top}), {verdict.region.size} pixels")
+            note = f"\n{kept.note[0].upper()}{kept.note[1:]}." if kept.note else ""
+            item.setToolTip(f"{box.width} x {box.height} px at ({box.left}, {box.top}), {verdict.region.size} pixels"
+                            f"{note}")
             self.addItem(item)
-        row = 3 * self.fontMetrics().lineSpacing() + 4  # an item wraps to about three lines
+        row = 2 * self.fontMetrics().lineSpacing() + 4  # an item fits a line, two at most
         self.setFixedHeight(min(MAX_HEIGHT, row * self.count() + 2 * self.frameWidth()))
         self.show()
 

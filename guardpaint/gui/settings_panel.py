@@ -1,9 +1,10 @@
-"""Protection settings: the basic knobs (strength, iterations, output) and an Advanced section."""
+"""Protection settings: one field per declared knob (core/protection/settings.py), the basic ones first and
+the rest under Advanced, plus the output format, the device and the maximum-strength preset."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import Field, replace
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,60 +21,112 @@ from PySide6.QtWidgets import (
 
 from guardpaint.core.io.conventions import DEFAULT_JPEG_QUALITY
 from guardpaint.core.io.formats import OutputFormat
-from guardpaint.core.protection.budget import SMOOTH_SHARE
-from guardpaint.core.protection.loop import LEVELS
-from guardpaint.core.protection.settings import (
-    BUDGETS,
-    LEVEL_NAMES,
-    MAXIMUM_STRENGTH,
-    ProtectionSettings,
-    at_maximum_strength,
-)
-from guardpaint.core.protection.target import CANDIDATE_COLOURS, parse_colour
+from guardpaint.core.protection.settings import MAXIMUM, Knob, ProtectionSettings, default_of, knobs
 from guardpaint.models.device import available_devices
 
 CUSTOM = "custom…"
-#: Saved settings older than this kept the reference's strength as the user's own choice: it is not restored.
-SETTINGS_VERSION = 2
-BUDGET_TIPS = {"adaptive": "noise only where it acts on the edit, less on smooth areas",
-               "texture": f"the full strength in texture, {SMOOTH_SHARE:.0%} of it on smooth areas",
-               "uniform": "the full strength on every pixel"}
+#: Saved settings older than this kept the reference's strength as the user's own choice, or named the
+#: settings otherwise (version 2: "strength" in levels): their strength is not restored.
+SETTINGS_VERSION = 3
 OUTPUT_LABELS = {"png": "PNG", "webp": "WebP (lossless)", "jpeg": "JPEG"}
-COLOUR_NAMES = {"green": CANDIDATE_COLOURS[0], "red": CANDIDATE_COLOURS[1], "blue": CANDIDATE_COLOURS[2]}
+#: Qt's spin boxes hold 32-bit integers.
+INT_LIMIT = 2**31 - 1
+
+
+class KnobField:
+    """One knob's widget: a spin box, a combo box, a check box or an editable list of texts."""
+
+    def __init__(self, name: str, declared: Knob, default: object) -> None:
+        self.name, self.knob, self.default = name, declared, default
+        if isinstance(default, bool):
+            self.widget = QCheckBox(declared.label)
+            self.changed = self.widget.toggled
+        elif declared.choices:
+            self.widget = QComboBox()
+            self.widget.addItems(list(declared.choices))
+            self.changed = self.widget.currentTextChanged
+        elif declared.parse is not None:
+            self.widget = QComboBox()
+            self.widget.addItems([*declared.suggestions, CUSTOM])
+            self.changed = self.widget.currentTextChanged
+            self.widget.activated.connect(self._maybe_pick)
+        else:
+            self.widget = QDoubleSpinBox(decimals=declared.decimals) if isinstance(default, float) else QSpinBox()
+            self.widget.setRange(declared.minimum if declared.minimum is not None else -INT_LIMIT,
+                                 min(declared.maximum if declared.maximum is not None else INT_LIMIT, INT_LIMIT))
+            self.widget.setSingleStep(declared.step)
+            if declared.unit:
+                self.widget.setSuffix(f" {declared.unit}")
+            self.changed = self.widget.valueChanged
+        self.widget.setToolTip(declared.help[0].upper() + declared.help[1:] + ".")
+        self.set(default)
+
+    def value(self) -> object:
+        widget, declared = self.widget, self.knob
+        if isinstance(widget, QCheckBox):
+            return widget.isChecked()
+        if isinstance(widget, QComboBox):
+            return declared.parse(widget.currentText()) if declared.parse else widget.currentText()
+        return widget.value() / declared.scale if declared.scale != 1 else widget.value()
+
+    def set(self, value: object) -> None:
+        widget, declared = self.widget, self.knob
+        if isinstance(widget, QCheckBox):
+            widget.setChecked(bool(value))
+        elif isinstance(widget, QComboBox):
+            text = declared.show(value) if declared.parse else str(value)
+            if widget.findText(text) < 0:
+                widget.insertItem(widget.count() - (1 if declared.parse else 0), text)
+            widget.setCurrentText(text)
+        else:
+            widget.setValue(value * declared.scale)
+
+    def text(self) -> str:
+        """The value as stored in the app's settings file."""
+        value = self.value()
+        return self.knob.show(value) if self.knob.parse else str(value)
+
+    def restore(self, text: str) -> None:
+        """Set the field from its stored text (ValueError when it is not one)."""
+        if isinstance(self.default, bool):
+            self.set(text.lower() == "true")
+        elif self.knob.parse is not None:
+            self.set(self.knob.parse(text))
+        elif self.knob.choices:
+            if text not in self.knob.choices:
+                raise ValueError(text)
+            self.set(text)
+        else:
+            self.set(type(self.default)(float(text)))
+
+    def _maybe_pick(self) -> None:
+        """The custom entry of a colour list: choose any colour."""
+        if self.widget.currentText() != CUSTOM:
+            return
+        chosen = QColorDialog.getColor(QColor(255, 0, 255), self.widget, self.knob.label)
+        self.set((chosen.red(), chosen.green(), chosen.blue()) if chosen.isValid() else self.default)
 
 
 class SettingsPanel(QWidget):
-    """Edits a :class:`ProtectionSettings`; defaults come from the core, values persist in QSettings."""
+    """Edits a :class:`ProtectionSettings` (the fields come from its declared knobs), the output format and
+    the device; values persist in QSettings."""
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, settings_type: type = ProtectionSettings) -> None:
         super().__init__(parent)
-        defaults = ProtectionSettings()
-        self.strength = QDoubleSpinBox(suffix=" levels", decimals=1, minimum=0.5, maximum=32.0, singleStep=0.5)
-        self.strength.setValue(defaults.epsilon * LEVELS)
-        self.strength.setToolTip("The most any pixel may change, in levels of 255. GuardPaint tries half of it "
-                                 "first and raises it only for the regions that do not hold; higher = stronger, "
-                                 "more visible.")
-        self.maximum = QCheckBox(f"Maximum strength ({MAXIMUM_STRENGTH * LEVELS:.1f} levels everywhere; visible on "
-                                 "smooth areas)")
-        self.maximum.setToolTip("The reference method's budget: every pixel may change by 6.4 levels, with no "
-                                "attempt at less. Stronger, and visible on skies and skin.")
-        self.maximum.toggled.connect(lambda on: self.strength.setEnabled(not on))
-        self.iterations = QSpinBox(minimum=1, maximum=1000)
-        self.iterations.setValue(defaults.iterations)
-        self.iterations.setToolTip("Optimisation steps per strength: more = better protection, longer run.")
-        self.budget = QComboBox()
-        for name in BUDGETS:
-            self.budget.addItem(name)
-            self.budget.setItemData(self.budget.count() - 1, BUDGET_TIPS[name], Qt.ItemDataRole.ToolTipRole)
-        self.budget.setToolTip("Where the noise may go: " + "; ".join(f"{k}: {v}" for k, v in BUDGET_TIPS.items()))
-        self.auto = QCheckBox("Auto strength: half the strength first, more only where needed")
-        self.auto.setChecked(defaults.auto_strength)
-        self.level = QComboBox()
-        self.level.addItems(list(LEVEL_NAMES))
-        self.level.setToolTip("standard: the reference method. robust: also optimise against imprecise masks, "
-                              "IOPaint's crop, JPEG and resizing (about twice the time).")
+        self.settings_type = settings_type
+        self.fields: dict[str, KnobField] = {}
+        basic, advanced = QFormLayout(), QFormLayout()
+        self.maximum = QCheckBox(MAXIMUM.label)
+        self.maximum.setToolTip(MAXIMUM.help[0].upper() + MAXIMUM.help[1:] + ".")
+        for settings_field, declared in knobs(settings_type):
+            self._add(settings_field, declared, basic if declared.basic else advanced)
+            if settings_field.name == MAXIMUM.overrides[0]:  # the preset sits under the strength it overrides
+                basic.addRow(self.maximum)
+        if self.maximum.parent() is None:
+            basic.addRow(self.maximum)
+        self.maximum.toggled.connect(self._update_enabled)
         self.output = QComboBox()
         for kind, label in OUTPUT_LABELS.items():
             self.output.addItem(label, kind)
@@ -83,45 +136,16 @@ class SettingsPanel(QWidget):
         self.quality.setValue(DEFAULT_JPEG_QUALITY)
         self.output.currentIndexChanged.connect(lambda _: self.quality.setVisible(self._kind() == "jpeg"))
         self.quality.setVisible(False)
-        self.resize_view = QCheckBox("Also against IOPaint's resize (photos > 1280 px)")
-        self.resize_view.setToolTip("Robust level only: adds IOPaint's RESIZE view of the whole photo to every "
-                                    "iteration, one more model pass over a 1280 px image. Measured on a 12 MP "
-                                    "photo with one region: 1.7x the robust level's time and 1.9x its memory "
-                                    "(demo model, CPU).")
-        self.hide_weight = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=100.0, singleStep=0.5)
-        self.hide_weight.setValue(defaults.hide_weight)
-        self.expansion = QSpinBox(minimum=3, maximum=257, singleStep=2, suffix=" px")
-        self.expansion.setValue(defaults.expansion)
-        self.target = QComboBox()
-        self.target.addItems(["auto", *COLOUR_NAMES, CUSTOM])
-        self.custom_colour: tuple[int, int, int] = (255, 0, 255)
-        self.target.activated.connect(self._maybe_pick_colour)
-        self.device = QComboBox()
-        self.device.addItems(["auto", *available_devices()])
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
-        self.seed.setValue(defaults.seed)
-
-        basic = QFormLayout()
-        basic.addRow("Strength", self.strength)
-        basic.addRow(self.maximum)
-        basic.addRow("Iterations", self.iterations)
         output_row = QHBoxLayout()
         output_row.addWidget(self.output, 1)
         output_row.addWidget(self.quality)
         basic.addRow("Output", output_row)
+        self.device = QComboBox()
+        self.device.addItems(["auto", *available_devices()])
+        advanced.addRow("Device", self.device)
         self.advanced = QCheckBox("Advanced settings")  # shows or hides the expert knobs below it
-        form = QFormLayout()
-        form.addRow("Level", self.level)
-        form.addRow("Noise budget", self.budget)
-        form.addRow(self.auto)
-        form.addRow(self.resize_view)
-        form.addRow("Hide weight", self.hide_weight)
-        form.addRow("Expansion", self.expansion)
-        form.addRow("Target colour", self.target)
-        form.addRow("Device", self.device)
-        form.addRow("Seed", self.seed)
         inner = QGroupBox()
-        inner.setLayout(form)
+        inner.setLayout(advanced)
         inner.setVisible(False)
         self.advanced.toggled.connect(inner.setVisible)
         layout = QVBoxLayout(self)
@@ -129,34 +153,69 @@ class SettingsPanel(QWidget):
         layout.addLayout(basic)
         layout.addWidget(self.advanced)
         layout.addWidget(inner)
-        for widget in (self.strength, self.iterations, self.hide_weight, self.expansion, self.seed, self.quality):
-            widget.valueChanged.connect(self.changed)
-        for combo in (self.target, self.device, self.level, self.output, self.budget):
-            combo.currentTextChanged.connect(self.changed)
-        for box in (self.maximum, self.auto, self.resize_view):
-            box.toggled.connect(self.changed)
-        self.level.currentTextChanged.connect(lambda level: self.resize_view.setEnabled(level == "robust"))
-        self.resize_view.setEnabled(self.level.currentText() == "robust")
+        for signal in (self.output.currentIndexChanged, self.quality.valueChanged, self.device.currentTextChanged,
+                       self.maximum.toggled):
+            signal.connect(self.changed)
+        self._update_enabled()
 
-    def _maybe_pick_colour(self) -> None:
-        if self.target.currentText() != CUSTOM:
-            return
-        chosen = QColorDialog.getColor(QColor(*self.custom_colour), self, "Target colour")
-        if chosen.isValid():
-            self.custom_colour = (chosen.red(), chosen.green(), chosen.blue())
-            self.target.setToolTip(f"custom target colour: rgb{self.custom_colour}")
-            self.changed.emit()
+    def _add(self, settings_field: Field, declared: Knob, form: QFormLayout) -> None:
+        knob_field = KnobField(settings_field.name, declared, default_of(settings_field))
+        self.fields[settings_field.name] = knob_field
+        knob_field.changed.connect(self.changed)
+        knob_field.changed.connect(self._update_enabled)
+        if isinstance(knob_field.widget, QCheckBox):
+            form.addRow(knob_field.widget)
+        else:
+            form.addRow(declared.label, knob_field.widget)
+
+    def widget(self, name: str) -> QWidget:
+        """The field of setting ``name`` (``epsilon``, ``iterations``...)."""
+        return self.fields[name].widget
+
+    def _update_enabled(self) -> None:
+        """A field is off while the preset sets it, or while the setting it needs has another value."""
+        for name, knob_field in self.fields.items():
+            needs = knob_field.knob.needs
+            usable = needs is None or self.fields[needs[0]].value() == needs[1]
+            knob_field.widget.setEnabled(usable and not (self.maximum.isChecked() and name in MAXIMUM.overrides))
+
+    def base_settings(self) -> ProtectionSettings:
+        """The fields' values, without the preset."""
+        values = {name: knob_field.value() for name, knob_field in self.fields.items()}
+        for name, knob_field in self.fields.items():
+            needs = knob_field.knob.needs
+            if needs is not None and values[needs[0]] != needs[1]:
+                values[name] = default_of(next(f for f, _ in knobs(self.settings_type) if f.name == name))
+        return replace(self.settings_type(), **values)
 
     def settings(self) -> ProtectionSettings:
-        text = self.target.currentText()
-        colour = self.custom_colour if text == CUSTOM else COLOUR_NAMES.get(text)
-        settings = replace(ProtectionSettings(), epsilon=self.strength.value() / LEVELS,
-                           iterations=self.iterations.value(), hide_weight=self.hide_weight.value(),
-                           expansion=self.expansion.value(), target_colour=colour, seed=self.seed.value(),
-                           level=self.level.currentText(), budget=self.budget.currentText(),
-                           auto_strength=self.auto.isChecked(),
-                           resize_view=self.resize_view.isChecked() and self.level.currentText() == "robust")
-        return at_maximum_strength(settings) if self.maximum.isChecked() else settings
+        """What a protection started now would use (the preset applied when chosen)."""
+        settings = self.base_settings()
+        return MAXIMUM.apply(settings) if self.maximum.isChecked() else settings
+
+    def show_settings(self, settings: ProtectionSettings, fmt: OutputFormat, device: str) -> None:
+        """Show ``settings`` (the maximum-strength preset checked when they are its values), the format and the
+        device, without announcing them as the user's change."""
+        widgets = [self, *(knob_field.widget for knob_field in self.fields.values()), self.maximum, self.output,
+                   self.quality, self.device]
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            preset = MAXIMUM.apply(settings) == settings
+            self.maximum.setChecked(preset)
+            for name, knob_field in self.fields.items():
+                if not (preset and name in MAXIMUM.overrides):  # the fields keep the user's own values
+                    knob_field.set(getattr(settings, name))
+            if self.output.findData(fmt.kind) >= 0:
+                self.output.setCurrentIndex(self.output.findData(fmt.kind))
+            self.quality.setValue(fmt.quality)
+            self.quality.setVisible(fmt.kind == "jpeg")
+            if self.device.findText(device) >= 0:
+                self.device.setCurrentText(device)
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self._update_enabled()
 
     def _kind(self) -> str:
         return str(self.output.currentData())
@@ -169,42 +228,41 @@ class SettingsPanel(QWidget):
 
     def save(self, store: QSettings) -> None:
         store.beginGroup("protection")
-        for key, value in (("strength", self.strength.value()), ("iterations", self.iterations.value()),
-                           ("hide_weight", self.hide_weight.value()), ("expansion", self.expansion.value()),
-                           ("target", self.target.currentText()), ("device", self.device.currentText()),
-                           ("seed", self.seed.value()), ("advanced", self.advanced.isChecked()),
-                           ("budget", self.budget.currentText()), ("auto", self.auto.isChecked()),
+        for name, knob_field in self.fields.items():
+            store.setValue(name, knob_field.text())
+        for key, value in (("device", self.device.currentText()), ("advanced", self.advanced.isChecked()),
                            ("maximum", self.maximum.isChecked()), ("version", SETTINGS_VERSION),
-                           ("resize_view", self.resize_view.isChecked()),
-                           ("level", self.level.currentText()), ("output", self._kind()),
-                           ("quality", self.quality.value()),
-                           ("custom_colour", ",".join(map(str, self.custom_colour)))):
+                           ("output", self._kind()), ("quality", self.quality.value())):
             store.setValue(key, value)
         store.endGroup()
 
-    def restore(self, store: QSettings) -> None:
+    def restore(self, store: QSettings) -> list[str]:
+        """The saved values; the names of those that could not be read (left at their defaults)."""
         store.beginGroup("protection")
+        unreadable = []
         try:
-            spins = [("iterations", self.iterations, int), ("hide_weight", self.hide_weight, float),
-                     ("expansion", self.expansion, int), ("seed", self.seed, int), ("quality", self.quality, int)]
-            if int(store.value("version", 1)) >= SETTINGS_VERSION:  # older files saved the old default strength
-                spins.append(("strength", self.strength, float))
-            for key, spin, kind in spins:
-                if store.contains(key):
-                    spin.setValue(kind(store.value(key)))
-            for key, combo in (("target", self.target), ("device", self.device), ("level", self.level),
-                               ("budget", self.budget)):
-                if store.contains(key) and combo.findText(str(store.value(key))) >= 0:
-                    combo.setCurrentText(str(store.value(key)))
+            current = int(store.value("version", 1)) >= SETTINGS_VERSION  # older files saved the old strength
+        except (TypeError, ValueError):
+            current = False
+        try:
+            for name, knob_field in self.fields.items():
+                if store.contains(name) and (current or name != "epsilon"):
+                    try:
+                        knob_field.restore(str(store.value(name)))
+                    except (TypeError, ValueError, KeyError):
+                        unreadable.append(name)
+            if store.contains("device") and self.device.findText(str(store.value("device"))) >= 0:
+                self.device.setCurrentText(str(store.value("device")))
             if store.contains("output") and self.output.findData(str(store.value("output"))) >= 0:
                 self.output.setCurrentIndex(self.output.findData(str(store.value("output"))))
-            if store.contains("custom_colour"):
-                self.custom_colour = parse_colour(str(store.value("custom_colour")))
-            for key, box in (("advanced", self.advanced), ("auto", self.auto), ("maximum", self.maximum),
-                             ("resize_view", self.resize_view)):
+            if store.contains("quality"):
+                try:
+                    self.quality.setValue(int(store.value("quality")))
+                except (TypeError, ValueError):
+                    unreadable.append("quality")
+            for key, box in (("advanced", self.advanced), ("maximum", self.maximum)):
                 if store.contains(key):
                     box.setChecked(str(store.value(key)).lower() == "true")
-        except (TypeError, ValueError):
-            pass  # a damaged settings file must not stop the app
         finally:
             store.endGroup()
+        return unreadable

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.evaluation.report import region_list
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport
+from guardpaint.core.evaluation.wording import regions_named
 
 COLUMNS = ("Group", "Attack", "SSIM vs clean edit", "Distance to target (clean)", "Result")
 HELD = QColor(46, 125, 50)
@@ -55,7 +55,9 @@ class SuiteDialog(QDialog):
         failed = case.edit.failing
         result = "held" if case.holds else "failed"
         if len(case.edit.numbers) > 1:  # the numbers are the region that holds least
-            result = f"{result} (region {number})" if case.holds else f"failed ({region_list(failed)})"
+            result = f"{result} (region {number})" if case.holds else f"failed ({regions_named(failed)})"
+        if case.edit.untested:
+            result += f"; {regions_named(case.edit.untested)} not tested"
         cells = (f"{model}: {case.group}" if self.several else case.group, case.name, f"{c.ssim:.3f}",
                  f"{c.target_distance_protected:.1f} ({c.target_distance_original:.1f})", result)
         for column, text in enumerate(cells):

@@ -1,21 +1,37 @@
 """Remembering state between runs: the window's geometry and dock layout, and stored lists."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
 DEFAULT_SIZE = (1400, 900)
 
 
 def restore_window(window: QMainWindow, store: QSettings) -> None:
+    """The saved geometry and dock layout; the default size when there are none or they are damaged."""
     geometry = store.value("window/geometry")
     state = store.value("window/state")
-    if geometry is not None:
-        window.restoreGeometry(geometry)
-    else:
+    if not isinstance(geometry, QByteArray) or not window.restoreGeometry(geometry):
         window.resize(*DEFAULT_SIZE)
-    if state is not None:
+    if isinstance(state, QByteArray):
         window.restoreState(state)
+
+
+def settings_file_problem(store: QSettings) -> str | None:
+    """Why the settings file cannot be used (damaged, unreadable), or None: the app then starts with the
+    default settings and says so once."""
+    if store.status() == QSettings.Status.NoError:
+        return None
+    why = "is damaged" if store.status() == QSettings.Status.FormatError else "cannot be read"
+    return f"The settings file {store.fileName()} {why}: GuardPaint started with the default settings."
+
+
+def unreadable_settings(store: QSettings, names: list[str]) -> str | None:
+    """The message for settings whose saved values could not be read (they keep their defaults), or None."""
+    if not names:
+        return None
+    return (f"Some saved settings in {store.fileName()} could not be read ({', '.join(names)}): they were "
+            "set back to their defaults.")
 
 
 def save_window(window: QMainWindow, store: QSettings) -> None:

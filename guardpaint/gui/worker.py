@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from guardpaint.errors import Cancelled, GuardPaintError
-from guardpaint.models.device import out_of_memory_message
+from guardpaint.models.device import empty_device_cache, out_of_memory_message
 
 Task = Callable[[Callable[[Any], None], Callable[[], bool]], Any]
 MAX_WAIT_MS = 100
@@ -28,6 +28,7 @@ def describe_failure(exc: BaseException) -> str:
     """A one-line message for the user, with a suggestion where one helps."""
     message = out_of_memory_message(exc)
     if message:
+        empty_device_cache()  # the next job starts with the GPU's memory back
         return message[0].upper() + message[1:] + "."
     if isinstance(exc, GuardPaintError):
         return str(exc)

@@ -41,6 +41,7 @@ class Inpainter(ABC):
         self.device = torch.device(device)
         self.path = path
         self._sha256: str | None = None
+        self._stat: tuple[int, int] | None = None  # (size, mtime_ns) of the weight file when it was read
 
     @property
     @abstractmethod
@@ -61,8 +62,30 @@ class Inpainter(ABC):
         activations in the backward pass when ``save_memory``."""
 
     def identify(self, sha256: str) -> None:
-        """Record the sha256 of the bytes the weights were read from (the loader hashes what it parsed)."""
+        """Record the sha256 of the bytes the weights were read from (the loader hashes what it parsed) and
+        the file's size and modification time, to notice a change later (:meth:`source_change`)."""
         self._sha256 = sha256
+        self._stat = _file_stat(self.path)
+
+    def source_change(self) -> str | None:
+        """How the weight file differs from the bytes loaded (removed, or rewritten with other bytes), in one
+        sentence; None while it is the same file, or for weights that came from no file. The size and
+        modification time are compared first; the file is hashed again only when they moved."""
+        if self.path is None or self._sha256 is None:
+            return None
+        stat = _file_stat(self.path)
+        loaded = f"the weights as loaded (sha256 {self._sha256[:12]}…)"
+        if stat is None:
+            return f"the weight file {self.path} was removed or became unreadable after it was loaded; " \
+                   f"this protection is for {loaded}"
+        if stat == self._stat:
+            return None
+        now = file_sha256(self.path)
+        if now == self._sha256:
+            self._stat = stat  # touched, same bytes
+            return None
+        return (f"the weight file {self.path.name} changed on disk after it was loaded (sha256 now {now[:12]}…); "
+                f"this protection is for {loaded}: load the model again to protect against the new file")
 
     @property
     def sha256(self) -> str:
@@ -82,5 +105,14 @@ class Inpainter(ABC):
 
     def _share_identity(self, copy: Inpainter) -> Inpainter:
         """``copy`` reports the same name, file and hash as this model."""
-        copy.path, copy._sha256 = self.path, self.sha256
+        copy.path, copy._sha256, copy._stat = self.path, self.sha256, self._stat
         return copy
+
+
+def _file_stat(path: Path | None) -> tuple[int, int] | None:
+    """(size, modification time in ns) of a file, or None when it cannot be read."""
+    try:
+        status = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if status is None else (status.st_size, status.st_mtime_ns)

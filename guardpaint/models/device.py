@@ -82,7 +82,8 @@ def out_of_memory_message(exc: BaseException) -> str | None:
     """The one message for running out of memory, with what to try; None for other errors."""
     if not is_out_of_memory(exc):
         return None
-    return "out of memory on the device: try the CPU (--device cpu, or Advanced > Device) or a smaller image"
+    return ("out of memory: try a smaller region, memory saving (--memory-saving on, or Advanced > Memory saving), "
+            "or the CPU (--device cpu, or Advanced > Device)")
 
 
 def empty_device_cache() -> None:

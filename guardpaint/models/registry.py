@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import http.client
+import importlib.resources
 import os
 import tempfile
 import urllib.error
@@ -21,7 +22,9 @@ from guardpaint.models.hashing import file_sha256, hash_file
 from guardpaint.osfiles import ordinary_mode, set_mode
 
 CACHE_ENV = "GUARDPAINT_MODEL_DIR"
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+#: The bundled assets: the package guardpaint.resources, which is the top-level resources/ folder of the
+#: repository (mapped in pyproject.toml), found the same way in a wheel, an editable install and the bundle.
+RESOURCES = Path(str(importlib.resources.files("guardpaint.resources"))).resolve()
 DEFAULT_MODEL = "demo"
 #: The bundled workflow model; protection made with it does not protect against real LaMa weights.
 DEMO_MODEL = "demo"

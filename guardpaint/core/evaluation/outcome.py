@@ -27,6 +27,7 @@ class ProtectedImage:
     models: list[Inpainter]
     timings: dict[str, float] = field(default_factory=dict)
     output_format: OutputFormat = field(default_factory=OutputFormat)
+    generator: dict | None = None  # the noise generator it started from, and its refine iterations
 
     @property
     def model(self) -> Inpainter:

@@ -19,17 +19,16 @@ from guardpaint.core.evaluation.metrics import noise_statistics, noise_within
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import SuiteReport
 from guardpaint.core.evaluation.verify import VerificationReport
+from guardpaint.core.evaluation.wording import DEMO_CAVEAT, next_steps, verdict
+from guardpaint.core.protection.ladder import UNMOVED_NOTE
 from guardpaint.core.protection.loop import ProtectionResult
-from guardpaint.core.protection.noise import LEVELS
-from guardpaint.core.protection.settings import MAXIMUM_STRENGTH
+from guardpaint.core.protection.settings import LEVELS, at_maximum_strength
 from guardpaint.models import registry
 
 SCHEMA = "guardpaint-report/3"
 #: Top-level keys of every report, in order; failed and skipped batch items carry them too (as null).
 REPORT_KEYS = ("schema", "status", "protected", "summary", "advice", "warnings", "input", "output", "provenance",
-               "settings", "timings", "optimisation", "imperceptibility", "regions", "edits", "suite")
-DEMO_WARNING = (f"made with the demo model: it does not protect against the real LaMa ({registry.REAL_MODEL}); "
-                f"protect again with {registry.REAL_MODEL}")
+               "settings", "timings", "optimisation", "generator", "imperceptibility", "regions", "edits", "suite")
 
 
 def finite(value: object) -> object:
@@ -48,63 +47,24 @@ def made_with_demo(outcome: ProtectedImage) -> bool:
     return all(registry.is_demo(model.sha256) for model in outcome.models)
 
 
-def region_list(numbers: list[int]) -> str:
-    """``region 2``, ``regions 1 and 3``, ``regions 1, 2 and 4``."""
-    if len(numbers) == 1:
-        return f"region {numbers[0]}"
-    return f"regions {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
-
-
-def _numbers(label: str, check: VerificationReport) -> str:
-    """The figures behind a verdict: the region that holds least, on one model."""
-    worst = check.worst()
-    mal = worst.malicious
-    where = f"{label}, region {worst.region.number}" if len(check.regions) > 1 else label
-    return (f"{where}: fill SSIM {mal.ssim:.2f} vs the clean edit, {mal.target_distance_protected:.0f} levels "
-            f"from the target colour (clean {mal.target_distance_original:.0f})")
-
-
 def summary(outcome: ProtectedImage) -> str:
-    """One sentence: the verdict, for which model(s) and which regions, and the numbers behind it."""
-    file = f" on the {outcome.output_format.describe()} file as written" if outcome.output_format.lossy else ""
-    total = len(outcome.verification.regions)
-    failing = outcome.failing()
-    if not failing:
-        label, check = max(outcome.verifications.items(),
-                           key=lambda item: item[1].worst().malicious.target_distance_protected)
-        what = "the region" if total == 1 else f"each of the {total} regions"
-        return (f"Protected against {' and '.join(outcome.verifications)}{file}: the edit of {what} is defeated "
-                f"({_numbers(label, check)}).")
-    if total == 1:
-        return (f"NOT protected against {' and '.join(failing)}{file}: it still fills the region plausibly "
-                f"({_numbers(next(iter(failing)), outcome.verifications[next(iter(failing))])}).")
-    models = " and ".join(f"{label} ({region_list(numbers)} of {total})" for label, numbers in failing.items())
-    label = next(iter(failing))
-    return (f"NOT protected against {models}{file}: those regions still fill plausibly "
-            f"({_numbers(label, outcome.verifications[label])}).")
+    """The verdict in one plain sentence (wording.py); the figures are in the report's regions and edits."""
+    where = f" on the {outcome.output_format.describe()} file as written" if outcome.output_format.lossy else ""
+    return verdict(outcome.verifications, where)
 
 
 def advice(outcome: ProtectedImage) -> list[str]:
-    """What to try when the protection does not hold, most effective first."""
-    if outcome.protected:
-        return []
+    """What can still help on this protection's model (nothing when it holds)."""
     settings = outcome.result.settings
-    tips = []
-    if made_with_demo(outcome):
-        tips.append(f"The demo model is too small and smooth for the noise to move it: protect with the real "
-                    f"model ({registry.REAL_MODEL}; `guardpaint models download {registry.REAL_MODEL}`).")
-    if settings.epsilon < MAXIMUM_STRENGTH or settings.budget != "uniform":
-        tips.append(f"Protect at maximum strength ({MAXIMUM_STRENGTH * 255:.1f} levels on every pixel; visible on "
-                    f"smooth areas): this run stopped at {settings.epsilon * 255:.1f} levels, "
-                    f"{'where the noise acts' if settings.budget == 'adaptive' else settings.budget}.")
-    tips.append(f"Run more iterations (this run: {settings.iterations}).")
-    if settings.level == "standard":
-        tips.append("Use the robust level.")
-    return tips
+    unmoved = any(UNMOVED_NOTE in region.note for region in outcome.result.region_outcomes)
+    return next_steps(outcome.protected, made_with_demo(outcome), at_maximum_strength(settings) == settings,
+                      unmoved, settings.iterations)
 
 
 def warnings(outcome: ProtectedImage) -> list[str]:
-    notes = [DEMO_WARNING] if made_with_demo(outcome) else []
+    """The demo caveat, weight files that changed since they were loaded, and notes on the input."""
+    notes = [DEMO_CAVEAT] if made_with_demo(outcome) else []
+    notes += [change for change in (model.source_change() for model in outcome.models) if change]
     return notes + [f"input {note}" for note in outcome.source.notes]
 
 
@@ -182,6 +142,7 @@ def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | N
                          "best_iterations": result.best_iterations, "best_loss": result.best_loss,
                          "final_losses": asdict(result.history[-1]) if result.history else None,
                          "max_abs_noise": int(abs(result.noise).max())},
+        "generator": outcome.generator,
         "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},
         "regions": region_entries(result.regions, outcome.source.rgb, outcome.written, outcome.verifications, result),
         "edits": edit_entries(outcome.verifications, result.settings.pipeline),

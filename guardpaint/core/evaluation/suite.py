@@ -1,14 +1,15 @@
 """The attacker suite: edits of a protected image the way real editors and users make them.
 
-Three groups of cases, each compared against the same attack on the original:
+Groups of cases, each compared against the same attack on the original:
 
 * ``mask``: the editor's brush is never exactly the protected region (dilated,
   eroded, shifted, the bounding box, half of it, random strokes);
 * ``pipeline``: how editors call LaMa (:mod:`guardpaint.core.editor.views`): the full frame, the
   per-component crop (IOPaint's default above 800 px; a crop by hand below), IOPaint's resize
   above 1280 px; every other case uses the editor's default;
-* ``transform``: what happens to a file before anyone edits it (JPEG,
-  resizing and back, a PNG round trip).
+* ``transform`` and ``purification``: what happens to the image before anyone edits it, from the one list
+  of attacks (:mod:`guardpaint.core.protection.attacks`): re-encoding and resizing; blurs, denoisers,
+  curves, AdverseCleaner, the social-media path, shifts off LaMa's 8 px grid.
 
 Every case is judged region by region (:mod:`guardpaint.core.evaluation.verify`): a mask
 variation is applied to each region on its own, the editor's mask is their union, and each region
@@ -19,13 +20,11 @@ plausible completion); a case holds when every region does.
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
-from PIL import Image
 
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.inpaint import Editor
@@ -35,10 +34,10 @@ from guardpaint.core.editor.regions import Region, find_regions, region_of
 from guardpaint.core.editor.variations import mask_variations, variation_reach
 from guardpaint.core.evaluation.verify import MaskEdit, benign_ssim, judge, ring_ssims
 from guardpaint.core.io.formats import decode_image, encode_image
+from guardpaint.core.protection.attacks import ATTACKS, shifted, unshifted
+from guardpaint.core.protection.groups import SUITE_GROUPS
+from guardpaint.errors import InputError
 from guardpaint.models.base import Inpainter
-
-Transform = Callable[[np.ndarray], np.ndarray]
-
 
 # ----------------------------------------------------------------------------- pipelines
 #: The full-frame case runs the model on the whole photo: above this many pixels (a 16 MP photo; big-lama
@@ -60,38 +59,8 @@ def pipeline_cases(shape: tuple[int, ...]) -> dict[str, str]:
     return cases
 
 
-# ----------------------------------------------------------------------------- transforms
-def jpeg(quality: int) -> Transform:
-    def apply(rgb: np.ndarray) -> np.ndarray:
-        buffer = io.BytesIO()
-        Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
-        return decode_image(buffer.getvalue())
-
-    return apply
-
-
-def rescale(factor: float) -> Transform:
-    def apply(rgb: np.ndarray) -> np.ndarray:
-        h, w = rgb.shape[:2]
-        size = (max(1, round(w * factor)), max(1, round(h * factor)))
-        resized = Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC)
-        return np.array(resized.resize((w, h), Image.Resampling.BICUBIC))
-
-    return apply
-
-
 def png_round_trip(rgb: np.ndarray) -> np.ndarray:
     return decode_image(encode_image(rgb))
-
-
-TRANSFORMS: dict[str, Transform] = {
-    "JPEG q95": jpeg(95),
-    "JPEG q90": jpeg(90),
-    "JPEG q80": jpeg(80),
-    "resize 0.75x and back": rescale(0.75),
-    "resize 1.5x and back": rescale(1.5),
-    "PNG round trip": png_round_trip,
-}
 
 
 # ----------------------------------------------------------------------------- the suite
@@ -99,16 +68,17 @@ TRANSFORMS: dict[str, Transform] = {
 class CaseResult:
     """One attack on the protected image next to the same attack on the original, judged per region."""
 
-    group: str  # "mask", "pipeline" or "transform"
+    group: str  # "mask", "pipeline" or one of the attack list's groups
     name: str
     edit: MaskEdit
+    params: dict = field(default_factory=dict)
 
     @property
     def holds(self) -> bool:
         return self.edit.holds
 
     def to_dict(self) -> dict:
-        return {"group": self.group, "name": self.name, **self.edit.to_dict()}
+        return {"group": self.group, "name": self.name, "params": self.params, **self.edit.to_dict()}
 
 
 @dataclass
@@ -133,10 +103,10 @@ class SuiteReport:
 
 
 def region_variations(regions: list[Region], shape: tuple[int, ...], seed: int = 0
-                      ) -> dict[str, tuple[np.ndarray, list[Region]]]:
-    """Each mask variation applied to every region on its own: the editor's mask (their union) and the
-    variation of each region, numbered as the region. A variation that vanishes for a region (an
-    erosion of a thin one) leaves that region out of the case."""
+                      ) -> dict[str, tuple[np.ndarray, list[Region], list[int]]]:
+    """Each mask variation applied to every region on its own: the editor's mask (their union), the
+    variation of each region, numbered as the region, and the numbers of the regions the variation
+    vanishes for (an erosion of a thin stroke): the case cannot test those, and says so."""
     union: dict[str, np.ndarray] = {}
     judged: dict[str, list[Region]] = {}
     for region in regions:
@@ -146,7 +116,9 @@ def region_variations(regions: list[Region], shape: tuple[int, ...], seed: int =
                 union[name] = np.zeros(shape[:2], bool)
             union[name][near.slices] |= variant
             judged.setdefault(name, []).append(region_of(region.number, variant, (near.top, near.left)))
-    return {name: (mask, judged[name]) for name, mask in union.items() if not mask.all()}
+    numbers = [region.number for region in regions]
+    return {name: (mask, judged[name], [n for n in numbers if n not in {r.number for r in judged[name]}])
+            for name, mask in union.items() if not mask.all()}
 
 
 def away_mask(mask: np.ndarray, regions: list[Region], clearance: int = 16) -> np.ndarray | None:
@@ -173,37 +145,52 @@ def away_mask(mask: np.ndarray, regions: list[Region], clearance: int = 16) -> n
 def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
               colour: tuple[int, int, int], expansion: int = 17, seed: int = 0,
               on_case: Callable[[CaseResult], None] | None = None,
-              should_cancel: Callable[[], bool] | None = None) -> SuiteReport:
-    """Run every case on the 8-bit ``original`` and ``protected`` images; report each through ``on_case``.
+              should_cancel: Callable[[], bool] | None = None, groups: tuple[str, ...] = SUITE_GROUPS
+              ) -> SuiteReport:
+    """Run every case of ``groups`` on the 8-bit ``original`` and ``protected`` images; report each through
+    ``on_case``.
 
-    Mask variations and transforms go through the editor's default pipeline (``auto``); the pipeline
-    group tries the others; ``should_cancel`` is asked before every run of the model.
+    Mask variations and image attacks go through the editor's default pipeline (``auto``); the pipeline
+    group tries the others; ``should_cancel`` is asked before every run of the model. A shift moves the
+    editor's mask with the image, and both edits are moved back before they are judged.
     """
+    unknown = [group for group in groups if group not in SUITE_GROUPS]
+    if unknown:
+        raise InputError(f"unknown suite group {unknown[0]!r} (use {', '.join(SUITE_GROUPS)})")
     mask = validate_mask(mask, original.shape)
     regions = find_regions(mask)
     editor = Editor(model, should_cancel=should_cancel)
     cases: list[CaseResult] = []
 
-    def record(group: str, name: str, edit: MaskEdit) -> None:
-        case = CaseResult(group, name, edit)
+    def record(group: str, name: str, edit: MaskEdit, params: dict | None = None) -> None:
+        case = CaseResult(group, name, edit, params or {})
         cases.append(case)
         if on_case is not None:
             on_case(case)
 
     def attack(editor: Editor, k: np.ndarray, judged: list[Region], before: np.ndarray = original,
-               after: np.ndarray = protected) -> MaskEdit:
-        return judge(editor.inpaint(before, k), editor.inpaint(after, k), judged, colour)
+               after: np.ndarray = protected, shift: int = 0) -> MaskEdit:
+        clean, attacked = editor.inpaint(before, k), editor.inpaint(after, k)
+        if shift:
+            clean, attacked = unshifted(clean, shift), unshifted(attacked, shift)
+        return judge(clean, attacked, judged, colour)
 
     with torch.inference_mode():
         exact = attack(editor, mask, regions)
-        for name, (variant, judged) in region_variations(regions, mask.shape, seed).items():
-            record("mask", name, exact if name == "exact" else attack(editor, variant, judged))
+        if "mask" in groups:
+            for name, (variant, judged, untested) in region_variations(regions, mask.shape, seed).items():
+                edit = exact if name == "exact" else attack(editor, variant, judged)
+                record("mask", name, replace(edit, untested=untested) if untested else edit)
         default_view = "crop" if uses_crops(original.shape, "auto") else "full"
-        for name, pipeline in pipeline_cases(original.shape).items():  # the default view was measured above
-            record("pipeline", name, exact if pipeline == default_view else attack(
+        for name, pipeline in pipeline_cases(original.shape).items() if "pipeline" in groups else ():
+            record("pipeline", name, exact if pipeline == default_view else attack(  # the default view: above
                 Editor(model, pipeline, should_cancel), mask, regions))
-        for name, transform in TRANSFORMS.items():
-            record("transform", name, attack(editor, mask, regions, transform(original), transform(protected)))
+        for image_attack in (a for a in ATTACKS if a.group in groups):
+            moved = image_attack.shift
+            k = shifted(mask, moved) if moved else mask
+            record(image_attack.group, image_attack.name,
+                   attack(editor, k, regions, image_attack.apply(original), image_attack.apply(protected), moved),
+                   image_attack.params)
         benign = {"ring": min(ring_ssims(editor, original, protected, mask, regions, expansion)[0])}
         far = away_mask(mask, regions)
         if far is not None:

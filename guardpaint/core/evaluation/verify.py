@@ -72,6 +72,7 @@ class MaskEdit:
 
     numbers: list[int]
     comparisons: list[EditComparison]
+    untested: list[int] = field(default_factory=list)  # regions this edit could not test (its mask missed them)
 
     @property
     def holds(self) -> bool:
@@ -89,7 +90,8 @@ class MaskEdit:
 
     def to_dict(self) -> dict:
         return {"holds": self.holds, "regions": [{"region": n, **comparison.to_dict()}
-                                                 for n, comparison in zip(self.numbers, self.comparisons, strict=True)]}
+                                                 for n, comparison in zip(self.numbers, self.comparisons, strict=True)],
+                "not_tested": self.untested}
 
 
 def judge(clean: np.ndarray, attacked: np.ndarray, regions: list[Region], colour: tuple[int, int, int]) -> MaskEdit:

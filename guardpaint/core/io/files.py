@@ -1,19 +1,29 @@
 """Writing files safely: atomically, with ordinary permissions, and never over an input."""
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import socket
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from guardpaint.errors import InputError
+from guardpaint.errors import InputError, OutOfSpace
 from guardpaint.osfiles import ordinary_mode, set_mode
+
+#: What running out of room looks like: no space left, a file-size limit, a disk quota.
+NO_ROOM = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Write bytes to ``path`` via a temporary file in the same folder and an atomic rename.
 
-    The file ends up with the permissions an ordinary write would give (not mkstemp's 0600).
+    The file ends up with the permissions an ordinary write would give (not mkstemp's 0600). When the disk
+    is full (or a file-size limit or quota is reached) the temporary file is removed, nothing is left under
+    ``path``'s name, and :class:`OutOfSpace` says so in one line.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -28,10 +38,71 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
             set_mode(handle, Path(tmp), mode)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno in NO_ROOM:
+            raise OutOfSpace(f"{path}: no room to write it ({exc.strerror}, {len(data) / 1e6:.1f} MB needed); nothing "
+                             "was written under this name: free some space and run again") from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+#: A claim older than this is from a process that is gone (another machine's, whose pid cannot be checked).
+CLAIM_LIFETIME = 24 * 3600
+
+
+def claim_path(path: Path) -> Path:
+    """The hidden file that says a process is writing ``path``."""
+    return path.with_name(f".{path.name}.claim")
+
+
+def _stale(claim: Path) -> bool:
+    """Whether the process that made ``claim`` is gone: its pid is not running here, or it is too old."""
+    try:
+        pid_text, host = claim.read_text(encoding="utf-8").split("\n")[:2]
+        age = time.time() - claim.stat().st_mtime
+    except (OSError, ValueError):
+        return True  # unreadable or half-written: its writer died
+    if age > CLAIM_LIFETIME:
+        return True
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
+@contextmanager
+def claimed(path: str | os.PathLike) -> Iterator[bool]:
+    """Hold the right to write ``path`` among the processes that share its folder (two batches, or the app
+    and a batch): True while this process holds it, False when another live process does. The claim is a
+    hidden file created exclusively beside ``path`` and removed when done; one whose process is gone is
+    taken over."""
+    claim = claim_path(Path(path))
+    for _ in range(2):
+        try:
+            fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if not _stale(claim):
+                yield False
+                return
+            claim.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n{socket.gethostname()}\n")
+        try:
+            yield True
+        finally:
+            claim.unlink(missing_ok=True)
+        return
+    yield False
 
 
 #: A file's identity: (device, inode), or the resolved path of a file that is not there.

@@ -63,7 +63,7 @@ def describe_file(path: str | os.PathLike) -> str:
             start = handle.read(16)
     except OSError:
         return "an unreadable file"
-    return next((name for magic, name in SIGNATURES.items() if start.startswith(magic)), "not an image file")
+    return next((name for magic, name in SIGNATURES.items() if start.startswith(magic)), "an unknown kind of file")
 
 
 @contextmanager
@@ -85,8 +85,8 @@ def open_image(path: str | os.PathLike) -> Iterator[Image.Image]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"{path}: image is too large to open safely") from None
     except UnidentifiedImageError:
-        raise InputError(f"{path}: {describe_file(path)}, not an image GuardPaint reads ({READ_FORMAT_NAMES})") \
-            from None
+        raise InputError(f"{path}: {describe_file(path)}, not one of the images GuardPaint reads "
+                         f"({READ_FORMAT_NAMES})") from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: unreadable or truncated image ({reason})") from None

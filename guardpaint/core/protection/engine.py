@@ -78,11 +78,18 @@ class StepOptimiser:
         self.graph_error: str | None = None  # why capture failed, once it has
 
     def run(self, windows: list[int], offer_first: bool, report: Reporter,
-            should_cancel: Callable[[], bool] | None = None) -> None:
-        """Optimise ``windows`` from their current noise. Iterate 0 competes for the kept one only with
-        ``offer_first`` (the first step's start; a later step starts from noise already judged)."""
+            should_cancel: Callable[[], bool] | None = None, iterations: int | None = None) -> None:
+        """Optimise ``windows`` from their current noise for ``iterations`` updates (the settings' by default;
+        0: the current noise is only scored). Iterate 0 competes for the kept one only with ``offer_first``
+        (a new start; a later step that starts from noise already judged does not offer it)."""
         settings = self.settings
-        iterations = settings.iterations
+        iterations = settings.iterations if iterations is None else iterations
+        if iterations == 0:
+            self.kept.start(windows)
+            scores = self.objective.step(self.noise, with_gradient=False, active=windows)
+            self.kept.offer(windows, scores.window_totals, settings.keep_best)
+            self.graphed = False
+            return
         use_graph = self.capturable and self.graph_error is None and iterations >= MIN_GRAPH_ITERATIONS
         optimiser = torch.optim.Adam([self.noise.deltas[w] for w in windows], lr=settings.learning_rate,
                                      betas=settings.betas, eps=settings.adam_eps, capturable=use_graph)

@@ -30,6 +30,7 @@ CLOSER = 0.05
 #: The shortfall of an edit the noise did not move at all (the protected fill is the clean fill: SSIM 1 and
 #: the clean distance to the target), less :data:`CLOSER`.
 UNMOVED = 2.0 - CLOSER
+UNMOVED_NOTE = "the first step did not move this model's fill at all, so no stronger step was tried"
 
 
 @dataclass
@@ -87,8 +88,7 @@ class RegionLadder:
             self._advance()
             if self.climbing and all(self.shortfalls[i] >= UNMOVED for i in self.climbing):
                 for index in self.climbing:
-                    self.outcomes[index].note = ("the first step did not move this model's fill at all, so no "
-                                                 "stronger step was tried")
+                    self.outcomes[index].note = UNMOVED_NOTE
                 self.climbing = []
             return
         shortfalls = self._judge(candidate)

@@ -17,12 +17,15 @@ from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.editor.pipelines import resized_size, uses_resize
 from guardpaint.core.editor.regions import Region
+from guardpaint.core.editor.tensors import mask_to_tensor
 from guardpaint.core.protection.engine import KeptIterates, StepOptimiser
 from guardpaint.core.protection.ladder import Judge, RegionLadder, RegionOutcome
-from guardpaint.core.protection.noise import LEVELS, WindowNoise
+from guardpaint.core.protection.loss_terms import TERM_NAMES
+from guardpaint.core.protection.loss_terms import weights as term_weights
+from guardpaint.core.protection.noise import WindowNoise
 from guardpaint.core.protection.objective import Objective, Scores, fill_clean_targets
 from guardpaint.core.protection.robust import RandomAttacks, resize_view_term
-from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.settings import LEVELS, ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.core.protection.terms import standard_terms
 from guardpaint.core.protection.windows import Plan, plan_protection
@@ -37,17 +40,13 @@ class IterationReport:
 
     iteration: int  # 1-based: the losses of the noise after this many updates in this step of the ladder
     total_iterations: int  # updates per step
-    attack: float
-    incomplete: float
-    hide: float
-    total: float
+    losses: dict[str, float]  # each standard term (loss_terms.TERM_NAMES); for an ensemble the mean over models
+    total: float  # the selection criterion: per window the worst model's weighted total, summed
     elapsed: float  # seconds since the optimisation started
     robust: float = 0.0  # mean attack loss over the random editor attacks, the iterate before (robust level)
     windows: int = 1  # windows optimised together in this iteration
     resize: float = 0.0  # the resize view's loss, the iterate before (robust level with the resize view)
-    # Each model's total. ``total`` is the selection criterion: per window the worst model's part, summed
-    # (for one model, attack + incomplete + w * hide; for an ensemble the terms above are means over models).
-    model_totals: tuple[float, ...] = ()
+    model_totals: tuple[float, ...] = ()  # each model's weighted total
     stage: int = 1  # auto strength: the step of the strength ladder (1 = the first strength)
     stages: int = 1  # how many steps the ladder has at most
     strength: float = 0.0  # the largest change allowed in this step, in levels of 255
@@ -100,6 +99,12 @@ JPEG_GRID = 16
 MEMORY_SAVING_PIXELS = 1024 * 1024
 
 
+#: Where a step's noise can come from instead of the optimiser's start: noise for windows' images (Bx3xhxw), their
+#: protection masks (Bx1xhxw), budgets (Bx1xhxw) and the target colour (1x3x1x1), within the budgets (a
+#: noise generator's one pass).
+NoiseSource = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
 def protect(
     models: Inpainter | Sequence[Inpainter],
     rgb: np.ndarray,
@@ -109,6 +114,8 @@ def protect(
     should_cancel: Callable[[], bool] | None = None,
     fixed: np.ndarray | None = None,
     judge: Judge | None = None,
+    source: NoiseSource | None = None,
+    refine: int | None = None,
 ) -> ProtectionResult:
     """Optimise protective noise for ``rgb`` (HxWx3 uint8) over ``mask`` (HxW bool).
 
@@ -123,69 +130,129 @@ def protect(
     With ``judge`` (auto strength: it gets the 8-bit image and returns each region's shortfall) the
     regions are optimised at the first strength of :func:`strength_ladder`, judged, and the regions that
     do not hold climb to the next strength, region by region (:mod:`~guardpaint.core.protection.ladder`).
-    """
-    models = [models] if isinstance(models, Inpainter) else list(models)
-    device = models[0].device
-    if any(model.device != device for model in models):
-        raise InputError("the models of an ensemble must be on one device")
-    settings = replace(settings.validated(), precision=resolve_precision(settings.precision, device))
-    mask = validate_mask(mask, rgb.shape)
-    start = time.perf_counter()
-    plan = plan_protection(mask, settings.expansion, settings.level == "robust", settings.pipeline,
-                           JPEG_GRID if settings.jpeg_quality else 1)
-    noise = WindowNoise(rgb, plan.windows, plan.regions, settings, device, fixed)
-    colour = settings.target_colour or choose_target_colour(rgb)
-    objective, save_memory = _objective(models, rgb, mask, plan, noise, colour, settings)
-    rungs = strength_ladder(settings) if judge is not None else [Rung(settings.epsilon, settings.budget)]
-    ladder = RegionLadder(noise, [(rung.strength, rung.budget) for rung in rungs], judge)
-    kept = KeptIterates(noise)
-    optimiser = StepOptimiser(objective, noise, kept, settings,
-                              capturable=objective.fixed and not settings.jpeg_quality and not save_memory)
-    setup_time = time.perf_counter() - start
 
-    history: list[IterationReport] = []
-    opt_start = time.perf_counter()
-    window_iterations = [0] * len(plan.windows)
-    engines = set()
-    for step, rung in enumerate(rungs, start=1):
+    With ``source`` (a noise generator) every step starts from its noise for the step's budget (the
+    texture budget: the generator decides where the noise acts) and runs ``refine`` iterations (none:
+    the generator's one pass is judged as it is).
+
+    The stages, each with one job (:class:`_Protection`): plan the windows and build the objective, start
+    each step's noise, optimise it, judge the written file and climb the ladder.
+    """
+    run = _Protection(models, rgb, mask, settings, fixed, judge, source)
+    iterations = run.settings.iterations if refine is None else refine
+    for step, rung in enumerate(run.rungs, start=1):
+        windows = run.start_step(step, rung)
+        run.optimise(step, rung, windows, iterations, on_iteration, should_cancel)
+        if not run.judge_step(step):
+            break
+    return run.result()
+
+
+class _Protection:
+    """One protection's state through its stages."""
+
+    def __init__(self, models: Inpainter | Sequence[Inpainter], rgb: np.ndarray, mask: np.ndarray,
+                 settings: ProtectionSettings, fixed: np.ndarray | None, judge: Judge | None,
+                 source: NoiseSource | None) -> None:
+        """Plan the windows, build the noise, the objective and the ladder."""
+        models = [models] if isinstance(models, Inpainter) else list(models)
+        device = models[0].device
+        if any(model.device != device for model in models):
+            raise InputError("the models of an ensemble must be on one device")
+        settings = settings.validated()
+        if source is not None and settings.budget == "adaptive":  # the generator decides where the noise acts
+            settings = replace(settings, budget="texture")
+        self.settings = settings = replace(settings, precision=resolve_precision(settings.precision, device))
+        self.rgb, self.mask = rgb, validate_mask(mask, rgb.shape)
+        self.started = time.perf_counter()
+        self.plan = plan = plan_protection(self.mask, settings.expansion, settings.level == "robust",
+                                           settings.pipeline, JPEG_GRID if settings.jpeg_quality else 1)
+        self.noise = WindowNoise(rgb, plan.windows, plan.regions, settings, device, fixed)
+        self.colour = settings.target_colour or choose_target_colour(rgb)
+        self.objective, save_memory = build_objective(models, rgb, self.mask, plan, self.noise, self.colour, settings)
+        self.rungs = strength_ladder(settings) if judge is not None else [Rung(settings.epsilon, settings.budget)]
+        self.ladder = RegionLadder(self.noise, [(rung.strength, rung.budget) for rung in self.rungs], judge)
+        self.kept = KeptIterates(self.noise)
+        capturable = self.objective.fixed and not settings.jpeg_quality and not save_memory
+        self.optimiser = StepOptimiser(self.objective, self.noise, self.kept, settings, capturable)
+        self.source = source
+        self.history: list[IterationReport] = []
+        self.window_iterations = [0] * len(plan.windows)
+        self.engines: set[str] = set()
+        self.steps = 0
+        self.setup_time = time.perf_counter() - self.started
+        self.optimising_since = time.perf_counter()
+
+    def start_step(self, step: int, rung: Rung) -> list[int]:
+        """Set the climbing regions' strength and where their noise starts (the noise they were accepted with,
+        or the source's); the other regions' noise is frozen. The windows to optimise."""
+        noise, ladder = self.noise, self.ladder
         windows = ladder.windows()
         noise.set_strength(ladder.climbing, rung.strength, uniform=rung.budget == "uniform")
         if step > 1:  # the climbing regions start from their accepted noise; the others keep theirs
             for window in windows:
                 noise.restore(window, ladder.accepted[window])
             noise.freeze(ladder.frozen(), ladder.accepted)
-        if rung.budget == "adaptive":  # a gradient at this start says where the noise acts, region by region
-            objective.step(noise, with_gradient=True, active=windows, score=False)
+        if self.source is not None:
+            self._start_from_source(windows)
+        elif rung.budget == "adaptive":  # a gradient at this start says where the noise acts, region by region
+            self.objective.step(noise, with_gradient=True, active=windows, score=False)
             noise.shape_by_influence(ladder.climbing)
-        reporter = _Reporter(history, on_iteration, settings.iterations, opt_start, windows, kept.scores.clone(),
-                             (step, len(rungs), rung))
-        optimiser.run(windows, step == 1, reporter, should_cancel)
-        engines.add("cuda graph" if optimiser.graphed else "eager")
-        for window, iteration in zip(windows, kept.iterations[windows].tolist(), strict=True):
-            window_iterations[window] = iteration
-        ladder.after_step(step, kept)
-        if not ladder.climbing:
-            break
-    protected = noise.written(ladder.accepted)
-    return ProtectionResult(
-        protected=protected,
-        noise=protected.astype(np.int16) - rgb.astype(np.int16),
-        history=history,
-        target_colour=tuple(int(c) for c in colour),
-        best_iterations=window_iterations,
-        best_loss=float(kept.scores.sum()),
-        elapsed=time.perf_counter() - start,
-        setup_time=setup_time,
-        settings=settings,
-        windows=plan.windows,
-        full_frame=plan.full_frame,
-        regions=plan.regions,
-        region_windows=noise.region_windows,
-        region_outcomes=ladder.outcomes,
-        contexts=noise.labels,
-        steps=step,
-        engine=" and ".join(sorted(engines)),
-    )
+        return windows
+
+    def _start_from_source(self, windows: list[int]) -> None:
+        """The source's noise for each window (its frozen pixels stay as they are: projection holds them)."""
+        noise = self.noise
+        colour = torch.tensor(self.colour, dtype=torch.float32, device=noise.deltas[0].device).view(1, 3, 1, 1)
+        with torch.no_grad():
+            for window in windows:
+                box = self.plan.windows[window]
+                hole = mask_to_tensor(self.mask[box.slices], noise.deltas[window].device)
+                made = self.source(noise.images[window], hole, noise.budgets[window], colour / LEVELS)
+                if noise.deltas[window].shape[1] == 1:  # a grey image keeps one channel of noise
+                    made = made.mean(dim=1, keepdim=True)
+                noise.deltas[window].copy_(made)
+            noise.project()
+
+    def optimise(self, step: int, rung: Rung, windows: list[int], iterations: int,
+                 on_iteration: Callable[[IterationReport], None] | None,
+                 should_cancel: Callable[[], bool] | None) -> None:
+        """``iterations`` updates of the windows' noise, each iterate scored and offered to the kept ones."""
+        reporter = _Reporter(self.history, on_iteration, iterations, self.optimising_since, windows,
+                             self.kept.scores.clone(), (step, len(self.rungs), rung))
+        self.optimiser.run(windows, step == 1 or self.source is not None, reporter, should_cancel, iterations)
+        self.engines.add("cuda graph" if self.optimiser.graphed else "eager")
+        for window, iteration in zip(windows, self.kept.iterations[windows].tolist(), strict=True):
+            self.window_iterations[window] = iteration
+        self.steps = step
+
+    def judge_step(self, step: int) -> bool:
+        """Judge the written file region by region (auto strength); whether another step climbs."""
+        self.ladder.after_step(step, self.kept)
+        return bool(self.ladder.climbing)
+
+    def result(self) -> ProtectionResult:
+        protected = self.noise.written(self.ladder.accepted)
+        plan = self.plan
+        return ProtectionResult(
+            protected=protected,
+            noise=protected.astype(np.int16) - self.rgb.astype(np.int16),
+            history=self.history,
+            target_colour=tuple(int(c) for c in self.colour),
+            best_iterations=self.window_iterations,
+            best_loss=float(self.kept.scores.sum()),
+            elapsed=time.perf_counter() - self.started,
+            setup_time=self.setup_time,
+            settings=self.settings,
+            windows=plan.windows,
+            full_frame=plan.full_frame,
+            regions=plan.regions,
+            region_windows=self.noise.region_windows,
+            region_outcomes=self.ladder.outcomes,
+            contexts=self.noise.labels,
+            steps=self.steps,
+            engine=" and ".join(sorted(self.engines)),
+        )
 
 
 @dataclass(frozen=True)
@@ -226,18 +293,18 @@ class _Reporter:
         totals = self.kept.clone()
         totals[self.windows] = scores.window_totals[self.windows]
         values = torch.cat([scores.terms.float(), totals.sum()[None], scores.model_totals.float()]).cpu().tolist()
-        attack, incomplete, hide, total = values[:4]
+        count = len(TERM_NAMES)
         number, stages, rung = self.stage
-        report = IterationReport(step, self.iterations, attack, incomplete, hide, total,
-                                 time.perf_counter() - self.started, previous.random.get("robust", 0.0),
-                                 len(self.windows), previous.random.get("resize view", 0.0), tuple(values[4:]),
+        report = IterationReport(step, self.iterations, dict(zip(TERM_NAMES, values[:count], strict=True)),
+                                 values[count], time.perf_counter() - self.started, previous.random.get("robust", 0.0),
+                                 len(self.windows), previous.random.get("resize view", 0.0), tuple(values[count + 1:]),
                                  number, stages, rung.strength * LEVELS, rung.budget)
         self.history.append(report)
         if self.listener is not None:
             self.listener(report)
 
 
-def _objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, plan: Plan, noise: WindowNoise,
+def build_objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, plan: Plan, noise: WindowNoise,
                colour: tuple[int, int, int], settings: ProtectionSettings) -> tuple[Objective, bool]:
     """Every model's loss terms, each model copied for the loop (frozen, fused, memory saving where needed),
     and whether memory saving is on."""
@@ -253,8 +320,7 @@ def _objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, plan:
     fast = [model.for_attack(save_memory, torch.bfloat16) for model in models] if settings.precision == "bf16" \
         else models  # weights cast once to bf16 for the gradients; the fp32 copies score
     target = torch.tensor(colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
-    weights = {"attack": settings.attack_weight, "incomplete": settings.incomplete_weight,
-               "hide": settings.hide_weight}
+    weights = term_weights(settings)
     standard = []
     for model in models:
         terms = standard_terms(plan, target, weights, device, device.type == "cuda", noise.labels)

@@ -15,9 +15,7 @@ from guardpaint.core.editor.tensors import image_to_tensor, tensor_to_image
 from guardpaint.core.protection.budget import base_share, influence_share
 from guardpaint.core.protection.contexts import context_labels, window_members
 from guardpaint.core.protection.jpeg import jpeg_approx
-from guardpaint.core.protection.settings import ProtectionSettings
-
-LEVELS = 255.0
+from guardpaint.core.protection.settings import LEVELS, ProtectionSettings
 
 
 def quantised_adversarial(image: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:

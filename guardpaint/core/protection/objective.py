@@ -106,11 +106,11 @@ def _edits(model: Inpainter, probes: list[Probe], adversarial: Adversarial) -> t
 
 
 def fill_clean_targets(model: Inpainter, terms: list[LossTerm], clean: Adversarial, batch_edits: bool) -> None:
-    """Replace each probe of the ``hide`` term's target by the fp32 edit of the clean image: it does not
-    depend on the noise, so it is computed once."""
-    hide = [term for term in terms if term.name == "hide"]
+    """Replace the target of each probe of the terms aimed at the clean edit (the hide term) by the fp32 edit
+    of the clean image: it does not depend on the noise, so it is computed once."""
+    clean_terms = [term for term in terms if term.clean_target]
     with torch.no_grad():
-        for batch in _groups(hide, batch_edits):
+        for batch in _groups(clean_terms, batch_edits):
             probes = [probe for _, probe in batch]
             for probe, target in zip(probes, _edits(model, probes, clean), strict=True):
                 probe.target = target[None]
@@ -143,7 +143,7 @@ def evaluate(model: Inpainter, prepared: PreparedTerms, adversarial: Adversarial
 class Scores:
     """One iterate, scored in fp32 on the 8-bit image it would write, and what its gradient pass measured."""
 
-    terms: torch.Tensor  # (3,): attack, incomplete, hide, each the mean over the models
+    terms: torch.Tensor  # (standard terms,): each the mean over the models, in loss_terms.TERM_NAMES order
     window_totals: torch.Tensor  # (windows,): per window the worst model's weighted total, which selects
     model_totals: torch.Tensor  # (models,): each model's weighted total over all windows
     random: dict[str, float]  # mean value of each randomised or whole-frame term (gradient pass only)

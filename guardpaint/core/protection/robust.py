@@ -2,7 +2,8 @@
 
 At the ``robust`` level every iteration adds one term per random editor attack: an imprecise
 mask (a variation of one region, :mod:`guardpaint.core.editor.variations`) seen through the editor's
-view of it, after a JPEG or resize round trip of the image (differentiable approximations) or none.
+view of it, after one of the image attacks of :mod:`~guardpaint.core.protection.attacks` that has a
+differentiable twin (JPEG, resizing, blurs, median, noise, curves, saturation, AdverseCleaner...) or none.
 Samples come from a generator seeded by the protection's seed, so runs stay reproducible.
 Optionally, for photos above 1280 px, IOPaint's resize view of the whole photo is one more term.
 """
@@ -19,26 +20,18 @@ from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
 from guardpaint.core.editor.variations import mask_variations
 from guardpaint.core.editor.views import View, editor_views
-from guardpaint.core.protection.jpeg import jpeg_approx
+from guardpaint.core.protection.attacks import hardening_attacks
 from guardpaint.core.protection.terms import Adversarial, LossTerm, Probe
 from guardpaint.core.protection.windows import Plan
 from guardpaint.errors import InputError
 
-#: JPEG qualities and resize factors sampled during hardening (the suite tests 80-95 and 0.75x / 1.5x).
-JPEG_QUALITIES = (75, 95)
-RESIZE_FACTORS = (0.7, 1.6)
+#: The share of random attacks with no image attack (the mask variation alone); the rest draw one attack with
+#: a differentiable twin from the suite's list (attacks.py), each as likely.
+NO_ATTACK_SHARE = 1 / 3
 #: Draws before the sampler falls back to the whole window (its last draw always has a view).
 MAX_DRAWS = 100
 
 ImageTransform = Callable[[torch.Tensor], torch.Tensor]
-
-
-def resize_round_trip(image: torch.Tensor, factor: float) -> torch.Tensor:
-    """Resize by ``factor`` (antialiased) and back to the original size, differentiably."""
-    height, width = image.shape[-2:]
-    size = (max(8, round(height * factor)), max(8, round(width * factor)))
-    resized = F.interpolate(image, size=size, mode="bilinear", antialias=factor < 1, align_corners=False)
-    return F.interpolate(resized, size=(height, width), mode="bicubic", align_corners=False).clamp(0, 1)
 
 
 @dataclass(frozen=True)
@@ -68,6 +61,7 @@ class AttackSampler:
 
     def __init__(self, mask: np.ndarray, plan: Plan, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
+        self.attacks = hardening_attacks()
         self.plan = plan
         self.shape = mask.shape
         self.choices: list[tuple[int, str, np.ndarray]] = []  # (window, variation name, variation in window)
@@ -89,15 +83,12 @@ class AttackSampler:
         for attempt in range(MAX_DRAWS):
             index, name, variant = choices[self.rng.integers(len(choices))]
             window = self.plan.windows[index]
-            kind = self.rng.integers(3)
-            if kind == 0:
+            if self.rng.random() < NO_ATTACK_SHARE:
                 transform, fn = "none", (lambda x: x)
-            elif kind == 1:
-                quality = int(self.rng.integers(JPEG_QUALITIES[0], JPEG_QUALITIES[1] + 1))
-                transform, fn = f"JPEG q{quality}", (lambda x, q=quality: jpeg_approx(x, q))
             else:
-                factor = float(self.rng.uniform(*RESIZE_FACTORS))
-                transform, fn = f"resize {factor:.2f}x", (lambda x, f=factor: resize_round_trip(x, f))
+                chosen = self.attacks[int(self.rng.integers(len(self.attacks)))]
+                noise_seed = int(self.rng.integers(2**31))
+                transform, fn = chosen.name, (lambda x, a=chosen, s=noise_seed: a.twin(x, s))
             cropped = (not self.plan.full_frame or self.rng.random() < 0.5) and attempt < MAX_DRAWS - 1
             views = self._views(window, variant, cropped)
             if views:

@@ -1,8 +1,17 @@
-"""Every knob of a protection, its defaults (the reference's) and their validation: one source of truth."""
+"""Every knob of a protection, declared once: its name, type, default, range and help.
+
+:class:`ProtectionSettings` holds every setting. The ones people set carry a :class:`Knob` in their
+field's metadata (:func:`knob`): the command line's options (``guardpaint.cli.options``) and the app's
+settings panel (``guardpaint.gui.settings_panel``) are built from these declarations, and
+:meth:`ProtectionSettings.validated` checks their ranges and choices. Adding a setting is one field here.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
+from typing import Any
 
+from guardpaint.core.protection.target import colour_choice, parse_colour_choice
 from guardpaint.errors import InputError
 
 #: Protection levels: the reference objective, or hardened against imprecise masks, crops, JPEG and resizing.
@@ -11,10 +20,61 @@ LEVEL_NAMES = ("standard", "robust")
 BUDGETS = ("adaptive", "texture", "uniform")
 #: The editor pipelines a protection can be made for (IOPaint's resize is the robust level's extra view).
 VIEW_PIPELINES = ("auto", "full", "crop")
-#: The default cap, in levels of 255: invisible on the held-out photos (README, *Invisible by default*).
+#: The default cap, in levels of 255: invisible on the held-out photos (docs: *Invisible by default*).
 DEFAULT_STRENGTH = 5.0
 #: The reference's strength: 0.025 on the [0, 1] scale, everywhere; visible on smooth areas.
 MAXIMUM_STRENGTH = 0.025
+LEVELS = 255.0
+#: The metadata key under which a field declares its knob.
+KNOB = "knob"
+
+
+@dataclass(frozen=True)
+class Knob:
+    """How one setting is offered to people, in the app and on the command line alike.
+
+    The kind follows from the default (a switch for a bool, a number for an int or a float) unless
+    ``choices`` or ``parse`` say otherwise. Numbers are shown multiplied by ``scale`` (the strength is
+    stored on the [0, 1] scale and shown in levels of 255).
+    """
+
+    label: str  # the app's label; its lower case starts the validation messages
+    help: str  # the command line's help and the app's tooltip
+    minimum: float | None = None  # as shown (after ``scale``)
+    maximum: float | None = None
+    scale: float = 1.0
+    unit: str = ""  # after a shown number: "levels", "px"
+    step: float = 1.0
+    decimals: int = 0
+    choices: tuple[str, ...] = ()
+    parse: Callable[[str], Any] | None = None  # text -> value, for values a choice list cannot hold
+    show: Callable[[Any], str] = str  # value -> text, the inverse of ``parse``
+    suggestions: tuple[str, ...] = ()  # texts offered for a ``parse`` knob
+    flag: str = ""  # the option; "" means --name-with-dashes (a switch on by default: --no-name)
+    basic: bool = False  # in the app's first section rather than under Advanced
+    needs: tuple[str, object] | None = None  # (setting, value) without which this one has no effect
+
+    def option(self, name: str, default: object) -> str:
+        """The command line's option for the field ``name``."""
+        if self.flag:
+            return self.flag
+        dashed = name.replace("_", "-")
+        return f"--no-{dashed}" if default is True else f"--{dashed}"
+
+
+def knob(default: object, **declaration: Any) -> Any:
+    """A settings field with ``default`` and the :class:`Knob` built from ``declaration``."""
+    return field(default=default, metadata={KNOB: Knob(**declaration)})
+
+
+def knobs(settings_type: type | None = None) -> list[tuple[Field, Knob]]:
+    """The fields of ``settings_type`` (ProtectionSettings by default) that people set, with their knobs,
+    in declaration order."""
+    return [(f, f.metadata[KNOB]) for f in fields(settings_type or ProtectionSettings) if KNOB in f.metadata]
+
+
+def default_of(settings_field: Field) -> object:
+    return settings_field.default if settings_field.default is not MISSING else settings_field.default_factory()
 
 
 def at_maximum_strength(settings: ProtectionSettings) -> ProtectionSettings:
@@ -23,66 +83,124 @@ def at_maximum_strength(settings: ProtectionSettings) -> ProtectionSettings:
 
 
 @dataclass(frozen=True)
-class ProtectionSettings:
-    """Every knob of the method; the defaults are the reference's (docs/method.md)."""
+class Preset:
+    """A named set of values offered as one choice (a check box in the app, a flag on the command line)."""
 
-    epsilon: float = DEFAULT_STRENGTH / 255  # the cap: max |noise| on the [0, 1] scale
-    iterations: int = 20
+    flag: str
+    label: str
+    help: str
+    apply: Callable[[ProtectionSettings], ProtectionSettings]
+    overrides: tuple[str, ...]  # the settings it sets (the app disables their fields while it is chosen)
+
+
+MAXIMUM = Preset("--maximum-strength",
+                 f"Maximum strength ({MAXIMUM_STRENGTH * LEVELS:.1f} levels everywhere; visible on smooth areas)",
+                 f"the reference's budget: {MAXIMUM_STRENGTH * LEVELS:.1f} levels on every pixel, no auto "
+                 "strength (stronger; visible on skies and skin)",
+                 at_maximum_strength, ("epsilon", "budget", "auto_strength"))
+
+
+@dataclass(frozen=True)
+class ProtectionSettings:
+    """Every knob of the method; the defaults are the reference's (docs/method.md) except the strength."""
+
+    epsilon: float = knob(
+        DEFAULT_STRENGTH / LEVELS, label="Strength", flag="--strength", scale=LEVELS, unit="levels", minimum=0.5,
+        maximum=127.5, step=0.5, decimals=1, basic=True,
+        help="the most any pixel may change, in levels of 255; auto strength tries half of it first and raises "
+             "it only for the regions that do not hold")
+    iterations: int = knob(
+        20, label="Iterations", minimum=1, maximum=1000, basic=True,
+        help="optimisation steps per strength step: more take longer and protect better")
+    auto_strength: bool = knob(
+        True, label="Auto strength: half the strength first, more only where needed",
+        help="try half the strength first and raise it, region by region, only where a region does not hold")
+    budget: str = knob(
+        "adaptive", label="Noise budget", choices=BUDGETS,
+        help="where the noise may go: adaptive = only where it acts on the edit, less on smooth areas; "
+             "texture = less on smooth areas; uniform = the full strength on every pixel")
+    level: str = knob(
+        "standard", label="Level", choices=LEVEL_NAMES,
+        help="standard: the reference method; robust: also against imprecise masks, IOPaint's crop, JPEG and "
+             "resizing (about twice the time)")
+    pipeline: str = knob(
+        "auto", label="Protect against", flag="--against", choices=VIEW_PIPELINES,
+        help="the editor to protect against: auto = IOPaint's default (the whole image up to 800 px, else a "
+             "crop per region; the noise stays in those crops), full, or crop")
+    resize_view: bool = knob(
+        False, label="Also against IOPaint's resize (photos > 1280 px)", needs=("level", "robust"),
+        help="robust level, photos above 1280 px: also optimise against IOPaint's resize (one more model pass "
+             "over a 1280 px image per iteration)")
+    hide_weight: float = knob(
+        2.0, label="Hide weight", minimum=0.0, maximum=100.0, step=0.5, decimals=2,
+        help="weight of the term that keeps edits of the ring around a region normal (the reference's 2)")
+    expansion: int = knob(
+        17, label="Expansion", unit="px", minimum=3, maximum=257, step=2,
+        help="side of the square kernel that grows a region into its dilation and ring")
+    target_colour: tuple[int, int, int] | None = knob(
+        None, label="Target colour", parse=parse_colour_choice, show=colour_choice,
+        suggestions=("auto", "green", "red", "blue"),
+        help="the flat colour a defeated edit fills with: auto (the one of green, red and blue farthest from "
+             "the image's mean colour), a name, #rrggbb or r,g,b")
+    seed: int = knob(0, label="Seed", minimum=0, maximum=2**32 - 1, help="seed of the initial noise")
+    precision: str = knob(
+        "auto", label="Precision", choices=("auto", "fp32", "bf16"),
+        help="the gradients' precision: auto = bf16 where it is native (recent GPUs and CPUs), else fp32; "
+             "iterates are scored and verified in fp32 either way")
+    memory_saving: str = knob(
+        "auto", label="Memory saving", choices=("auto", "on", "off"),
+        help="recompute LaMa's residual blocks in the backward pass (about a third more time, a fraction of "
+             "the memory); auto: above 1 megapixel per view")
     learning_rate: float = 0.1
     betas: tuple[float, float] = (0.5, 0.5)
     adam_eps: float = 1e-10
     init_scale: float = 0.01  # noise starts uniform in [0, init_scale)
-    expansion: int = 17  # side of the square kernel of E(m)
     attack_weight: float = 1.0
     incomplete_weight: float = 1.0
-    hide_weight: float = 2.0
-    target_colour: tuple[int, int, int] | None = None  # None = the reference's automatic rule
-    seed: int = 0
     keep_best: bool = True  # keep the iterate whose 8-bit image has the lowest loss
     batch_edits: bool = True  # run views of one size through the model together
-    precision: str = "auto"  # gradients in "fp32", "bf16" (weights cast once, FFTs fp32), or "auto": bf16 where native
-    memory_saving: str = "auto"  # "on": recompute LaMa's residual blocks in backward; "auto": above 1 MP
-    level: str = "standard"  # "standard": the reference objective; "robust": plus random editor attacks
     robust_samples: int = 2  # random attacks per iteration at the robust level
     robust_weight: float = 1.0  # of all the random attacks of one iteration together
     resize_weight: float = 1.0  # of IOPaint's resize view (robust level, ``resize_view``)
-    pipeline: str = "auto"  # the editor to protect against: IOPaint's default, "full" frame, or "crop" always
-    resize_view: bool = False  # robust level, photos above 1280 px: also IOPaint's RESIZE view of the whole
-    budget: str = "adaptive"  # "adaptive": where the noise acts, less on smooth areas; "texture"; "uniform" (budget.py)
-    auto_strength: bool = True  # protect_image: raise the strength, up to the cap, only where a region does not hold
     strength_steps: int = 2  # auto strength: strengths tried, from half the cap to the cap
     jpeg_quality: int | None = None  # JPEG output: optimise through a differentiable JPEG at this quality
 
     def validated(self) -> ProtectionSettings:
         """Self, or an InputError naming the first bad value."""
-        if not 0 < self.epsilon <= 0.5:
-            raise InputError(f"strength must be more than 0 and at most 127.5 levels of 255, got "
-                             f"{self.epsilon * 255:g} levels")
-        if not 0 <= self.seed < 2**32:
-            raise InputError(f"seed must be a whole number from 0 to {2**32 - 1}, got {self.seed}")
-        if self.iterations < 1:
-            raise InputError(f"iterations must be at least 1, got {self.iterations}")
-        if self.expansion < 3:
-            raise InputError(f"expansion must be at least 3 px, got {self.expansion}")
-        for name in ("attack_weight", "incomplete_weight", "hide_weight", "robust_weight", "resize_weight"):
+        for settings_field, declared in knobs(type(self)):
+            _check(declared, getattr(self, settings_field.name))
+            if declared.needs is not None and getattr(self, settings_field.name) is True:
+                other, value = declared.needs
+                if getattr(self, other) != value:
+                    raise InputError(f"'{declared.label}' applies only with {other.replace('_', ' ')} {value} "
+                                     f"({declared.option(settings_field.name, False)} needs --{other} {value})")
+        for name in ("attack_weight", "incomplete_weight", "robust_weight", "resize_weight"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name.replace('_', ' ')} must be >= 0, got {getattr(self, name)}")
-        if self.memory_saving not in ("auto", "on", "off"):
-            raise InputError(f"memory_saving must be auto, on or off, got {self.memory_saving!r}")
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise InputError(f"precision must be auto, fp32 or bf16, got {self.precision!r}")
-        if self.level not in LEVEL_NAMES:
-            raise InputError(f"level must be one of {', '.join(LEVEL_NAMES)}, got {self.level!r}")
         if self.strength_steps < 1:
             raise InputError(f"strength steps must be at least 1, got {self.strength_steps}")
         if self.robust_samples < 1:
             raise InputError(f"robust samples must be at least 1, got {self.robust_samples}")
-        if self.pipeline not in VIEW_PIPELINES:
-            raise InputError(f"pipeline must be one of {', '.join(VIEW_PIPELINES)}, got {self.pipeline!r}")
-        if self.resize_view and self.level != "robust":
-            raise InputError("the resize view is part of the robust level (use --level robust)")
         if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 100:
             raise InputError(f"JPEG quality must be 1-100, got {self.jpeg_quality}")
-        if self.budget not in BUDGETS:
-            raise InputError(f"budget must be one of {', '.join(BUDGETS)}, got {self.budget!r}")
         return self
+
+
+def _check(declared: Knob, value: object) -> None:
+    """An InputError when ``value`` is outside its knob's choices or range."""
+    name = declared.label.split(":")[0].split(" (")[0].lower()
+    if declared.choices and value not in declared.choices:
+        raise InputError(f"{name} must be one of {', '.join(declared.choices)}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    shown = value * declared.scale
+    unit = f" {declared.unit}" if declared.unit else ""
+    low = -float("inf") if declared.minimum is None else declared.minimum
+    high = float("inf") if declared.maximum is None else declared.maximum
+    if not low <= shown <= high:
+        raise InputError(f"{name} must be from {_number(low)} to {_number(high)}{unit}, got {_number(shown)}{unit}")
+
+
+def _number(value: float) -> str:
+    """A number as people write it: whole numbers in full (a seed's 4294967295), others to 4 digits."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"

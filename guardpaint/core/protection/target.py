@@ -23,3 +23,23 @@ def parse_colour(text: str) -> tuple[int, int, int]:
     if len(parts) != 3 or not all(0 <= p <= 255 for p in parts):
         raise ValueError(f"not a colour: {text!r} (use #rrggbb or r,g,b)")
     return tuple(parts)  # type: ignore[return-value]
+
+
+#: The candidates by name, as people choose them.
+COLOUR_NAMES = {"green": CANDIDATE_COLOURS[0], "red": CANDIDATE_COLOURS[1], "blue": CANDIDATE_COLOURS[2]}
+
+
+def parse_colour_choice(text: str) -> tuple[int, int, int] | None:
+    """``auto`` (None: the automatic rule), a candidate's name, ``#rrggbb`` or ``r,g,b`` (raises ValueError)."""
+    text = text.strip().lower()
+    if text == "auto":
+        return None
+    return COLOUR_NAMES[text] if text in COLOUR_NAMES else parse_colour(text)
+
+
+def colour_choice(colour: tuple[int, int, int] | None) -> str:
+    """The text :func:`parse_colour_choice` reads back as ``colour``."""
+    if colour is None:
+        return "auto"
+    names = {value: name for name, value in COLOUR_NAMES.items()}
+    return names.get(tuple(colour), "#{:02x}{:02x}{:02x}".format(*colour))

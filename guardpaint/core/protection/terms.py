@@ -1,11 +1,8 @@
 """Loss terms behind one interface: a weighted mean squared error over the edits ("probes") a term scores.
 
-``L = sum over terms of weight * mse(term)``, each term's mean taken over all the scored pixels of all
-its probes (docs/method.md). The reference objective is three terms with weights 1, 1 and 2:
-
-* ``attack``: the editor's views of the region ``m``, filled towards the target colour;
-* ``incomplete``: the views of its dilation ``E(m)``, towards the target colour too;
-* ``hide``: the views of the ring ``R``, towards the edit of the clean image (computed once).
+``L = sum over terms of weight * mse(term)``, each term the mean over the regions of its mean over each
+region's scored pixels (docs/method.md). The reference objective's three terms are declared in
+:mod:`~guardpaint.core.protection.loss_terms` (attack, incomplete trigger and hide, weights 1, 1 and 2).
 
 The robust level adds one term per random editor attack and, optionally, IOPaint's resize view
 (:mod:`guardpaint.core.protection.robust`), each with its own explicit weight: switching one term on
@@ -22,7 +19,8 @@ import torch
 
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.tensors import mask_to_tensor
-from guardpaint.core.protection.windows import TERMS, Plan
+from guardpaint.core.protection.loss_terms import STANDARD_TERMS, TERM_NAMES
+from guardpaint.core.protection.windows import Plan
 
 #: The adversarial image of a window (1x3xhxw), by window index.
 Adversarial = Callable[[int], torch.Tensor]
@@ -66,6 +64,7 @@ class LossTerm:
     weight: float
     probes: list[Probe]
     selects: bool = False
+    clean_target: bool = False  # its probes' targets are the clean image's edit (computed once)
 
     def __post_init__(self) -> None:
         self.count = max(1.0, 3.0 * float(sum(float(p.scored.sum()) for p in self.probes)))
@@ -82,7 +81,7 @@ def standard_terms(plan: Plan, target: torch.Tensor, weights: dict[str, float], 
     pixel), and weighs in inversely to that region's count. A 4 px logo beside a 50 px face thus weighs
     as much as the face, and its attack and ring terms keep the balance they have when it is protected
     alone; with one region this is the plain mean."""
-    views: dict[str, list[tuple[Probe, np.ndarray]]] = {term: [] for term in TERMS}
+    views: dict[str, list[tuple[Probe, np.ndarray]]] = {term: [] for term in TERM_NAMES}
     for term_view in plan.views:
         box = term_view.view.box.relative_to(plan.windows[term_view.window])
         hole = mask_to_tensor(term_view.view.mask, device)
@@ -91,7 +90,8 @@ def standard_terms(plan: Plan, target: torch.Tensor, weights: dict[str, float], 
         views[term_view.term].append((probe, owners))
     for pairs in views.values():
         _weigh_by_region(pairs, device)
-    return [LossTerm(term, weights[term], [probe for probe, _ in views[term]], selects=True) for term in TERMS]
+    return [LossTerm(term.name, weights[term.name], [probe for probe, _ in views[term.name]], selects=True,
+                     clean_target=term.target == "clean") for term in STANDARD_TERMS]
 
 
 def _weigh_by_region(pairs: list[tuple[Probe, np.ndarray]], device: torch.device) -> None:

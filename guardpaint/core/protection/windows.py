@@ -20,9 +20,7 @@ from guardpaint.core.editor.pipelines import uses_crops
 from guardpaint.core.editor.regions import Region, find_regions
 from guardpaint.core.editor.variations import variation_reach
 from guardpaint.core.editor.views import View, editor_views
-
-#: The loss terms of docs/method.md, in the order the loop reports them.
-TERMS = ("attack", "incomplete", "hide")
+from guardpaint.core.protection.loss_terms import STANDARD_TERMS, TERM_NAMES
 
 
 @dataclass(frozen=True)
@@ -54,8 +52,9 @@ def robust_reach(mask: np.ndarray) -> int:
 
 
 def term_masks(mask: np.ndarray, expansion: int) -> dict[str, np.ndarray]:
-    """The masks of the three terms: the region, its dilation and the ring between them."""
-    return {"attack": mask, "incomplete": dilate_array(mask, expansion), "hide": ring_array(mask, expansion)}
+    """The mask each standard term edits, by term: the region, its dilation or the ring between them."""
+    masks = {"region": mask, "dilation": dilate_array(mask, expansion), "ring": ring_array(mask, expansion)}
+    return {term.name: masks[term.mask] for term in STANDARD_TERMS}
 
 
 def _aligned(box: Box, grid: int, shape: tuple[int, ...]) -> Box:
@@ -102,7 +101,7 @@ def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipe
     """The views and windows for protecting ``mask`` (HxW bool) against the editor's ``pipeline``;
     windows snap to a ``grid`` (16 for JPEG output, so a window holds whole JPEG blocks)."""
     masks = term_masks(mask, expansion)
-    views = [(term, view) for term in TERMS for view in editor_views(masks[term], pipeline)]
+    views = [(term, view) for term in TERM_NAMES for view in editor_views(masks[term], pipeline)]
     regions = find_regions(mask)
     if not uses_crops(mask.shape, pipeline):
         return Plan([Box(0, 0, *mask.shape)], [TermView(term, 0, view) for term, view in views], True, regions)

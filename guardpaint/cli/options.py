@@ -1,0 +1,149 @@
+"""The options several sub-commands share, and loading the models they name.
+
+The protection options are built from the settings' declarations
+(:func:`~guardpaint.core.protection.settings.knobs`): each knob is one option here and one field in
+the app. Nothing here imports torch until a model is loaded.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from guardpaint.errors import InputError
+
+log = logging.getLogger(__name__)
+#: The one rule for existing outputs, for protect, inpaint and batch alike.
+OVERWRITE_HELP = ("replace an output that is already there; without it protect and inpaint stop with status 2 "
+                  "and batch skips the image (redoing only a partial one), so an interrupted batch resumes")
+
+
+def model_args(parser: argparse.ArgumentParser) -> None:
+    """--model (repeatable) and --device."""
+    parser.add_argument("--model", action="append", default=None, metavar="NAME|PATH",
+                        help="registry name (see `guardpaint models list`) or a weight file; default: demo. "
+                             "Repeat to protect against several models at once (protect, batch, verify)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+
+
+def pipeline_arg(parser: argparse.ArgumentParser) -> None:
+    """--pipeline: how the editor runs the model (inpaint, verify)."""
+    from guardpaint.core.editor.pipelines import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
+
+    parser.add_argument("--pipeline", choices=PIPELINES, default="auto",
+                        help=f"how the editor runs the model: auto = IOPaint's default (whole image up to "
+                             f"{CROP_TRIGGER} px, else a crop per mask component), full, crop, or resize "
+                             f"(IOPaint's resize above {RESIZE_LIMIT} px)")
+
+
+def _number(kind: type, label: str):
+    """An argparse type for a number, whose error names the option's setting."""
+    def parse(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{label}: not a {'whole ' if kind is int else ''}number: "
+                                             f"{text!r}") from None
+    return parse
+
+
+def _text(parse, label: str):
+    def read(text: str):
+        try:
+            return parse(text)
+        except (KeyError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(f"{label}: {exc}") from None
+    return read
+
+
+def protection_args(parser: argparse.ArgumentParser, settings_type: type | None = None) -> None:
+    """One option per knob of ``settings_type`` (ProtectionSettings by default), the maximum-strength preset,
+    --require-protected and --quality (what ``protect`` and ``batch`` share)."""
+    from guardpaint.core.protection.settings import MAXIMUM, default_of, knobs
+
+    for settings_field, declared in knobs(settings_type):
+        default = default_of(settings_field)
+        option = declared.option(settings_field.name, default)
+        shown = default * declared.scale if isinstance(default, float) else default
+        text = f"{declared.help} (default: {declared.show(default) if declared.parse else _shown(shown)})"
+        if isinstance(default, bool):
+            switch = f"turn off (on by default): {declared.help}" if default else f"{declared.help} (off by default)"
+            parser.add_argument(option, dest=settings_field.name, action="store_false" if default else "store_true",
+                                help=switch)
+        elif declared.choices:
+            parser.add_argument(option, dest=settings_field.name, choices=declared.choices, default=default,
+                                help=text)
+        elif declared.parse is not None:
+            parser.add_argument(option, dest=settings_field.name, type=_text(declared.parse, option),
+                                default=default, metavar=declared.label.upper().replace(" ", "_"), help=text)
+        else:
+            unit = declared.unit.upper() or settings_field.name.upper()
+            parser.add_argument(option, dest=settings_field.name, type=_number(type(default), option),
+                                default=shown, metavar=unit, help=text)
+    parser.add_argument(MAXIMUM.flag, dest="maximum_strength", action="store_true", help=MAXIMUM.help)
+    parser.add_argument("--require-protected", action="store_true",
+                        help="exit with status 3 when a protection does not hold (for scripts and CI)")
+    parser.add_argument("--quality", type=int, default=None, help="JPEG output: its quality, 1-100 (default 90)")
+
+
+def _shown(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def settings_from(args: argparse.Namespace, settings_type: type | None = None):
+    """The settings the options ask for (validated)."""
+    from guardpaint.core.protection.settings import MAXIMUM, ProtectionSettings, knobs
+
+    settings_type = settings_type or ProtectionSettings
+    values = {}
+    for settings_field, declared in knobs(settings_type):
+        value = getattr(args, settings_field.name)
+        values[settings_field.name] = value / declared.scale if declared.scale != 1 else value
+    settings = replace(settings_type(), **values)
+    return (MAXIMUM.apply(settings) if args.maximum_strength else settings).validated()
+
+
+def generator_args(parser: argparse.ArgumentParser) -> None:
+    """--generator and --refine (protect, batch)."""
+    parser.add_argument("--generator", type=Path, metavar="FILE",
+                        help="start from this noise generator's one pass (trained against the model: "
+                             "`guardpaint generator train`); the written file is judged as always")
+    parser.add_argument("--refine", type=int, default=0, metavar="N",
+                        help="with --generator, optimise N more iterations from its noise at each step (default 0)")
+
+
+def generated_for(args: argparse.Namespace, models: list):
+    """The generator --generator names, checked against every model (one line naming both when it was not
+    trained against one), with --refine; None without --generator."""
+    if args.refine < 0:
+        raise InputError(f"--refine must be 0 or more, got {args.refine}")
+    if args.generator is None:
+        if args.refine:
+            raise InputError("--refine continues from a generator's noise: give --generator FILE")
+        return None
+    from guardpaint.core.workflow import Generated
+    from guardpaint.models.noise_generator import read_generator
+
+    generator = read_generator(args.generator, models[0].device)
+    for model in models:
+        generator.check_model(model)
+    return Generated(generator, args.refine)
+
+
+def load_models_for(args: argparse.Namespace) -> list:
+    """Every model ``--model`` names (the default model when none), loaded once each, on one device."""
+    from guardpaint.models import load_model
+    from guardpaint.models.device import select_device
+
+    device = select_device(args.device)
+    models = [load_model(name, device) for name in args.model or [None]]
+    for model in models:
+        log.info("model %s on %s", model.name, model.device)
+    return models
+
+
+def load_one_model_for(args: argparse.Namespace):
+    if args.model and len(args.model) > 1:
+        raise InputError("this command uses one model: give --model once")
+    return load_models_for(args)[0]

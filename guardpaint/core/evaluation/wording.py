@@ -1,0 +1,60 @@
+"""What a verdict says, in plain words: one module for the app, the command line, ``verify``, the report's
+summary and the export confirmation. The numbers stay in the report; these sentences say what they mean."""
+from __future__ import annotations
+
+from guardpaint.core.evaluation.verify import VerificationReport
+from guardpaint.models import registry
+
+#: Said wherever a verdict made with the bundled demo model appears.
+DEMO_CAVEAT = (f"Made with the demo model, which only shows how GuardPaint works: it says nothing about the real "
+               f"LaMa ({registry.REAL_MODEL}). Download {registry.REAL_MODEL} and protect again.")
+
+
+def joined(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def regions_named(numbers: list[int]) -> str:
+    """``region 2``, ``regions 1 and 3``."""
+    return f"region {numbers[0]}" if len(numbers) == 1 else f"regions {joined([str(n) for n in numbers])}"
+
+
+def verdict(verifications: dict[str, VerificationReport], where: str = "") -> str:
+    """One sentence: protected or not, against which models, which regions. ``where`` ends the first clause
+    (e.g. " on the JPEG as written")."""
+    labels = list(verifications)
+    total = len(next(iter(verifications.values())).regions)
+    failing = {label: check.failing for label, check in verifications.items() if check.failing}
+    if not failing:
+        what = "the region" if total == 1 else f"any of the {total} regions"
+        return f"Protected against {joined(labels)}{where}: an edit of {what} comes out as a flat colour."
+    against = joined(list(failing))
+    if total == 1:
+        return f"Not protected against {against}{where}: the region can still be edited convincingly."
+    numbers = sorted({n for values in failing.values() for n in values})
+    held = total - len(numbers)
+    rest = f"; the other {held} hold" if held > 1 else ("; the other one holds" if held == 1 else "")
+    return (f"Not protected against {against}{where}: {regions_named(numbers)} of {total} can still be edited "
+            f"convincingly{rest}.")
+
+
+def region_state(holds: bool) -> str:
+    """A region's state in a list of regions."""
+    return "protected" if holds else "not protected"
+
+
+def next_steps(protected: bool, demo: bool, at_maximum: bool, unmoved: bool, iterations: int) -> list[str]:
+    """What can still help, on this model: nothing when it holds; for the demo model only the real model
+    (nothing moves the demo); else maximum strength (when not already used) and more iterations."""
+    if protected:
+        return []
+    if demo:
+        return [f"Protect with the real model: `guardpaint models download {registry.REAL_MODEL}`, or Model > "
+                f"Download {registry.REAL_MODEL} in the app. The demo model cannot be moved by any strength."]
+    steps = []
+    if not at_maximum:
+        reason = ": the default steps did not move this model's fill at all" if unmoved else ""
+        steps.append(f"Protect at maximum strength (6.4 levels on every pixel; visible on smooth areas){reason}.")
+    steps.append(f"Run more iterations (this run: {iterations} per step).")
+    return steps

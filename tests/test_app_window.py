@@ -1,0 +1,71 @@
+"""The main window around the work: the empty first window, the settings panel and its saved values, shortcuts."""
+import pytest
+
+from guardpaint.gui.canvas import MAX_BRUSH
+from guardpaint.gui.main_window import MainWindow
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def test_first_five_minutes_empty_window_and_disabled_actions(qtbot, store):
+    win = MainWindow(store)
+    qtbot.addWidget(win)
+    win.show()
+    assert win.stack.currentWidget() is win.empty
+    for action in (win.act_undo, win.act_redo, win.act_brush, win.act_eraser, win.act_protect, win.act_export):
+        assert not action.isEnabled(), action.text()
+    win.empty.sample_button.click()
+    assert win.image is not None and win.stack.currentWidget() is win.canvas
+    assert all(a.isEnabled() for a in (win.act_undo, win.act_redo, win.act_brush, win.act_eraser))
+    assert win.panel.brush_slider.maximum() == MAX_BRUSH
+
+
+def test_settings_panel_maps_to_core_settings(window):
+    panel = window.panel.settings
+    panel.widget("epsilon").setValue(12.5)
+    panel.widget("target_colour").setCurrentText("blue")
+    settings = panel.settings()
+    assert settings.epsilon == pytest.approx(12.5 / 255) and settings.target_colour == (0, 0, 255)
+    panel.fields["target_colour"].set((10, 20, 30))  # a custom colour, as the colour dialog gives it
+    assert panel.settings().target_colour == (10, 20, 30)
+    assert panel.widget("target_colour").currentText() == "#0a141e"
+    panel.widget("target_colour").setCurrentText("auto")
+    assert panel.settings().target_colour is None and panel.settings().iterations == 3
+    assert panel.settings().level == "standard"
+    panel.widget("level").setCurrentText("robust")
+    assert panel.settings().level == "robust"
+
+
+def test_the_basic_panel_is_two_knobs_and_maximum_strength_is_one_named_choice_away(window, store):
+    from guardpaint.core.protection.settings import MAXIMUM_STRENGTH, ProtectionSettings
+
+    panel = window.panel.settings
+    default = panel.settings()
+    assert default.budget == "adaptive" and default.auto_strength
+    assert default.epsilon == pytest.approx(ProtectionSettings().epsilon)
+    assert not panel.widget("level").isVisibleTo(window) and not panel.widget("budget").isVisibleTo(window)
+    assert panel.widget("epsilon").isVisibleTo(window) and panel.widget("iterations").isVisibleTo(window)
+    panel.maximum.setChecked(True)
+    chosen = panel.settings()
+    assert (chosen.epsilon, chosen.budget, chosen.auto_strength) == (MAXIMUM_STRENGTH, "uniform", False)
+    assert not panel.widget("epsilon").isEnabled() and "visible on smooth areas" in panel.maximum.text()
+    panel.maximum.setChecked(False)
+    panel.save(store)
+    store.setValue("protection/version", 2)  # a settings file from before: its strength is not restored
+    store.setValue("protection/epsilon", 6.4 / 255)
+    panel.widget("epsilon").setValue(3.0)
+    assert panel.restore(store) == []
+    assert panel.widget("epsilon").value() == pytest.approx(3.0)  # not the old file's
+
+
+def test_shortcut_table_is_generated_from_the_actions(window):
+    from PySide6.QtGui import QKeySequence
+
+    from guardpaint.gui.shortcuts import shortcut_rows
+
+    rows = shortcut_rows(window.actions())
+    listed = {key.strip() for keys, _ in rows for key in keys.split(" / ")}
+    for action in window.actions():
+        for shortcut in action.shortcuts():
+            assert shortcut.toString(QKeySequence.SequenceFormat.NativeText) in listed, action.text()
+    assert ("Ctrl+Shift+Z / Ctrl+Y", "Redo") in rows and ("Wheel", "zoom around the cursor") in rows

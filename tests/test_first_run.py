@@ -1,0 +1,40 @@
+"""The first start: the choice between the demo and the real model, offered once, and its dialog's text."""
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from guardpaint.gui.first_run import FirstRunDialog
+from guardpaint.models import registry
+
+from conftest import open_window
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def test_first_run_offers_the_choice_without_a_cached_model_and_remembers_it(qtbot, store):
+    win = open_window(qtbot, store)
+    assert win.models.needs_first_run() and win.models.spec == registry.DEMO_MODEL
+    QTimer.singleShot(0, lambda: next(w for w in QApplication.topLevelWidgets()
+                                      if isinstance(w, FirstRunDialog)).demo_button.click())
+    win.models.first_run()
+    assert win.models.spec == registry.DEMO_MODEL and not win.models.needs_first_run()
+    assert not open_window(qtbot, store).models.needs_first_run()  # remembered
+
+
+def test_first_run_is_silent_when_the_real_model_is_installed(qtbot, store):
+    path = registry.model_path(registry.REAL_MODEL)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"cached")
+    win = open_window(qtbot, store)
+    assert not win.models.needs_first_run() and win.models.spec == registry.REAL_MODEL
+    assert win.banner.isHidden() and win.models.named[registry.REAL_MODEL].isChecked()
+
+
+def test_the_first_run_dialog_shows_all_of_its_text(qtbot):
+    dialog = FirstRunDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    text = dialog.text
+    assert text.height() >= text.heightForWidth(text.width())  # no line cut off
+    assert text.geometry().bottom() < dialog.download_button.geometry().top()  # nor under the buttons
