@@ -92,8 +92,9 @@ def mask() -> np.ndarray:
 
 @pytest.fixture(autouse=True)
 def _isolated_model_cache(tmp_path_factory, monkeypatch):
-    """Tests never see or fill the user's model cache."""
+    """Tests never see or fill the user's model cache, nor the app's data folder (its autosaves)."""
     monkeypatch.setenv("GUARDPAINT_MODEL_DIR", str(tmp_path_factory.mktemp("model-cache")))
+    monkeypatch.setenv("GUARDPAINT_DATA_DIR", str(tmp_path_factory.mktemp("app-data")))
 
 
 @pytest.fixture

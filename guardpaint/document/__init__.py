@@ -11,9 +11,10 @@ from guardpaint.document.document import (
     TEST,
     Document,
     FolderRequest,
+    GeneratorChoice,
     ProtectionRequest,
 )
 from guardpaint.document.events import Event
 
 __all__ = ["MASK_CHANGED", "MODEL_CHANGED", "NO_PROTECTION", "PROTECTION", "ROLES", "TEST", "Document", "Event",
-           "FolderRequest", "ProtectionRequest"]
+           "FolderRequest", "GeneratorChoice", "ProtectionRequest"]

@@ -40,6 +40,15 @@ MODEL_CHANGED = "the model changed since this protection"
 
 
 @dataclass(frozen=True)
+class GeneratorChoice:
+    """A noise generator file to start protections from (when it was trained against the models), and the
+    refine iterations after its one pass."""
+
+    path: Path
+    refine: int = 0
+
+
+@dataclass(frozen=True)
 class FolderRequest:
     """What one Protect Folder run is asked to do: the images and the document's settings when it started."""
 
@@ -48,6 +57,7 @@ class FolderRequest:
     device: str
     settings: ProtectionSettings
     fmt: OutputFormat
+    generator: GeneratorChoice | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class ProtectionRequest:
     device: str
     settings: ProtectionSettings
     fmt: OutputFormat
+    generator: GeneratorChoice | None = None
 
 
 class Document:
@@ -74,6 +85,7 @@ class Document:
         self.device = device
         self.settings = ProtectionSettings()
         self.fmt: OutputFormat = PNG
+        self.generator: GeneratorChoice | None = None
         self.running: ProtectionRequest | None = None
         self.folder: FolderRequest | None = None  # a folder being protected
         self.outcome: ProtectedImage | None = None
@@ -122,6 +134,11 @@ class Document:
         self.device = device or self.device
         self.models_changed.emit()
 
+    def set_generator(self, choice: GeneratorChoice | None) -> None:
+        """The noise generator the next protections start from (when it matches their models), or none."""
+        self.generator = choice
+        self.settings_changed.emit()
+
     def set_settings(self, settings: ProtectionSettings, fmt: OutputFormat, device: str | None = None) -> None:
         """What the next protection will use (a folder uses them too); the device is the models' device."""
         self.settings, self.fmt = settings, fmt
@@ -142,7 +159,7 @@ class Document:
             raise InputError("Paint the region to protect first (Protection mask layer).")
         validate_mask(mask, self.image.rgb.shape)  # too many parts, all covered: before any work
         request = ProtectionRequest(self.image, mask.copy(), self.masks[TEST].copy(), self.specs, self.device,
-                                    self.settings, self.fmt)
+                                    self.settings, self.fmt, self.generator)
         self._drop_outcome()
         self.running = request
         self.run_changed.emit()
@@ -169,7 +186,7 @@ class Document:
         """Start protecting ``items`` with the document's settings, models and format."""
         if self.running is not None or self.folder is not None:
             raise InputError("A protection is running: wait for it, or cancel it, then Start again.")
-        self.folder = FolderRequest(list(items), self.specs, self.device, self.settings, self.fmt)
+        self.folder = FolderRequest(list(items), self.specs, self.device, self.settings, self.fmt, self.generator)
         self.run_changed.emit()
         return self.folder
 

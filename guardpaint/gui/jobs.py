@@ -17,11 +17,12 @@ from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport, run_suite
 from guardpaint.core.evaluation.verify import shown_boxes
-from guardpaint.core.workflow import protect_image
-from guardpaint.document import FolderRequest, ProtectionRequest
-from guardpaint.errors import Cancelled
+from guardpaint.core.workflow import Generated, protect_image
+from guardpaint.document import FolderRequest, GeneratorChoice, ProtectionRequest
+from guardpaint.errors import Cancelled, ModelError
 from guardpaint.models import Inpainter, load_model
 from guardpaint.models.device import select_device
+from guardpaint.models.noise_generator import read_generator
 
 
 class ModelCache:
@@ -44,6 +45,23 @@ class ModelCache:
             return [self._models[key] for key in keys]
 
 
+def generated_for(choice: GeneratorChoice | None, models: list[Inpainter], report) -> Generated | None:
+    """The chosen noise generator when it was trained against every model (the line says it starts from it),
+    else None (the line says why the loop runs instead)."""
+    if choice is None:
+        return None
+    generator = read_generator(choice.path, models[0].device)
+    try:
+        for model in models:
+            generator.check_model(model)
+    except ModelError as exc:
+        report(f"Not using the noise generator: {exc}. Optimising instead…")
+        return None
+    refine = f", then {choice.refine} refine iterations" if choice.refine else ""
+    report(f"Starting from the noise generator {generator.name}: one pass{refine}…")
+    return Generated(generator, choice.refine)
+
+
 def run_protection(models: ModelCache, request: ProtectionRequest, report, should_cancel) -> ProtectedImage:
     """Protect, encode the output file, re-read it, and verify on the re-read pixels (keeping the edits).
     Reports what it is doing as text (loading, the first iteration, verifying) and each iteration."""
@@ -52,10 +70,12 @@ def run_protection(models: ModelCache, request: ProtectionRequest, report, shoul
     extra = {"test mask": test_mask} if usable else None
     report("Loading the model…")
     loaded = models.get(list(request.specs), request.device)
-    report(f"Optimising on {loaded[0].device}: the first iteration includes the set-up…")
+    generated = generated_for(request.generator, loaded, report)
+    if generated is None:
+        report(f"Optimising on {loaded[0].device}: the first iteration includes the set-up…")
     return protect_image(loaded, request.image, request.mask, request.settings, on_iteration=report,
                          should_cancel=should_cancel, extra_masks=extra, keep_edits=True, fmt=request.fmt,
-                         on_status=report)
+                         on_status=report, generated=generated)
 
 
 def run_test_edit(outcome: ProtectedImage, mask: np.ndarray, should_cancel
@@ -94,6 +114,7 @@ def run_batch(models: ModelCache, request: FolderRequest, report, should_cancel)
     """Protect each image of ``request`` in turn with one model load, reporting ``(row, None)`` when an image
     starts and ``(row, report)`` when it is done. Stopping loses only the current image."""
     loaded = models.get(list(request.specs), request.device)
+    generated = generated_for(request.generator, loaded, lambda line: None)
     taken: set = set()
     inputs = batch_inputs(request.items)
     for row, item in enumerate(request.items):
@@ -101,4 +122,4 @@ def run_batch(models: ModelCache, request: FolderRequest, report, should_cancel)
             raise Cancelled("batch stopped")
         report((row, None))
         report((row, protect_item(loaded, item, request.settings, request.fmt, taken=taken, inputs=inputs,
-                                  should_cancel=should_cancel)))
+                                  should_cancel=should_cancel, generated=generated)))

@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.ui = Interaction(self, self.store)
         self.protection = ProtectionController(self.document, self.panel, self.preview, self.ui, self)
         self.runner = self.protection.runner
-        self.models = ModelController(self, self.store, self.banner, self.ui)
+        self.models = ModelController(self, self.store, self.banner, self.ui, self.document)
         self.masks = MaskFiles(self, self.document, self.active_role, self.ui)
         self.exports = ExportController(self, self.document, self.ui)
         self.opener = ImageOpener(self.ui, self)
@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         p.test_button.clicked.connect(self.start_test_edit)
         self.runner.busyChanged.connect(lambda _: self._update_state())
         p.settings.changed.connect(self._settings_changed)
+        d.settings_changed.connect(lambda: p.show_generator(d.generator))
         d.settings_changed.connect(lambda: p.settings.show_settings(d.settings, d.fmt, d.device)
                                    if (p.settings.settings(), p.settings.output_format()) != (d.settings, d.fmt)
                                    else None)

@@ -5,16 +5,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
 
+from guardpaint.document import Document, GeneratorChoice
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.downloads import DownloadController, size_text
 from guardpaint.gui.first_run import DEMO, DOWNLOAD, WEIGHT_FILE, DemoBanner, FirstRunDialog
 from guardpaint.gui.interaction import Interaction
 from guardpaint.gui.window_state import stored_list
 from guardpaint.models import registry
+from guardpaint.models.noise_generator import read_generator
 
 WEIGHT_FILTER = "LaMa weights (*.ckpt *.pt *.pth *.safetensors);;All files (*)"
+GENERATOR_FILTER = "Noise generators (*.safetensors);;All files (*)"
 MODEL_KEY = "model"
 ALSO_KEY = "model/also"  # registry models protected against too (an ensemble)
 CHOSEN_KEY = "model/first-run-choice"
@@ -34,9 +37,10 @@ class ModelController(QObject):
 
     modelChanged = Signal(str)  # noqa: N815
 
-    def __init__(self, window: QWidget, store: QSettings, banner: DemoBanner, ui: Interaction) -> None:
+    def __init__(self, window: QWidget, store: QSettings, banner: DemoBanner, ui: Interaction,
+                 document: Document) -> None:
         super().__init__(window)
-        self.window, self.store, self.banner, self.ui = window, store, banner, ui
+        self.window, self.store, self.banner, self.ui, self.document = window, store, banner, ui, document
         self.downloads = DownloadController(window, ui)
         self.downloads.downloaded.connect(self.set_model)
         self.downloads.abandoned.connect(self._download_abandoned)
@@ -82,8 +86,15 @@ class ModelController(QObject):
         extra[0].triggered.connect(self.open_weights_dialog)
         extra[1].triggered.connect(lambda: self.downloads.download(registry.REAL_MODEL))
         extra[2].triggered.connect(lambda: self.first_run(force=True))
+        self.generator_action = QAction("Noise &Generator…", self)
+        self.generator_action.setToolTip("Start protections from a trained noise generator's one pass")
+        self.generator_action.triggered.connect(self.choose_generator)
+        self.no_generator_action = QAction("Stop Using the Noise Generator", self)
+        self.no_generator_action.triggered.connect(lambda: self.use_generator(None))
+        self.no_generator_action.setEnabled(False)
         self._show()
-        return [*entries, self.file_action, None, self.also_menu, None, *extra]
+        return [*entries, self.file_action, None, self.also_menu, None, *extra, None, self.generator_action,
+                self.no_generator_action]
 
     def _show(self) -> None:
         """Check the active model's entry and show the banner while the demo is active."""
@@ -150,6 +161,29 @@ class ModelController(QObject):
             self._show()
             return False
         self.set_model(path)
+        return True
+
+    def choose_generator(self) -> bool:
+        """Model > Noise Generator…: a generator file (read safely) and its refine iterations."""
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open a noise generator", self.ui.start_dir("weights"),
+                                              GENERATOR_FILTER)
+        if not path:
+            return False
+        refine, chosen = QInputDialog.getInt(self.window, "Refine iterations", "Iterations after the generator's "
+                                             "one pass (0: the one pass alone):", 5, 0, 1000)
+        return chosen and self.use_generator(Path(path), refine)
+
+    def use_generator(self, path: Path | None, refine: int = 0) -> bool:
+        """Start protections from the generator at ``path`` (checked as weights are; None: stop using one)."""
+        if path is not None:
+            self.ui.remember_dir("weights", path)
+            try:
+                read_generator(path)
+            except GuardPaintError as exc:
+                self.ui.error(str(exc))
+                return False
+        self.document.set_generator(None if path is None else GeneratorChoice(path, refine))
+        self.no_generator_action.setEnabled(path is not None)
         return True
 
     def needs_first_run(self) -> bool:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from guardpaint.core.protection.loop import IterationReport
+from guardpaint.document import GeneratorChoice
 from guardpaint.gui.canvas import MAX_BRUSH, MIN_BRUSH
 from guardpaint.gui.loss_plot import LossPlot
 from guardpaint.gui.settings_panel import SettingsPanel
@@ -59,6 +60,9 @@ class ProtectPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (self.protect_button, self.cancel_button, self.test_button):
             buttons.addWidget(button)
+        self.generator_note = QLabel()
+        self.generator_note.setWordWrap(True)
+        self.generator_note.hide()
         self.progress = QProgressBar()
         self.progress.setFormat("%p %")
         self.eta = QLabel("")
@@ -70,6 +74,7 @@ class ProtectPanel(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.settings)
         layout.addLayout(buttons)
+        layout.addWidget(self.generator_note)
         layout.addWidget(self.progress)
         layout.addWidget(self.eta)
         layout.addWidget(self.plot, 1)
@@ -80,6 +85,14 @@ class ProtectPanel(QWidget):
         self.progress.setValue(0)
         self._first = None
         self.show_status("Starting…")
+
+    def show_generator(self, choice: GeneratorChoice | None) -> None:
+        """Say which noise generator Protect starts from, if any (it is used when it matches the model)."""
+        self.generator_note.setVisible(choice is not None)
+        if choice is not None:
+            refine = f" + {choice.refine} refine iterations" if choice.refine else ""
+            self.generator_note.setText(f"Noise generator: {choice.path.name} (one pass{refine}), used when it was "
+                                        "trained against the active model")
 
     def show_status(self, text: str) -> None:
         self.eta.setText(text)

@@ -1,0 +1,80 @@
+"""A noise generator trained here, on the CPU, against the high-gain test model, then checked on held-out
+photo-and-mask pairs: one pass, one pass plus refine iterations, and the per-image loop.
+
+    python benchmarks/generator_high_gain.py --minutes 10 --json
+
+What it means: on the model the noise can move (tests/high_gain.py, whose fill a checkerboard in the
+context drives to any colour), how well a generator learns the protection, and how much faster it is.
+What it does not mean: anything about big-lama, which cannot be trained against here (no weights).
+Training photos: scikit-image's training set (training/data.py); held-out pairs: crops of its held-out
+photos (chelsea, coffee, rocket) with random masks of the training's kinds, never seen in training.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from guardpaint.core.generator.evaluation import evaluate
+from guardpaint.core.generator.samples import SampleSource, photos_in
+from guardpaint.core.generator.training import Trainer, TrainingSettings, train
+
+from data import TRAIN_IMAGES, VALIDATION_IMAGES, load_photo
+from high_gain import HighGainInpainter
+
+
+def photo_folder(folder: Path, names: tuple[str, ...], side: int) -> Path:
+    """The photos resized to ``side`` on their short side, as PNG files in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        photo = load_photo(name)
+        scale = side / min(photo.shape[:2])
+        resized = cv2.resize(photo, (round(photo.shape[1] * scale), round(photo.shape[0] * scale)),
+                             interpolation=cv2.INTER_AREA)
+        Image.fromarray(resized).save(folder / f"{Path(name).stem}.png")
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--crop", type=int, default=96)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--pairs", type=int, default=24, help="held-out photo-and-mask pairs")
+    parser.add_argument("--refine", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", type=Path, help="keep the generator here")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    model = HighGainInpainter()
+    with tempfile.TemporaryDirectory() as scratch:
+        train_folder = photo_folder(Path(scratch) / "train", TRAIN_IMAGES, 2 * args.crop)
+        held_folder = photo_folder(Path(scratch) / "held", VALIDATION_IMAGES, 2 * args.crop)
+        settings = TrainingSettings(crop=args.crop, batch=args.batch, width=args.width, seed=args.seed,
+                                    checkpoint_every=10**9, precision="fp32")
+        trainer = Trainer([model], SampleSource(photos_in(train_folder), args.crop, args.seed), settings)
+        output = args.output or Path(scratch) / "generator.safetensors"
+        started = time.perf_counter()
+        train(trainer, output, None, args.minutes)
+        seconds = time.perf_counter() - started
+        held_out = SampleSource(photos_in(held_folder), args.crop, args.seed + 1000)
+        pairs = [held_out.sample(index) for index in range(args.pairs)]
+        modes = evaluate([model], trainer.finished_generator(), pairs, args.refine, 20)
+    result = {"model": "high-gain (tests/high_gain.py)", "device": "cpu", "training_minutes": round(seconds / 60, 2),
+              "steps": trainer.step, "samples_seen": trainer.step * args.batch, "crop": args.crop,
+              "generator_width": args.width, "held_out_pairs": args.pairs, "modes": modes}
+    print(json.dumps(result, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()

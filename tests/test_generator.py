@@ -1,0 +1,215 @@
+"""The noise generator: its one pass within the budget, its file (strict as weights), training (seeded,
+resumable, distributed on two CPU workers), its use in protect, batch and the app, and its refusals."""
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from guardpaint.cli import main
+from guardpaint.core.generator.samples import MASK_KINDS, SampleSource, photos_in, random_mask
+from guardpaint.core.generator.training import Trainer, TrainingSettings, state_path, train
+from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.workflow import Generated, protect_image
+from guardpaint.errors import ModelError
+from guardpaint.models import load_model
+from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork, read_generator
+
+from conftest import make_photo, make_tiny_model, save_tiny_weights
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+TINY = {"crop": 48, "batch": 2, "width": 4, "depth": 2, "blocks": 1, "checkpoint_every": 2, "validate_every": 1000,
+        "precision": "fp32"}
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("photos")
+    for seed in range(3):
+        Image.fromarray(make_photo(64, 80, seed=seed)).save(folder / f"p{seed}.png")
+    return folder
+
+
+def _trainer(model, photos: Path, seed: int = 0) -> Trainer:
+    return Trainer([model], SampleSource(photos_in(photos), TINY["crop"], seed),
+                   TrainingSettings(**TINY, seed=seed))
+
+
+def test_one_pass_stays_within_the_budget_at_any_size():
+    torch.manual_seed(0)
+    generator = NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)))
+    for height, width in ((37, 53), (64, 80)):
+        image = torch.rand(1, 3, height, width)
+        budget = torch.rand(1, 1, height, width) * 0.02
+        budget[..., :5, :] = 0  # transparent pixels: no budget at all
+        colour = torch.tensor([0.0, 1, 0]).view(1, 3, 1, 1)
+        noise = generator.noise(image, torch.zeros(1, 1, height, width), budget, colour)
+        assert noise.shape == image.shape and (noise.abs() <= budget + 1e-7).all() and (noise[..., :5, :] == 0).all()
+        assert noise.abs().max() > 0
+
+
+def test_a_generator_file_is_read_back_exactly_with_its_metadata(tmp_path):
+    torch.manual_seed(1)
+    made = NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)), [{"name": "tiny", "sha256": "ab" * 32}],
+                          {"steps": 3}, {"held": 0.5})
+    path = tmp_path / "gen.safetensors"
+    path.write_bytes(made.to_bytes())
+    read = read_generator(path)
+    assert (read.trained_against, read.training, read.validation) == (made.trained_against, {"steps": 3},
+                                                                       {"held": 0.5})
+    assert read.network.config == GeneratorConfig(4, 2, 1) and len(read.sha256) == 64
+    features = torch.rand(1, 8, 24, 40)
+    assert torch.equal(read.network(features), made.network.eval()(features))
+
+
+def _crafted(tmp_path: Path, name: str, header: dict, body: bytes = b"") -> Path:
+    encoded = json.dumps(header).encode()
+    path = tmp_path / name
+    path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + body)
+    return path
+
+
+def test_crafted_generator_files_are_refused_in_one_line(tmp_path):
+    good = NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)), [{"name": "tiny", "sha256": "ab" * 32}])
+    valid = tmp_path / "valid.safetensors"
+    valid.write_bytes(good.to_bytes())
+    (length,) = struct.unpack("<Q", valid.read_bytes()[:8])
+    header = json.loads(valid.read_bytes()[8:8 + length])
+    meta = header["__metadata__"]
+    cases = {
+        "not a safetensors file": (tmp_path / "text.safetensors", "not a noise generator file"),
+        "a header claiming a gigabyte": (None, "header of"),
+        "another format": (_crafted(tmp_path, "format.safetensors", {"__metadata__": {"format": "x"}}),
+                           "not a GuardPaint noise generator"),
+        "an architecture beyond the bounds": (
+            _crafted(tmp_path, "huge.safetensors", {"__metadata__": {**meta, "architecture": json.dumps(
+                {"width": 100000, "depth": 3, "blocks": 2})}}), "width 100000 is outside 1-128"),
+        "tensors of another shape": (
+            _crafted(tmp_path, "shape.safetensors", {**header, "stem.0.weight": {**header["stem.0.weight"],
+                                                                                  "shape": [4, 8, 5, 5]}}),
+            "tensor stem.0.weight is F32 [4, 8, 5, 5]"),
+        "a missing tensor": (_crafted(tmp_path, "missing.safetensors",
+                                      {k: v for k, v in header.items() if k != "head.bias"}), "not this architecture"),
+        "malformed models": (_crafted(tmp_path, "models.safetensors",
+                                      {"__metadata__": {**meta, "trained_against": "[1]"}}), "malformed"),
+    }
+    (tmp_path / "text.safetensors").write_text("hello")
+    big = tmp_path / "big.safetensors"
+    big.write_bytes(struct.pack("<Q", 1 << 30) + b"{}")
+    cases["a header claiming a gigabyte"] = (big, "not a noise generator file")
+    for name, (path, message) in cases.items():
+        with pytest.raises(ModelError, match=re.escape(message)) as refused:
+            read_generator(path)
+        assert "\n" not in str(refused.value), name
+
+
+def test_a_generator_used_with_another_model_is_refused_with_both_named(case, capsys):
+    other = save_tiny_weights(case["dir"] / "other.pth", seed=5)
+    generator = NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)),
+                               [{"name": "other.pth", "sha256": load_model(other, torch.device("cpu")).sha256}])
+    (case["dir"] / "gen.safetensors").write_bytes(generator.to_bytes())
+    out = case["dir"] / "out.png"
+    code = main(["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(out), "--model",
+                 str(case["model"]), "--generator", str(case["dir"] / "gen.safetensors")])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(error) == 1 and not out.exists()
+    assert "gen.safetensors was trained against other.pth" in error[0] and "not tiny.pth" in error[0]
+    assert main(["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(out), "--model", str(other),
+                 "--generator", str(case["dir"] / "gen.safetensors"), "--refine", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["generator"]["file"].endswith("gen.safetensors") and report["generator"]["refine_iterations"] == 1
+    assert report["generator"]["trained_against"][0]["name"] == "other.pth"
+    assert main(["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(out), "--refine", "2"]) == 2
+
+
+def test_masks_of_every_kind_and_samples_are_a_function_of_the_seed_and_index(photos):
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        mask = random_mask(rng, 48, 48)
+        assert 0 < mask.mean() <= 0.35
+    assert len(MASK_KINDS) == 4
+    a, b = SampleSource(photos_in(photos), 48, 3), SampleSource(photos_in(photos), 48, 3)
+    assert all((a.sample(i).rgb == b.sample(i).rgb).all() and (a.sample(i).mask == b.sample(i).mask).all()
+               for i in (0, 5, 17))
+    assert not (a.sample(0).rgb == a.sample(1).rgb).all()
+
+
+def test_training_is_seeded_and_resumes_to_the_same_weights(photos, tmp_path):
+    model = make_tiny_model()
+    whole = _trainer(model, photos)
+    first = [whole.train_step().total for _ in range(4)]
+    train(whole, tmp_path / "whole.safetensors", 6, None)
+    assert whole.step == 6
+    part = _trainer(model, photos)
+    train(part, tmp_path / "part.safetensors", 3, None)
+    assert state_path(tmp_path / "part.safetensors").is_file()
+    resumed = _trainer(model, photos)
+    resumed.resume(tmp_path / "part.safetensors")
+    assert resumed.step == 3
+    train(resumed, tmp_path / "part.safetensors", 6, None)
+    for name, value in whole.generator.network.state_dict().items():
+        torch.testing.assert_close(resumed.generator.network.state_dict()[name], value, rtol=1e-5, atol=1e-6)
+    assert read_generator(tmp_path / "part.safetensors").training["steps"] == 6
+    assert all(np.isfinite(first))
+    again = _trainer(model, photos)
+    assert [again.train_step().total for _ in range(4)] == first  # seeded: the same run twice
+
+
+def test_two_cpu_workers_train_the_same_generator_as_one_process(photos, tmp_path, case):
+    """torchrun with two gloo workers, each half of every batch, against one process on the whole batch."""
+    argv = ["generator", "train", "--model", str(case["model"]), "--images", str(photos), "--steps", "2", "--crop",
+            "48", "--batch", "2", "--width", "4", "--seed", "3", "--quiet", "--device", "cpu"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    single = subprocess.run([sys.executable, "-m", "guardpaint", *argv, "-o", str(tmp_path / "one.safetensors")],
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert single.returncode == 0, single.stderr
+    double = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port",
+                             "29531", "-m", "guardpaint", *argv, "-o", str(tmp_path / "two.safetensors")],
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert double.returncode == 0, double.stderr[-3000:]
+    one, two = read_generator(tmp_path / "one.safetensors"), read_generator(tmp_path / "two.safetensors")
+    assert two.training["world_size"] == 2 and one.training["world_size"] == 1
+    for name, value in one.network.state_dict().items():
+        torch.testing.assert_close(two.network.state_dict()[name], value, rtol=1e-4, atol=1e-6)
+
+
+def test_one_pass_protects_and_is_judged_on_the_written_file(photo, mask):
+    model = make_tiny_model()
+    torch.manual_seed(0)
+    generator = NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)), [{"name": "tiny", "sha256": model.sha256}])
+    settings = ProtectionSettings(auto_strength=False)
+    one = protect_image(model, LoadedImage(photo), mask, settings, generated=Generated(generator, 0))
+    assert one.result.history == [] and np.abs(one.result.noise).max() <= 5 and np.abs(one.result.noise).max() > 0
+    assert one.generator["refine_iterations"] == 0 and one.verification is not None
+    refined = protect_image(model, LoadedImage(photo), mask, settings, generated=Generated(generator, 3))
+    assert [h.iteration for h in refined.result.history] == [1, 2, 3]
+    assert refined.result.settings.budget == "texture"  # the generator decides where the noise acts
+
+
+def test_the_app_starts_from_a_chosen_generator_and_plots_the_refine_iterations(window, qtbot, files):
+    from conftest import protect_in_window
+
+    model = window.protection.models.get([str(files["weights"])], "cpu")[0]
+    generator = NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)),
+                               [{"name": "tiny.pth", "sha256": model.sha256}])
+    path = files["dir"] / "gen.safetensors"
+    path.write_bytes(generator.to_bytes())
+    lines = []
+    window.runner.partial.connect(lambda value: lines.append(value) if isinstance(value, str) else None)
+    assert window.models.use_generator(path, 2)
+    assert window.panel.generator_note.isVisibleTo(window) and "gen.safetensors" in window.panel.generator_note.text()
+    outcome = protect_in_window(window, qtbot, files["mask"])
+    assert any(line.startswith("Starting from the noise generator gen.safetensors: one pass, then 2 refine")
+               for line in lines)
+    assert outcome.generator["refine_iterations"] == 2
+    assert {h.iteration for h in outcome.result.history} == {1, 2}
+    qtbot.waitUntil(lambda: window.panel.plot.point_count() == len(outcome.result.history), timeout=5000)
+    assert window.models.use_generator(None) and not window.panel.generator_note.isVisibleTo(window)
