@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--crop", type=int, default=96)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--pairs", type=int, default=24, help="held-out photo-and-mask pairs")
     parser.add_argument("--refine", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GPU plan (docs/gpu.md) as batched commands for a short GPU lease, run from the repository root.
+# The GPU measurements as batched commands for a short GPU lease, run from the repository root (their
+# figures: docs/benchmarks/speed.md; the raw logs: docs/gpu-runs/).
 #
 #   OUT=runs/gpu bash benchmarks/gpu_session.sh speed [SECONDS]   speed, profile and scale benchmarks
 #   OUT=runs/gpu bash benchmarks/gpu_session.sh train [SECONDS]   a demo-model training chunk, then its evaluation

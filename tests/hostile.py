@@ -23,6 +23,7 @@ import torch
 from PIL import Image
 
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
+from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork
 
 from conftest import make_photo, make_tiny_generator
 
@@ -51,6 +52,50 @@ def weight_files(folder: Path) -> dict[str, Path]:
     files["zip bomb"] = folder / "bomb.pt"
     with zipfile.ZipFile(files["zip bomb"], "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("archive/data.pkl", b"\0" * (64 << 20))
+    return files
+
+
+def _safetensors(path: Path, header: dict, body: bytes = b"") -> Path:
+    """A safetensors file of ``header`` (JSON) over ``body``, whatever the header claims."""
+    encoded = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + body)
+    return path
+
+
+def generator_files(folder: Path, trained_against: dict) -> dict[str, Path]:
+    """Crafted noise generator files by case name, and ``"valid"``: a real one trained (nominally) against
+    ``trained_against`` (``{"name", "sha256"}``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    valid = folder / "valid.safetensors"
+    valid.write_bytes(NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)), [trained_against]).to_bytes())
+    data = valid.read_bytes()
+    (length,) = struct.unpack("<Q", data[:8])
+    header, body = json.loads(data[8:8 + length]), data[8 + length:]
+    meta = header["__metadata__"]
+    files = {"valid": valid}
+    files["generator: a text file"] = folder / "text.safetensors"
+    files["generator: a text file"].write_text("hello")
+    files["generator: a pickle renamed"] = folder / "pickle.safetensors"
+    files["generator: a pickle renamed"].write_bytes(pickle.dumps({"stem.0.weight": [0.0] * 10}, protocol=4))
+    files["generator: a header claiming a gigabyte"] = folder / "big-header.safetensors"
+    files["generator: a header claiming a gigabyte"].write_bytes(struct.pack("<Q", 1 << 30) + b"{}")
+    files["generator: another format"] = _safetensors(folder / "format.safetensors", {"__metadata__": {"format": "x"}})
+    files["generator: an architecture beyond the bounds"] = _safetensors(
+        folder / "wide.safetensors", {"__metadata__": {**meta, "architecture": json.dumps(
+            {"width": 100000, "depth": 3, "blocks": 2})}})
+    files["generator: 2.9 G parameters within the bounds"] = _safetensors(
+        folder / "huge.safetensors", {"__metadata__": {**meta, "architecture": json.dumps(
+            {"width": 128, "depth": 5, "blocks": 8})}}, body)
+    stem = header["stem.0.weight"]
+    files["generator: a tensor of another shape"] = _safetensors(
+        folder / "shape.safetensors", {**header, "stem.0.weight": {**stem, "shape": [4, 8, 5, 5]}}, body)
+    files["generator: a missing tensor"] = _safetensors(
+        folder / "missing.safetensors", {k: v for k, v in header.items() if k != "head.bias"}, body)
+    files["generator: offsets past the end"] = _safetensors(
+        folder / "offsets.safetensors", {**header, "stem.0.weight": {**stem, "data_offsets": [0, 1 << 30]}}, body)
+    files["generator: a malformed model list"] = _safetensors(
+        folder / "models.safetensors", {**header, "__metadata__": {**meta, "trained_against": "[1]"}}, body)
     return files
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hostile import dotted_mask, image_files, mask_for, weight_files
+from hostile import dotted_mask, generator_files, image_files, mask_for, weight_files
 from PIL import Image
 
 from guardpaint.errors import ModelError
+from guardpaint.models import load_model
 from guardpaint.models.checkpoint import check_tensor
 
 from conftest import save_tiny_weights
@@ -31,6 +32,19 @@ WEIGHT_CASES = {
     "legacy pickle": "a legacy (before PyTorch 1.6) pickle",
     "zip, not TorchScript": "a zip archive, but not a PyTorch or TorchScript file",
     "zip bomb": "its archive expands to",
+}
+GENERATOR_CASES = {
+    "generator: a text file": "not a noise generator file (too short)",
+    "generator: a pickle renamed": "not a noise generator file (header of",
+    "generator: a header claiming a gigabyte": "not a noise generator file (header of 1,073,741,824 bytes)",
+    "generator: another format": "not a GuardPaint noise generator (format 'x')",
+    "generator: an architecture beyond the bounds": "noise generator width 100000 is outside 1-128",
+    "generator: 2.9 G parameters within the bounds": "its architecture declares 11,474,289,676 bytes of weights",
+    "generator: a tensor of another shape": "tensor stem.0.weight is F32 [4, 8, 5, 5], not F32 [4, 19, 3, 3]",
+    "generator: a missing tensor": "its tensors are not this architecture's",
+    "generator: offsets past the end": "unreadable tensors",
+    "generator: a malformed model list": "its list of models trained against is malformed",
+    "valid": None,
 }
 IMAGE_CASES = {
     "EPS named .png": "a PostScript (EPS) file, not one of the images GuardPaint reads",
@@ -84,6 +98,19 @@ def test_crafted_weight_files_are_refused_in_bounded_memory(corpus):
     for case, result in zip(WEIGHT_CASES, results, strict=True):
         _check(result, WEIGHT_CASES[case], outputs[case], case)
     assert results[-1]["peak_rss_mb"] < WEIGHTS_PEAK_MB  # the peak of the whole run, every case included
+
+
+def test_crafted_generator_files_are_refused_in_bounded_memory(corpus):
+    tiny = {"name": "tiny.pth", "sha256": load_model(corpus["tiny"], torch.device("cpu")).sha256}
+    files = generator_files(corpus["dir"] / "generators", tiny)
+    assert set(files) == set(GENERATOR_CASES)
+    outputs = {case: corpus["dir"] / f"generator-{i}.png" for i, case in enumerate(GENERATOR_CASES)}
+    results = _run([["protect", str(corpus["photo"]), "--mask", str(corpus["mask"]), "-o", str(outputs[case]),
+                     "--model", str(corpus["tiny"]), "--generator", str(files[case])]
+                    for case in GENERATOR_CASES])
+    for case, result in zip(GENERATOR_CASES, results, strict=True):
+        _check(result, GENERATOR_CASES[case], outputs[case], case)
+    assert results[-1]["peak_rss_mb"] < WEIGHTS_PEAK_MB
 
 
 def test_hostile_and_odd_images_get_the_right_result_or_one_line(corpus):

@@ -68,3 +68,12 @@ def test_models_list_says_what_the_demo_cannot_do(capsys):
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     assert "does not protect against big-lama" in out.replace("\n", " ").replace("  ", " ")
+
+
+def test_models_list_says_no_generator_ships_and_how_to_train_one(capsys):
+    assert main(["models", "list"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "No noise generator ships with GuardPaint" in out
+    assert "guardpaint generator train --model big-lama" in out
+    assert main(["models", "--json", "list"]) == 0
+    assert "generator train" in json.loads(capsys.readouterr().out)["generators"]

@@ -12,6 +12,7 @@ from guardpaint.cli.cluster import add_cluster_args
 from guardpaint.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_PROTECTED, EXIT_OK
 from guardpaint.cli.options import (
     OVERWRITE_HELP,
+    check_refine,
     generated_for,
     generator_args,
     load_models_for,
@@ -72,8 +73,7 @@ def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
     fmt, settings, tally = output_format(args.format, args.quality), settings_from(args), BatchTally()
     if args.ray is None and (args.actors is not None or args.gpus_per_actor is not None or args.cpus_per_actor != 1):
         raise InputError("--actors, --cpus-per-actor and --gpus-per-actor set the Ray pool: add --ray")
-    if args.generator is None and args.refine:
-        raise InputError("--refine continues from a generator's noise: give --generator FILE")
+    check_refine(args)
     if args.ray is not None:
         from guardpaint.cli.cluster import cluster_batch
 

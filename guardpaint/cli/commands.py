@@ -177,13 +177,21 @@ def cmd_verify(args: argparse.Namespace) -> Result:
     return result, EXIT_OK
 
 
+#: What ``models list`` says of noise generators: none ships, and how to make one.
+GENERATORS_NOTE = ("No noise generator ships with GuardPaint: one is trained against a model's own weights, and none "
+                   "has been trained against big-lama or anime-lama (their weights were not at hand where GuardPaint "
+                   "is built). To make one, on a GPU: guardpaint generator train --model big-lama --images PHOTOS "
+                   "-o big-lama.generator.safetensors --minutes 120 --val HELD_OUT (docs: The noise generator).")
+
+
 def cmd_models(args: argparse.Namespace) -> Result:
     from guardpaint.models import registry
 
     if args.models_command == "list":
         return {"models": [{"name": s.name, "installed": registry.is_available(s.name), "description": s.description,
                             "limits": s.limits, "path": str(registry.model_path(s.name)), "url": s.url,
-                            "md5": s.md5, "size_mb": s.size_mb} for s in registry.REGISTRY.values()]}, EXIT_OK
+                            "md5": s.md5, "size_mb": s.size_mb} for s in registry.REGISTRY.values()],
+                "generators": GENERATORS_NOTE}, EXIT_OK
     if args.models_command == "path":
         return {"path": str(registry.installed_path(args.name))}, EXIT_OK
     from tqdm import tqdm

@@ -31,25 +31,25 @@ def add_generator_command(sub: argparse._SubParsersAction) -> None:
     length.add_argument("--steps", type=int, help="train for this many steps in all (a resumed run counts its own)")
     length.add_argument("--minutes", type=float, help="train for this many minutes")
     train.add_argument("--resume", type=Path, metavar="FILE", help="continue the training of this generator file")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0, help="seed of the crops, masks and weights (default 0)")
     train.add_argument("--crop", type=int, default=128, help="crop side in px (default 128; 512 on a GPU)")
     train.add_argument("--batch", type=int, default=8, help="samples per step, over all processes (default 8)")
-    train.add_argument("--width", type=int, default=32, help="the generator's channels at full resolution")
+    train.add_argument("--width", type=int, default=32, help="the generator's channels at full resolution (default 32)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--json", action="store_true", help="print the result as one JSON object")
     train.set_defaults(run=cmd_train, show=human.show_generator)
 
     evaluate = commands.add_parser("evaluate", help="a generator's one pass, with refine iterations, and the loop")
-    evaluate.add_argument("generator", type=Path, metavar="FILE")
+    evaluate.add_argument("generator", type=Path, metavar="FILE", help="the generator to check (.safetensors)")
     model_args(evaluate)
-    evaluate.add_argument("--images", required=True, type=Path, metavar="DIR")
+    evaluate.add_argument("--images", required=True, type=Path, metavar="DIR", help="held-out photos, never trained on")
     evaluate.add_argument("--masks", type=Path, metavar="DIR",
                           help="masks named like the images (batch's rule); without it, photo.mask.png beside each "
                                "image, else random masks of the training's kinds")
     evaluate.add_argument("--refine", type=int, default=5, help="refine iterations of the second mode (default 5)")
     evaluate.add_argument("--iterations", type=int, default=20, help="the loop's iterations (default 20)")
-    evaluate.add_argument("--crop", type=int, default=128, help="side of the random crops without masks")
-    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--crop", type=int, default=128, help="side of the random crops without masks (default 128)")
+    evaluate.add_argument("--json", action="store_true", help="print the result as one JSON object")
     evaluate.set_defaults(run=cmd_evaluate, show=human.show_generator)
 
 

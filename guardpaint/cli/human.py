@@ -1,6 +1,8 @@
 """Human-readable output of the sub-commands (``--json`` prints the same results as one object)."""
 from __future__ import annotations
 
+import textwrap
+
 
 def _show_edits(result: dict) -> None:
     metrics = result["imperceptibility"]
@@ -84,6 +86,8 @@ def show_models(result: dict) -> None:
         print(f"{model['name']:<10} {state:<14} {model['description']}")
         if model["limits"]:
             print(f"{'':<26}{model['limits']}")
+    print()
+    print(textwrap.fill(result["generators"], width=100, break_on_hyphens=False))
 
 
 def show_generator(result: dict) -> None:

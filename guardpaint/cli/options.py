@@ -113,14 +113,19 @@ def generator_args(parser: argparse.ArgumentParser) -> None:
                         help="with --generator, optimise N more iterations from its noise at each step (default 0)")
 
 
+def check_refine(args: argparse.Namespace) -> None:
+    """--refine's value, and --generator given with it (before anything is loaded)."""
+    if args.refine < 0:
+        raise InputError(f"--refine must be 0 or more, got {args.refine}")
+    if args.generator is None and args.refine:
+        raise InputError("--refine continues from a generator's noise: give --generator FILE")
+
+
 def generated_for(args: argparse.Namespace, models: list):
     """The generator --generator names, checked against every model (one line naming both when it was not
     trained against one), with --refine; None without --generator."""
-    if args.refine < 0:
-        raise InputError(f"--refine must be 0 or more, got {args.refine}")
+    check_refine(args)
     if args.generator is None:
-        if args.refine:
-            raise InputError("--refine continues from a generator's noise: give --generator FILE")
         return None
     from guardpaint.core.workflow import Generated
     from guardpaint.models.noise_generator import read_generator

@@ -33,6 +33,11 @@ MAX_FILE_BYTES = 256 << 20
 MAX_HEADER_BYTES = 1 << 20
 #: Input channels: RGB, the protection mask, the budget map, the target colour's three planes.
 INPUTS = 8
+#: Periods (px) of the grid phase the network is told: LaMa downsamples three times by 2, so the noise that
+#: moves it is aligned to a grid of 8 px, and pixel-level patterns (a checkerboard) need the parity.
+PHASE_PERIODS = (2, 4, 8)
+#: The phase planes: cos and sin of x and y per period (no sin at period 2), and the checkerboard.
+PHASE_CHANNELS = sum(2 if period == 2 else 4 for period in PHASE_PERIODS) + 1
 #: Bounds of the architecture a file may declare (a crafted one could declare anything).
 LIMITS = {"width": 128, "depth": 5, "blocks": 8}
 
@@ -75,7 +80,7 @@ class NoiseNetwork(nn.Module):
         super().__init__()
         self.config = config.checked()
         widths = [config.width * 2**level for level in range(config.depth + 1)]
-        self.stem = _conv(INPUTS, widths[0])
+        self.stem = _conv(INPUTS + PHASE_CHANNELS, widths[0])
         self.down = nn.ModuleList(nn.Sequential(_conv(widths[i], widths[i + 1], 2), _conv(widths[i + 1], widths[i + 1]))
                                   for i in range(config.depth))
         self.bottom = nn.Sequential(*(_Residual(widths[-1]) for _ in range(config.blocks)))
@@ -86,6 +91,8 @@ class NoiseNetwork(nn.Module):
         height, width = features.shape[-2:]
         multiple = 2**self.config.depth
         x = F.pad(features, (0, -width % multiple, 0, -height % multiple), mode="replicate")
+        phase = _phase_channels(*x.shape[-2:], x.device, x.dtype)
+        x = torch.cat([x, phase.expand(x.shape[0], -1, -1, -1)], dim=1)
         skips = [self.stem(x)]
         for layer in self.down:
             skips.append(layer(skips[-1]))
@@ -94,6 +101,24 @@ class NoiseNetwork(nn.Module):
             skip = skips.pop()
             x = layer(torch.cat([F.interpolate(x, size=skip.shape[-2:], mode="nearest"), skip], dim=1))
         return torch.tanh(self.head(x))[..., :height, :width]
+
+
+def _phase_channels(height: int, width: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """1xCxHxW: where each pixel sits on the grids of :data:`PHASE_PERIODS`, counted from the window's
+    top-left pixel, which is the model's (the editor's view starts there): cos and sin of x and y for each
+    period (sin is 0 at period 2, so left out), and the checkerboard (-1)^(x+y). A convolution sees the same
+    thing at every position; without these the network could not place a pattern on the model's grid."""
+    y = torch.arange(height, device=device, dtype=torch.float32).view(-1, 1).expand(height, width)
+    x = torch.arange(width, device=device, dtype=torch.float32).view(1, -1).expand(height, width)
+    planes = []
+    for period in PHASE_PERIODS:
+        for coordinate in (x, y):
+            angle = coordinate * (2 * torch.pi / period)
+            planes.append(torch.cos(angle))
+            if period > 2:
+                planes.append(torch.sin(angle))
+    planes.append(1 - 2 * ((x + y) % 2))
+    return torch.stack(planes).unsqueeze(0).to(dtype)
 
 
 @dataclass
@@ -185,8 +210,16 @@ def read_generator(path: str | Path, device: torch.device | str = "cpu") -> Nois
             isinstance(e, dict) and isinstance(e.get("sha256"), str) and isinstance(e.get("name"), str)
             for e in trained_against):
         raise ModelError(f"{path}: its list of models trained against is malformed")
-    network = NoiseNetwork(config.checked())
-    expected = network.state_dict()
+    try:
+        config.checked()
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from None
+    with torch.device("meta"):  # the shapes, without allocating what a crafted architecture declares
+        expected = NoiseNetwork(config).state_dict()
+    declared_bytes = 4 * sum(tensor.numel() for tensor in expected.values())
+    if declared_bytes > len(data):
+        raise ModelError(f"{path}: its architecture declares {declared_bytes:,} bytes of weights, more than the "
+                         f"file's {len(data):,}: a crafted file, not a noise generator")
     header = _header(data, str(path))
     declared = {name: entry for name, entry in header.items() if name != "__metadata__"}
     if set(declared) != set(expected):
@@ -199,6 +232,7 @@ def read_generator(path: str | Path, device: torch.device | str = "cpu") -> Nois
         tensors = load_tensors(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise ModelError(f"{path}: unreadable tensors ({str(exc).splitlines()[0]})") from None
+    network = NoiseNetwork(config)
     network.load_state_dict(tensors, strict=True)
     return NoiseGenerator(network.to(device).eval().requires_grad_(False), trained_against, training, validation,
                           path, hashlib.sha256(data).hexdigest())

@@ -57,13 +57,13 @@ class TrainingSettings:
 
     crop: int = 128  # px, square
     batch: int = 8  # samples per step, over all processes
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-4  # 1e-3 collapsed to no noise after ~200 steps on the high-gain model
     seed: int = 0
     width: int = 32  # the architecture (models.noise_generator.GeneratorConfig)
     depth: int = 3
     blocks: int = 2
     precision: str = "auto"  # of the inpainting model's gradient pass
-    memory_saving: str = "auto"  # recompute LaMa's blocks (big-lama at 512 px)
+    memory_saving: str = "auto"  # recompute LaMa's blocks: as protect's rule (views above 1 MP)
     checkpoint_every: int = 50  # steps
     validate_every: int = 100  # steps
 

@@ -1,0 +1,76 @@
+"""Each concept declared once and shown everywhere from that one declaration: every setting's knob is an
+option of ``protect`` and ``batch`` and a field of the app's settings panel, and every option of every
+command is in the generated command-line reference of the documentation site."""
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from guardpaint.cli.main import build_parser
+from guardpaint.core.protection.settings import knobs
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "hooks"))
+from cli_reference import cli_reference_markdown
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Every sub-command (nested ones as ``generator train``) by name."""
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[prefix + name] = sub
+                found |= _commands(sub, f"{prefix}{name} ")
+    return found
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    return {option for action in parser._actions for option in action.option_strings}
+
+
+def test_every_setting_is_an_option_of_protect_and_batch_and_a_field_of_the_app(qtbot):
+    from guardpaint.gui.settings_panel import SettingsPanel
+
+    commands = _commands(build_parser())
+    panel = SettingsPanel()
+    qtbot.addWidget(panel)
+    declared = knobs()
+    assert len(declared) >= 10
+    for settings_field, knob in declared:
+        option = knob.option(settings_field.name, settings_field.default)
+        for command in ("protect", "batch"):
+            assert option in _options(commands[command]), (command, option)
+        assert panel.widget(settings_field.name) is not None
+        assert knob.help and knob.label
+
+
+def _sections(reference: str) -> dict[str, str]:
+    """The reference's section of each command, by name (``generator train``), from its heading."""
+    sections = {}
+    for match in re.finditer(r"^#+ `guardpaint ([^`]+)`$(.*?)(?=^#+ `guardpaint |\Z)", reference, re.M | re.S):
+        sections[match.group(1)] = match.group(2)
+    return sections
+
+
+def test_every_option_of_every_command_is_in_the_generated_reference():
+    sections = _sections(cli_reference_markdown())
+    commands = _commands(build_parser())
+    assert {"protect", "verify", "batch", "generator train", "generator evaluate", "models list"} <= set(commands)
+    for name, parser in commands.items():
+        assert name in sections, name
+        rows = [line for line in sections[name].splitlines() if line.startswith("| `")]
+        for option in _options(parser):
+            pattern = re.compile(rf"^\| `[^`]*(?<![\w-]){re.escape(option)}(?![\w-])")
+            assert any(pattern.match(row) for row in rows), (name, option)
+
+
+@pytest.mark.parametrize("command", ["protect", "generator train"])
+def test_the_reference_gives_each_option_its_help_text(command):
+    reference = cli_reference_markdown()
+    parser = _commands(build_parser())[command]
+    for action in parser._actions:
+        if action.help and action.help != argparse.SUPPRESS and action.option_strings != ["-h", "--help"]:
+            first_words = " ".join(action.help.split()[:4]).split("%(")[0].strip()
+            assert first_words in " ".join(reference.split()), (command, action.option_strings, first_words)
