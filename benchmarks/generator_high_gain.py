@@ -6,8 +6,11 @@ photo-and-mask pairs: one pass, one pass plus refine iterations, and the per-ima
 What it means: on the model the noise can move (tests/high_gain.py, whose fill a checkerboard in the
 context drives to any colour), how well a generator learns the protection, and how much faster it is.
 What it does not mean: anything about big-lama, which cannot be trained against here (no weights).
-Training photos: scikit-image's training set (training/data.py); held-out pairs: crops of its held-out
-photos (chelsea, coffee, rocket) with random masks of the training's kinds, never seen in training.
+Training photos: the colour photos of scikit-image's training set (training/data.py: astronaut, the
+motorcycles, the Hubble deep field, ihc, retina), as a user trains on photos of the kind they protect: the
+held-out photos are in colour, and a grey photo teaches nothing about colour, since its noise is one
+channel. Held-out pairs: crops of the held-out photos (chelsea, coffee, rocket) with random masks of the
+training's kinds, never seen in training.
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
+import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
@@ -30,6 +35,11 @@ from guardpaint.core.generator.training import Trainer, TrainingSettings, train
 
 from data import TRAIN_IMAGES, VALIDATION_IMAGES, load_photo
 from high_gain import HighGainInpainter
+
+
+def colour_photos(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The names whose photo is in colour (a grey photo is stored with three equal channels)."""
+    return tuple(name for name in names if np.ptp(load_photo(name).astype(np.int16), axis=2).any())
 
 
 def photo_folder(folder: Path, names: tuple[str, ...], side: int) -> Path:
@@ -49,7 +59,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--crop", type=int, default=96)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--width", type=int, default=TrainingSettings.width)
+    parser.add_argument("--learning-rate", type=float, default=TrainingSettings.learning_rate)
     parser.add_argument("--pairs", type=int, default=24, help="held-out photo-and-mask pairs")
     parser.add_argument("--refine", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
@@ -58,10 +69,10 @@ def main() -> None:
     args = parser.parse_args()
     model = HighGainInpainter()
     with tempfile.TemporaryDirectory() as scratch:
-        train_folder = photo_folder(Path(scratch) / "train", TRAIN_IMAGES, 2 * args.crop)
+        train_folder = photo_folder(Path(scratch) / "train", colour_photos(TRAIN_IMAGES), 2 * args.crop)
         held_folder = photo_folder(Path(scratch) / "held", VALIDATION_IMAGES, 2 * args.crop)
         settings = TrainingSettings(crop=args.crop, batch=args.batch, width=args.width, seed=args.seed,
-                                    checkpoint_every=10**9, precision="fp32")
+                                    learning_rate=args.learning_rate, checkpoint_every=10**9, precision="fp32")
         trainer = Trainer([model], SampleSource(photos_in(train_folder), args.crop, args.seed), settings)
         output = args.output or Path(scratch) / "generator.safetensors"
         started = time.perf_counter()
@@ -72,7 +83,8 @@ def main() -> None:
         modes = evaluate([model], trainer.finished_generator(), pairs, args.refine, 20)
     result = {"model": "high-gain (tests/high_gain.py)", "device": "cpu", "training_minutes": round(seconds / 60, 2),
               "steps": trainer.step, "samples_seen": trainer.step * args.batch, "crop": args.crop,
-              "generator_width": args.width, "held_out_pairs": args.pairs, "modes": modes}
+              "generator_width": args.width, "learning_rate": args.learning_rate, "threads": torch.get_num_threads(),
+              "held_out_pairs": args.pairs, "modes": modes}
     print(json.dumps(result, indent=None if args.json else 2))
 
 

@@ -1,11 +1,14 @@
 """Drive the real application window and capture the screen at each stage (run under Xvfb).
 
-    Xvfb :99 -screen 0 1600x1000x24 & DISPLAY=:99 python scripts/screenshots.py docs/guide/screenshots
+    Xvfb :99 -screen 0 1400x900x24 & DISPLAY=:99 python scripts/screenshots.py docs/guide/screenshots
+    Xvfb :98 -screen 0 1280x800x24 & DISPLAY=:98 python scripts/screenshots.py /tmp/shots-1280
 
+The window fills the screen (the app's default size is 1400 x 900; 1280 x 800 is a small laptop's).
 Stages: the empty window, the first-run choice, the demo banner with an image, painting (two
 regions), a run with its live plot, the (failed, explained) demo protection with its region list, a
-region selected, the noise, the export confirmation, the window after a second run is cancelled,
-Protect Folder.
+region selected, the noise, the attack suite with its purification group, the export confirmation,
+the window after a second run is cancelled, Protect Folder, and the Protect panel with a noise
+generator chosen.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
@@ -22,6 +26,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from guardpaint.core.protection.loop import IterationReport
 from guardpaint.gui.first_run import FirstRunDialog
 from guardpaint.gui.main_window import MainWindow
+from guardpaint.models import load_model
+from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork
 from guardpaint.models.registry import RESOURCES
 
 
@@ -32,7 +38,8 @@ def main() -> int:
     app.setStyle("Fusion")
     store = QSettings(str(Path(tempfile.mkdtemp()) / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(store)
-    window.resize(1600, 1000)
+    screen = app.primaryScreen().availableGeometry()
+    window.resize(screen.width(), screen.height())
     window.show()
 
     def shoot(name: str) -> None:
@@ -78,6 +85,15 @@ def main() -> int:
         window.preview.tabs.setCurrentIndex(1)
         shoot("6-noise")
         window.preview.tabs.setCurrentIndex(0)
+        window.runner.done.disconnect()
+        window.runner.done.connect(lambda _: QTimer.singleShot(300, stage_suite_done))
+        window.protection.attack_suite(window)
+
+    def stage_suite_done() -> None:
+        dialog = window.protection.suite_dialog
+        dialog.table.scrollToBottom()  # the purification group comes last
+        shoot("11-attack-suite")
+        dialog.close()
         when_modal(QMessageBox, lambda box: (shoot("7-export-confirmation"), box.reject(),
                                              QTimer.singleShot(300, stage_cancel)))
         window.exports.export_protected(Path(tempfile.mkdtemp()) / "chelsea-protected.png")
@@ -115,6 +131,14 @@ def main() -> int:
         window.batch.start()
 
     def finish() -> None:
+        """The Protect panel with a noise generator chosen (an untrained one, for its note), then quit."""
+        window.batch.close()
+        model = load_model("demo", torch.device("cpu"))
+        generator = Path(tempfile.mkdtemp()) / "demo.generator.safetensors"
+        generator.write_bytes(NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)),
+                                             [{"name": model.name, "sha256": model.sha256}]).to_bytes())
+        window.models.use_generator(generator, 5)
+        shoot("12-generator-chosen")
         window.close()
         app.quit()
 

@@ -4,12 +4,14 @@ command is in the generated command-line reference of the documentation site."""
 import argparse
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from guardpaint.cli.main import build_parser
-from guardpaint.core.protection.settings import knobs
+from guardpaint.cli.options import protection_args, settings_from
+from guardpaint.core.protection.settings import ProtectionSettings, knob, knobs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "hooks"))
 from cli_reference import cli_reference_markdown
@@ -38,12 +40,37 @@ def test_every_setting_is_an_option_of_protect_and_batch_and_a_field_of_the_app(
     qtbot.addWidget(panel)
     declared = knobs()
     assert len(declared) >= 10
-    for settings_field, knob in declared:
-        option = knob.option(settings_field.name, settings_field.default)
+    for settings_field, declaration in declared:
+        option = declaration.option(settings_field.name, settings_field.default)
         for command in ("protect", "batch"):
             assert option in _options(commands[command]), (command, option)
         assert panel.widget(settings_field.name) is not None
-        assert knob.help and knob.label
+        assert declaration.help and declaration.label
+
+
+@dataclass(frozen=True)
+class WithGrain(ProtectionSettings):
+    """A new setting, as CONTRIBUTING's recipe adds one: one field with its knob, nothing else."""
+
+    grain: float = knob(0.5, label="Grain", minimum=0.0, maximum=1.0, step=0.1, decimals=1,
+                        help="how coarse the noise is (an example setting)")
+
+
+def test_a_setting_added_in_one_declaration_appears_in_the_cli_and_the_app(qtbot):
+    from guardpaint.gui.settings_panel import SettingsPanel
+
+    parser = argparse.ArgumentParser()
+    protection_args(parser, WithGrain)
+    assert "--grain" in _options(parser)
+    assert settings_from(parser.parse_args(["--grain", "0.3"]), WithGrain).grain == 0.3
+    assert "how coarse the noise is" in parser.format_help()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--grain", "coarse"])
+    panel = SettingsPanel(settings_type=WithGrain)
+    qtbot.addWidget(panel)
+    panel.widget("grain").setValue(0.7)
+    assert panel.settings().grain == pytest.approx(0.7) and isinstance(panel.settings(), WithGrain)
+    assert panel.widget("grain").toolTip() == "How coarse the noise is (an example setting)."
 
 
 def _sections(reference: str) -> dict[str, str]:

@@ -63,7 +63,7 @@ def test_a_generator_file_is_read_back_exactly_with_its_metadata(tmp_path):
     assert (read.trained_against, read.training, read.validation) == (made.trained_against, {"steps": 3},
                                                                        {"held": 0.5})
     assert read.network.config == GeneratorConfig(4, 2, 1) and len(read.sha256) == 64
-    features = torch.rand(1, 8, 24, 40)
+    features = torch.rand(1, 9, 24, 40)
     assert torch.equal(read.network(features), made.network.eval()(features))
 
 

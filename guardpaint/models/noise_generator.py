@@ -31,8 +31,11 @@ FORMAT = "guardpaint-noise-generator/1"
 MAX_FILE_BYTES = 256 << 20
 #: The largest safetensors header read (names, shapes and the metadata).
 MAX_HEADER_BYTES = 1 << 20
-#: Input channels: RGB, the protection mask, the budget map, the target colour's three planes.
-INPUTS = 8
+#: Input channels: RGB, the protection mask, the budget map (its own maximum as 1), the strength (that
+#: maximum in units of :data:`STRENGTH_UNIT`, a constant plane), the target colour's three planes.
+INPUTS = 9
+#: The strength plane's unit, on the [0, 1] scale: 10 levels of 255.
+STRENGTH_UNIT = 10 / 255
 #: Periods (px) of the grid phase the network is told: LaMa downsamples three times by 2, so the noise that
 #: moves it is aligned to a grid of 8 px, and pixel-level patterns (a checkerboard) need the parity.
 PHASE_PERIODS = (2, 4, 8)
@@ -74,7 +77,11 @@ class _Residual(nn.Module):
 
 
 class NoiseNetwork(nn.Module):
-    """A U-Net: encoder, residual bottom, decoder with skips; its output, through tanh, scales the budget."""
+    """A U-Net: encoder, residual bottom, decoder with skips. Its head gives, per colour channel and pixel, a
+    coefficient for a constant plane and for each phase plane; their sum, through tanh, scales the budget.
+    The noise is thus a locally modulated mixture of the model's grid patterns (any noise at all, through
+    the constant plane's coefficient): turning a grid pattern on with a sign the content decides is one
+    product, which a stack of convolutions and LeakyReLUs would otherwise have to learn to approximate."""
 
     def __init__(self, config: GeneratorConfig = GeneratorConfig()) -> None:
         super().__init__()
@@ -85,14 +92,17 @@ class NoiseNetwork(nn.Module):
                                   for i in range(config.depth))
         self.bottom = nn.Sequential(*(_Residual(widths[-1]) for _ in range(config.blocks)))
         self.up = nn.ModuleList(_conv(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(config.depth)))
-        self.head = nn.Conv2d(widths[0], 3, 3, 1, 1, padding_mode="reflect")
+        # per colour channel, one coefficient map for a constant plane and one for each phase plane
+        self.head = nn.Conv2d(widths[0], 3 * (1 + PHASE_CHANNELS), 3, 1, 1, padding_mode="reflect")
+        # channels-last: the same values, 1.3x faster on a CPU at 512 px (loading and moving keep the layout)
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         height, width = features.shape[-2:]
         multiple = 2**self.config.depth
         x = F.pad(features, (0, -width % multiple, 0, -height % multiple), mode="replicate")
         phase = _phase_channels(*x.shape[-2:], x.device, x.dtype)
-        x = torch.cat([x, phase.expand(x.shape[0], -1, -1, -1)], dim=1)
+        x = torch.cat([x, phase.expand(x.shape[0], -1, -1, -1)], dim=1).contiguous(memory_format=torch.channels_last)
         skips = [self.stem(x)]
         for layer in self.down:
             skips.append(layer(skips[-1]))
@@ -100,7 +110,9 @@ class NoiseNetwork(nn.Module):
         for layer in self.up:
             skip = skips.pop()
             x = layer(torch.cat([F.interpolate(x, size=skip.shape[-2:], mode="nearest"), skip], dim=1))
-        return torch.tanh(self.head(x))[..., :height, :width]
+        coefficients = self.head(x).unflatten(1, (3, 1 + PHASE_CHANNELS))
+        planes = torch.cat([torch.ones_like(phase[:, :1]), phase], dim=1).unsqueeze(1)
+        return torch.tanh((coefficients * planes).sum(dim=2))[..., :height, :width]
 
 
 def _phase_channels(height: int, width: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -119,6 +131,16 @@ def _phase_channels(height: int, width: int, device: torch.device, dtype: torch.
                 planes.append(torch.sin(angle))
     planes.append(1 - 2 * ((x + y) % 2))
     return torch.stack(planes).unsqueeze(0).to(dtype)
+
+
+def generator_inputs(image: torch.Tensor, mask: torch.Tensor, budget: torch.Tensor,
+                     colour: torch.Tensor) -> torch.Tensor:
+    """The network's input (Bx:data:`INPUTS`xHxW) for :meth:`NoiseGenerator.noise`'s arguments. The budget comes
+    as its shape (scaled to a maximum of 1) and its strength apart: how hard the noise must push depends
+    on the strength, which a map scaled to 1 would hide."""
+    strength = budget.amax(dim=(1, 2, 3), keepdim=True)
+    return torch.cat([image, mask, budget / strength.clamp_min(1e-8), (strength / STRENGTH_UNIT).expand_as(mask),
+                      colour.expand(-1, -1, *image.shape[-2:])], dim=1)
 
 
 @dataclass
@@ -144,9 +166,7 @@ class NoiseGenerator:
               colour: torch.Tensor) -> torch.Tensor:
         """Noise for ``image`` (Bx3xHxW in [0, 1]) protecting ``mask`` (Bx1xHxW), at most ``budget`` (Bx1xHxW,
         on the [0, 1] scale) on each pixel, aimed at ``colour`` (Bx3x1x1 in [0, 1]): Bx3xHxW."""
-        features = torch.cat([image, mask, budget / max(float(budget.max()), 1e-8),
-                              colour.expand(-1, -1, *image.shape[-2:])], dim=1)
-        return self.network(features) * budget
+        return self.network(generator_inputs(image, mask, budget, colour)) * budget
 
     def check_model(self, model: Inpainter) -> None:
         """A ModelError naming both when ``model`` is not one this generator was trained against."""

@@ -42,7 +42,13 @@ from guardpaint.core.protection.windows import plan_protection
 from guardpaint.errors import InputError, ModelError
 from guardpaint.models.base import Inpainter
 from guardpaint.models.device import resolve_precision
-from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork, read_generator
+from guardpaint.models.noise_generator import (
+    GeneratorConfig,
+    NoiseGenerator,
+    NoiseNetwork,
+    generator_inputs,
+    read_generator,
+)
 
 STATE_FORMAT = "guardpaint-generator-training/1"
 #: The strengths trained for (levels of 255): from the ladder's first step to maximum strength.
@@ -134,8 +140,7 @@ class Trainer:
         target = torch.tensor(colour, dtype=torch.float32, device=self.device).view(1, 3, 1, 1) / LEVELS
         hole = mask_to_tensor(sample.mask, self.device)
         budget = noise.budgets[0]
-        features = torch.cat([noise.images[0], hole, budget / budget.max().clamp_min(1e-8),
-                              target.expand(-1, -1, *hole.shape[-2:])], dim=1)
+        features = generator_inputs(noise.images[0], hole, budget, target)
         made = self._noise(lambda network: network(features)) * budget
         with torch.no_grad():
             noise.deltas[0].copy_(made if noise.deltas[0].shape[1] == 3 else made.mean(dim=1, keepdim=True))
