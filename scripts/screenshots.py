@@ -120,7 +120,7 @@ def main() -> int:
                 h, w = mask.shape
                 mask[h // 3:h // 2, w // 3:w // 2] = 255
                 Image.fromarray(mask).save(folder / f"{name}.mask.png")
-        window.panel.settings.iterations.setValue(2)
+        window.panel.settings.widget("iterations").setValue(2)
         window.show_batch()
         window.batch.move(window.x() + 300, window.y() + 150)
         window.batch.input.setText(str(folder))

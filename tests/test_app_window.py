@@ -45,6 +45,9 @@ def test_the_basic_panel_is_two_knobs_and_maximum_strength_is_one_named_choice_a
     assert default.epsilon == pytest.approx(ProtectionSettings().epsilon)
     assert not panel.widget("level").isVisibleTo(window) and not panel.widget("budget").isVisibleTo(window)
     assert panel.widget("epsilon").isVisibleTo(window) and panel.widget("iterations").isVisibleTo(window)
+    basic = panel.layout().itemAt(0).layout()  # strength, the preset under it, iterations, output: no empty row
+    rows = [basic.getWidgetPosition(w)[0] for w in (panel.widget("epsilon"), panel.maximum, panel.widget("iterations"))]
+    assert rows == [0, 1, 2] and basic.rowCount() == 4
     panel.maximum.setChecked(True)
     chosen = panel.settings()
     assert (chosen.epsilon, chosen.budget, chosen.auto_strength) == (MAXIMUM_STRENGTH, "uniform", False)

@@ -120,11 +120,12 @@ class SettingsPanel(QWidget):
         basic, advanced = QFormLayout(), QFormLayout()
         self.maximum = QCheckBox(MAXIMUM.label)
         self.maximum.setToolTip(MAXIMUM.help[0].upper() + MAXIMUM.help[1:] + ".")
-        for settings_field, declared in knobs(settings_type):
+        declared_knobs = knobs(settings_type)
+        for settings_field, declared in declared_knobs:
             self._add(settings_field, declared, basic if declared.basic else advanced)
             if settings_field.name == MAXIMUM.overrides[0]:  # the preset sits under the strength it overrides
                 basic.addRow(self.maximum)
-        if self.maximum.parent() is None:
+        if all(settings_field.name != MAXIMUM.overrides[0] for settings_field, _ in declared_knobs):
             basic.addRow(self.maximum)
         self.maximum.toggled.connect(self._update_enabled)
         self.output = QComboBox()
