@@ -56,7 +56,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--width", type=int, default=32, help="the generator's width (the default architecture)")
+    parser.add_argument("--width", type=int, default=GeneratorConfig.width,
+                        help="the generator's width (the default architecture's)")
     parser.add_argument("--train-steps", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

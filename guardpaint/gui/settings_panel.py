@@ -120,12 +120,13 @@ class SettingsPanel(QWidget):
         basic, advanced = QFormLayout(), QFormLayout()
         self.maximum = QCheckBox(MAXIMUM.label)
         self.maximum.setToolTip(MAXIMUM.help[0].upper() + MAXIMUM.help[1:] + ".")
-        declared_knobs = knobs(settings_type)
-        for settings_field, declared in declared_knobs:
+        placed = False  # the preset sits under the strength it overrides, else at the end of the basic ones
+        for settings_field, declared in knobs(settings_type):
             self._add(settings_field, declared, basic if declared.basic else advanced)
-            if settings_field.name == MAXIMUM.overrides[0]:  # the preset sits under the strength it overrides
+            if settings_field.name == MAXIMUM.overrides[0]:
                 basic.addRow(self.maximum)
-        if all(settings_field.name != MAXIMUM.overrides[0] for settings_field, _ in declared_knobs):
+                placed = True
+        if not placed:
             basic.addRow(self.maximum)
         self.maximum.toggled.connect(self._update_enabled)
         self.output = QComboBox()

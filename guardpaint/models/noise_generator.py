@@ -217,7 +217,8 @@ def read_generator(path: str | Path, device: torch.device | str = "cpu") -> Nois
         data = path.read_bytes()
     except OSError as exc:
         raise ModelError(f"{path}: cannot read the noise generator ({exc.strerror or exc})") from None
-    metadata = _header(data, str(path))["__metadata__"]
+    header = _header(data, str(path))
+    metadata = header["__metadata__"]
     if metadata.get("format") != FORMAT:
         raise ModelError(f"{path}: not a GuardPaint noise generator (format {metadata.get('format')!r})")
     try:
@@ -240,7 +241,6 @@ def read_generator(path: str | Path, device: torch.device | str = "cpu") -> Nois
     if declared_bytes > len(data):
         raise ModelError(f"{path}: its architecture declares {declared_bytes:,} bytes of weights, more than the "
                          f"file's {len(data):,}: a crafted file, not a noise generator")
-    header = _header(data, str(path))
     declared = {name: entry for name, entry in header.items() if name != "__metadata__"}
     if set(declared) != set(expected):
         raise ModelError(f"{path}: its tensors are not this architecture's ({len(declared)} against {len(expected)})")
