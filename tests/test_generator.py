@@ -12,10 +12,12 @@ import torch
 from PIL import Image
 
 from guardpaint.cli import main
-from guardpaint.core.generator.samples import MASK_KINDS, SampleSource, photos_in, random_mask
+from guardpaint.core.generator import training
+from guardpaint.core.generator.samples import MASK_KINDS, SampleSource, photos_in, random_mask, recoloured
 from guardpaint.core.generator.training import Trainer, TrainingSettings, state_path, train
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.target import CANDIDATE_COLOURS, choose_target_colour
 from guardpaint.core.workflow import Generated, protect_image
 from guardpaint.models import load_model
 from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork, read_generator
@@ -96,6 +98,27 @@ def test_masks_of_every_kind_and_samples_are_a_function_of_the_seed_and_index(ph
     assert all((a.sample(i).rgb == b.sample(i).rgb).all() and (a.sample(i).mask == b.sample(i).mask).all()
                for i in (0, 5, 17))
     assert not (a.sample(0).rgb == a.sample(1).rgb).all()
+
+
+def test_training_recolours_its_samples_so_photos_of_one_cast_teach_every_target(tmp_path, monkeypatch):
+    warm = make_photo(64, 80, seed=4)
+    warm[..., 0] = 200 + warm[..., 0] // 5
+    warm[..., 2] //= 4  # red and no blue: the target is always blue
+    Image.fromarray(warm).save(tmp_path / "warm.png")
+    source = SampleSource(photos_in(tmp_path), TINY["crop"], 0)
+    assert {choose_target_colour(source.sample(i).rgb) for i in range(12)} == {(0, 0, 255)}
+    sample, rng = source.sample(0), np.random.default_rng(0)
+    recoloured_ones = [recoloured(sample, rng) for _ in range(30)]
+    assert all((r.mask == sample.mask).all() and (np.sort(r.rgb, axis=2) == np.sort(sample.rgb, axis=2)).all()
+               for r in recoloured_ones)
+    assert {choose_target_colour(r.rgb) for r in recoloured_ones} == set(CANDIDATE_COLOURS)
+    chosen = []
+    monkeypatch.setattr(training, "choose_target_colour", lambda rgb: chosen.append(choose_target_colour(rgb))
+                        or chosen[-1])
+    trainer = Trainer([make_tiny_model()], source, TrainingSettings(**(TINY | {"batch": 6})))
+    trainer.train_step()
+    trainer.train_step()
+    assert set(chosen) == set(CANDIDATE_COLOURS)
 
 
 def test_training_is_seeded_and_resumes_to_the_same_weights(photos, tmp_path):

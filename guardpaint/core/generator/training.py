@@ -1,9 +1,10 @@
 """Training a noise generator against the user's own model(s), on the protection's own objective.
 
 Each step draws a batch of samples (:mod:`~guardpaint.core.generator.samples`), a strength from the
-ladder's range and a budget (texture or uniform) per sample, lets the generator make the noise in one pass,
-and back-propagates the protection's objective (attack, incomplete trigger, twice the hide term, through
-the editor's views: :func:`~guardpaint.core.protection.loop.build_objective`) into the generator. The noise
+ladder's range, a budget (texture or uniform) and an order of the colour channels per sample, lets the
+generator make the noise in one pass, and back-propagates the protection's objective (attack, incomplete
+trigger, twice the hide term, through the editor's views:
+:func:`~guardpaint.core.protection.loop.build_objective`) into the generator. The noise
 is a leaf for the objective, exactly as in the optimisation loop; its gradient is then carried through
 the generator in one backward pass.
 
@@ -30,7 +31,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from guardpaint.core.editor.tensors import mask_to_tensor
-from guardpaint.core.generator.samples import Sample, SampleSource
+from guardpaint.core.generator.samples import Sample, SampleSource, recoloured
 from guardpaint.core.io.files import write_atomic
 from guardpaint.core.protection.loop import build_objective
 from guardpaint.core.protection.loss_terms import TERM_NAMES
@@ -133,6 +134,7 @@ class Trainer:
         """Back-propagate ``scale`` times one sample's objective into the generator; its terms (detached)."""
         strength = float(rng.uniform(*STRENGTHS)) / LEVELS
         settings = replace(self.protection, epsilon=strength, budget=BUDGETS[int(rng.integers(len(BUDGETS)))])
+        sample = recoloured(sample, rng)
         plan = plan_protection(sample.mask, settings.expansion)
         noise = WindowNoise(sample.rgb, plan.windows, plan.regions, settings, self.device)
         colour = choose_target_colour(sample.rgb)
