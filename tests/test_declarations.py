@@ -101,3 +101,14 @@ def test_the_reference_gives_each_option_its_help_text(command):
         if action.help and action.help != argparse.SUPPRESS and action.option_strings != ["-h", "--help"]:
             first_words = " ".join(action.help.split()[:4]).split("%(")[0].strip()
             assert first_words in " ".join(reference.split()), (command, action.option_strings, first_words)
+
+
+def test_generator_train_defaults_are_the_training_settings():
+    """The parser repeats TrainingSettings' defaults (importing the training module would load torch for every
+    command), so they are pinned equal here."""
+    from guardpaint.core.generator.training import TrainingSettings
+
+    train = _commands(build_parser())["generator train"]
+    defaults = TrainingSettings()
+    for name in ("crop", "batch", "width", "seed"):
+        assert train.get_default(name) == getattr(defaults, name), name

@@ -66,7 +66,7 @@ def _pairs(images: Path, masks: Path | None, crop: int, seed: int, count: int | 
         pairs = []
         for item in items:
             image = load_image(item.image)
-            pairs.append(Sample(image.rgb, load_protection_mask(item.mask, image.size)))
+            pairs.append(Sample(image.rgb, load_protection_mask(item.mask, image.size), Path(item.image).name))
         return pairs
     source = SampleSource(photos_in(images), crop, seed)
     return [source.sample(index) for index in range(count or len(source.images))]

@@ -9,7 +9,7 @@ uninterrupted one would, and the workers of a distributed run split them without
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -33,6 +33,7 @@ class Sample:
 
     rgb: np.ndarray
     mask: np.ndarray
+    photo: str = ""  # the name of the file it was cut from
 
 
 def photos_in(folder: str | Path) -> list[Path]:
@@ -83,7 +84,7 @@ def recoloured(sample: Sample, rng: np.random.Generator) -> Sample:
     target only: on scikit-image's colour photos it was blue for 7 crops in 8 and never green, and the
     generator then pushed a bluish sky towards red a third as hard as the loop does. Recoloured, every
     target and every cast is drawn about as often."""
-    return Sample(np.ascontiguousarray(sample.rgb[..., rng.permutation(3)]), sample.mask)
+    return replace(sample, rgb=np.ascontiguousarray(sample.rgb[..., rng.permutation(3)]))
 
 
 class SampleSource:
@@ -91,6 +92,7 @@ class SampleSource:
 
     def __init__(self, photos: list[Path], size: int, seed: int) -> None:
         self.images = [load_image(path).rgb for path in photos]
+        self.names = [path.name for path in photos]
         self.size, self.seed = size, seed
         small = [path.name for path, rgb in zip(photos, self.images, strict=True) if min(rgb.shape[:2]) < size]
         if small:
@@ -98,10 +100,11 @@ class SampleSource:
 
     def sample(self, index: int) -> Sample:
         rng = np.random.default_rng([self.seed, index])
-        rgb = self.images[int(rng.integers(len(self.images)))]
+        chosen = int(rng.integers(len(self.images)))
+        rgb = self.images[chosen]
         top = int(rng.integers(0, rgb.shape[0] - self.size + 1))
         left = int(rng.integers(0, rgb.shape[1] - self.size + 1))
         crop = np.ascontiguousarray(rgb[top:top + self.size, left:left + self.size])
         if rng.random() < 0.5:
             crop = np.ascontiguousarray(crop[:, ::-1])
-        return Sample(crop, random_mask(rng, self.size, self.size))
+        return Sample(crop, random_mask(rng, self.size, self.size), self.names[chosen])
