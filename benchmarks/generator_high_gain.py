@@ -13,8 +13,8 @@ held-out photos are in colour, and a grey photo teaches nothing about colour, si
 channel. Held-out pairs: crops of the held-out photos (chelsea, coffee, rocket) with random masks of the
 training's kinds, never seen in training.
 
-``--per-pair`` adds, for each held-out pair, its photo, target colour and verdict for the one pass and the
-loop, and each channel's *push*: the mean checkerboard component of the written noise over the pixels
+``--per-pair`` adds, for each held-out pair, its photo, target colour and each mode's verdict and each
+channel's *push*: the mean checkerboard component of the written noise over the pixels
 outside the mask, in levels, signed towards the target (what this model responds to; analysis only).
 """
 from __future__ import annotations
@@ -34,11 +34,10 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from guardpaint.core.generator.evaluation import MEASURED, evaluate
+from guardpaint.core.generator.evaluation import evaluate
 from guardpaint.core.generator.samples import Sample, SampleSource, photos_in
 from guardpaint.core.generator.training import Trainer, TrainingSettings, train
-from guardpaint.core.io.images import LoadedImage
-from guardpaint.core.workflow import Generated, ProtectedImage, protect_image
+from guardpaint.core.workflow import ProtectedImage
 from guardpaint.models.noise_generator import NoiseGenerator, read_generator
 
 from data import TRAIN_IMAGES, VALIDATION_IMAGES, load_photo
@@ -72,17 +71,17 @@ def push(outcome: ProtectedImage, mask: np.ndarray) -> list[float]:
     return [round(float(signed[..., channel][~mask].mean()), 2) for channel in range(3)]
 
 
-def per_pair(model: HighGainInpainter, generator: NoiseGenerator, pairs: list[Sample]) -> list[dict]:
-    """Each pair's photo, target colour, and the one pass's and the loop's verdict and push."""
-    rows = []
-    for pair in pairs:
-        row = {"photo": pair.photo}
-        for mode, generated in (("one pass", Generated(generator)), ("loop of 20", None)):
-            outcome = protect_image([model], LoadedImage(pair.rgb), pair.mask, MEASURED, generated=generated)
-            row["target"] = list(outcome.result.target_colour)
-            row[mode] = {"held": outcome.protected, "push": push(outcome, pair.mask)}
-        rows.append(row)
-    return rows
+class PerPair:
+    """Hears the evaluation's protections: each pair's photo, target colour, and each mode's verdict and push."""
+
+    def __init__(self, pairs: list[Sample]) -> None:
+        self.rows = [{"photo": pair.photo} for pair in pairs]
+        self.index = {id(pair): position for position, pair in enumerate(pairs)}
+
+    def __call__(self, mode: str, pair: Sample, outcome: ProtectedImage) -> None:
+        row = self.rows[self.index[id(pair)]]
+        row["target"] = list(outcome.result.target_colour)
+        row[mode] = {"held": outcome.protected, "push": push(outcome, pair.mask)}
 
 
 def trained(model: HighGainInpainter, args: argparse.Namespace, folder: Path,
@@ -116,22 +115,22 @@ def main() -> None:
     args = parser.parse_args()
     model = HighGainInpainter()
     with tempfile.TemporaryDirectory() as scratch:
-        held_folder = photo_folder(Path(scratch) / "held", VALIDATION_IMAGES, 2 * args.crop)
-        if args.generator:
+        if args.generator:  # its held-out pairs at the crop it was trained at
             generator = read_generator(args.generator)
-            training = {"generator": str(args.generator), "steps": generator.training.get("steps"),
-                        "crop": generator.training.get("crop")}
+            args.crop = generator.training.get("crop", args.crop)
+            training = {"generator": str(args.generator), "steps": generator.training.get("steps"), "crop": args.crop}
         else:
             train_folder = photo_folder(Path(scratch) / "train", colour_photos(TRAIN_IMAGES), 2 * args.crop)
             output = args.output or Path(scratch) / "generator.safetensors"
             generator, training = trained(model, args, train_folder, output)
+        held_folder = photo_folder(Path(scratch) / "held", VALIDATION_IMAGES, 2 * args.crop)
         held_out = SampleSource(photos_in(held_folder), args.crop, args.seed + 1000)
         pairs = [held_out.sample(index) for index in range(args.pairs)]
-        modes = evaluate([model], generator, pairs, args.refine, 20)
-        rows = per_pair(model, generator, pairs) if args.per_pair else None
+        per_pair = PerPair(pairs) if args.per_pair else None
+        modes = evaluate([model], generator, pairs, args.refine, 20, on_outcome=per_pair)
     result = {"model": "high-gain (tests/high_gain.py)", "device": "cpu", **training,
               "threads": torch.get_num_threads(), "held_out_pairs": args.pairs, "modes": modes}
-    print(json.dumps(result | ({"per_pair": rows} if rows else {}), indent=None if args.json else 2))
+    print(json.dumps(result | ({"per_pair": per_pair.rows} if per_pair else {}), indent=None if args.json else 2))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from PIL import Image
 
 from guardpaint.cli import main
 from guardpaint.core.generator import training
+from guardpaint.core.generator.evaluation import evaluate
 from guardpaint.core.generator.samples import MASK_KINDS, SampleSource, photos_in, random_mask, recoloured
 from guardpaint.core.generator.training import Trainer, TrainingSettings, state_path, train
 from guardpaint.core.io.images import LoadedImage
@@ -88,6 +89,29 @@ def test_a_generator_used_with_another_model_is_refused_with_both_named(case, ca
     assert main(["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(out), "--refine", "2"]) == 2
 
 
+def test_evaluate_reports_each_mode_and_tells_each_protection(case, capsys):
+    model = load_model(case["model"], torch.device("cpu"))
+    torch.manual_seed(0)
+    generator = NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)), [{"name": model.name, "sha256": model.sha256}])
+    (case["dir"] / "gen.safetensors").write_bytes(generator.to_bytes())
+    held = case["dir"] / "held"
+    held.mkdir()
+    Image.open(case["image"]).save(held / "photo.png")
+    Image.open(case["mask"]).save(held / "photo.mask.png")
+    assert main(["generator", "evaluate", str(case["dir"] / "gen.safetensors"), "--model", str(case["model"]),
+                 "--images", str(held), "--refine", "1", "--iterations", "2", "--json"]) == 0
+    modes = json.loads(capsys.readouterr().out)["modes"]
+    assert list(modes) == ["one pass", "one pass + 1 refine", "loop of 2"]
+    assert all(mode["pairs"] == 1 and mode["held"] in (0.0, 1.0) and mode["seconds_per_image"] > 0
+               for mode in modes.values())
+    heard = []
+    pairs = [SampleSource(photos_in(held), 48, 0).sample(index) for index in range(2)]
+    evaluate([model], generator, pairs, 1, 2, on_outcome=lambda mode, pair, outcome: heard.append(
+        (mode, pair.photo, len(outcome.result.history))))
+    assert heard == [("one pass", "photo.png", 0)] * 2 + [("one pass + 1 refine", "photo.png", 1)] * 2 + \
+        [("loop of 2", "photo.png", 2)] * 2
+
+
 def test_masks_of_every_kind_and_samples_are_a_function_of_the_seed_and_index(photos):
     rng = np.random.default_rng(0)
     for _ in range(40):
@@ -136,7 +160,8 @@ def test_training_is_seeded_and_resumes_to_the_same_weights(photos, tmp_path):
     train(resumed, tmp_path / "part.safetensors", 6, None)
     for name, value in whole.generator.network.state_dict().items():
         torch.testing.assert_close(resumed.generator.network.state_dict()[name], value, rtol=1e-5, atol=1e-6)
-    assert read_generator(tmp_path / "part.safetensors").training["steps"] == 6
+    recorded = read_generator(tmp_path / "part.safetensors").training
+    assert recorded["steps"] == 6 and recorded["recoloured"] is True
     assert all(np.isfinite(first))
     again = _trainer(model, photos)
     assert [again.train_step().total for _ in range(4)] == first  # seeded: the same run twice

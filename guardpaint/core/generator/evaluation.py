@@ -6,24 +6,30 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from guardpaint.core.generator.samples import Sample
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings
-from guardpaint.core.workflow import Generated, protect_image
+from guardpaint.core.workflow import Generated, ProtectedImage, protect_image
 from guardpaint.models.base import Inpainter
 from guardpaint.models.noise_generator import NoiseGenerator
 
 #: The settings every mode is measured with: one step at the default strength, no auto strength (the
 #: loop and the generator get the same budget cap).
 MEASURED = ProtectionSettings(auto_strength=False)
+#: Hears each protection a measurement makes: the pair and its outcome.
+OnOutcome = Callable[[Sample, ProtectedImage], None]
 
 
 def measure(models: list[Inpainter], pairs: list[Sample], generator: NoiseGenerator | None, refine: int,
-            loop_iterations: int = 20, settings: ProtectionSettings = MEASURED) -> dict:
+            loop_iterations: int = 20, settings: ProtectionSettings = MEASURED,
+            on_outcome: OnOutcome | None = None) -> dict:
     """One mode over ``pairs``: the generator with ``refine`` iterations, or (without ``generator``) the loop
-    of ``loop_iterations``. The share held, the mean PSNR and the mean seconds per image."""
+    of ``loop_iterations``. The share held, the mean PSNR and the mean seconds per image; ``on_outcome``
+    hears each pair's outcome."""
     held, psnrs, seconds = [], [], []
     for pair in pairs:
         started = time.perf_counter()
@@ -34,6 +40,8 @@ def measure(models: list[Inpainter], pairs: list[Sample], generator: NoiseGenera
             outcome = protect_image(models, LoadedImage(pair.rgb), pair.mask, settings,
                                     generated=Generated(generator, refine))
         seconds.append(time.perf_counter() - started)
+        if on_outcome is not None:
+            on_outcome(pair, outcome)
         held.append(outcome.protected)
         psnrs.append(outcome.verification.psnr)
     finite = [value for value in psnrs if value != float("inf")]
@@ -42,8 +50,12 @@ def measure(models: list[Inpainter], pairs: list[Sample], generator: NoiseGenera
 
 
 def evaluate(models: list[Inpainter], generator: NoiseGenerator, pairs: list[Sample], refine: int = 5,
-             loop_iterations: int = 20) -> dict:
-    """The generator's one pass, one pass plus ``refine`` iterations, and the per-image loop, side by side."""
-    return {"one pass": measure(models, pairs, generator, 0),
-            f"one pass + {refine} refine": measure(models, pairs, generator, refine),
-            f"loop of {loop_iterations}": measure(models, pairs, None, 0, loop_iterations)}
+             loop_iterations: int = 20,
+             on_outcome: Callable[[str, Sample, ProtectedImage], None] | None = None) -> dict:
+    """The generator's one pass, one pass plus ``refine`` iterations, and the per-image loop, side by side;
+    ``on_outcome`` hears each protection: the mode's name, the pair and the outcome."""
+    modes = {"one pass": (generator, 0), f"one pass + {refine} refine": (generator, refine),
+             f"loop of {loop_iterations}": (None, 0)}
+    return {name: measure(models, pairs, made_by, refined, loop_iterations,
+                          on_outcome=None if on_outcome is None else partial(on_outcome, name))
+            for name, (made_by, refined) in modes.items()}

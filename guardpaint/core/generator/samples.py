@@ -82,8 +82,8 @@ def recoloured(sample: Sample, rng: np.random.Generator) -> Sample:
 
     The target colour is the candidate farthest from a crop's mean colour, so photos of one cast teach one
     target only: on scikit-image's colour photos it was blue for 7 crops in 8 and never green, and the
-    generator then pushed a bluish sky towards red a third as hard as the loop does. Recoloured, every
-    target and every cast is drawn about as often."""
+    generator then pushed a bluish sky's blue down less than half as hard as the loop does (its target is
+    red). Recoloured, every target and every cast is drawn about as often."""
     return replace(sample, rgb=np.ascontiguousarray(sample.rgb[..., rng.permutation(3)]))
 
 

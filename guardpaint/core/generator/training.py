@@ -180,7 +180,7 @@ class Trainer:
         network = NoiseNetwork(self.generator.network.config)
         network.load_state_dict(self.generator.network.state_dict())
         training = asdict(self.settings) | {"steps": self.step, "seconds": round(self.seconds, 1),
-                                            "world_size": self.world}
+                                            "world_size": self.world, "recoloured": True}  # samples.recoloured
         return NoiseGenerator(network.eval(), self.generator.trained_against, training,
                               validation or self.generator.validation)
 
