@@ -17,6 +17,7 @@ from PIL import Image
 from guardpaint.cli import main
 from guardpaint.core.batch import is_complete
 from guardpaint.core.evaluation.report import protection_report
+from guardpaint.core.io.files import UNFINISHED_CLAIM_GRACE, claim_path, claimed
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
@@ -184,6 +185,20 @@ def test_unreadable_saved_values_are_named_and_set_back_to_defaults(qtbot, tmp_p
 
 
 # ------------------------------------------------------------------------------ two writers
+def test_a_claim_being_filled_is_respected_and_one_never_filled_is_taken_over(tmp_path):
+    """Two batches starting together meet between a claim's creation and its filling: the second must not
+    take the empty claim for a dead writer's (it did, and both wrote the first image)."""
+    output = tmp_path / "p0.png"
+    claim_path(output).touch()  # created, not filled yet
+    with claimed(output) as mine:
+        assert not mine
+    long_ago = time.time() - 2 * UNFINISHED_CLAIM_GRACE
+    os.utime(claim_path(output), (long_ago, long_ago))  # never filled: its writer died
+    with claimed(output) as mine:
+        assert mine and claim_path(output).read_text(encoding="utf-8").split("\n")[0] == str(os.getpid())
+    assert not claim_path(output).exists()
+
+
 def test_two_batches_on_one_folder_write_each_output_once_and_count_right(tmp_path):
     folder, out = tmp_path / "in", tmp_path / "out"
     folder.mkdir()

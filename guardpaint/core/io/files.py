@@ -52,6 +52,8 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 #: A claim older than this is from a process that is gone (another machine's, whose pid cannot be checked).
 CLAIM_LIFETIME = 24 * 3600
+#: A claim is created empty and filled at once; one still unreadable this long after is a dead writer's.
+UNFINISHED_CLAIM_GRACE = 10.0
 
 
 def claim_path(path: Path) -> Path:
@@ -60,12 +62,17 @@ def claim_path(path: Path) -> Path:
 
 
 def _stale(claim: Path) -> bool:
-    """Whether the process that made ``claim`` is gone: its pid is not running here, or it is too old."""
+    """Whether the process that made ``claim`` is gone: its pid is not running here, or it is too old. One
+    not yet filled is live for :data:`UNFINISHED_CLAIM_GRACE`: its creator is writing it this very moment
+    (two batches starting together on one folder meet exactly there)."""
+    try:
+        age = time.time() - claim.stat().st_mtime
+    except OSError:
+        return True  # gone already
     try:
         pid_text, host = claim.read_text(encoding="utf-8").split("\n")[:2]
-        age = time.time() - claim.stat().st_mtime
     except (OSError, ValueError):
-        return True  # unreadable or half-written: its writer died
+        return age > UNFINISHED_CLAIM_GRACE  # not filled yet, or left half-written by a writer that died
     if age > CLAIM_LIFETIME:
         return True
     if host != socket.gethostname():
