@@ -94,7 +94,7 @@ class SampleSource:
         self.images = [load_image(path).rgb for path in photos]
         self.names = [path.name for path in photos]
         self.size, self.seed = size, seed
-        small = [path.name for path, rgb in zip(photos, self.images, strict=True) if min(rgb.shape[:2]) < size]
+        small = [name for name, rgb in zip(self.names, self.images, strict=True) if min(rgb.shape[:2]) < size]
         if small:
             raise InputError(f"{', '.join(small[:3])}: smaller than the {size} px crops (use --crop {size // 2})")
 
