@@ -82,7 +82,7 @@ def protection_cases() -> dict[str, dict]:
         "ensemble": {"models": [tiny, make_tiny_model(seed=1, name="b")], "rgb": small, "mask": small_mask,
                      "settings": replace(FP32, iterations=3)},
         "resize-view": {"models": tiny, "rgb": huge, "mask": huge_mask,
-                        "settings": replace(fast, level="robust", resize_view=True, iterations=1)},
+                        "settings": replace(fast, level="robust", editors=("iopaint", "iopaint:resize"), iterations=1)},
         "grey-fixed": {"models": tiny, "rgb": grey, "mask": small_mask, "settings": replace(FP32, iterations=3),
                        "fixed": fixed},
     }

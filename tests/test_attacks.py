@@ -44,10 +44,12 @@ def test_variants_that_vanish_are_left_out():
     assert "eroded 4 px" not in mask_variations(thin)
 
 
-def test_pipeline_cases_follow_the_editor():
-    assert pipeline_cases((600, 800, 3)) == {"full frame": "full", "crop around the mask (+128 px, by hand)": "crop"}
-    assert pipeline_cases((1200, 1000, 3)) == {"full frame": "full", "IOPaint crop (+128 px)": "crop"}
-    assert list(pipeline_cases((1000, 1600, 3)).values()) == ["full", "crop", "resize"]
+def test_the_editor_group_tries_every_editor_that_acts_at_the_size():
+    others = ["comfyui", "lama-512-resize", "lama-512-crop"]
+    assert list(pipeline_cases((600, 800, 3)).values()) == ["iopaint:full", "iopaint:crop", *others]
+    assert list(pipeline_cases((1000, 1600, 3)).values()) == ["iopaint:full", "iopaint:crop", "iopaint:resize", *others]
+    assert "IOPaint (whole image)" in pipeline_cases((1200, 1000, 3))
+    assert "iopaint:full" not in pipeline_cases((5000, 4000, 3)).values()  # 20 MP: no editor runs it whole
 
 
 def test_image_attacks_keep_size_and_png_is_lossless(photo):
@@ -81,6 +83,6 @@ def test_suite_tells_held_attacks_from_broken_ones():
     result = protect(model, photo, mask, ProtectionSettings(seed=1))
     report = run_suite(model, photo, result.protected, mask, result.target_colour)
     held = {c.name: c.holds for c in report.cases}
-    assert held["exact"] and held["full frame"] and held["saved as PNG and read back"]
+    assert held["exact"] and held["IOPaint (whole image)"] and held["saved as PNG and read back"]
     assert not held["JPEG at 80"]
     assert 0 < report.held_fraction("transform") < 1 and 0 < report.held_fraction() < 1

@@ -41,7 +41,7 @@ def test_a_high_gain_model_is_protected_end_to_end(tmp_path):
     assert verdict.malicious.target_distance_protected < 0.5 * verdict.malicious.target_distance_original
     assert check.psnr >= 38 and check.max_abs_diff <= 4  # the default: the least strength that holds
     exact = {c.name: c.holds for c in suite.cases}
-    assert exact["exact"] and exact["full frame"] and exact["saved as PNG and read back"]
+    assert exact["exact"] and exact["IOPaint (whole image)"] and exact["saved as PNG and read back"]
     report = protection_report(outcome, suites={outcome.model.name: suite})
     assert tuple(report) == REPORT_KEYS and report["protected"] is True and report["advice"] == []
 

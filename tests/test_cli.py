@@ -36,7 +36,7 @@ def test_protect_writes_png_and_one_json_object(case, capsys, photo):
     (region,) = edits["regions"]
     assert set(region) >= {"region", "ssim", "psnr", "target_distance_protected", "holds", "ring_ssim"}
     assert report["protected"] is edits["holds"] is region["holds"] is report["regions"][0]["holds"]
-    assert report["schema"] == "guardpaint-report/3"
+    assert report["schema"] == "guardpaint-report/4"
     assert report["provenance"]["models"][0]["name"] == "tiny.pth"
 
 
@@ -69,7 +69,7 @@ def test_verify_suite_reports_every_group(case, capsys):
     (suite,) = json.loads(stdout)["suite"]
     assert code == 0 and set(suite["held"]) == {"mask", "pipeline", "transform", "purification", "all"}
     names = {c["name"] for c in suite["cases"]}
-    assert names >= {"exact", "crop around the mask (+128 px, by hand)", "JPEG at 90", "AdverseCleaner", "shifted 7 px"}
+    assert names >= {"exact", "IOPaint (crop)", "ComfyUI (256 px)", "JPEG at 90", "AdverseCleaner", "shifted 7 px"}
     cleaner = next(c for c in suite["cases"] if c["name"] == "AdverseCleaner")
     assert cleaner["group"] == "purification" and cleaner["params"]["bilateral"] == [64, 5, 8.0]
     code, stdout, _ = run(capsys, "verify", case["image"], case["image"], "--mask", case["mask"],

@@ -40,7 +40,7 @@ def test_the_verdict_needs_every_model():
     alone = protect_image(moved, LoadedImage(photo), mask, ProtectionSettings())
     both = protect_image([moved, unmoved], LoadedImage(photo), mask, ProtectionSettings())
     assert alone.protected and not both.protected
-    assert both.verifications["moved"].holds and not both.verifications["unmoved"].holds
+    assert both.verifications["moved"]["iopaint"].holds and not both.verifications["unmoved"]["iopaint"].holds
     assert protection_report(both)["summary"].startswith("Not protected against unmoved")
 
 

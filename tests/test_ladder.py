@@ -14,7 +14,7 @@ from guardpaint.core.editor.regions import find_regions
 from guardpaint.core.evaluation.report import protection_report
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.engine import KeptIterates
-from guardpaint.core.protection.ladder import RegionLadder
+from guardpaint.core.protection.ladder import RegionLadder, Shortfall
 from guardpaint.core.protection.noise import WindowNoise
 from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
 from guardpaint.core.protection.windows import plan_protection
@@ -137,10 +137,11 @@ class _ScriptedJudge:
         self.original, self.context, self.breaks_at, self.needs = original, context, breaks_at, needs
         self.calls = 0
 
-    def __call__(self, image: np.ndarray) -> dict[int, float]:
+    def __call__(self, image: np.ndarray) -> dict[int, Shortfall]:
         self.calls += 1
         noise = int(np.abs(image[self.context].astype(int) - self.original[self.context]).max())
-        return {1: 0.5 if noise <= self.breaks_at else 2.0, 2: 0.5 if noise >= self.needs else 1.5}
+        first, second = 0.5 if noise <= self.breaks_at else 2.0, 0.5 if noise >= self.needs else 1.5
+        return {1: Shortfall(first, first, int(first <= 1)), 2: Shortfall(second, second, int(second <= 1))}
 
 
 def _ladder_after_a_first_step(breaks_at: int, needs: int):

@@ -5,9 +5,11 @@ that wrote the pins they are equal bit for bit. Another CPU may round a float di
 kernels): an 8-bit output may then move by a level here and there, and a protection's noise flips sign
 where a gradient is almost zero. Over 20 Adam steps those flips compound: between this project's AVX2 and
 AVX512 kernels 12.9 % of the standard case's noise values differ while every iteration's total agrees
-within 6.4e-6 (ATEN_CPU_CAPABILITY=avx2 against the default, on one CPU). So the totals are compared
-for every case, and the noise only for short cases. The tolerances admit that and nothing more: a changed
-rule (a crop box, a resize, a paste, a loss weight) moves the totals by far more.
+within 6.4e-6 (ATEN_CPU_CAPABILITY=avx2 against the default, on one CPU). Between the Intel Xeon that wrote
+the pins and an AMD EPYC (both AVX512-BF16), the robust case's 4 iterations (random attacks through kornia)
+already differ in 7.1 % of the noise while its totals agree within 1e-4. So the totals are compared for
+every case, and the noise only for cases of at most 3 iterations. The tolerances admit that and nothing
+more: a changed rule (a crop box, a resize, a paste, a loss weight) moves the totals by far more.
 """
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ NOISE_TOLERANCE = 0.01
 #: Relative difference allowed in each iteration's total on another CPU.
 TOTAL_TOLERANCE = 1e-4
 #: Cases with more iterations than this compare their totals only (see above).
-NOISE_PINNED_UP_TO = 4
+NOISE_PINNED_UP_TO = 3
 
 
 @pytest.fixture(scope="module")

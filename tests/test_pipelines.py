@@ -6,15 +6,16 @@ from PIL import Image
 
 from guardpaint.cli import main
 from guardpaint.core.editor.geometry import Box, component_boxes, crop_box
-from guardpaint.core.editor.inpaint import Editor, to_uint8
-from guardpaint.core.editor.views import editor_views
+from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.editor.transfers import to_uint8
+from guardpaint.core.editor.views import iopaint_views
 
 from conftest import make_photo, make_tiny_generator
 
 
 def crop_boxes(mask):
     """The boxes of the editor's per-component crops."""
-    return [view.box for view in editor_views(mask, "crop")]
+    return [view.box for view in iopaint_views(mask, "crop")]
 
 
 @pytest.mark.parametrize("component,expected", [

@@ -9,7 +9,7 @@ from guardpaint.core.editor.differentiable import edit
 from guardpaint.core.editor.geometry import Box, crop_box
 from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
 from guardpaint.core.editor.variations import MIN_REACH
-from guardpaint.core.editor.views import editor_views
+from guardpaint.core.editor.views import iopaint_views
 from guardpaint.core.protection.budget import SMOOTH_SHARE, texture_share
 from guardpaint.core.protection.loop import protect
 from guardpaint.core.protection.settings import ProtectionSettings
@@ -80,7 +80,7 @@ def test_the_objective_is_the_loss_of_the_editors_crops(tiny_model, large_case):
     result = protect(tiny_model, photo, mask, settings)
     colour = torch.tensor(result.target_colour, dtype=torch.float32).view(1, 3, 1, 1) / 255
     squared, count = 0.0, 0.0
-    for box in (view.box for view in editor_views(mask, "crop")):
+    for box in (view.box for view in iopaint_views(mask, "crop")):
         image = image_to_tensor(photo[box.slices])
         k = mask_to_tensor(mask[box.slices])
         with torch.no_grad():
@@ -107,12 +107,13 @@ def test_texture_budget_keeps_smooth_areas_quieter(tiny_model):
         protect(tiny_model, photo, mask, replace(settings, budget="loud"))
 
 
-def test_robust_level_can_add_iopaints_resize_view_of_a_large_photo(tiny_model):
+def test_iopaints_resize_of_a_large_photo_can_be_protected_against_with_its_crops(tiny_model):
+    """IOPaint's resize reads the whole photo: with it, the noise may go anywhere it reads."""
     photo = make_photo(1000, 1400, seed=2)
     mask = _square(np.zeros((1000, 1400), bool), 500, 600)
-    settings = ProtectionSettings(iterations=1, level="robust", resize_view=True, precision="fp32")
+    settings = ProtectionSettings(iterations=1, level="robust", editors=("iopaint", "iopaint:resize"), precision="fp32")
     result = protect(tiny_model, photo, mask, settings)
-    assert result.history[0].robust > 0 and len(result.windows) == 1
+    assert result.history[0].robust > 0 and result.windows == [Box(0, 0, 1000, 1400)]
     assert term_masks(mask, 17)["hide"].sum() > 0
 
 
@@ -144,7 +145,7 @@ def test_a_grey_image_gets_grey_noise(tiny_model):
     assert (result.protected[..., 1] == result.protected[..., 2]).all() and np.abs(result.noise).max() > 0
 
 
-def test_the_verdict_is_measured_through_the_pipeline_protected_against(tiny_model, large_case):
+def test_the_verdict_is_measured_through_the_editor_protected_against(tiny_model, large_case):
     from guardpaint.core.editor.inpaint import Editor
     from guardpaint.core.evaluation.report import protection_report
     from guardpaint.core.evaluation.verify import verify
@@ -153,8 +154,8 @@ def test_the_verdict_is_measured_through_the_pipeline_protected_against(tiny_mod
 
     photo, mask = large_case
     outcome = protect_image(tiny_model, LoadedImage(photo), mask,
-                            replace(FAST, iterations=1, pipeline="full", auto_strength=False))
-    assert outcome.result.full_frame and protection_report(outcome)["edits"][0]["pipeline"] == "full"
+                            replace(FAST, iterations=1, editors=("full",), auto_strength=False))
+    assert outcome.result.full_frame and protection_report(outcome)["edits"][0]["editor"] == "iopaint:full"
     colour = outcome.result.target_colour
     full = verify(Editor(tiny_model, "full"), photo, outcome.written, mask, target_colour=colour)
     crops = verify(Editor(tiny_model), photo, outcome.written, mask, target_colour=colour)

@@ -59,8 +59,8 @@ def test_two_far_apart_regions_are_both_protected_and_judged_on_their_own(protec
     report = protection_report(outcome)
     assert [r["region"] for r in report["regions"]] == [1, 2] and all(r["holds"] for r in report["regions"])
     assert report["regions"][0]["window"] != report["regions"][1]["window"]
-    assert report["summary"] == ("Protected against high-gain: an edit of any of the 2 regions comes out as a flat "
-                                 "colour.")
+    assert report["summary"] == ("Protected against high-gain in IOPaint: an edit of any of the 2 regions comes out "
+                                 "as a flat colour.")
 
 
 def test_a_region_whose_noise_is_gone_is_named_and_the_other_still_holds(protected_photo):
@@ -72,11 +72,11 @@ def test_a_region_whose_noise_is_gone_is_named_and_the_other_still_holds(protect
     assert [v.holds for v in check.regions] == [True, False] and check.failing == [2]
     from dataclasses import replace
 
-    report = protection_report(replace(outcome, written=stripped, verifications={"high-gain": check}))
+    report = protection_report(replace(outcome, written=stripped, verifications={"high-gain": {"iopaint": check}}))
     assert report["protected"] is False
     assert [r["holds"] for r in report["regions"]] == [True, False]
-    assert report["summary"] == ("Not protected against high-gain: region 2 of 2 can still be edited convincingly; "
-                                 "the other one holds.")
+    assert report["summary"] == ("Not protected against high-gain in IOPaint: region 2 of 2 can still be edited "
+                                 "convincingly; the other one holds.")
 
 
 def test_the_report_per_region_ssim_is_what_inpaint_and_any_ssim_give(tmp_path, capsys):

@@ -9,12 +9,12 @@ from guardpaint.cli import human
 from guardpaint.cli.exits import EXIT_NOT_PROTECTED, EXIT_OK
 from guardpaint.cli.options import (
     OVERWRITE_HELP,
+    editor_arg,
     generated_for,
     generator_args,
     load_models_for,
     load_one_model_for,
     model_args,
-    pipeline_arg,
     protection_args,
     settings_from,
 )
@@ -51,7 +51,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="OUT.png, OUT.webp or OUT.jpg")
     model_args(p)
     p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
-    pipeline_arg(p)
+    editor_arg(p, several=False)
     p.set_defaults(run=cmd_inpaint, show=human.show_written)
 
     p = sub.add_parser("verify", help="compare LaMa edits of the original and the protected image")
@@ -61,12 +61,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--benign-mask", action="append", default=[], metavar="MASK",
                    help="extra mask away from the region whose edit must stay unaffected (repeatable)")
     p.add_argument("--suite", action="store_true",
-                   help="also run the attacker suite: editor mask variations, IOPaint pipelines, re-encoding and "
-                        "resizing, and purifications (blurs, denoisers, curves, AdverseCleaner...)")
+                   help="also run the attacker suite: editor mask variations, every editor (IOPaint, ComfyUI, the "
+                        "512 px apps), re-encoding and resizing, and purifications (blurs, denoisers, curves, "
+                        "AdverseCleaner...)")
     p.add_argument("--group", action="append", default=None, metavar="GROUP", choices=SUITE_GROUPS,
                    help=f"with --suite, run only this group ({', '.join(SUITE_GROUPS)}; repeatable)")
     model_args(p)
-    pipeline_arg(p)
+    editor_arg(p, several=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_verify, show=human.show_verification)
 
@@ -134,17 +135,17 @@ def cmd_inpaint(args: argparse.Namespace) -> Result:
     check_storable(image, fmt)
     check_output(args.output, (args.image, args.mask), args.overwrite, estimated_output_bytes(image))
     model = load_one_model_for(args)
-    edited = Editor(model, args.pipeline).inpaint(image.rgb, mask)
+    edited = Editor(model, args.editor).inpaint(image.rgb, mask)
     write_atomic(args.output, encode_image(edited, image, fmt))
     return {"output": str(args.output), "model": model.name, "device": str(model.device),
-            "pipeline": args.pipeline}, EXIT_OK
+            "editor": args.editor}, EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> Result:
     from guardpaint.core.editor.inpaint import Editor
     from guardpaint.core.evaluation.outcome import model_labels
     from guardpaint.core.evaluation.report import SCHEMA, edit_entries, region_entries
-    from guardpaint.core.evaluation.verify import verify
+    from guardpaint.core.evaluation.verify import each_check, verify
     from guardpaint.core.evaluation.wording import DEMO_CAVEAT, verdict
     from guardpaint.core.io.images import load_image, load_mask
     from guardpaint.models import registry
@@ -157,22 +158,25 @@ def cmd_verify(args: argparse.Namespace) -> Result:
     extra = {Path(p).name: load_mask(p, original.size) for p in args.benign_mask}
     models = load_models_for(args)
     labels = model_labels(models)
-    checks = {label: verify(Editor(model, args.pipeline), original.rgb, protected.rgb, mask, extra)
+    checks = {label: {name: verify(Editor(model, name), original.rgb, protected.rgb, mask, extra)
+                      for name in args.editors}
               for label, model in zip(labels, models, strict=True)}
-    first = next(iter(checks.values()))
+    first = next(iter(checks[labels[0]].values()))
     demo = [DEMO_CAVEAT] if all(registry.is_demo(model.sha256) for model in models) else []
-    result = {"schema": SCHEMA, "protected": all(check.holds for check in checks.values()),
+    result = {"schema": SCHEMA, "protected": all(check.holds for _, _, check in each_check(checks)),
               "summary": verdict(checks), "warnings": demo,
-              "provenance": {"models": [model.provenance() for model in models], "device": str(models[0].device)},
+              "provenance": {"models": [model.provenance() for model in models], "editors": list(args.editors),
+                             "device": str(models[0].device)},
               "imperceptibility": {"psnr": first.psnr, "ssim": first.ssim, "max_abs_diff": first.max_abs_diff},
               "regions": region_entries([v.region for v in first.regions], original.rgb, protected.rgb, checks),
-              "edits": edit_entries(checks, args.pipeline), "suite": None}
+              "edits": edit_entries(checks), "suite": None}
     if args.suite:
         from guardpaint.core.evaluation.suite import run_suite
 
         groups = tuple(args.group) if args.group else SUITE_GROUPS
         result["suite"] = [{"model": label, **run_suite(model, original.rgb, protected.rgb, mask,
-                                                          first.target_colour, groups=groups).to_dict()}
+                                                          first.target_colour, groups=groups,
+                                                          chosen=args.editors).to_dict()}
                            for label, model in zip(labels, models, strict=True)]
     return result, EXIT_OK
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from guardpaint.cli import human
 from guardpaint.cli.exits import EXIT_OK
-from guardpaint.cli.options import load_models_for, model_args
+from guardpaint.cli.options import editors_arg, load_models_for, model_args
 from guardpaint.errors import InputError
 
 Result = tuple[dict | None, int]
@@ -35,6 +35,7 @@ def add_generator_command(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--crop", type=int, default=128, help="crop side in px (default 128; 512 on a GPU)")
     train.add_argument("--batch", type=int, default=8, help="samples per step, over all processes (default 8)")
     train.add_argument("--width", type=int, default=32, help="the generator's channels at full resolution (default 32)")
+    editors_arg(train, "train for these editors, one drawn per sample")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--json", action="store_true", help="print the result as one JSON object")
     train.set_defaults(run=cmd_train, show=human.show_generator)
@@ -84,7 +85,8 @@ def cmd_train(args: argparse.Namespace) -> Result:
     init_distributed()
     if args.resume is None and args.output.exists():
         raise InputError(f"{args.output}: already exists; choose another output, or --resume it")
-    settings = TrainingSettings(crop=args.crop, batch=args.batch, seed=args.seed, width=args.width).validated()
+    settings = TrainingSettings(crop=args.crop, batch=args.batch, seed=args.seed, width=args.width,
+                                editors=args.editors).validated()
     models = load_models_for(args)
     source = SampleSource(photos_in(args.images), settings.crop, settings.seed)
     validation = _pairs(args.val, None, settings.crop, settings.seed + 1, VALIDATION_PAIRS) if args.val else None

@@ -12,9 +12,10 @@ def _show_edits(result: dict) -> None:
     for edits in result["edits"]:
         for region in edits["regions"]:
             where = f"region {region['region']}, " if several else ""
-            print(f"malicious edit ({where}{edits['model']}): SSIM {region['ssim']:.3f} vs clean edit, distance to "
-                  f"target {region['target_distance_protected']:.1f} (clean {region['target_distance_original']:.1f})"
-                  f" -> {'defeated' if region['holds'] else 'NOT defeated'}; ring SSIM {region['ring_ssim']:.3f}")
+            print(f"malicious edit ({where}{edits['model']} in {edits['editor']}): SSIM {region['ssim']:.3f} vs clean "
+                  f"edit, distance to target {region['target_distance_protected']:.1f} "
+                  f"(clean {region['target_distance_original']:.1f}) -> "
+                  f"{'defeated' if region['holds'] else 'NOT defeated'}; ring SSIM {region['ring_ssim']:.3f}")
         for name, value in edits["benign_ssim"].items():
             print(f"benign edit '{name}': SSIM {value:.3f}")
     for suite in result.get("suite") or []:
@@ -31,6 +32,8 @@ def _show_suite(suite: dict) -> None:
         failed = [r["region"] for r in regions if not r["holds"]]
         verdict = "held" if case["holds"] else "FAILED" + (f" (region {', '.join(map(str, failed))})"
                                                            if len(regions) > 1 else "")
+        if case["params"].get("protected_against") is False:
+            verdict += " (not protected against)"
         if case["not_tested"]:
             verdict += f"; region {', '.join(map(str, case['not_tested']))} not tested (the mask misses it)"
         print(f"  {case['group']:<{group_width}}  {case['name']:<{name_width}}  SSIM {worst['ssim']:.3f}  distance "

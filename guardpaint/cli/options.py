@@ -27,14 +27,37 @@ def model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
 
 
-def pipeline_arg(parser: argparse.ArgumentParser) -> None:
-    """--pipeline: how the editor runs the model (inpaint, verify)."""
-    from guardpaint.core.editor.pipelines import CROP_TRIGGER, PIPELINES, RESIZE_LIMIT
+def editors_arg(parser: argparse.ArgumentParser, purpose: str) -> None:
+    """--against EDITOR[,EDITOR...] outside the protection's own knobs (generator train)."""
+    from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS, parse_editors
 
-    parser.add_argument("--pipeline", choices=PIPELINES, default="auto",
-                        help=f"how the editor runs the model: auto = IOPaint's default (whole image up to "
-                             f"{CROP_TRIGGER} px, else a crop per mask component), full, crop, or resize "
-                             f"(IOPaint's resize above {RESIZE_LIMIT} px)")
+    parser.add_argument("--against", dest="editors", type=_text(parse_editors, "--against"), default=DEFAULT_EDITORS,
+                        metavar="EDITOR[,...]", help=f"{purpose} ({', '.join(EDITORS)}; default: "
+                                                     f"{','.join(DEFAULT_EDITORS)})")
+
+
+def editor_arg(parser: argparse.ArgumentParser, several: bool) -> None:
+    """--editor: the attacker's editor(s) to imitate (inpaint: one; verify: a comma-separated list), and the
+    older --pipeline, which names one of IOPaint's strategies."""
+    from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS, editor, parse_editors
+    from guardpaint.core.editor.pipelines import PIPELINES, check_pipeline
+
+    names = ", ".join(EDITORS)
+    if several:
+        parser.add_argument("--editor", dest="editors", type=_text(parse_editors, "--editor"), default=DEFAULT_EDITORS,
+                            metavar="EDITOR[,EDITOR...]",
+                            help=f"the editors to judge under, comma-separated ({names}; default: "
+                                 f"{','.join(DEFAULT_EDITORS)}; docs: Editors)")
+        older = _text(lambda text: (editor(check_pipeline(text)).name,), "--pipeline")
+    else:
+        parser.add_argument("--editor", type=_text(lambda text: editor(text).name, "--editor"),
+                            default=DEFAULT_EDITORS[0], metavar="EDITOR",
+                            help=f"the editor whose edit to make ({names}; default: {DEFAULT_EDITORS[0]}; docs: "
+                                 "Editors)")
+        older = _text(lambda text: editor(check_pipeline(text)).name, "--pipeline")
+    parser.add_argument("--pipeline", dest="editors" if several else "editor", type=older, metavar="|".join(PIPELINES),
+                        help="the older name of --editor for IOPaint's strategies (auto is iopaint, full "
+                             "iopaint:full...)")
 
 
 def _number(kind: type, label: str):
@@ -49,10 +72,11 @@ def _number(kind: type, label: str):
 
 
 def _text(parse, label: str):
+    """An argparse type from a parser of text, whose error names the option."""
     def read(text: str):
         try:
             return parse(text)
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, InputError) as exc:
             raise argparse.ArgumentTypeError(f"{label}: {exc}") from None
     return read
 
@@ -71,12 +95,14 @@ def protection_args(parser: argparse.ArgumentParser, settings_type: type | None 
             switch = f"turn off (on by default): {declared.help}" if default else f"{declared.help} (off by default)"
             parser.add_argument(option, dest=settings_field.name, action="store_false" if default else "store_true",
                                 help=switch)
-        elif declared.choices:
+        elif declared.choices and not declared.multiple:
             parser.add_argument(option, dest=settings_field.name, choices=declared.choices, default=default,
                                 help=text)
         elif declared.parse is not None:
+            metavar = f"{settings_field.name.removesuffix('s').upper()}[,...]" if declared.multiple \
+                else declared.label.upper().replace(" ", "_")
             parser.add_argument(option, dest=settings_field.name, type=_text(declared.parse, option),
-                                default=default, metavar=declared.label.upper().replace(" ", "_"), help=text)
+                                default=default, metavar=metavar, help=text)
         else:
             unit = declared.unit.upper() or settings_field.name.upper()
             parser.add_argument(option, dest=settings_field.name, type=_number(type(default), option),

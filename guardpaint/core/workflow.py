@@ -15,13 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
+from guardpaint.core.editor.editors import labels as editor_labels
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.outcome import ProtectedImage, model_labels
-from guardpaint.core.evaluation.verify import VerificationReport, verify
+from guardpaint.core.evaluation.verify import Checks, each_check, region_shortfall, verify
+from guardpaint.core.evaluation.wording import joined
 from guardpaint.core.io.files import check_output, write_atomic
 from guardpaint.core.io.formats import PNG, OutputFormat, check_storable, decode_image, encode_image, format_for
 from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.ladder import Shortfall
 from guardpaint.core.protection.loop import IterationReport, protect
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour
@@ -47,7 +50,7 @@ class _Checked:
     protected: np.ndarray
     data: bytes
     written: np.ndarray
-    checks: dict[str, VerificationReport]
+    checks: Checks
 
 
 class WrittenFileVerifier:
@@ -70,24 +73,28 @@ class WrittenFileVerifier:
             return self.last
         start = time.perf_counter()
         if self.on_status is not None:
-            names = " and ".join(model_labels(self.models))
-            self.on_status(f"Verifying the written {self.fmt.kind.upper()} with {names}…")
+            names = joined(model_labels(self.models))
+            self.on_status(f"Verifying the written {self.fmt.kind.upper()} with {names} in "
+                           f"{joined(editor_labels(self.settings.editors))}…")
         data = encode_image(protected, self.image, self.fmt)
         written = decode_image(data)
-        checks = {label: verify(Editor(model, self.settings.pipeline, self.should_cancel), self.image.rgb, written,
-                                self.mask, extra_masks=self.extra_masks, target_colour=self.colour,
-                                expansion=self.settings.expansion, keep_edits=self.keep_edits)
+        checks = {label: {name: verify(Editor(model, name, self.should_cancel), self.image.rgb, written, self.mask,
+                                       extra_masks=self.extra_masks, target_colour=self.colour,
+                                       expansion=self.settings.expansion, keep_edits=self.keep_edits)
+                          for name in self.settings.editors}
                   for label, model in zip(model_labels(self.models), self.models, strict=True)}
         self.last = _Checked(protected, data, written, checks)
         self.seconds += time.perf_counter() - start
         return self.last
 
-    def shortfalls(self, protected: np.ndarray) -> dict[int, float]:
-        """Each region's shortfall on the model where it holds least (at most 1: it holds on every model),
-        by region number: auto strength's judge."""
-        checks = self.check(protected).checks.values()
-        return {verdict.region.number: max(check.regions[index].malicious.shortfall for check in checks)
-                for index, verdict in enumerate(next(iter(checks)).regions)}
+    def shortfalls(self, protected: np.ndarray) -> dict[int, Shortfall]:
+        """Each region's shortfall on the model and under the editor where it holds least (at most 1: it holds
+        on every model under every editor) and where it holds best, by region number: auto strength's judge."""
+        checks = self.check(protected).checks
+        first = next(iter(next(iter(checks.values())).values()))
+        return {verdict.region.number: Shortfall(region_shortfall(checks, index), region_shortfall(checks, index, min),
+                                                 sum(check.regions[index].holds for _, _, check in each_check(checks)))
+                for index, verdict in enumerate(first.regions)}
 
 
 def protect_image(

@@ -80,17 +80,18 @@ def run_protection(models: ModelCache, request: ProtectionRequest, report, shoul
 
 def run_test_edit(outcome: ProtectedImage, mask: np.ndarray, should_cancel
                   ) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
-    """What the editor gets for ``mask`` on the original and on the protected image, with each of the
-    protection's models: each part it computed (its box, the two edits there), by label."""
+    """What each editor the protection was made for gets for ``mask`` on the original and on the protected
+    image, with each of its models: each part it computed (its box, the two edits there), by label."""
     mask = validate_mask(mask, outcome.source.rgb.shape)
     edits = {}
     for label, model in zip(outcome.verifications, outcome.models, strict=True):
-        editor = Editor(model, should_cancel=should_cancel)
-        with torch.inference_mode():
-            clean, attacked = editor.inpaint(outcome.source.rgb, mask), editor.inpaint(outcome.written, mask)
-        prefix = f"{label}: " if len(outcome.models) > 1 else ""
-        edits |= {prefix + name: (box, clean[box.slices], attacked[box.slices])
-                  for name, box in shown_boxes(editor, "test mask", mask).items()}
+        for name in outcome.result.settings.editors:
+            editor = Editor(model, name, should_cancel)
+            with torch.inference_mode():
+                clean, attacked = editor.inpaint(outcome.source.rgb, mask), editor.inpaint(outcome.written, mask)
+            prefix = outcome.edit_prefix(label, name)
+            edits |= {prefix + shown: (box, clean[box.slices], attacked[box.slices])
+                      for shown, box in shown_boxes(editor, "test mask", mask).items()}
     return edits
 
 
@@ -106,7 +107,7 @@ def run_attack_suite(outcome: ProtectedImage, report, should_cancel) -> dict[str
 
         suites[label] = run_suite(model, outcome.source.rgb, outcome.written, outcome.mask,
                                   outcome.result.target_colour, outcome.result.settings.expansion, on_case=on_case,
-                                  should_cancel=should_cancel)
+                                  should_cancel=should_cancel, chosen=outcome.result.settings.editors)
     return suites
 
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.report import advice, made_with_demo, summary
+from guardpaint.core.evaluation.verify import each_check
 from guardpaint.core.evaluation.wording import DEMO_CAVEAT
 from guardpaint.core.protection.settings import at_maximum_strength
 from guardpaint.gui.qimage import noise_visual, rgb_to_qimage
@@ -152,14 +153,14 @@ def detail_rows(outcome: ProtectedImage) -> list[tuple[str, str]]:
     rows = [("Model", ", ".join(f"{model.name} on {model.device}" for model in outcome.models)),
             ("Noise PSNR (whole image)", f"{report.psnr:.2f} dB"), ("Noise SSIM (whole image)", f"{report.ssim:.4f}"),
             ("Largest change", f"{report.max_abs_diff} levels")]
-    several = len(outcome.verifications) > 1
     for index, verdict_ in enumerate(report.regions):
         number = verdict_.region.number
         kept, noise = outcome.result.region_outcomes[index], outcome.region_noise(number)
         rows.append((f"Region {number}: noise written", f"up to {noise['max_abs']}, mean {noise['mean_abs']:.2f} "
                      f"levels (step {kept.step}: {kept.strength * 255:.1f} levels, {kept.budget})"))
-        for label, check in outcome.verifications.items():
-            mal, prefix = check.regions[index].malicious, f"Region {number}{f' ({label})' if several else ''}"
+        for label, editor, check in each_check(outcome.verifications):
+            made_by = outcome.edit_prefix(label, editor).removesuffix(": ")
+            mal, prefix = check.regions[index].malicious, f"Region {number}{f' ({made_by})' if made_by else ''}"
             rows += [(f"{prefix}: edit SSIM vs clean edit", f"{mal.ssim:.3f} ({'held' if mal.holds else 'NOT held'})"),
                      (f"{prefix}: distance to target", f"{mal.target_distance_protected:.1f} levels (clean "
                                                        f"{mal.target_distance_original:.1f})"),
@@ -308,17 +309,18 @@ class PreviewPanel(QWidget):
         """Bring the Edits tab to the front (a test edit's result is there)."""
         self.tabs.setCurrentIndex(0)
 
-    def _model_of(self, name: str) -> str:
-        """The label of the model that made the edit ``name`` (edits of an ensemble are prefixed with it)."""
-        labels = list(self._outcome.verifications) if self._outcome is not None else []
-        prefixed = next((label for label in labels if name.startswith(f"{label}: ")), None)
-        return prefixed or (labels[0] if labels else "")
+    def _maker_of(self, name: str) -> str:
+        """Who made the edit ``name``: its prefix (the model and the editor, where the protection has several),
+        else the one model."""
+        if ": " in name:
+            return name.split(": ", 1)[0]
+        return next(iter(self._outcome.verifications)) if self._outcome is not None else ""
 
     def _show_edit(self, name: str) -> None:
         """The edits of ``name``; the Noise tab shows the same part of the image, at the same zoom."""
         entry = self._edits.get(name)
-        model = self._model_of(name) if entry else ""
-        prefix = f"{model} edit" if model else "Edit"
+        maker = self._maker_of(name) if entry else ""
+        prefix = f"{maker} edit" if maker else "Edit"
         self.clean.caption, self.attacked.caption = f"{prefix} of the original", f"{prefix} of the protected image"
         self.clean.set_image(entry[0] if entry else None)
         self.attacked.set_image(entry[1] if entry else None)

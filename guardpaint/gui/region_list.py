@@ -5,8 +5,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
+from guardpaint.core.editor.editors import labels as editor_labels
 from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.wording import region_state
+from guardpaint.core.evaluation.verify import failing_editors
+from guardpaint.core.evaluation.wording import joined, region_state
 
 HELD = QColor(46, 125, 50)
 FAILED = QColor(198, 40, 40)
@@ -14,8 +16,9 @@ MAX_HEIGHT = 160  # px; more regions scroll
 
 
 class RegionList(QListWidget):
-    """One row per region: its number, whether it holds on every model, and the noise written around it
-    (the figures are in the preview's Details tab)."""
+    """One row per region: its number, whether it holds on every model under every editor (the editors it
+    fails under, when it does not), and the noise written around it (the figures are in the preview's Details
+    tab)."""
 
     regionSelected = Signal(int)  # noqa: N815 - the region's number
 
@@ -43,7 +46,9 @@ class RegionList(QListWidget):
             box = verdict.region.box
             kept = outcome.result.region_outcomes[index]
             noise = outcome.region_noise(number)
-            item = QListWidgetItem(f"Region {number}: {region_state(holds)} · noise up to {noise['max_abs']} "
+            failing = failing_editors(outcome.verifications, index)
+            where = f" in {joined(editor_labels(tuple(failing)))}" if failing else ""
+            item = QListWidgetItem(f"Region {number}: {region_state(holds)}{where} · noise up to {noise['max_abs']} "
                                    f"levels (step {kept.step})")
             item.setData(Qt.ItemDataRole.UserRole, number)
             item.setForeground(HELD if holds else FAILED)

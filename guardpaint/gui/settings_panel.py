@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QSpinBox,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 from guardpaint.core.io.conventions import DEFAULT_JPEG_QUALITY
 from guardpaint.core.io.formats import OutputFormat
 from guardpaint.core.protection.settings import MAXIMUM, Knob, ProtectionSettings, default_of, knobs
+from guardpaint.errors import InputError
 from guardpaint.models.device import available_devices
 
 CUSTOM = "custom…"
@@ -29,16 +31,59 @@ CUSTOM = "custom…"
 #: settings otherwise (version 2: "strength" in levels): their strength is not restored.
 SETTINGS_VERSION = 3
 OUTPUT_LABELS = {"png": "PNG", "webp": "WebP (lossless)", "jpeg": "JPEG"}
+#: Where settings files before the editors saved the one editor pipeline protected against.
+OLDER_EDITOR_KEY = "pipeline"
 #: Qt's spin boxes hold 32-bit integers.
 INT_LIMIT = 2**31 - 1
 
 
+class Checklist(QWidget):
+    """Several of a knob's choices, a check box each in two columns; at least one stays checked."""
+
+    changed = Signal()
+    COLUMNS = 2
+
+    def __init__(self, declared: Knob, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.boxes: dict[str, QCheckBox] = {}
+        for index, choice in enumerate(declared.choices):
+            label, help_text = declared.describe(choice) if declared.describe else (choice, "")
+            box = QCheckBox(label)
+            box.setToolTip(f"{choice}: {help_text}." if help_text else choice)
+            box.toggled.connect(lambda on, box=box: self._toggled(box, on))
+            grid.addWidget(box, index // self.COLUMNS, index % self.COLUMNS)
+            self.boxes[choice] = box
+
+    def value(self) -> tuple[str, ...]:
+        return tuple(choice for choice, box in self.boxes.items() if box.isChecked())
+
+    def set(self, value: tuple[str, ...]) -> None:
+        for choice, box in self.boxes.items():
+            box.blockSignals(True)
+            box.setChecked(choice in value)
+            box.blockSignals(False)
+        self.changed.emit()
+
+    def _toggled(self, box: QCheckBox, on: bool) -> None:
+        if not on and not self.value():  # the last one stays: a protection is made for some editor
+            box.blockSignals(True)
+            box.setChecked(True)
+            box.blockSignals(False)
+            return
+        self.changed.emit()
+
+
 class KnobField:
-    """One knob's widget: a spin box, a combo box, a check box or an editable list of texts."""
+    """One knob's widget: a spin box, a combo box, a check box, a checklist or an editable list of texts."""
 
     def __init__(self, name: str, declared: Knob, default: object) -> None:
         self.name, self.knob, self.default = name, declared, default
-        if isinstance(default, bool):
+        if declared.multiple:
+            self.widget = Checklist(declared)
+            self.changed = self.widget.changed
+        elif isinstance(default, bool):
             self.widget = QCheckBox(declared.label)
             self.changed = self.widget.toggled
         elif declared.choices:
@@ -63,6 +108,8 @@ class KnobField:
 
     def value(self) -> object:
         widget, declared = self.widget, self.knob
+        if isinstance(widget, Checklist):
+            return widget.value()
         if isinstance(widget, QCheckBox):
             return widget.isChecked()
         if isinstance(widget, QComboBox):
@@ -71,7 +118,9 @@ class KnobField:
 
     def set(self, value: object) -> None:
         widget, declared = self.widget, self.knob
-        if isinstance(widget, QCheckBox):
+        if isinstance(widget, Checklist):
+            widget.set(declared.parse(declared.show(value)))  # the editors' own names, older ones included
+        elif isinstance(widget, QCheckBox):
             widget.setChecked(bool(value))
         elif isinstance(widget, QComboBox):
             text = declared.show(value) if declared.parse else str(value)
@@ -175,20 +224,13 @@ class SettingsPanel(QWidget):
         return self.fields[name].widget
 
     def _update_enabled(self) -> None:
-        """A field is off while the preset sets it, or while the setting it needs has another value."""
+        """A field is off while the preset sets it."""
         for name, knob_field in self.fields.items():
-            needs = knob_field.knob.needs
-            usable = needs is None or self.fields[needs[0]].value() == needs[1]
-            knob_field.widget.setEnabled(usable and not (self.maximum.isChecked() and name in MAXIMUM.overrides))
+            knob_field.widget.setEnabled(not (self.maximum.isChecked() and name in MAXIMUM.overrides))
 
     def base_settings(self) -> ProtectionSettings:
         """The fields' values, without the preset."""
-        values = {name: knob_field.value() for name, knob_field in self.fields.items()}
-        for name, knob_field in self.fields.items():
-            needs = knob_field.knob.needs
-            if needs is not None and values[needs[0]] != needs[1]:
-                values[name] = default_of(next(f for f, _ in knobs(self.settings_type) if f.name == name))
-        return replace(self.settings_type(), **values)
+        return replace(self.settings_type(), **{name: knob_field.value() for name, knob_field in self.fields.items()})
 
     def settings(self) -> ProtectionSettings:
         """What a protection started now would use (the preset applied when chosen)."""
@@ -247,11 +289,14 @@ class SettingsPanel(QWidget):
         except (TypeError, ValueError):
             current = False
         try:
-            for name, knob_field in self.fields.items():
-                if store.contains(name) and (current or name != "epsilon"):
+            saved = {name: str(store.value(name)) for name in self.fields if store.contains(name)}
+            if "editors" in self.fields and "editors" not in saved and store.contains(OLDER_EDITOR_KEY):
+                saved["editors"] = str(store.value(OLDER_EDITOR_KEY))  # "auto", "full" or "crop": IOPaint's
+            for name, text in saved.items():
+                if current or name != "epsilon":
                     try:
-                        knob_field.restore(str(store.value(name)))
-                    except (TypeError, ValueError, KeyError):
+                        self.fields[name].restore(text)
+                    except (TypeError, ValueError, KeyError, InputError):
                         unreadable.append(name)
             if store.contains("device") and self.device.findText(str(store.value("device"))) >= 0:
                 self.device.setCurrentText(str(store.value("device")))

@@ -180,7 +180,13 @@ class NoiseGenerator:
     def provenance(self) -> dict:
         """What a report says about the generator."""
         return {"file": str(self.path) if self.path else None, "sha256": self.sha256,
-                "trained_against": self.trained_against, "architecture": asdict(self.network.config)}
+                "trained_against": self.trained_against, "editors": self.editors,
+                "architecture": asdict(self.network.config)}
+
+    @property
+    def editors(self) -> list[str]:
+        """The editors it was trained for (files made before editors were declared: IOPaint's)."""
+        return list(self.training.get("editors", ["iopaint"]))
 
     def to_bytes(self) -> bytes:
         """The generator as a safetensors file with its metadata."""

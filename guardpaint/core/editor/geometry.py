@@ -108,3 +108,19 @@ def crop_box(component: Box, shape: tuple[int, ...], margin: int = CROP_MARGIN) 
     top, bottom = _crop_axis(component.top, component.bottom, margin, shape[0])
     left, right = _crop_axis(component.left, component.right, margin, shape[1])
     return Box(top, left, bottom, right)
+
+
+def _fit_axis(low: int, high: int, side: int, size: int) -> tuple[int, int]:
+    """A span of ``side`` centred on ``[low, high)``, shifted inward where it crosses an edge, clipped to ``size``."""
+    start = (low + high) // 2 - side // 2
+    start = max(0, min(start, size - side))
+    return start, min(start + side, size)
+
+
+def square_around(box: Box, side: int, shape: tuple[int, ...]) -> Box:
+    """A ``side`` x ``side`` square centred on ``box``, shifted inside an image of ``shape`` (clipped to it
+    where the image is smaller): a patch around a mask."""
+    top, bottom = _fit_axis(box.top, box.bottom, side, shape[0])
+    left, right = _fit_axis(box.left, box.right, side, shape[1])
+    return Box(top, left, bottom, right)
+

@@ -1,10 +1,11 @@
-"""What the attacker's editor runs the model on for a mask: IOPaint 1.6's HD strategies as *views*, once.
+"""Where an editor runs the model for a mask: *views*, and IOPaint 1.6's HD strategies as views, once.
 
 A :class:`View` is one run of the model: the box of the image the editor cuts out, the mask inside
-it, the size the box is scaled to first (only for IOPaint's resize) with the soft mask that scaling
-gives, and the paste rule: the view's result replaces the image at the view's mask pixels. Every
-consumer reads its geometry from :func:`editor_views`: the 8-bit editor, the differentiable
-objective, the robust level's random attacks, the resize view, the attacker suite, the preview.
+it, and the :mod:`transfer <guardpaint.core.editor.transfers>` that takes the box to the model and
+back (its own size, or a resize); after the run the view's result replaces the image at the view's
+mask pixels (the paste rule). Every consumer reads its geometry from an editor's views
+(:mod:`guardpaint.core.editor.editors`): the 8-bit editor, the differentiable objective, the robust
+level's random attacks, the attacker suite, the preview.
 
 Facts from IOPaint's source (``iopaint/schema.py``, ``model/base.py``, ``helper.py``; docs/method.md):
 
@@ -15,9 +16,8 @@ Facts from IOPaint's source (``iopaint/schema.py``, ``model/base.py``, ``helper.
 * **crop** is that per-component crop at any size: on a small image it is what a user who crops by
   hand does, a fair attack too.
 * **resize** (API only) acts when the long side exceeds 1280: image and mask are downscaled with
-  cubic interpolation to ``int(side * ratio + 0.5)`` (the mask stays soft; any value above 0 is a
-  hole for the model), the fill is blended with the soft mask, upscaled with cubic interpolation,
-  and only the pixels of the original mask are pasted. Smaller images are inpainted whole.
+  cubic interpolation to ``int(side * ratio + 0.5)`` (:class:`~guardpaint.core.editor.transfers.CubicResize`).
+  Smaller images are inpainted whole.
 * **full** runs the model on the whole frame at any size.
 
 The model's output is truncated to 8 bits (not rounded), and so is every blend after it.
@@ -25,51 +25,37 @@ The model's output is truncated to 8 bits (not rounded), and so is every blend a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
-import cv2
 import numpy as np
 
-from guardpaint.core.editor.geometry import Box, component_boxes, crop_box, place
+from guardpaint.core.editor.editors import PATCH_MARGIN, EditorSpec, editor
+from guardpaint.core.editor.geometry import Box, component_boxes, crop_box, place, square_around
 from guardpaint.core.editor.pipelines import check_pipeline, resized_size, uses_crops, uses_resize
+from guardpaint.core.editor.transfers import CubicResize, Native, SquareNearest, Stretch, Transfer
 
 
 @dataclass(frozen=True)
 class View:
     """One run of the model by the editor.
 
-    ``mask`` is the editor's mask inside ``box`` (bool, box-sized): at native size it is the hole;
-    after the run the view's result replaces the image at exactly these pixels (the paste rule).
-    ``size`` is the (width, height) the box is scaled to before the model, None at native size.
+    ``mask`` is the editor's mask inside ``box`` (bool, box-sized): after the run the view's result
+    replaces the image at exactly these pixels (the paste rule). ``transfer`` takes the box to the model
+    and back: :class:`~guardpaint.core.editor.transfers.Native` at the box's own size.
     """
 
     box: Box
     mask: np.ndarray = field(compare=False, repr=False)
-    size: tuple[int, int] | None = None
+    transfer: Transfer = Native()
 
     @property
     def model_shape(self) -> tuple[int, int]:
         """(height, width) of what the model sees."""
-        return (self.box.height, self.box.width) if self.size is None else (self.size[1], self.size[0])
-
-    @cached_property
-    def soft(self) -> np.ndarray | None:
-        """The blend weight at model size (float64 in [0, 1]): the mask scaled with cubic interpolation,
-        as IOPaint scales it; None at native size, where the blend is the mask itself."""
-        if self.size is None:
-            return None
-        scaled = cv2.resize(self.mask.astype(np.uint8) * 255, self.size, interpolation=cv2.INTER_CUBIC)
-        return scaled.astype(np.float64) / 255.0
-
-    @property
-    def hole(self) -> np.ndarray:
-        """The pixels the model fills, at model size: the mask, or any non-zero soft weight."""
-        return self.mask if self.soft is None else self.soft > 0
+        return self.transfer.model_shape(self.box.height, self.box.width)
 
 
-def editor_views(mask: np.ndarray, pipeline: str = "auto", shape: tuple[int, ...] | None = None,
-                 origin: tuple[int, int] = (0, 0)) -> list[View]:
-    """The model runs the editor makes for ``mask`` (HxW bool) under ``pipeline``, in paste order.
+def iopaint_views(mask: np.ndarray, pipeline: str = "auto", shape: tuple[int, ...] | None = None,
+                  origin: tuple[int, int] = (0, 0)) -> list[View]:
+    """The model runs IOPaint makes for ``mask`` (HxW bool) under ``pipeline``, in paste order.
 
     ``mask`` may be the part at ``origin`` of the mask of a larger image of ``shape`` (empty elsewhere):
     the views are then those of that image, in its coordinates.
@@ -78,8 +64,48 @@ def editor_views(mask: np.ndarray, pipeline: str = "auto", shape: tuple[int, ...
     frame = Box(0, 0, *shape)
     placed = Box(origin[0], origin[1], origin[0] + mask.shape[0], origin[1] + mask.shape[1])
     if uses_resize(shape, check_pipeline(pipeline)):
-        return [View(frame, place(mask, placed, frame), resized_size(shape))]
+        return [View(frame, place(mask, placed, frame), CubicResize(resized_size(shape)))]
     if not uses_crops(shape, pipeline):
         return [View(frame, place(mask, placed, frame))]
     boxes = [crop_box(component.shifted(*origin), shape) for component in component_boxes(mask)]
     return [View(box, place(mask, placed, box)) for box in boxes]
+
+
+def _squared(box: Box, side: int) -> Transfer:
+    """ComfyUI's square at ``side``; a box that is already that square goes to the model as it is."""
+    return Native() if box.height == box.width == side else SquareNearest(side)
+
+
+def _stretched(box: Box, side: int) -> Transfer:
+    """A fixed ``side`` x ``side`` model's stretch; a box of that size goes to the model as it is."""
+    return Native() if box.height == box.width == side else Stretch((side, side))
+
+
+def editor_views(spec: EditorSpec | str, mask: np.ndarray, shape: tuple[int, ...] | None = None,
+                 origin: tuple[int, int] = (0, 0)) -> list[View]:
+    """The model runs the editor ``spec`` (or its name) makes for ``mask`` (HxW bool), in paste order.
+
+    ``mask`` may be the part at ``origin`` of the mask of a larger image of ``shape`` (empty elsewhere):
+    the views are then those of that image, in its coordinates. A transfer that would not change the box
+    (a 256 px square for ComfyUI, a 512 px square for the ONNX apps) is the native one, so that editors
+    computing the same edit share it.
+    """
+    spec = editor(spec) if isinstance(spec, str) else spec
+    if spec.geometry.startswith("iopaint-"):
+        return iopaint_views(mask, spec.geometry.removeprefix("iopaint-"), shape, origin)
+    shape = tuple(shape or mask.shape)[:2]
+    frame = Box(0, 0, *shape)
+    placed = Box(origin[0], origin[1], origin[0] + mask.shape[0], origin[1] + mask.shape[1])
+    if spec.geometry == "square":
+        return [View(frame, place(mask, placed, frame), _squared(frame, spec.side))]
+    if spec.geometry == "stretch":
+        return [View(frame, place(mask, placed, frame), _stretched(frame, spec.side))]
+    parts = component_boxes(mask)
+    extent = parts[0]
+    for part in parts[1:]:
+        extent = extent.union(part)
+    extent = extent.shifted(*origin)
+    side = max(spec.side, extent.height + 2 * PATCH_MARGIN, extent.width + 2 * PATCH_MARGIN)
+    patch = square_around(extent, side, shape)
+    return [View(patch, place(mask, placed, patch), _stretched(patch, spec.side))]
+

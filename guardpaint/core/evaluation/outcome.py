@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from guardpaint.core.editor.editors import labels as editor_labels
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.metrics import noise_within
-from guardpaint.core.evaluation.verify import VerificationReport
+from guardpaint.core.evaluation.verify import Checks, VerificationReport, each_check
 from guardpaint.core.io.formats import OutputFormat
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.loop import ProtectionResult
@@ -23,7 +24,7 @@ class ProtectedImage:
     result: ProtectionResult
     data: bytes  # the output file's exact bytes
     written: np.ndarray  # HxWx3 uint8 decoded from ``data``: what every metric was measured on
-    verifications: dict[str, VerificationReport]  # per model the noise was optimised against, by label
+    verifications: Checks  # per model the noise was optimised against (by label), per chosen editor (by name)
     models: list[Inpainter]
     timings: dict[str, float] = field(default_factory=dict)
     output_format: OutputFormat = field(default_factory=OutputFormat)
@@ -36,13 +37,13 @@ class ProtectedImage:
 
     @property
     def verification(self) -> VerificationReport:
-        """The first model's verification."""
-        return next(iter(self.verifications.values()))
+        """The first model's verification under the first editor."""
+        return next(iter(next(iter(self.verifications.values())).values()))
 
     @property
     def protected(self) -> bool:
-        """The verdict: the editor's fill of every region was defeated, on every model."""
-        return all(check.holds for check in self.verifications.values())
+        """The verdict: every editor's fill of every region was defeated, on every model."""
+        return all(check.holds for _, _, check in each_check(self.verifications))
 
     def region_noise(self, number: int) -> dict[str, float]:
         """The noise written in region ``number``'s context (the pixels nearer to it than to any other
@@ -50,22 +51,26 @@ class ProtectedImage:
         return noise_within(self.source.rgb, self.written, self.result.context_mask(number - 1))
 
     def region_holds(self, number: int) -> bool:
-        """Whether region ``number`` holds on every model."""
-        return all(check.regions[number - 1].holds for check in self.verifications.values())
+        """Whether region ``number`` holds on every model under every editor."""
+        return all(check.regions[number - 1].holds for _, _, check in each_check(self.verifications))
 
-    def failing(self) -> dict[str, list[int]]:
-        """The regions that do not hold, by model label (models where all hold are left out)."""
-        return {label: check.failing for label, check in self.verifications.items() if check.failing}
+    def edit_prefix(self, label: str, editor: str) -> str:
+        """What names an edit by ``label``'s model in ``editor``: the model where there are several, the editor
+        where there are several ("big-lama, ComfyUI (256 px): "), nothing for one model and one editor."""
+        models = len(self.verifications) > 1
+        editors = len(next(iter(self.verifications.values()))) > 1
+        prefix = ", ".join([label] * models + editor_labels((editor,)) * editors)
+        return f"{prefix}: " if prefix else ""
 
     def shown_edits(self) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
-        """The kept edits of every model (where they lie, the clean edit, the attacked edit), named by
-        model when there are several."""
-        several = len(self.verifications) > 1
-        return {f"{label}: {name}" if several else name: (check.edit_boxes[name], *pair)
-                for label, check in self.verifications.items() for name, pair in check.edits.items()}
+        """The kept edits of every model and editor (where they lie, the clean edit, the attacked edit), named
+        by model and editor where there are several (:meth:`edit_prefix`)."""
+        return {self.edit_prefix(label, editor) + name: (check.edit_boxes[name], *pair)
+                for label, editor, check in each_check(self.verifications) for name, pair in check.edits.items()}
 
 
 def model_labels(models: list[Inpainter]) -> list[str]:
     """Each model's name, numbered where two share one."""
     names = [model.name for model in models]
     return [name if names.count(name) == 1 else f"{name} #{i + 1}" for i, name in enumerate(names)]
+

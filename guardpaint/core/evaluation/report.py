@@ -13,19 +13,20 @@ import numpy as np
 import torch
 
 from guardpaint import __version__
+from guardpaint.core.editor.editors import editor
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.regions import Region
 from guardpaint.core.evaluation.metrics import noise_statistics, noise_within
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import SuiteReport
-from guardpaint.core.evaluation.verify import VerificationReport
+from guardpaint.core.evaluation.verify import Checks, each_check, failing_editors, region_shortfall
 from guardpaint.core.evaluation.wording import DEMO_CAVEAT, next_steps, verdict
 from guardpaint.core.protection.ladder import UNMOVED_NOTE
 from guardpaint.core.protection.loop import ProtectionResult
 from guardpaint.core.protection.settings import LEVELS, at_maximum_strength
 from guardpaint.models import registry
 
-SCHEMA = "guardpaint-report/3"
+SCHEMA = "guardpaint-report/4"
 #: Top-level keys of every report, in order; failed and skipped batch items carry them too (as null).
 REPORT_KEYS = ("schema", "status", "protected", "summary", "advice", "warnings", "input", "output", "provenance",
                "settings", "timings", "optimisation", "generator", "imperceptibility", "regions", "edits", "suite")
@@ -69,7 +70,11 @@ def warnings(outcome: ProtectedImage) -> list[str]:
 
 
 def provenance(outcome: ProtectedImage) -> dict:
-    return {"models": [model.provenance() for model in outcome.models], "device": str(outcome.model.device),
+    """The models, the editors (each with the source it was declared from), the device and the versions."""
+    editors = [{"name": spec.name, "label": spec.label, "source": spec.source}
+               for spec in (editor(name) for name in outcome.result.settings.editors)]
+    return {"models": [model.provenance() for model in outcome.models], "editors": editors,
+            "device": str(outcome.model.device),
             "level": outcome.result.settings.level, "guardpaint": __version__, "torch": torch.__version__,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
@@ -83,8 +88,9 @@ def _box(box: Box) -> list[int]:
 
 
 def region_entries(regions: list[Region], original: np.ndarray, protected: np.ndarray,
-                   verifications: dict[str, VerificationReport], result: ProtectionResult | None = None) -> list[dict]:
-    """Each region: where it is, the editor's crop around it, whether it holds on every model and, when
+                   verifications: Checks, result: ProtectionResult | None = None) -> list[dict]:
+    """Each region: where it is, IOPaint's crop around it, whether it holds on every model under every editor
+    (and per editor and model: ``checks``; the editors it fails under: ``failing_editors``) and, when
     ``result`` is the protection that made ``protected``, what its noise comes from (its window, the step
     of the strength ladder it keeps, that step's strength and kept iterate) and the noise written in its
     context (the pixels nearer to it than to any other region), measured on ``protected`` as written;
@@ -92,9 +98,12 @@ def region_entries(regions: list[Region], original: np.ndarray, protected: np.nd
     entries = []
     for index, region in enumerate(regions):
         crop = region.crop(original.shape)
+        checks = [{"editor": name, "model": label, "holds": check.regions[index].holds,
+                   "shortfall": check.regions[index].malicious.shortfall}
+                  for label, name, check in each_check(verifications)]
         entry = {"region": region.number, "box": _box(region.box), "pixels": region.size, "crop": _box(crop),
-                 "holds": all(check.regions[index].holds for check in verifications.values()),
-                 "shortfall": max(check.regions[index].malicious.shortfall for check in verifications.values())}
+                 "holds": all(item["holds"] for item in checks), "shortfall": region_shortfall(verifications, index),
+                 "failing_editors": failing_editors(verifications, index), "checks": checks}
         if result is not None:
             entry |= {"window": result.region_windows[index], **result.region_outcomes[index].to_dict(LEVELS),
                       "noise": noise_within(original, protected, result.context_mask(index))}
@@ -104,11 +113,11 @@ def region_entries(regions: list[Region], original: np.ndarray, protected: np.nd
     return entries
 
 
-def edit_entries(verifications: dict[str, VerificationReport], pipeline: str) -> list[dict]:
-    """Per model: the malicious edit judged region by region, and the benign edits."""
-    return [{"model": label, "pipeline": pipeline, "holds": check.holds,
+def edit_entries(verifications: Checks) -> list[dict]:
+    """Per model and editor: the malicious edit judged region by region, and the benign edits."""
+    return [{"model": label, "editor": name, "holds": check.holds,
              "regions": [verdict.to_dict() for verdict in check.regions], "benign_ssim": check.benign_ssim}
-            for label, check in verifications.items()]
+            for label, name, check in each_check(verifications)]
 
 
 def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | None = None,
@@ -145,7 +154,7 @@ def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | N
         "generator": outcome.generator,
         "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},
         "regions": region_entries(result.regions, outcome.source.rgb, outcome.written, outcome.verifications, result),
-        "edits": edit_entries(outcome.verifications, result.settings.pipeline),
+        "edits": edit_entries(outcome.verifications),
         "suite": None if not suites else [{"model": label, **suite.to_dict()} for label, suite in suites.items()],
     }
     return finite(report)

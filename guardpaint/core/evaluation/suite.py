@@ -4,9 +4,10 @@ Groups of cases, each compared against the same attack on the original:
 
 * ``mask``: the editor's brush is never exactly the protected region (dilated,
   eroded, shifted, the bounding box, half of it, random strokes);
-* ``pipeline``: how editors call LaMa (:mod:`guardpaint.core.editor.views`): the full frame, the
-  per-component crop (IOPaint's default above 800 px; a crop by hand below), IOPaint's resize
-  above 1280 px; every other case uses the editor's default;
+* ``pipeline``: every editor of :mod:`guardpaint.core.editor.editors`, whether the protection was made
+  for it or not (IOPaint's whole frame, its per-component crop and its resize above 1280 px, ComfyUI at
+  256 px, the 512 px apps), so a user sees which editors the file is not protected against; every other
+  case uses one editor (the first the protection was made for);
 * ``transform`` and ``purification``: what happens to the image before anyone edits it, from the one list
   of attacks (:mod:`guardpaint.core.protection.attacks`): re-encoding and resizing; blurs, denoisers,
   curves, AdverseCleaner, the social-media path, shifts off LaMa's 8 px grid.
@@ -26,12 +27,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.masks import validate_mask
-from guardpaint.core.editor.pipelines import RESIZE_LIMIT, uses_crops, uses_resize
+from guardpaint.core.editor.pipelines import uses_resize
 from guardpaint.core.editor.regions import Region, find_regions, region_of
 from guardpaint.core.editor.variations import mask_variations, variation_reach
+from guardpaint.core.editor.views import editor_views
 from guardpaint.core.evaluation.verify import MaskEdit, benign_ssim, judge, ring_ssims
 from guardpaint.core.io.formats import decode_image, encode_image
 from guardpaint.core.protection.attacks import ATTACKS, shifted, unshifted
@@ -46,17 +49,22 @@ FULL_FRAME_LIMIT = 16_000_000
 
 
 def pipeline_cases(shape: tuple[int, ...]) -> dict[str, str]:
-    """The editor pipelines worth trying on an image of this shape, by case name.
+    """The editors worth trying on an image of this shape, by case name (the editor's label): each of IOPaint's
+    strategies that acts at this size (its default is one of the others: whole frame or crops; its resize
+    only above its limit; the whole frame only up to :data:`FULL_FRAME_LIMIT`), and every other editor."""
+    names = [name for name in EDITORS if name != "iopaint"]
+    if shape[0] * shape[1] > FULL_FRAME_LIMIT:
+        names.remove("iopaint:full")
+    if not uses_resize(shape, "resize"):
+        names.remove("iopaint:resize")
+    return {EDITORS[name].label: name for name in names}
 
-    The default pipeline is what every other case uses; IOPaint's resize applies only above its limit,
-    and the full frame only up to :data:`FULL_FRAME_LIMIT`.
-    """
-    crop = "IOPaint crop (+128 px)" if uses_crops(shape, "auto") else "crop around the mask (+128 px, by hand)"
-    cases = {"full frame": "full"} if shape[0] * shape[1] <= FULL_FRAME_LIMIT else {}
-    cases[crop] = "crop"
-    if uses_resize(shape, "resize"):
-        cases[f"IOPaint resize ({RESIZE_LIMIT} px)"] = "resize"
-    return cases
+
+def _same_edit(first: str, second: str, mask: np.ndarray) -> bool:
+    """Whether two editors make the same edit of ``mask`` (the same views, transfers and masks)."""
+    def keys(name: str) -> list:
+        return [(view.box, view.transfer, view.mask.tobytes()) for view in editor_views(name, mask)]
+    return keys(first) == keys(second)
 
 
 def png_round_trip(rgb: np.ndarray) -> np.ndarray:
@@ -145,21 +153,22 @@ def away_mask(mask: np.ndarray, regions: list[Region], clearance: int = 16) -> n
 def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
               colour: tuple[int, int, int], expansion: int = 17, seed: int = 0,
               on_case: Callable[[CaseResult], None] | None = None,
-              should_cancel: Callable[[], bool] | None = None, groups: tuple[str, ...] = SUITE_GROUPS
-              ) -> SuiteReport:
+              should_cancel: Callable[[], bool] | None = None, groups: tuple[str, ...] = SUITE_GROUPS,
+              chosen: tuple[str, ...] = DEFAULT_EDITORS) -> SuiteReport:
     """Run every case of ``groups`` on the 8-bit ``original`` and ``protected`` images; report each through
     ``on_case``.
 
-    Mask variations and image attacks go through the editor's default pipeline (``auto``); the pipeline
-    group tries the others; ``should_cancel`` is asked before every run of the model. A shift moves the
-    editor's mask with the image, and both edits are moved back before they are judged.
+    ``chosen`` are the editors the protection was made for: mask variations and image attacks go through
+    the first; the pipeline group tries every editor and says of each whether it was chosen.
+    ``should_cancel`` is asked before every run of the model. A shift moves the editor's mask with the
+    image, and both edits are moved back before they are judged.
     """
     unknown = [group for group in groups if group not in SUITE_GROUPS]
     if unknown:
         raise InputError(f"unknown suite group {unknown[0]!r} (use {', '.join(SUITE_GROUPS)})")
     mask = validate_mask(mask, original.shape)
     regions = find_regions(mask)
-    editor = Editor(model, should_cancel=should_cancel)
+    editor = Editor(model, chosen[0], should_cancel)
     cases: list[CaseResult] = []
 
     def record(group: str, name: str, edit: MaskEdit, params: dict | None = None) -> None:
@@ -181,10 +190,11 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
             for name, (variant, judged, untested) in region_variations(regions, mask.shape, seed).items():
                 edit = exact if name == "exact" else attack(editor, variant, judged)
                 record("mask", name, replace(edit, untested=untested) if untested else edit)
-        default_view = "crop" if uses_crops(original.shape, "auto") else "full"
-        for name, pipeline in pipeline_cases(original.shape).items() if "pipeline" in groups else ():
-            record("pipeline", name, exact if pipeline == default_view else attack(  # the default view: above
-                Editor(model, pipeline, should_cancel), mask, regions))
+        for name, other in pipeline_cases(original.shape).items() if "pipeline" in groups else ():
+            edit = exact if _same_edit(other, editor.name, mask) else attack(Editor(model, other, should_cancel),
+                                                                              mask, regions)
+            made_for = any(_same_edit(other, name_chosen, mask) for name_chosen in chosen)
+            record("pipeline", name, edit, {"editor": other, "protected_against": made_for})
         for image_attack in (a for a in ATTACKS if a.group in groups):
             moved = image_attack.shift
             k = shifted(mask, moved) if moved else mask
@@ -196,7 +206,7 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
         if far is not None:
             benign["away from the regions"] = benign_ssim(editor.inpaint(original, far),
                                                           editor.inpaint(protected, far), far)
-    skipped = {} if "full" in pipeline_cases(original.shape).values() else {
+    skipped = {} if "iopaint:full" in pipeline_cases(original.shape).values() else {
         "full frame": f"the photo is over {FULL_FRAME_LIMIT // 10**6} MP: running the model on all of it would take "
                       "tens of GB, and an editor that crops never does"}
     return SuiteReport(cases, benign, skipped)

@@ -8,6 +8,7 @@ region holds.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -151,6 +152,26 @@ class VerificationReport:
         return {"psnr": self.psnr, "ssim": self.ssim, "max_abs_diff": self.max_abs_diff,
                 "target_colour": list(self.target_colour), "holds": self.holds,
                 "regions": [verdict.to_dict() for verdict in self.regions], "benign_ssim": self.benign_ssim}
+
+
+#: Verifications of one pair of images: per model (by label), per editor (by name).
+Checks = dict[str, dict[str, VerificationReport]]
+
+
+def each_check(checks: Checks) -> list[tuple[str, str, VerificationReport]]:
+    """(model label, editor name, verification) for every model and editor."""
+    return [(label, name, check) for label, by_editor in checks.items() for name, check in by_editor.items()]
+
+
+def region_shortfall(checks: Checks, index: int, pick: Callable[[Iterable[float]], float] = max) -> float:
+    """Region ``index``'s (0-based) shortfall where it holds least (``pick`` max: on the worst model under the
+    worst editor) or, with ``min``, where it holds best."""
+    return pick(check.regions[index].malicious.shortfall for _, _, check in each_check(checks))
+
+
+def failing_editors(checks: Checks, index: int) -> list[str]:
+    """The editors under which region ``index`` (0-based) does not hold on some model, in the chosen order."""
+    return list(dict.fromkeys(name for _, name, check in each_check(checks) if not check.regions[index].holds))
 
 
 def ring_ssims(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,

@@ -2,7 +2,8 @@
 summary and the export confirmation. The numbers stay in the report; these sentences say what they mean."""
 from __future__ import annotations
 
-from guardpaint.core.evaluation.verify import VerificationReport
+from guardpaint.core.editor.editors import labels
+from guardpaint.core.evaluation.verify import Checks, each_check
 from guardpaint.models import registry
 
 #: Said wherever a verdict made with the bundled demo model appears.
@@ -20,23 +21,30 @@ def regions_named(numbers: list[int]) -> str:
     return f"region {numbers[0]}" if len(numbers) == 1 else f"regions {joined([str(n) for n in numbers])}"
 
 
-def verdict(verifications: dict[str, VerificationReport], where: str = "") -> str:
-    """One sentence: protected or not, against which models, which regions. ``where`` ends the first clause
-    (e.g. " on the JPEG as written")."""
-    labels = list(verifications)
-    total = len(next(iter(verifications.values())).regions)
-    failing = {label: check.failing for label, check in verifications.items() if check.failing}
+def verdict(verifications: Checks, where: str = "") -> str:
+    """One sentence: protected or not, against which models, in which editors, which regions. ``where`` ends
+    the first clause (e.g. " on the JPEG as written")."""
+    checks = each_check(verifications)
+    models = list(verifications)
+    editors = list(next(iter(verifications.values())))
+    total = len(checks[0][2].regions)
+    failing = [(label, name, check) for label, name, check in checks if check.failing]
     if not failing:
         what = "the region" if total == 1 else f"any of the {total} regions"
-        return f"Protected against {joined(labels)}{where}: an edit of {what} comes out as a flat colour."
-    against = joined(list(failing))
+        return (f"Protected against {joined(models)} in {joined(labels(tuple(editors)))}{where}: an edit of {what} "
+                f"comes out as a flat colour.")
+    against = joined(list(dict.fromkeys(label for label, _, _ in failing)))
+    broken = list(dict.fromkeys(name for _, name, _ in failing))
+    holding = joined(labels(tuple(name for name in editors if name not in broken))) if len(broken) < len(editors) \
+        else ""
+    head = f"Not protected against {against} in {joined(labels(tuple(broken)))}{where}"
     if total == 1:
-        return f"Not protected against {against}{where}: the region can still be edited convincingly."
-    numbers = sorted({n for values in failing.values() for n in values})
+        return f"{head}: the region can still be edited convincingly{f'; it holds in {holding}' if holding else ''}."
+    numbers = sorted({n for _, _, check in failing for n in check.failing})
     held = total - len(numbers)
     rest = f"; the other {held} hold" if held > 1 else ("; the other one holds" if held == 1 else "")
-    return (f"Not protected against {against}{where}: {regions_named(numbers)} of {total} can still be edited "
-            f"convincingly{rest}.")
+    still = f"; in {holding} all hold" if holding else ""
+    return f"{head}: {regions_named(numbers)} of {total} can still be edited convincingly{rest}{still}."
 
 
 def region_state(holds: bool) -> str:

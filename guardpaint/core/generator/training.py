@@ -1,9 +1,10 @@
 """Training a noise generator against the user's own model(s), on the protection's own objective.
 
 Each step draws a batch of samples (:mod:`~guardpaint.core.generator.samples`), a strength from the
-ladder's range, a budget (texture or uniform) and an order of the colour channels per sample, lets the
-generator make the noise in one pass, and back-propagates the protection's objective (attack, incomplete
-trigger, twice the hide term, through the editor's views:
+ladder's range, a budget (texture or uniform), an order of the colour channels and, when it is trained
+for several, one of the editors per sample, lets the generator make the noise in one pass, and
+back-propagates the protection's objective (attack, incomplete trigger, twice the hide term, through
+that editor's views:
 :func:`~guardpaint.core.protection.loop.build_objective`) into the generator. The noise
 is a leaf for the objective, exactly as in the optimisation loop; its gradient is then carried through
 the generator in one backward pass.
@@ -30,6 +31,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from guardpaint.core.editor.editors import DEFAULT_EDITORS, check_editors
 from guardpaint.core.editor.tensors import mask_to_tensor
 from guardpaint.core.generator.samples import Sample, SampleSource, recoloured
 from guardpaint.core.io.files import write_atomic
@@ -73,13 +75,15 @@ class TrainingSettings:
     memory_saving: str = "auto"  # recompute LaMa's blocks: as protect's rule (views above 1 MP)
     checkpoint_every: int = 50  # steps
     validate_every: int = 100  # steps
+    editors: tuple[str, ...] = DEFAULT_EDITORS  # one is drawn per sample (editors.py)
 
     def validated(self) -> TrainingSettings:
         if self.crop < 32 or self.crop % 8:
             raise InputError(f"crop must be a multiple of 8 of at least 32 px, got {self.crop}")
         if self.batch < 1:
             raise InputError(f"batch must be at least 1, got {self.batch}")
-        return self
+        editors = check_editors(self.editors)
+        return self if editors == self.editors else replace(self, editors=editors)
 
 
 @dataclass
@@ -135,10 +139,12 @@ class Trainer:
         strength = float(rng.uniform(*STRENGTHS)) / LEVELS
         settings = replace(self.protection, epsilon=strength, budget=BUDGETS[int(rng.integers(len(BUDGETS)))])
         sample = recoloured(sample, rng)
-        plan = plan_protection(sample.mask, settings.expansion)
+        editors = self.settings.editors  # drawn last, and only among several, so that earlier runs stay exact
+        editor = editors[0] if len(editors) == 1 else editors[int(rng.integers(len(editors)))]
+        plan = plan_protection(sample.mask, settings.expansion, editors=(editor,))
         noise = WindowNoise(sample.rgb, plan.windows, plan.regions, settings, self.device)
         colour = choose_target_colour(sample.rgb)
-        objective, _ = build_objective(self.models, sample.rgb, sample.mask, plan, noise, colour, settings)
+        objective, _ = build_objective(self.models, sample.mask, plan, noise, colour, settings)
         target = torch.tensor(colour, dtype=torch.float32, device=self.device).view(1, 3, 1, 1) / LEVELS
         hole = mask_to_tensor(sample.mask, self.device)
         budget = noise.budgets[0]

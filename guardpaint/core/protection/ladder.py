@@ -6,15 +6,16 @@ then judged, and for each climbing region the new noise is kept only where it ma
 brings it closer (:attr:`~guardpaint.core.evaluation.verify.EditComparison.shortfall` falls); otherwise its
 context gets its earlier noise back (:data:`CLOSER`). If the step breaks a region that held, the step is undone in that
 region's window, which gives it back the noise (and the verdict) it held with. When the first step left
-every failing region's fill exactly as it was (a model the noise cannot move, like the demo), no
-stronger step is tried: that would only cost time. What each region keeps, and why, is recorded for
-the report.
+every failing region's fill as it was under every editor and on every model (a model the noise cannot
+move, like the demo), no stronger step is tried: that would only cost time. What each region keeps, and
+why, is recorded for the report.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -22,10 +23,26 @@ import torch
 from guardpaint.core.protection.engine import KeptIterates
 from guardpaint.core.protection.noise import WindowNoise
 
-#: Judges a written 8-bit image: each region's shortfall by region number (at most 1: it holds).
-Judge = Callable[[np.ndarray], dict[int, float]]
+
+class Shortfall(NamedTuple):
+    """How far a region is from holding over the editors and models it is judged under: its shortfall (at
+    most 1: it holds) where it holds least and where it holds best, and under how many of them it holds."""
+
+    worst: float
+    least: float
+    holding: int = 0
+
+    def closer_than(self, before: Shortfall) -> bool:
+        """Whether this holds, or is nearer to holding than ``before``: the worst shortfall fell by
+        :data:`CLOSER`, or it holds under more editors or models."""
+        return self.worst <= 1 or self.worst <= before.worst - CLOSER or self.holding > before.holding
+
+
+#: Judges a written 8-bit image: each region's shortfall by region number.
+Judge = Callable[[np.ndarray], dict[int, Shortfall]]
 #: A step that does not make a region hold is kept for it only when its shortfall falls by at least this
-#: much (5 % of the limit): more noise for a change within the judge's own noise is not worth writing.
+#: much (5 % of the limit), or it holds under more editors or models: more noise for a change within the
+#: judge's own noise is not worth writing.
 CLOSER = 0.05
 #: The shortfall of an edit the noise did not move at all (the protected fill is the clean fill: SSIM 1 and
 #: the clean distance to the target), less :data:`CLOSER`.
@@ -55,7 +72,7 @@ class RegionLadder:
         self.noise, self.rungs, self.judge = noise, rungs, judge
         count = len(noise.strengths)
         self.outcomes = [RegionOutcome(1, *rungs[0], 0) for _ in range(count)]
-        self.shortfalls = [math.inf] * count
+        self.judged = [Shortfall(math.inf, math.inf)] * count  # each region's, with the accepted noise
         self.climbing = list(range(count))  # the regions the next step optimises
         self.accepted: list[torch.Tensor] = []
 
@@ -63,7 +80,7 @@ class RegionLadder:
         """The windows of the climbing regions."""
         return sorted({self.noise.region_windows[index] for index in self.climbing})
 
-    def _judge(self, deltas: list[torch.Tensor]) -> list[float]:
+    def _judge(self, deltas: list[torch.Tensor]) -> list[Shortfall]:
         verdict = self.judge(self.noise.written(deltas))
         return [verdict[index + 1] for index in range(len(self.outcomes))]
 
@@ -84,24 +101,24 @@ class RegionLadder:
             self.accepted = candidate
             self.outcomes = [RegionOutcome(step, *rung, iterations[window]) for window in self.noise.region_windows]
             if self.judge is not None:
-                self.shortfalls = self._judge(candidate)
+                self.judged = self._judge(candidate)
             self._advance()
-            if self.climbing and all(self.shortfalls[i] >= UNMOVED for i in self.climbing):
+            if self.climbing and all(self.judged[i].least >= UNMOVED for i in self.climbing):
                 for index in self.climbing:
                     self.outcomes[index].note = UNMOVED_NOTE
                 self.climbing = []
             return
-        shortfalls = self._judge(candidate)
-        taken = [i for i in self.climbing if shortfalls[i] <= 1 or shortfalls[i] <= self.shortfalls[i] - CLOSER]
+        judged = self._judge(candidate)
+        taken = [i for i in self.climbing if judged[i].closer_than(self.judged[i])]
         for index in self.climbing:
             if index not in taken:
                 self._put_back(candidate, index)
                 self.outcomes[index].note = f"step {step} did not bring it closer to holding; step " \
                                             f"{self.outcomes[index].step} kept"
         if len(taken) < len(self.climbing):
-            shortfalls = self._judge(candidate)
+            judged = self._judge(candidate)
         broken = [i for i in range(len(self.outcomes))
-                  if i not in self.climbing and self.shortfalls[i] <= 1 < shortfalls[i]]
+                  if i not in self.climbing and self.judged[i].worst <= 1 < judged[i].worst]
         if broken:
             undone = {self.noise.region_windows[i] for i in broken}
             names = ", ".join(str(i + 1) for i in broken)
@@ -111,11 +128,16 @@ class RegionLadder:
                 self.outcomes[index].note = f"step {step} undone: it broke region {names}"
             for index in broken:
                 self.outcomes[index].note = f"step {step} of a neighbour undone: it broke this region"
-            shortfalls = self._judge(candidate)
+            judged = self._judge(candidate)
         for index in taken:
             self.outcomes[index] = RegionOutcome(step, *rung, iterations[self.noise.region_windows[index]])
-        self.accepted, self.shortfalls = candidate, shortfalls
+        self.accepted, self.judged = candidate, judged
         self._advance()
+
+    @property
+    def shortfalls(self) -> list[float]:
+        """Each region's worst shortfall with the accepted noise."""
+        return [judged.worst for judged in self.judged]
 
     def _advance(self) -> None:
         """The regions that do not hold climb next (none without a judge)."""

@@ -15,7 +15,6 @@ import torch
 
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.masks import validate_mask
-from guardpaint.core.editor.pipelines import resized_size, uses_resize
 from guardpaint.core.editor.regions import Region
 from guardpaint.core.editor.tensors import mask_to_tensor
 from guardpaint.core.protection.engine import KeptIterates, StepOptimiser
@@ -24,7 +23,7 @@ from guardpaint.core.protection.loss_terms import TERM_NAMES
 from guardpaint.core.protection.loss_terms import weights as term_weights
 from guardpaint.core.protection.noise import WindowNoise
 from guardpaint.core.protection.objective import Objective, Scores, fill_clean_targets
-from guardpaint.core.protection.robust import RandomAttacks, resize_view_term
+from guardpaint.core.protection.robust import RandomAttacks
 from guardpaint.core.protection.settings import LEVELS, ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.core.protection.terms import standard_terms
@@ -45,7 +44,6 @@ class IterationReport:
     elapsed: float  # seconds since the optimisation started
     robust: float = 0.0  # mean attack loss over the random editor attacks, the iterate before (robust level)
     windows: int = 1  # windows optimised together in this iteration
-    resize: float = 0.0  # the resize view's loss, the iterate before (robust level with the resize view)
     model_totals: tuple[float, ...] = ()  # each model's weighted total
     stage: int = 1  # auto strength: the step of the strength ladder (1 = the first strength)
     stages: int = 1  # how many steps the ladder has at most
@@ -67,7 +65,7 @@ class ProtectionResult:
     setup_time: float
     settings: ProtectionSettings = field(default_factory=ProtectionSettings)
     windows: list[Box] = field(default_factory=list)  # where the noise may be non-zero
-    full_frame: bool = True  # the views are the whole image (up to 800 px, or --against full)
+    full_frame: bool = True  # every view is of the whole image (IOPaint up to 800 px, ComfyUI, the 512 px apps)
     regions: list[Region] = field(default_factory=list)  # the mask's regions, in reading order
     region_windows: list[int] = field(default_factory=list)  # the window of each region
     region_outcomes: list[RegionOutcome] = field(default_factory=list)  # what each region's noise comes from
@@ -120,7 +118,8 @@ def protect(
     """Optimise protective noise for ``rgb`` (HxWx3 uint8) over ``mask`` (HxW bool).
 
     The noise lives in the windows of :func:`~guardpaint.core.protection.windows.plan_protection`: the
-    whole frame up to 800 px, else the editor's crops around each region. Pixels where ``fixed`` is True
+    parts of the image the chosen editors run the model on (for IOPaint alone the whole frame up to
+    800 px, else its crops around each region). Pixels where ``fixed`` is True
     (fully transparent ones) get none; a grey image gets grey noise, so it stays grey. With
     ``settings.jpeg_quality`` every evaluation sees the image after a differentiable JPEG round trip.
     Against several models (an ensemble, on one device) the loss is the mean of their objectives and
@@ -166,10 +165,10 @@ class _Protection:
         self.rgb, self.mask = rgb, validate_mask(mask, rgb.shape)
         self.started = time.perf_counter()
         self.plan = plan = plan_protection(self.mask, settings.expansion, settings.level == "robust",
-                                           settings.pipeline, JPEG_GRID if settings.jpeg_quality else 1)
+                                           settings.editors, JPEG_GRID if settings.jpeg_quality else 1)
         self.noise = WindowNoise(rgb, plan.windows, plan.regions, settings, device, fixed)
         self.colour = settings.target_colour or choose_target_colour(rgb)
-        self.objective, save_memory = build_objective(models, rgb, self.mask, plan, self.noise, self.colour, settings)
+        self.objective, save_memory = build_objective(models, self.mask, plan, self.noise, self.colour, settings)
         self.rungs = strength_ladder(settings) if judge is not None else [Rung(settings.epsilon, settings.budget)]
         self.ladder = RegionLadder(self.noise, [(rung.strength, rung.budget) for rung in self.rungs], judge)
         self.kept = KeptIterates(self.noise)
@@ -297,23 +296,19 @@ class _Reporter:
         number, stages, rung = self.stage
         report = IterationReport(step, self.iterations, dict(zip(TERM_NAMES, values[:count], strict=True)),
                                  values[count], time.perf_counter() - self.started, previous.random.get("robust", 0.0),
-                                 len(self.windows), previous.random.get("resize view", 0.0), tuple(values[count + 1:]),
+                                 len(self.windows), tuple(values[count + 1:]),
                                  number, stages, rung.strength * LEVELS, rung.budget)
         self.history.append(report)
         if self.listener is not None:
             self.listener(report)
 
 
-def build_objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, plan: Plan, noise: WindowNoise,
-               colour: tuple[int, int, int], settings: ProtectionSettings) -> tuple[Objective, bool]:
+def build_objective(models: list[Inpainter], mask: np.ndarray, plan: Plan, noise: WindowNoise,
+                    colour: tuple[int, int, int], settings: ProtectionSettings) -> tuple[Objective, bool]:
     """Every model's loss terms, each model copied for the loop (frozen, fused, memory saving where needed),
     and whether memory saving is on."""
     device = models[0].device
-    resize_view = settings.resize_view and uses_resize(rgb.shape, "resize")  # validated: robust level only
-    largest = max(term_view.view.box.height * term_view.view.box.width for term_view in plan.views)
-    if resize_view:
-        width, height = resized_size(rgb.shape)
-        largest = max(largest, width * height)
+    largest = max(term_view.view.model_shape[0] * term_view.view.model_shape[1] for term_view in plan.views)
     save_memory = settings.memory_saving == "on" or (
         settings.memory_saving == "auto" and largest > MEMORY_SAVING_PIXELS)
     models = [model.for_attack(save_memory) for model in models]
@@ -326,9 +321,7 @@ def build_objective(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, 
         terms = standard_terms(plan, target, weights, device, device.type == "cuda", noise.labels)
         fill_clean_targets(model, terms, noise.clean, settings.batch_edits)
         standard.append(terms)
-    extra = [[resize_view_term(rgb, mask, plan.windows, target, settings.resize_weight, device)] if resize_view
-             else [] for _ in models]
     attacks = RandomAttacks(mask, plan, target, settings.robust_samples, settings.robust_weight, settings.seed,
                             device) if settings.level == "robust" else None
-    objective = Objective(models, standard, extra, attacks, len(plan.windows), settings.batch_edits, fast)
+    objective = Objective(models, standard, attacks, len(plan.windows), settings.batch_edits, fast)
     return objective, save_memory

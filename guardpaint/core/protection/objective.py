@@ -1,7 +1,7 @@
 """The objective: loss terms evaluated with probes batched through the model by size, one batch's graph
 alive at a time, and one step of it per iterate (the gradient in the loop's precision, the score in fp32).
 
-Probes that share a batch key and an input size run through the model together, up to
+Probes that share a batch key, a box size and an editor's transfer run through the model together, up to
 :data:`MAX_BATCH_PIXELS` per pass. A GPU is bound by kernel launches at these sizes, a CPU by memory
 traffic: three regions on the CPU took 3.1x the time of a 512 px protection batched per window,
 3.9-4.7x batched across windows, with 2.3x the peak memory (benchmarks/protect_regions.py); so the
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import torch
 
-from guardpaint.core.editor.differentiable import edit
 from guardpaint.core.protection.noise import WindowNoise
 from guardpaint.core.protection.robust import RandomAttacks
 from guardpaint.core.protection.terms import Adversarial, LossTerm, Probe
@@ -63,17 +62,18 @@ def _groups(terms: list[LossTerm], batch_edits: bool, active: list[int] | None =
     then the others'; each group split so that no pass exceeds :data:`MAX_BATCH_PIXELS`. With ``active``,
     only the probes of those windows (and of the whole frame)."""
     entries = [(index, probe) for index, term in enumerate(terms) for probe in term.probes
-               if active is None or probe.window is None or probe.window in active]
-    entries.sort(key=lambda entry: (not terms[entry[0]].selects, -1 if entry[1].window is None else entry[1].window))
+               if active is None or probe.window in active]
+    entries.sort(key=lambda entry: (not terms[entry[0]].selects, entry[1].window))
     groups: dict[tuple, list[tuple[int, Probe]]] = defaultdict(list)
     for entry in entries:
         probe = entry[1]
-        key = (probe.batch, *probe.hole.shape[-2:], probe.blend is None) if batch_edits else (len(groups),)
+        key = (probe.batch, probe.box.height, probe.box.width, probe.transfer) if batch_edits else (len(groups),)
         groups[key].append(entry)
     chunks = []
     for group in groups.values():
-        height, width = group[0][1].hole.shape[-2:]
-        size = max(1, MAX_BATCH_PIXELS // (height * width))
+        probe = group[0][1]
+        pixels = max(probe.box.height * probe.box.width, probe.hole.shape[-2] * probe.hole.shape[-1])
+        size = max(1, MAX_BATCH_PIXELS // pixels)
         chunks += [group[i:i + size] for i in range(0, len(group), size)]
     return chunks
 
@@ -84,7 +84,7 @@ def prepare(terms: list[LossTerm], batch_edits: bool, device: torch.device, acti
     batches = []
     for group in _groups(terms, batch_edits, active):
         probes = [probe for _, probe in group]
-        chosen = [i for i, (term, probe) in enumerate(group) if probe.window is not None and terms[term].selects]
+        chosen = [i for i, (term, _) in enumerate(group) if terms[term].selects]
         batches.append(Batch(
             probes, torch.tensor([term for term, _ in group], device=device),
             torch.tensor(chosen, device=device) if chosen else None,
@@ -94,15 +94,12 @@ def prepare(terms: list[LossTerm], batch_edits: bool, device: torch.device, acti
 
 
 def _edits(model: Inpainter, probes: list[Probe], adversarial: Adversarial) -> torch.Tensor:
-    """The editor's fills of a batch of probes (Bx3xhxw, float32: ``model`` computes in its own dtype),
-    blended as each probe says."""
+    """The editor's edits of a batch of probes of one transfer, box-sized (Bx3xhxw, float32: ``model``
+    computes in its own dtype)."""
     inputs = torch.cat([probe.input(adversarial) for probe in probes])
     holes = torch.cat([probe.hole for probe in probes])
-    edited = edit(model, inputs, holes)
-    if probes[0].blend is not None:
-        blend = torch.cat([probe.blend for probe in probes])
-        edited = edited * blend + inputs * (1 - blend)
-    return edited
+    blends = None if probes[0].blend is None else torch.cat([probe.blend for probe in probes])
+    return probes[0].transfer.forward(model, inputs, holes, blends)
 
 
 def fill_clean_targets(model: Inpainter, terms: list[LossTerm], clean: Adversarial, batch_edits: bool) -> None:
@@ -146,32 +143,32 @@ class Scores:
     terms: torch.Tensor  # (standard terms,): each the mean over the models, in loss_terms.TERM_NAMES order
     window_totals: torch.Tensor  # (windows,): per window the worst model's weighted total, which selects
     model_totals: torch.Tensor  # (models,): each model's weighted total over all windows
-    random: dict[str, float]  # mean value of each randomised or whole-frame term (gradient pass only)
+    random: dict[str, float]  # mean value of each randomised term (gradient pass only)
 
 
 class Objective:
-    """The protection's loss against every model (an ensemble: their mean): the reference terms, plus at the
-    robust level the random editor attacks and IOPaint's resize view."""
+    """The protection's loss against every model (an ensemble: their mean) through every chosen editor: the
+    reference terms, plus at the robust level the random editor attacks."""
 
-    def __init__(self, models: list[Inpainter], standard: list[list[LossTerm]], extra: list[list[LossTerm]],
+    def __init__(self, models: list[Inpainter], standard: list[list[LossTerm]],
                  attacks: RandomAttacks | None, windows: int, batch_edits: bool,
                  gradient_models: list[Inpainter] | None = None) -> None:
         """``models`` score in float32; ``gradient_models`` (the same ones when the loop runs in float32)
         are their copies in the loop's compute dtype, which take the gradients."""
-        self.models, self.standard, self.extra, self.attacks = models, standard, extra, attacks
+        self.models, self.standard, self.attacks = models, standard, attacks
         self.windows, self.batch_edits = windows, batch_edits
         self.gradient_models = gradient_models or models
         self._prepared: dict[tuple, PreparedTerms] = {}
 
     @property
     def fixed(self) -> bool:
-        """Whether every step evaluates the same edits (no random attacks, no whole-frame view): one
-        iteration can then be captured once and replayed."""
-        return self.attacks is None and not any(self.extra)
+        """Whether every step evaluates the same edits (no random attacks): one iteration can then be captured
+        once and replayed."""
+        return self.attacks is None
 
     def _terms(self, index: int, terms: list[LossTerm], key: str, active: list[int] | None) -> PreparedTerms:
         """``terms`` prepared for the ``active`` windows, made once for the terms fixed for the protection."""
-        if len(terms) > len(self.standard[index]) + len(self.extra[index]):  # this iteration's random attacks
+        if len(terms) > len(self.standard[index]):  # this iteration's random attacks
             return prepare(terms, self.batch_edits, self.models[index].device, active)
         cache_key = (index, key, None if active is None else tuple(active))
         if cache_key not in self._prepared:
@@ -191,12 +188,10 @@ class Objective:
         for index, (model, fast) in enumerate(zip(self.models, self.gradient_models, strict=True)):
             standard, scored = self.standard[index], None
             if with_gradient:
-                others = random + self.extra[index]
-                prepared = self._terms(index, standard + others, "gradient", active)
+                prepared = self._terms(index, standard + random, "gradient", active)
                 result = evaluate(fast, prepared, noise.adversarial, self.windows, True, 1 / len(self.models))
-                if others:
-                    for term, value in zip(others, result.values[len(standard):].tolist(), strict=True):
-                        measured[term.name].append(value)
+                for term, value in zip(random, result.values[len(standard):].tolist(), strict=True):
+                    measured[term.name].append(value)
                 scored = result if fast is model else None
             if not score:
                 continue

@@ -1,11 +1,12 @@
-"""Hardening: random editor attacks, and IOPaint's resize view, as loss terms.
+"""Hardening: random editor attacks as loss terms.
 
 At the ``robust`` level every iteration adds one term per random editor attack: an imprecise
-mask (a variation of one region, :mod:`guardpaint.core.editor.variations`) seen through the editor's
+mask (a variation of one region, :mod:`guardpaint.core.editor.variations`) seen through an editor's
 view of it, after one of the image attacks of :mod:`~guardpaint.core.protection.attacks` that has a
 differentiable twin (JPEG, resizing, blurs, median, noise, curves, saturation, AdverseCleaner...) or none.
-Samples come from a generator seeded by the protection's seed, so runs stay reproducible.
-Optionally, for photos above 1280 px, IOPaint's resize view of the whole photo is one more term.
+The editor is IOPaint's crop or whole frame, or, when the protection is made for several editors, one
+of them drawn at random. Samples come from a generator seeded by the protection's seed, so runs stay
+reproducible.
 """
 from __future__ import annotations
 
@@ -14,14 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from guardpaint.core.editor.geometry import Box
-from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
 from guardpaint.core.editor.variations import mask_variations
-from guardpaint.core.editor.views import View, editor_views
+from guardpaint.core.editor.views import View, editor_views, iopaint_views
 from guardpaint.core.protection.attacks import hardening_attacks
-from guardpaint.core.protection.terms import Adversarial, LossTerm, Probe
+from guardpaint.core.protection.terms import LossTerm, Probe, view_probe
 from guardpaint.core.protection.windows import Plan
 from guardpaint.errors import InputError
 
@@ -42,21 +41,32 @@ class AttackSample:
     transform_fn: ImageTransform
     mask_name: str
     window: int  # index of the window the view lies in
-    box: Box  # the view, in the window's coordinates
-    mask: np.ndarray  # bool, box-sized: the variation inside the view
+    window_box: Box  # that window (image coordinates)
+    view: View  # the editor's view of the variation (image coordinates)
     cropped: bool  # a crop of the image (IOPaint's above 800 px, else by hand) rather than the whole frame
+    editor: str = "iopaint"  # the editor whose view it is
+
+    @property
+    def box(self) -> Box:
+        """The view, in the window's coordinates."""
+        return self.view.box.relative_to(self.window_box)
+
+    @property
+    def mask(self) -> np.ndarray:
+        """The variation inside the view (bool, box-sized)."""
+        return self.view.mask
 
     def probe(self, target: torch.Tensor, device: torch.device) -> Probe:
-        hole = mask_to_tensor(self.mask, device)
-        return Probe(self.window, self.box, hole, target, hole, transform=self.transform_fn, batch=object())
+        return view_probe(self.view, self.window, self.window_box, target, device, self.transform_fn, object())
 
 
 class AttackSampler:
-    """Draws :class:`AttackSample` s for one protection plan: the editor's view of a region's mask variation.
+    """Draws :class:`AttackSample` s for one protection plan: an editor's view of a region's mask variation.
 
-    Above 800 px the view is IOPaint's crop around one component of the variation (the window has
-    room for it); on smaller images it is the whole frame, or with probability 1/2 the same crop,
-    as a user cropping by hand would cut it.
+    The editor is the plan's one, or one of its several drawn at random. For IOPaint, above 800 px the
+    view is its crop around one component of the variation (the window has room for it); on smaller
+    images it is the whole frame, or with probability 1/2 the same crop, as a user cropping by hand
+    would cut it. Other editors' views are their own.
     """
 
     def __init__(self, mask: np.ndarray, plan: Plan, seed: int) -> None:
@@ -72,9 +82,13 @@ class AttackSampler:
             variants.pop("exact")  # the standard objective already covers the exact mask
             self.choices += [(index, name, variant) for name, variant in variants.items()]
 
-    def _views(self, window: Box, variant: np.ndarray, cropped: bool) -> list[View]:
-        """The editor's views of the variation that lie in the window."""
-        views = editor_views(variant, "crop" if cropped else "full", self.shape, (window.top, window.left))
+    def _views(self, window: Box, variant: np.ndarray, editor: str, cropped: bool) -> list[View]:
+        """The editor's views of the variation that lie in the window: for IOPaint its crop or the whole frame."""
+        origin = (window.top, window.left)
+        if editor.startswith("iopaint"):
+            views = iopaint_views(variant, "crop" if cropped else "full", self.shape, origin)
+        else:
+            views = editor_views(editor, variant, self.shape, origin)
         return [view for view in views if window.contains(view.box)]
 
     def sample(self, active: list[int] | None = None) -> AttackSample:
@@ -89,13 +103,15 @@ class AttackSampler:
                 chosen = self.attacks[int(self.rng.integers(len(self.attacks)))]
                 noise_seed = int(self.rng.integers(2**31))
                 transform, fn = chosen.name, (lambda x, a=chosen, s=noise_seed: a.twin(x, s))
-            cropped = (not self.plan.full_frame or self.rng.random() < 0.5) and attempt < MAX_DRAWS - 1
-            views = self._views(window, variant, cropped)
+            editors = self.plan.editors
+            editor = editors[0] if len(editors) == 1 else editors[int(self.rng.integers(len(editors)))]
+            last = attempt == MAX_DRAWS - 1
+            cropped = (not self.plan.full_frame or self.rng.random() < 0.5) and not last
+            views = self._views(window, variant, "iopaint" if last else editor, cropped)
             if views:
                 view = views[self.rng.integers(len(views))]
                 if view.mask.any() and not view.mask.all():
-                    return AttackSample(transform, fn, name, index, view.box.relative_to(window), view.mask,
-                                        cropped)
+                    return AttackSample(transform, fn, name, index, window, view, cropped, editor)
         raise InputError("no editor attack could be drawn for this mask; use the standard level")
 
 
@@ -112,23 +128,3 @@ class RandomAttacks:
         """This iteration's attacks, on the ``active`` windows (all when None)."""
         return [LossTerm("robust", self.weight / self.samples,
                          [self.sampler.sample(active).probe(self.target, self.device)]) for _ in range(self.samples)]
-
-
-def resize_view_term(rgb: np.ndarray, mask: np.ndarray, windows: list[Box], target: torch.Tensor, weight: float,
-                     device: torch.device) -> LossTerm:
-    """IOPaint's resize view of the whole photo (above 1280 px): the fill after a cubic downscale, blended
-    with the soft mask as IOPaint blends it, scored where the soft mask is at least 1/2 (about the pixels
-    pasted back after upscaling). One pass over a 1280 px image per iteration."""
-    (view,) = editor_views(mask, "resize")
-    image = image_to_tensor(rgb, device)
-    soft = torch.from_numpy(view.soft.astype(np.float32))[None, None].to(device)
-
-    def downscaled(adversarial: Adversarial) -> torch.Tensor:
-        frame = image.clone()
-        for index, box in enumerate(windows):
-            frame[(..., *box.slices)] = adversarial(index)
-        return F.interpolate(frame, size=view.model_shape, mode="bicubic", align_corners=False).clamp(0, 1)
-
-    hole = mask_to_tensor(view.hole, device)
-    probe = Probe(None, None, hole, target, (soft >= 0.5).float(), source=downscaled, blend=soft, batch="resize")
-    return LossTerm("resize view", weight, [probe])

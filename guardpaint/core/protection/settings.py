@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from typing import Any
 
+from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS, describe, parse_editors, show_editors
 from guardpaint.core.protection.target import colour_choice, parse_colour_choice
 from guardpaint.errors import InputError
 
@@ -18,8 +19,6 @@ from guardpaint.errors import InputError
 LEVEL_NAMES = ("standard", "robust")
 #: Where the noise may go (core/protection/budget.py): where it acts (the default), by texture, everywhere.
 BUDGETS = ("adaptive", "texture", "uniform")
-#: The editor pipelines a protection can be made for (IOPaint's resize is the robust level's extra view).
-VIEW_PIPELINES = ("auto", "full", "crop")
 #: The default cap, in levels of 255: invisible on the held-out photos (docs: *Invisible by default*).
 DEFAULT_STRENGTH = 5.0
 #: The reference's strength: 0.025 on the [0, 1] scale, everywhere; visible on smooth areas.
@@ -34,8 +33,9 @@ class Knob:
     """How one setting is offered to people, in the app and on the command line alike.
 
     The kind follows from the default (a switch for a bool, a number for an int or a float) unless
-    ``choices`` or ``parse`` say otherwise. Numbers are shown multiplied by ``scale`` (the strength is
-    stored on the [0, 1] scale and shown in levels of 255).
+    ``choices`` or ``parse`` say otherwise; with ``multiple`` the value is a tuple of the ``choices`` (a
+    checklist in the app, a comma-separated list on the command line, read by ``parse``). Numbers are
+    shown multiplied by ``scale`` (the strength is stored on the [0, 1] scale and shown in levels of 255).
     """
 
     label: str  # the app's label; its lower case starts the validation messages
@@ -47,12 +47,13 @@ class Knob:
     step: float = 1.0
     decimals: int = 0
     choices: tuple[str, ...] = ()
+    multiple: bool = False  # the value is a tuple of several of the choices
+    describe: Callable[[str], tuple[str, str]] | None = None  # a choice -> its label and help, for a checklist
     parse: Callable[[str], Any] | None = None  # text -> value, for values a choice list cannot hold
     show: Callable[[Any], str] = str  # value -> text, the inverse of ``parse``
     suggestions: tuple[str, ...] = ()  # texts offered for a ``parse`` knob
     flag: str = ""  # the option; "" means --name-with-dashes (a switch on by default: --no-name)
     basic: bool = False  # in the app's first section rather than under Advanced
-    needs: tuple[str, object] | None = None  # (setting, value) without which this one has no effect
 
     def option(self, name: str, default: object) -> str:
         """The command line's option for the field ``name``."""
@@ -123,14 +124,13 @@ class ProtectionSettings:
         "standard", label="Level", choices=LEVEL_NAMES,
         help="standard: the reference method; robust: also against imprecise masks, IOPaint's crop, JPEG and "
              "resizing (about twice the time)")
-    pipeline: str = knob(
-        "auto", label="Protect against", flag="--against", choices=VIEW_PIPELINES,
-        help="the editor to protect against: auto = IOPaint's default (the whole image up to 800 px, else a "
-             "crop per region; the noise stays in those crops), full, or crop")
-    resize_view: bool = knob(
-        False, label="Also against IOPaint's resize (photos > 1280 px)", needs=("level", "robust"),
-        help="robust level, photos above 1280 px: also optimise against IOPaint's resize (one more model pass "
-             "over a 1280 px image per iteration)")
+    editors: tuple[str, ...] = knob(
+        DEFAULT_EDITORS, label="Protect against", flag="--against", choices=tuple(EDITORS), multiple=True,
+        describe=describe, parse=parse_editors, show=show_editors,
+        help="the editors an attacker may run the model in, comma-separated: each one's edit is optimised and "
+             "judged (iopaint = IOPaint's default, comfyui = ComfyUI's inpaint node at 256 px, lama-512-resize "
+             "and lama-512-crop = the 512 px ONNX apps; iopaint:full, iopaint:crop, iopaint:resize; the older "
+             "auto, full and crop name IOPaint's); each one adds its model passes to every iteration")
     hide_weight: float = knob(
         2.0, label="Hide weight", minimum=0.0, maximum=100.0, step=0.5, decimals=2,
         help="weight of the term that keeps edits of the ring around a region normal (the reference's 2)")
@@ -161,7 +161,6 @@ class ProtectionSettings:
     batch_edits: bool = True  # run views of one size through the model together
     robust_samples: int = 2  # random attacks per iteration at the robust level
     robust_weight: float = 1.0  # of all the random attacks of one iteration together
-    resize_weight: float = 1.0  # of IOPaint's resize view (robust level, ``resize_view``)
     strength_steps: int = 2  # auto strength: strengths tried, from half the cap to the cap
     jpeg_quality: int | None = None  # JPEG output: optimise through a differentiable JPEG at this quality
 
@@ -169,12 +168,7 @@ class ProtectionSettings:
         """Self, or an InputError naming the first bad value."""
         for settings_field, declared in knobs(type(self)):
             _check(declared, getattr(self, settings_field.name))
-            if declared.needs is not None and getattr(self, settings_field.name) is True:
-                other, value = declared.needs
-                if getattr(self, other) != value:
-                    raise InputError(f"'{declared.label}' applies only with {other.replace('_', ' ')} {value} "
-                                     f"({declared.option(settings_field.name, False)} needs --{other} {value})")
-        for name in ("attack_weight", "incomplete_weight", "robust_weight", "resize_weight"):
+        for name in ("attack_weight", "incomplete_weight", "robust_weight"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name.replace('_', ' ')} must be >= 0, got {getattr(self, name)}")
         if self.strength_steps < 1:
@@ -183,12 +177,16 @@ class ProtectionSettings:
             raise InputError(f"robust samples must be at least 1, got {self.robust_samples}")
         if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 100:
             raise InputError(f"JPEG quality must be 1-100, got {self.jpeg_quality}")
-        return self
+        editors = parse_editors(show_editors(self.editors))  # the editors' own names, each once
+        return self if editors == self.editors else replace(self, editors=editors)
 
 
 def _check(declared: Knob, value: object) -> None:
     """An InputError when ``value`` is outside its knob's choices or range."""
     name = declared.label.split(":")[0].split(" (")[0].lower()
+    if declared.multiple:
+        declared.parse(declared.show(value))  # an InputError naming an unknown choice, or none chosen
+        return
     if declared.choices and value not in declared.choices:
         raise InputError(f"{name} must be one of {', '.join(declared.choices)}, got {value!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):

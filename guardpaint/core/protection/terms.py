@@ -4,10 +4,9 @@
 region's scored pixels (docs/method.md). The reference objective's three terms are declared in
 :mod:`~guardpaint.core.protection.loss_terms` (attack, incomplete trigger and hide, weights 1, 1 and 2).
 
-The robust level adds one term per random editor attack and, optionally, IOPaint's resize view
-(:mod:`guardpaint.core.protection.robust`), each with its own explicit weight: switching one term on
-never re-weights another. Terms that ``select`` (the three above: deterministic and separable by
-window) also decide which iterate each window keeps.
+The robust level adds one term per random editor attack (:mod:`guardpaint.core.protection.robust`),
+with its own explicit weight: switching it on never re-weights another term. Terms that ``select`` (the
+three above: deterministic and separable by window) also decide which iterate each window keeps.
 """
 from __future__ import annotations
 
@@ -19,6 +18,8 @@ import torch
 
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.tensors import mask_to_tensor
+from guardpaint.core.editor.transfers import Native, Transfer
+from guardpaint.core.editor.views import View
 from guardpaint.core.protection.loss_terms import STANDARD_TERMS, TERM_NAMES
 from guardpaint.core.protection.windows import Plan
 
@@ -28,32 +29,43 @@ Adversarial = Callable[[int], torch.Tensor]
 
 @dataclass(eq=False)
 class Probe:
-    """One edit a term scores: where its model input comes from, the hole, and what the fill should be.
+    """One edit a term scores: where its input comes from, how the editor takes it to the model, the hole,
+    and what the fill should be.
 
-    ``window`` is the window the input is cut from (``box``, in the window's coordinates) after an
-    optional ``transform``; with ``window`` None the probe builds its input from the whole frame
-    through ``source`` instead (IOPaint's resize view). The fill is scored at ``scored`` pixels against
-    ``target`` (a colour, 1x3x1x1, or an image); ``blend`` is a soft weight to blend the fill with
-    (IOPaint's resize), None for the hole itself. Probes with the same ``batch`` key and input size may
-    share one pass through the model.
+    The input is ``box`` of window ``window`` (in the window's coordinates) after an optional ``transform``
+    (a random attack's image operation); the editor's ``transfer`` takes it to the model, where ``hole``
+    (model-sized, 1x1xhxw in {0, 1}) is filled and, for IOPaint's resize, blended with the soft weight
+    ``blend``; the result comes back box-sized. It is scored at the ``scored`` pixels (box-sized weights:
+    the view's paste pixels) against ``target`` (a colour, 1x3x1x1, or an image). Probes with the same
+    ``batch`` key, box size and transfer may share one pass through the model.
     """
 
-    window: int | None
-    box: Box | None
-    hole: torch.Tensor  # 1x1xhxw in {0, 1}
+    window: int
+    box: Box
+    hole: torch.Tensor
     target: torch.Tensor
-    scored: torch.Tensor  # 1x1xhxw in {0, 1}
-    transform: Callable[[torch.Tensor], torch.Tensor] | None = None
-    source: Callable[[Adversarial], torch.Tensor] | None = None
+    scored: torch.Tensor
+    transfer: Transfer = Native()
     blend: torch.Tensor | None = None
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None
     batch: object = None
 
     def input(self, adversarial: Adversarial) -> torch.Tensor:
-        """The model input of this probe for the current noise (1x3xhxw)."""
-        if self.source is not None:
-            return self.source(adversarial)
+        """The box of this probe for the current noise (1x3xhxw), before the editor's transfer."""
         image = adversarial(self.window)[(..., *self.box.slices)]
         return image if self.transform is None else self.transform(image)
+
+
+def view_probe(view: View, window: int, window_box: Box, target: torch.Tensor, device: torch.device,
+               transform: Callable[[torch.Tensor], torch.Tensor] | None = None, batch: object = None) -> Probe:
+    """The probe of an editor's view (image coordinates) lying in window ``window`` at ``window_box``: the
+    model-sized hole and blend its transfer makes, scored at the view's mask pixels."""
+    hole, blend = view.transfer.model_masks(view.mask)
+    hole_tensor = mask_to_tensor(hole, device)
+    scored = hole_tensor if hole is view.mask else mask_to_tensor(view.mask, device)
+    blend_tensor = None if blend is None else torch.from_numpy(blend.astype(np.float32))[None, None].to(device)
+    return Probe(window, view.box.relative_to(window_box), hole_tensor, target, scored, view.transfer, blend_tensor,
+                 transform, batch)
 
 
 @dataclass(eq=False)
@@ -83,10 +95,10 @@ def standard_terms(plan: Plan, target: torch.Tensor, weights: dict[str, float], 
     alone; with one region this is the plain mean."""
     views: dict[str, list[tuple[Probe, np.ndarray]]] = {term: [] for term in TERM_NAMES}
     for term_view in plan.views:
-        box = term_view.view.box.relative_to(plan.windows[term_view.window])
-        hole = mask_to_tensor(term_view.view.mask, device)
-        probe = Probe(term_view.window, box, hole, target, hole, batch=-1 if batch_across_windows else term_view.window)
-        owners = np.where(term_view.view.mask, contexts[term_view.window][box.slices], -1)
+        window = plan.windows[term_view.window]
+        probe = view_probe(term_view.view, term_view.window, window, target, device,
+                           batch=-1 if batch_across_windows else term_view.window)
+        owners = np.where(term_view.view.mask, contexts[term_view.window][probe.box.slices], -1)
         views[term_view.term].append((probe, owners))
     for pairs in views.values():
         _weigh_by_region(pairs, device)

@@ -1,11 +1,13 @@
 """Which views of the image the protection optimises, and where the noise may live.
 
 The objective's three edits (the region ``m``, its dilation ``E(m)``, the ring ``R``) are computed
-on the editor's views of those masks (:func:`~guardpaint.core.editor.views.editor_views`): the whole
-frame up to 800 px, above that IOPaint's crop around each connected component. The noise lives in
-*windows*: the union of those crops (plus room for the robust level's mask variations), overlapping
-ones merged. Outside the windows the protected image is the input, bit for bit, and memory and
-time grow with the windows, not with the photo.
+on every chosen editor's views of those masks (:func:`~guardpaint.core.editor.views.editor_views`):
+for IOPaint the whole frame up to 800 px, above that its crop around each connected component; for
+ComfyUI and the 512 px resize apps the whole frame at their model's size; for the patch apps a square
+around the mask. Two editors that make the same edit (the same box, transfer and mask) share it. The
+noise lives in *windows*: the union of the views' boxes (plus room for the robust level's mask
+variations), overlapping ones merged. Outside the windows the protected image is the input, bit for
+bit, and memory and time grow with the windows, not with the photo.
 """
 from __future__ import annotations
 
@@ -14,22 +16,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from guardpaint.core.editor.editors import DEFAULT_EDITORS
 from guardpaint.core.editor.geometry import Box, component_boxes
 from guardpaint.core.editor.masks import dilate_array, ring_array
-from guardpaint.core.editor.pipelines import uses_crops
 from guardpaint.core.editor.regions import Region, find_regions
 from guardpaint.core.editor.variations import variation_reach
-from guardpaint.core.editor.views import View, editor_views
+from guardpaint.core.editor.views import View, editor_views, iopaint_views
 from guardpaint.core.protection.loss_terms import STANDARD_TERMS, TERM_NAMES
 
 
 @dataclass(frozen=True)
 class TermView:
-    """One edit of the objective: a term, the window it lies in, and the editor's view (image coordinates)."""
+    """One edit of the objective: a term, the window it lies in, the editor's view (image coordinates) and the
+    editor that makes it (the first chosen one, when several make the same edit)."""
 
     term: str
     window: int
     view: View
+    editor: str = DEFAULT_EDITORS[0]
 
 
 @dataclass
@@ -38,8 +42,9 @@ class Plan:
 
     windows: list[Box]
     views: list[TermView]  # grouped by window, in window order
-    full_frame: bool  # the editor runs the model on the whole image
+    full_frame: bool  # every view is of the whole image (one window)
     regions: list[Region]
+    editors: tuple[str, ...] = DEFAULT_EDITORS  # the editors the views are made for
 
     def window_of(self, region: Region) -> int:
         """The index of the window the region's noise lives in."""
@@ -96,19 +101,34 @@ def merge_boxes(boxes: list[Box]) -> list[Box]:
         merged = [functools.reduce(Box.union, group) for group in groups]
 
 
-def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False, pipeline: str = "auto",
-                    grid: int = 1) -> Plan:
-    """The views and windows for protecting ``mask`` (HxW bool) against the editor's ``pipeline``;
-    windows snap to a ``grid`` (16 for JPEG output, so a window holds whole JPEG blocks)."""
-    masks = term_masks(mask, expansion)
-    views = [(term, view) for term in TERM_NAMES for view in editor_views(masks[term], pipeline)]
+def _editor_views(masks: dict[str, np.ndarray], editors: tuple[str, ...]) -> list[tuple[str, str, View]]:
+    """(term, editor, view) for every chosen editor's views of each term's mask, in term order; a view another
+    editor already makes (the same box, transfer and mask) is kept once, under the first editor."""
+    views, seen = [], set()
+    for term in TERM_NAMES:
+        for name in editors:
+            for view in editor_views(name, masks[term]):
+                key = (term, view.box, view.transfer, view.mask.tobytes())
+                if key not in seen:
+                    seen.add(key)
+                    views.append((term, name, view))
+    return views
+
+
+def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False,
+                    editors: tuple[str, ...] = DEFAULT_EDITORS, grid: int = 1) -> Plan:
+    """The views and windows for protecting ``mask`` (HxW bool) against ``editors``; windows snap to a
+    ``grid`` (16 for JPEG output, so a window holds whole JPEG blocks)."""
+    views = _editor_views(term_masks(mask, expansion), editors)
     regions = find_regions(mask)
-    if not uses_crops(mask.shape, pipeline):
-        return Plan([Box(0, 0, *mask.shape)], [TermView(term, 0, view) for term, view in views], True, regions)
-    boxes = [view.box for _, view in views]
+    frame = Box(0, 0, *mask.shape)
+    if all(view.box == frame for _, _, view in views):
+        return Plan([frame], [TermView(term, 0, view, name) for term, name, view in views], True, regions,
+                    editors)
+    boxes = [view.box for _, _, view in views]
     if robust:
-        boxes += [view.box for view in editor_views(dilate_array(mask, 2 * robust_reach(mask) + 1), "crop")]
+        boxes += [view.box for view in iopaint_views(dilate_array(mask, 2 * robust_reach(mask) + 1), "crop")]
     windows = merge_boxes([_aligned(b, grid, mask.shape) for b in merge_boxes(boxes)])
-    placed = [TermView(term, next(i for i, w in enumerate(windows) if w.contains(view.box)), view)
-              for term, view in views]
-    return Plan(windows, sorted(placed, key=lambda tv: tv.window), False, regions)
+    placed = [TermView(term, next(i for i, w in enumerate(windows) if w.contains(view.box)), view, name)
+              for term, name, view in views]
+    return Plan(windows, sorted(placed, key=lambda tv: tv.window), False, regions, editors)
