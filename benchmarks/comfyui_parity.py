@@ -74,8 +74,8 @@ def main() -> None:
         work = Path(folder)
         weights = work / "big-lama-arch.pth"
         torch.save(seeded_weights(args.seed), weights)
-        for name, (photo, mask) in cases().items():
-            stem = name.split()[0]
+        for number, (name, (photo, mask)) in enumerate(cases().items()):
+            stem = f"case{number}"
             image, mask_file = work / f"{stem}.png", work / f"{stem}.mask.png"
             Image.fromarray(photo).save(image)
             Image.fromarray(mask.astype(np.uint8) * 255).save(mask_file)

@@ -5,7 +5,8 @@
 
 The window fills the screen (the app's default size is 1400 x 900; 1280 x 800 is a small laptop's).
 Stages: the empty window, the first-run choice, the demo banner with an image, painting (two
-regions), a run with its live plot, the (failed, explained) demo protection with its region list, a
+regions), the editors to protect against (Advanced), a run with its live plot, the (failed,
+explained) demo protection with its region list, a
 region selected, the noise, the attack suite with its purification group, the export confirmation,
 the window after a second run is cancelled, Protect Folder, and the Protect panel with a noise
 generator chosen.
@@ -72,6 +73,10 @@ def main() -> int:
         mask[240:272, 330:420] = True  # a second region: a signature in the corner
         window.canvas.set_mask(mask)
         shoot("3-painted")
+        window.panel.settings.advanced.setChecked(True)  # the editors to protect against, under Advanced
+        window.panel.settings.widget("editors").ensurePolished()
+        shoot("13-editors")
+        window.panel.settings.advanced.setChecked(False)
         window.runner.done.connect(lambda _: QTimer.singleShot(300, stage_done))
         window.runner.partial.connect(lambda r: shoot("4-running") if isinstance(r, IterationReport)
                                       and r.iteration == r.total_iterations // 2 else None)

@@ -15,6 +15,9 @@ from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
 from guardpaint.models.lama_family import LamaInpainter
 
 TINY = LamaConfig(ngf=8, n_downsampling=3, n_blocks=1)
+#: IOPaint alone: for tests of what does not depend on the editor, and for the high-gain model on images under
+#: 256 px, which ComfyUI enlarges (nearest-exact repeats pixels: no one-pixel checkerboard reaches its model).
+IOPAINT = ("iopaint",)
 
 
 def make_tiny_generator(seed: int = 0, config: LamaConfig = TINY) -> FFCResNetGenerator:

@@ -72,3 +72,27 @@ def test_shortcut_table_is_generated_from_the_actions(window):
         for shortcut in action.shortcuts():
             assert shortcut.toString(QKeySequence.SequenceFormat.NativeText) in listed, action.text()
     assert ("Ctrl+Shift+Z / Ctrl+Y", "Redo") in rows and ("Wheel", "zoom around the cursor") in rows
+
+
+def test_the_editors_are_a_checklist_made_from_their_declarations(window, store):
+    from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS
+
+    panel = window.panel.settings
+    checklist = panel.widget("editors")
+    assert list(checklist.boxes) == list(EDITORS) and panel.settings().editors == DEFAULT_EDITORS
+    assert checklist.boxes["comfyui"].text() == EDITORS["comfyui"].label
+    assert "nearest-exact" in checklist.boxes["comfyui"].toolTip()
+    checklist.boxes["comfyui"].setChecked(True)
+    checklist.boxes["lama-512-crop"].setChecked(True)
+    assert panel.settings().editors == ("iopaint", "comfyui", "lama-512-crop")
+    for name in ("iopaint", "comfyui", "lama-512-crop"):
+        checklist.boxes[name].setChecked(False)
+    assert panel.settings().editors == ("lama-512-crop",)  # the last one stays checked
+    assert checklist.boxes["lama-512-crop"].isChecked()
+    checklist.boxes["comfyui"].setChecked(True)
+    panel.save(store)
+    checklist.set(DEFAULT_EDITORS)
+    assert panel.restore(store) == [] and panel.settings().editors == ("comfyui", "lama-512-crop")
+    store.remove("protection/editors")
+    store.setValue("protection/pipeline", "crop")  # a settings file from before the editors
+    assert panel.restore(store) == [] and panel.settings().editors == ("iopaint:crop",)

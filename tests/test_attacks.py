@@ -11,7 +11,7 @@ from guardpaint.core.protection.attacks import ATTACKS
 from guardpaint.core.protection.loop import protect
 from guardpaint.core.protection.settings import ProtectionSettings
 
-from conftest import make_mask, make_photo
+from conftest import IOPAINT, make_mask, make_photo
 from high_gain import HighGainInpainter
 
 
@@ -80,7 +80,7 @@ def test_suite_tells_held_attacks_from_broken_ones():
     fine-grained noise, breaks the protection: the suite must see both."""
     model = HighGainInpainter()
     photo, mask = make_photo(), make_mask()
-    result = protect(model, photo, mask, ProtectionSettings(seed=1))
+    result = protect(model, photo, mask, ProtectionSettings(seed=1, editors=IOPAINT))
     report = run_suite(model, photo, result.protected, mask, result.target_colour)
     held = {c.name: c.holds for c in report.cases}
     assert held["exact"] and held["IOPaint (whole image)"] and held["saved as PNG and read back"]

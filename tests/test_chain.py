@@ -12,7 +12,7 @@ from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_to_file
 from guardpaint.models import load_model
 
-from conftest import make_photo
+from conftest import IOPAINT, make_photo
 from high_gain import HighGainInpainter
 
 
@@ -26,7 +26,7 @@ def _case():
 def _protect_and_check(model, tmp_path):
     photo, mask = _case()
     out = tmp_path / f"{model.name}.png"
-    outcome = protect_to_file(model, LoadedImage(photo), mask, out, ProtectionSettings())
+    outcome = protect_to_file(model, LoadedImage(photo), mask, out, ProtectionSettings(editors=IOPAINT))
     written = load_image(out).rgb  # the file, read back from disk
     np.testing.assert_array_equal(written, outcome.written)
     check = verify(Editor(model), photo, written, mask, target_colour=outcome.result.target_colour)

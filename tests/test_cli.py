@@ -32,10 +32,10 @@ def test_protect_writes_png_and_one_json_object(case, capsys, photo):
     assert report["imperceptibility"]["max_abs_diff"] == np.abs(written.astype(int) - photo).max()
     assert report["imperceptibility"]["psnr"] >= 32
     assert len(report["settings"]) and report["settings"]["seed"] == 7
-    (edits,) = report["edits"]
-    (region,) = edits["regions"]
+    assert [e["editor"] for e in report["edits"]] == ["iopaint", "comfyui"]  # the default editors
+    (region,) = report["edits"][0]["regions"]
     assert set(region) >= {"region", "ssim", "psnr", "target_distance_protected", "holds", "ring_ssim"}
-    assert report["protected"] is edits["holds"] is region["holds"] is report["regions"][0]["holds"]
+    assert report["protected"] is all(e["holds"] for e in report["edits"]) is report["regions"][0]["holds"]
     assert report["schema"] == "guardpaint-report/4"
     assert report["provenance"]["models"][0]["name"] == "tiny.pth"
 
@@ -137,7 +137,7 @@ def test_require_protected_exit_status(case, capsys, monkeypatch):
     assert main(argv) == 3 and (case["dir"] / "o.png").is_file()  # the file is still written; the status says it
     assert main([a for a in argv if a != "--require-protected"]) == 0
     monkeypatch.setattr("guardpaint.models.load_model", lambda spec, device: HighGainInpainter())
-    assert main([*argv[:-2], "--iterations", "20", "--require-protected", "--overwrite"]) == 0
+    assert main([*argv[:-2], "--iterations", "20", "--against", "iopaint", "--require-protected", "--overwrite"]) == 0
     capsys.readouterr()
 
 
@@ -192,3 +192,33 @@ def test_out_of_memory_is_one_message_on_every_torch():
         assert out_of_memory_message(torch.OutOfMemoryError("boom")) is not None
     assert describe_failure(old_style).startswith("Out of memory")
     assert out_of_memory_message(RuntimeError("shape mismatch")) is None
+
+
+def test_against_takes_editors_older_names_and_says_which_is_unknown(case, capsys):
+    out = case["dir"] / "p.png"
+    code, stdout, _ = run(capsys, "protect", case["image"], "--mask", case["mask"], "-o", out, "--model",
+                          case["model"], "--iterations", 1, "--against", "auto,comfyui", "--json")
+    report = json.loads(stdout)
+    assert code == 0 and report["settings"]["editors"] == ["iopaint", "comfyui"]
+    assert [e["editor"] for e in report["edits"]] == ["iopaint", "comfyui"]
+    code, _, err = run(capsys, "protect", case["image"], "--mask", case["mask"], "-o", case["dir"] / "q.png",
+                       "--against", "iopaint,gimp")
+    assert code == 2 and "unknown editor 'gimp'" in err and len(err.strip().splitlines()) <= 2
+    assert not (case["dir"] / "q.png").exists()
+
+
+def test_inpaint_makes_each_editors_edit_and_verify_judges_under_several(case, capsys):
+    outputs = {}
+    for editor in ("comfyui", "lama-512-resize"):
+        outputs[editor] = case["dir"] / f"{editor}.png"
+        code, stdout, _ = run(capsys, "inpaint", case["image"], "--mask", case["mask"], "-o", outputs[editor],
+                              "--model", case["model"], "--editor", editor)
+        assert code == 0 and outputs[editor].is_file()
+    assert (np.array(Image.open(outputs["comfyui"])) != np.array(Image.open(outputs["lama-512-resize"]))).any()
+    code, stdout, _ = run(capsys, "verify", case["image"], case["image"], "--mask", case["mask"], "--model",
+                          case["model"], "--editor", "iopaint,comfyui", "--json")
+    report = json.loads(stdout)
+    assert code == 0 and [e["editor"] for e in report["edits"]] == ["iopaint", "comfyui"]
+    code, stdout, _ = run(capsys, "verify", case["image"], case["image"], "--mask", case["mask"], "--model",
+                          case["model"], "--pipeline", "crop", "--json")  # the older name of IOPaint's strategies
+    assert code == 0 and [e["editor"] for e in json.loads(stdout)["edits"]] == ["iopaint:crop"]

@@ -112,3 +112,22 @@ def test_generator_train_defaults_are_the_training_settings():
     defaults = TrainingSettings()
     for name in ("crop", "batch", "width", "seed"):
         assert train.get_default(name) == getattr(defaults, name), name
+
+
+def test_the_editors_page_gets_its_table_from_the_declarations_and_refuses_to_lose_it():
+    from types import SimpleNamespace
+
+    from editors_table import MARKER, PAGE, editors_table_markdown, on_page_markdown
+
+    from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS
+
+    table = editors_table_markdown()
+    for spec in EDITORS.values():
+        row = next(line for line in table.splitlines() if line.startswith(f"| `{spec.name}`"))
+        assert spec.source.split(":")[0] in row and row.endswith("| yes |") == (spec.name in DEFAULT_EDITORS)
+    page = Path(__file__).resolve().parent.parent / "docs" / PAGE
+    assert MARKER in page.read_text()
+    made = on_page_markdown(page.read_text(), SimpleNamespace(file=SimpleNamespace(src_uri=PAGE)), None, None)
+    assert MARKER not in made and table in made
+    with pytest.raises(RuntimeError, match="lost its marker"):
+        on_page_markdown("# Editors\n", SimpleNamespace(file=SimpleNamespace(src_uri=PAGE)), None, None)

@@ -19,7 +19,7 @@ from guardpaint.core.protection.noise import quantised_adversarial
 from guardpaint.core.protection.windows import plan_protection
 from guardpaint.errors import InputError
 
-from conftest import make_photo
+from conftest import IOPAINT, make_photo
 
 
 def _mask(shape: tuple[int, int], top: int, left: int, bottom: int, right: int) -> np.ndarray:
@@ -165,14 +165,64 @@ def test_comfyuis_nearest_exact_passes_the_gradient_to_the_pixels_it_samples_onl
 def test_editors_that_make_the_same_edit_share_it_in_the_plan():
     """On a 512 px square the 512 px apps feed the model the image as IOPaint does: the plan has each edit once."""
     mask = _mask((512, 512), 200, 200, 260, 280)
-    alone = plan_protection(mask, 17)
-    together = plan_protection(mask, 17, editors=("iopaint", "lama-512-resize", "lama-512-crop"))
+    alone = plan_protection(mask, 17, IOPAINT)
+    together = plan_protection(mask, 17, ("iopaint", "lama-512-resize", "lama-512-crop"))
     assert len(together.views) == len(alone.views) == 3 and together.full_frame
-    with_comfy = plan_protection(mask, 17, editors=("iopaint", "comfyui"))
+    with_comfy = plan_protection(mask, 17, ("iopaint", "comfyui"))
     assert len(with_comfy.views) == 6 and {tv.editor for tv in with_comfy.views} == {"iopaint", "comfyui"}
 
 
 def test_a_whole_image_editor_puts_the_window_over_the_whole_image():
     mask = _mask((900, 1000), 100, 120, 160, 180)
-    assert plan_protection(mask, 17).windows != [Box(0, 0, 900, 1000)]  # IOPaint crops above 800 px
-    assert plan_protection(mask, 17, editors=("iopaint", "comfyui")).windows == [Box(0, 0, 900, 1000)]
+    assert plan_protection(mask, 17, IOPAINT).windows != [Box(0, 0, 900, 1000)]  # IOPaint crops above 800 px
+    assert plan_protection(mask, 17, ("iopaint", "comfyui")).windows == [Box(0, 0, 900, 1000)]
+
+
+# ---------------------------------------------------------------------------------------------- judged per editor
+@pytest.fixture(scope="module")
+def held_in_iopaint_only():
+    """A protection made for IOPaint alone on the high-gain model, judged under IOPaint and ComfyUI: ComfyUI's
+    nearest-exact 256 px square never sees IOPaint's pixel checkerboard, so it fails there only."""
+    from dataclasses import replace
+
+    from guardpaint.core.evaluation.verify import verify
+    from guardpaint.core.io.images import LoadedImage
+    from guardpaint.core.protection.settings import ProtectionSettings
+    from guardpaint.core.workflow import protect_image
+
+    from high_gain import HighGainInpainter
+
+    model = HighGainInpainter()
+    photo, mask = make_photo(96, 144, seed=8), _mask((96, 144), 36, 60, 60, 90)
+    outcome = protect_image(model, LoadedImage(photo), mask, ProtectionSettings())
+    checks = {"high-gain": {name: verify(Editor(model, name), photo, outcome.written, mask,
+                                         target_colour=outcome.result.target_colour, keep_edits=True)
+                            for name in ("iopaint", "comfyui")}}
+    return replace(outcome, verifications=checks, result=replace(
+        outcome.result, settings=replace(outcome.result.settings, editors=("iopaint", "comfyui"))))
+
+
+def test_a_region_that_fails_under_one_editor_only_is_named_with_that_editor(held_in_iopaint_only):
+    from guardpaint.core.evaluation.report import protection_report
+
+    outcome = held_in_iopaint_only
+    assert outcome.verifications["high-gain"]["iopaint"].holds and not outcome.protected
+    report = protection_report(outcome)
+    (region,) = report["regions"]
+    assert region["failing_editors"] == ["comfyui"] and not region["holds"]
+    assert {(c["editor"], c["holds"]) for c in region["checks"]} == {("iopaint", True), ("comfyui", False)}
+    assert [(e["editor"], e["holds"]) for e in report["edits"]] == [("iopaint", True), ("comfyui", False)]
+    assert report["summary"] == ("Not protected against high-gain in ComfyUI (256 px): the region can still be "
+                                 "edited convincingly; it holds in IOPaint.")
+    assert [e["name"] for e in report["provenance"]["editors"]] == ["iopaint", "comfyui"]
+    assert all(e["source"] for e in report["provenance"]["editors"])
+
+
+def test_the_region_list_names_the_editor_a_region_fails_under(held_in_iopaint_only, qtbot):
+    from guardpaint.gui.region_list import RegionList
+
+    regions = RegionList()
+    qtbot.addWidget(regions)
+    regions.show_outcome(held_in_iopaint_only)
+    assert regions.item(0).text().startswith("Region 1: not protected in ComfyUI (256 px) · noise up to")
+    assert {name.split(": ")[0] for name in held_in_iopaint_only.shown_edits()} == {"IOPaint", "ComfyUI (256 px)"}

@@ -13,10 +13,10 @@ from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
 from guardpaint.models import registry
 
-from conftest import make_mask, make_photo, make_tiny_model, open_window, protect_case, save_tiny_weights
+from conftest import IOPAINT, make_mask, make_photo, make_tiny_model, open_window, protect_case, save_tiny_weights
 from high_gain import HighGainInpainter
 
-FAST = ProtectionSettings(iterations=4, epsilon=0.1, precision="fp32")
+FAST = ProtectionSettings(iterations=4, epsilon=0.1, precision="fp32", editors=IOPAINT)
 
 
 def test_a_two_model_ensemble_reports_both_and_keeps_the_worst_models_best():
@@ -37,8 +37,8 @@ def test_a_two_model_ensemble_reports_both_and_keeps_the_worst_models_best():
 def test_the_verdict_needs_every_model():
     photo, mask = make_photo(), make_mask()
     moved, unmoved = HighGainInpainter(name="moved"), HighGainInpainter(gain=0.0, name="unmoved")
-    alone = protect_image(moved, LoadedImage(photo), mask, ProtectionSettings())
-    both = protect_image([moved, unmoved], LoadedImage(photo), mask, ProtectionSettings())
+    alone = protect_image(moved, LoadedImage(photo), mask, ProtectionSettings(editors=IOPAINT))
+    both = protect_image([moved, unmoved], LoadedImage(photo), mask, ProtectionSettings(editors=IOPAINT))
     assert alone.protected and not both.protected
     assert both.verifications["moved"]["iopaint"].holds and not both.verifications["unmoved"]["iopaint"].holds
     assert protection_report(both)["summary"].startswith("Not protected against unmoved")
@@ -76,7 +76,7 @@ def test_the_app_protects_against_several_models_and_shows_each(qtbot, store, ca
     outcome = protect_case(win, qtbot, case, tiny0)
     assert list(outcome.verifications) == ["tiny0.pth", "big-lama"]
     names = win.preview.edit_names()
-    assert "tiny0.pth: region 1" in names and "big-lama: region 1" in names
+    assert "tiny0.pth, IOPaint: region 1" in names and "big-lama, ComfyUI (256 px): region 1" in names
     with qtbot.waitSignal(win.runner.done, timeout=60_000) as done:
         win.act_suite.trigger()
     assert set(done.args[0]) == {"tiny0.pth", "big-lama"}

@@ -217,3 +217,21 @@ def test_the_app_starts_from_a_chosen_generator_and_plots_the_refine_iterations(
     assert {h.iteration for h in outcome.result.history} == {1, 2}
     qtbot.waitUntil(lambda: window.panel.plot.point_count() == len(outcome.result.history), timeout=5000)
     assert window.models.use_generator(None) and not window.panel.generator_note.isVisibleTo(window)
+
+
+def test_training_draws_an_editor_per_sample_from_the_chosen_ones_and_the_file_records_them(photos, tmp_path,
+                                                                                            monkeypatch):
+    drawn = []
+    planned = training.plan_protection
+    monkeypatch.setattr(training, "plan_protection", lambda *args, **kwargs: drawn.append(args[2])
+                        or planned(*args, **kwargs))
+    settings = TrainingSettings(**(TINY | {"batch": 6}), editors=("auto", "comfyui", "lama-512-resize"))
+    trainer = Trainer([make_tiny_model()], SampleSource(photos_in(photos), TINY["crop"], 0), settings)
+    assert trainer.settings.editors == ("iopaint", "comfyui", "lama-512-resize")  # older names read as today's
+    trainer.train_step()
+    trainer.train_step()
+    assert set(drawn) == {("iopaint",), ("comfyui",), ("lama-512-resize",)}
+    train(trainer, tmp_path / "gen.safetensors", 2, None)
+    generator = read_generator(tmp_path / "gen.safetensors")
+    assert generator.editors == ["iopaint", "comfyui", "lama-512-resize"]
+    assert generator.provenance()["editors"] == generator.editors

@@ -12,7 +12,7 @@ from guardpaint.core.protection.loop import Rung, protect, strength_ladder
 from guardpaint.core.protection.settings import MAXIMUM_STRENGTH, ProtectionSettings, at_maximum_strength
 from guardpaint.core.workflow import protect_image
 
-from conftest import make_photo
+from conftest import IOPAINT, make_photo
 from high_gain import HighGainInpainter
 
 
@@ -31,7 +31,7 @@ def _textured_and_smooth() -> tuple[np.ndarray, np.ndarray]:
 
 def test_a_region_that_holds_stops_at_the_first_step_and_one_that_does_not_gets_a_second():
     photo, mask = _textured_and_smooth()
-    outcome = protect_image(HighGainInpainter(), LoadedImage(photo), mask, ProtectionSettings())
+    outcome = protect_image(HighGainInpainter(), LoadedImage(photo), mask, ProtectionSettings(editors=IOPAINT))
     first, cap, _ = (rung.strength for rung in strength_ladder(ProtectionSettings()))
     assert outcome.protected and [v.holds for v in outcome.verification.regions] == [True, True]
     report = protection_report(outcome)
@@ -47,8 +47,8 @@ def test_the_default_holds_with_far_less_noise_than_the_reference():
     photo, mask = _textured_and_smooth()
     mask[600:624, 750:778] = False  # the textured region alone
     model = HighGainInpainter()
-    default = protect_image(model, LoadedImage(photo), mask, ProtectionSettings())
-    reference = protect_image(model, LoadedImage(photo), mask, at_maximum_strength(ProtectionSettings()))
+    default = protect_image(model, LoadedImage(photo), mask, ProtectionSettings(editors=IOPAINT))
+    reference = protect_image(model, LoadedImage(photo), mask, at_maximum_strength(ProtectionSettings(editors=IOPAINT)))
     assert default.protected and reference.protected
     energy = {name: float((o.result.noise.astype(float) ** 2).sum()) for name, o in
               (("default", default), ("reference", reference))}
@@ -64,13 +64,13 @@ def test_noise_goes_only_where_it_acts():
     assert (share[share > 0] >= INFLUENCE_FLOOR).all()
     photo, mask = make_photo(96, 128), np.zeros((96, 128), bool)
     mask[40:60, 50:80] = True
-    result = protect(HighGainInpainter(), photo, mask, ProtectionSettings(iterations=3))
+    result = protect(HighGainInpainter(), photo, mask, ProtectionSettings(iterations=3, editors=IOPAINT))
     noisy = (result.noise != 0).any(axis=2)
     assert 0 < noisy.mean() < 0.6 and not noisy[:, :10].any()  # the high-gain model reads 15 px around the hole
 
 
 def test_the_ladder_and_maximum_strength():
-    settings = ProtectionSettings()
+    settings = ProtectionSettings(editors=IOPAINT)
     cap = settings.epsilon
     assert strength_ladder(settings) == [Rung(cap / 2, "adaptive"), Rung(cap, "adaptive"), Rung(cap, "uniform")]
     assert strength_ladder(replace(settings, strength_steps=3))[1].strength == cap * 0.5 ** 0.5
@@ -85,7 +85,7 @@ def test_when_the_cap_is_not_enough_the_verdict_offers_maximum_strength(tmp_path
     photo, mask = make_photo(), np.zeros((64, 80), bool)
     mask[20:40, 30:52] = True
     outcome = protect_image(HighGainInpainter(gain=0.0, name="unmoved"), LoadedImage(photo), mask,
-                            ProtectionSettings(iterations=2))
+                            ProtectionSettings(iterations=2, editors=IOPAINT))
     report = protection_report(outcome)
     # a model the first step did not move at all: no stronger step is tried, and the report says why
     assert not outcome.protected and outcome.result.steps == 1 and len(outcome.result.history) == 2

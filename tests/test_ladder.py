@@ -20,7 +20,7 @@ from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_s
 from guardpaint.core.protection.windows import plan_protection
 from guardpaint.core.workflow import protect_image
 
-from conftest import make_photo
+from conftest import IOPAINT, make_photo
 from high_gain import HighGainInpainter
 
 MODEL = HighGainInpainter()
@@ -45,7 +45,7 @@ def _ring(size: int) -> np.ndarray:
 @pytest.mark.parametrize("shape", [_stroke, _ring], ids=["3 px stroke", "ring"])
 @pytest.mark.parametrize("strength", ["maximum", "default"])
 def test_a_thin_stroke_and_a_ring_hold(shape, strength):
-    settings = ProtectionSettings()
+    settings = ProtectionSettings(editors=IOPAINT)
     if strength == "maximum":
         settings = at_maximum_strength(settings)
     outcome = _protect(make_photo(160, 160, seed=3), shape(160), settings)
@@ -66,7 +66,7 @@ def _beside(size: int, big: int, small: int, seed: int) -> np.ndarray:
 @pytest.mark.parametrize("small", [4, 10])
 def test_a_small_region_beside_a_large_one_holds_by_default_for_every_seed(small):
     held = [_protect(make_photo(128, 128, seed=seed), _beside(128, 50, small, seed),
-                     ProtectionSettings(seed=seed)).protected for seed in range(12)]
+                     ProtectionSettings(seed=seed, editors=IOPAINT)).protected for seed in range(12)]
     assert sum(held) == 12, held
 
 
@@ -96,7 +96,7 @@ def test_no_region_that_holds_alone_or_with_the_uniform_budget_at_the_cap_fails_
     from dataclasses import replace
 
     photo = make_photo(128, 128, seed=seed + 20)
-    base = ProtectionSettings(seed=seed)
+    base = ProtectionSettings(seed=seed, editors=IOPAINT)
     for name, mask in _layouts().items():
         default = _protect(photo, mask, base)
         uniform = _protect(photo, mask, replace(base, budget="uniform", auto_strength=False))
@@ -114,7 +114,7 @@ def test_a_region_on_a_higher_step_carries_more_noise_than_the_lower_step_could_
     from test_invisible import _textured_and_smooth
 
     photo, mask = _textured_and_smooth()
-    settings = ProtectionSettings()
+    settings = ProtectionSettings(editors=IOPAINT)
     outcome = _protect(photo, mask, settings)
     lower = _protect(photo, mask, replace(settings, epsilon=settings.epsilon / 2, auto_strength=False))
     report = protection_report(outcome)
@@ -151,7 +151,7 @@ def _ladder_after_a_first_step(breaks_at: int, needs: int):
     mask = np.zeros((64, 80), bool)
     mask[10:20, 10:20] = True
     mask[40:50, 55:65] = True
-    plan = plan_protection(mask, 17)
+    plan = plan_protection(mask, 17, IOPAINT)
     noise = WindowNoise(photo, plan.windows, plan.regions, ProtectionSettings(budget="uniform"), torch.device("cpu"))
     ladder = RegionLadder(noise, [(2 / 255, "uniform"), (5 / 255, "uniform")],
                           _ScriptedJudge(photo, noise.labels[0] == 1, breaks_at, needs))

@@ -41,7 +41,7 @@ def test_checks_after_a_model_switch_use_the_protections_model(qtbot, store, cas
     from guardpaint.core.editor.inpaint import Editor
 
     expected = Editor(outcome.model).inpaint(outcome.source.rgb, test_mask)
-    (box, clean, _), = done.args[0].values()
+    box, clean, _ = done.args[0]["IOPaint: test mask"]
     np.testing.assert_array_equal(clean, expected[box.slices])
     assert outcome.model.name == "tiny0.pth" and "tiny0.pth" in win.panel.eta.text()
     with qtbot.waitSignal(win.runner.done, timeout=60_000):

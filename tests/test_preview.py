@@ -8,10 +8,13 @@ from conftest import make_photo, protect_in_window
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def test_the_preview_names_the_model_that_made_the_edits(window, qtbot, files):
+def test_the_preview_names_the_model_and_the_editor_that_made_the_edits(window, qtbot, files):
     protect_in_window(window, qtbot, files["mask"])
-    assert window.preview.clean.caption == "tiny.pth edit of the original"
-    assert window.preview.attacked.caption == "tiny.pth edit of the protected image"
+    assert window.preview.which.currentText() == "IOPaint: region 1"
+    assert window.preview.clean.caption == "Edit of the original (tiny.pth in IOPaint)"
+    assert window.preview.attacked.caption == "Edit of the protected image (tiny.pth in IOPaint)"
+    window.preview.which.setCurrentText("ComfyUI (256 px): region 1")
+    assert window.preview.clean.caption == "Edit of the original (tiny.pth in ComfyUI (256 px))"
 
 
 def test_a_test_edit_brings_the_edits_tab_forward(window, qtbot, files):
@@ -22,7 +25,8 @@ def test_a_test_edit_brings_the_edits_tab_forward(window, qtbot, files):
     window.canvas.set_mask(test, "test")
     with qtbot.waitSignal(window.runner.done, timeout=60_000):
         window.panel.test_button.click()
-    assert window.preview.tabs.currentIndex() == 0 and window.preview.which.currentText() == "test mask"
+    assert window.preview.tabs.currentIndex() == 0 and window.preview.which.currentText().endswith(": test mask")
+    assert {"IOPaint: test mask", "ComfyUI (256 px): test mask"} <= set(window.preview.edit_names())
 
 
 def test_a_large_photo_is_protected_and_shown_region_by_region(window, qtbot, files):
@@ -34,6 +38,7 @@ def test_a_large_photo_is_protected_and_shown_region_by_region(window, qtbot, fi
     mask[700:760, 800:850] = True
     window.canvas.set_mask(mask)
     window.panel.settings.widget("iterations").setValue(2)
+    window.panel.settings.widget("editors").set(("iopaint",))  # IOPaint's crops: the noise stays in them
     progress = []
     window.runner.partial.connect(lambda report: progress.append(window.panel.eta.text()))
     with qtbot.waitSignal(window.runner.done, timeout=120_000):

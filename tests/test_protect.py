@@ -12,9 +12,10 @@ from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour, parse_colour
 from guardpaint.errors import Cancelled, InputError
 
+from conftest import IOPAINT
 from high_gain import HighGainInpainter
 
-FAST = ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32")
+FAST = ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32", editors=IOPAINT)
 
 
 def test_attack_loss_goes_down(tiny_model, photo, mask):
@@ -89,7 +90,7 @@ def test_benign_reference_is_computed_once(photo, mask):
     model = make_tiny_model()
     calls = []
     model.generator.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
-    protect(model, photo, mask, ProtectionSettings(iterations=4, precision="fp32"))
+    protect(model, photo, mask, ProtectionSettings(iterations=4, precision="fp32", editors=IOPAINT))
     # fp32: one reference pass; one batched pass of 3 that measures where the noise acts (the adaptive
     # budget), then one for the initial noise and after each of 4 updates (gradient and score in one)
     assert calls == [1] + [3] * 6
@@ -110,7 +111,7 @@ def test_a_bf16_loop_scores_each_iterate_in_one_more_fp32_pass(photo, mask, monk
         return predict(self, image, mask)
 
     monkeypatch.setattr(LamaInpainter, "predict", counted)
-    protect(make_tiny_model(), photo, mask, ProtectionSettings(iterations=4, precision="bf16"))
+    protect(make_tiny_model(), photo, mask, ProtectionSettings(iterations=4, precision="bf16", editors=IOPAINT))
     assert calls[torch.bfloat16] == [3] * 5  # the budget's gradient, then iterates 0-3 (the last is scored only)
     assert calls[torch.float32] == [1] + [3] * 5  # the clean ring edit, then every iterate 0-4
 

@@ -15,9 +15,9 @@ from guardpaint.core.protection.loop import protect
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.windows import merge_boxes, plan_protection, term_masks
 
-from conftest import make_photo
+from conftest import IOPAINT, make_photo
 
-FAST = ProtectionSettings(iterations=2, epsilon=0.05, precision="fp32")
+FAST = ProtectionSettings(iterations=2, epsilon=0.05, precision="fp32", editors=IOPAINT)
 
 
 def _square(mask, top, left, side=60):
@@ -26,28 +26,28 @@ def _square(mask, top, left, side=60):
 
 
 def test_up_to_800_px_the_whole_frame_is_the_one_window():
-    plan = plan_protection(_square(np.zeros((600, 800), bool), 200, 300), 17)
+    plan = plan_protection(_square(np.zeros((600, 800), bool), 200, 300), 17, IOPAINT)
     assert plan.full_frame and plan.windows == [Box(0, 0, 600, 800)]
     assert [tv.term for tv in plan.views] == ["attack", "incomplete", "hide"]
 
 
 def test_above_800_px_each_term_is_viewed_through_the_editors_crop():
     mask = _square(np.zeros((1000, 1200), bool), 400, 500)
-    plan = plan_protection(mask, 17)
+    plan = plan_protection(mask, 17, IOPAINT)
     (window,) = plan.windows
     views = {tv.term: tv.view.box for tv in plan.views}
     assert views["attack"] == crop_box(Box(400, 500, 460, 560), mask.shape)
     assert views["incomplete"] == views["hide"] == crop_box(Box(392, 492, 468, 568), mask.shape)
     assert window == views["incomplete"] and not plan.full_frame
-    (robust,) = plan_protection(mask, 17, robust=True).windows
+    (robust,) = plan_protection(mask, 17, IOPAINT, robust=True).windows
     assert robust.contains(window) and robust.height == window.height + 2 * MIN_REACH - 2 * 8
 
 
 def test_far_regions_get_their_own_windows_and_close_ones_merge():
     mask = _square(_square(np.zeros((1000, 1500), bool), 100, 100), 800, 1300)
-    assert len(plan_protection(mask, 17).windows) == 2
+    assert len(plan_protection(mask, 17, IOPAINT).windows) == 2
     close = _square(_square(np.zeros((1000, 1500), bool), 400, 400), 400, 700)
-    plan = plan_protection(close, 17)
+    plan = plan_protection(close, 17, IOPAINT)
     (merged,) = plan.windows
     assert len(plan.views) == 6 and all(merged.contains(tv.view.box) for tv in plan.views)
 
@@ -96,7 +96,7 @@ def test_texture_budget_keeps_smooth_areas_quieter(tiny_model):
     photo[:, :30] = 128  # a flat band: no texture at all
     mask = np.zeros((64, 80), bool)
     mask[20:40, 40:60] = True
-    settings = ProtectionSettings(iterations=3, epsilon=0.1, budget="texture", precision="fp32")
+    settings = ProtectionSettings(iterations=3, epsilon=0.1, budget="texture", precision="fp32", editors=IOPAINT)
     result = protect(tiny_model, photo, mask, settings)
     share = texture_share(photo)
     assert share[:, :24].max() == pytest.approx(SMOOTH_SHARE)
@@ -119,7 +119,7 @@ def test_iopaints_resize_of_a_large_photo_can_be_protected_against_with_its_crop
 
 def test_jpeg_output_snaps_the_windows_to_its_block_grid(tiny_model, large_case):
     photo, mask = large_case
-    plan = plan_protection(mask, 17, grid=16)
+    plan = plan_protection(mask, 17, IOPAINT, grid=16)
     for index, box in enumerate(plan.windows):
         assert box.top % 16 == 0 and box.left % 16 == 0
         assert box.bottom % 16 == 0 or box.bottom == photo.shape[0]

@@ -14,7 +14,7 @@ from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.windows import plan_protection
 from guardpaint.errors import InputError
 
-from conftest import make_mask, make_photo
+from conftest import IOPAINT, make_mask, make_photo
 
 
 def pil_jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
@@ -44,7 +44,7 @@ def test_jpeg_tables_follow_the_ijg_scaling_and_gradients_flow():
 
 def test_attack_sampler_is_seeded_and_never_repeats_the_exact_mask():
     mask = make_mask(96, 128)
-    plan = plan_protection(mask, 17, robust=True)
+    plan = plan_protection(mask, 17, IOPAINT, robust=True)
     draws = []
     for _ in range(2):
         sampler = AttackSampler(mask, plan, 4)
@@ -65,7 +65,7 @@ def test_attack_sampler_is_seeded_and_never_repeats_the_exact_mask():
 def test_large_images_are_attacked_through_the_editors_crops_inside_the_windows():
     mask = np.zeros((900, 1200), bool)
     mask[400:480, 500:600] = True
-    plan = plan_protection(mask, 17, robust=True)
+    plan = plan_protection(mask, 17, IOPAINT, robust=True)
     sampler = AttackSampler(mask, plan, 1)
     for sample in (sampler.sample() for _ in range(30)):
         window = plan.windows[sample.window]

@@ -17,7 +17,7 @@ from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
 
-from conftest import make_photo, mask_shapes, save_tiny_weights
+from conftest import IOPAINT, make_photo, mask_shapes, save_tiny_weights
 from high_gain import HighGainInpainter
 
 
@@ -47,7 +47,7 @@ def protected_photo():
     photo = make_photo(1200, 1600, seed=11)
     mask = _two_regions(1200, 1600)
     model = HighGainInpainter()
-    outcome = protect_image(model, LoadedImage(photo), mask, ProtectionSettings(seed=2))
+    outcome = protect_image(model, LoadedImage(photo), mask, ProtectionSettings(seed=2, editors=IOPAINT))
     return model, photo, mask, outcome
 
 

@@ -91,6 +91,7 @@ def run(job: Job, pool: Pool, on_report: Callable[[dict], None], progress: Progr
             raise InputError(f"no Ray cluster at {pool.address} ({exc}); start one with `ray start --head`, "
                              "or use --ray without an address for a local one") from None
     actors: list = []
+    running: dict = {}  # object ref -> (row, actor): the images in progress
     try:
         count, gpus = pool_size(pool, ray.cluster_resources())
         actor_class = ray.remote(num_cpus=pool.cpus_per_actor, num_gpus=gpus, max_restarts=-1,
@@ -102,10 +103,11 @@ def run(job: Job, pool: Pool, on_report: Callable[[dict], None], progress: Progr
             raise InputError(f"the actors could not start: {_last_line(exc)}") from None
         progress.actors = count
         job.outputs.prepare()  # everything checked: now the output folder may be created
-        _stream(ray, job, rows(job, names, masks), actors, on_report, progress)
+        _stream(ray, job, rows(job, names, masks), actors, running, on_report, progress)
     finally:
         for actor in actors:
             ray.kill(actor)
+        job.outputs.release([row.output for row, _ in running.values()])  # a stop: the killed workers' claims
         if started_here:
             ray.shutdown()
 
@@ -116,11 +118,11 @@ def _last_line(exc: BaseException) -> str:
     return (lines[-1] if lines else type(exc).__name__)[:300]
 
 
-def _stream(ray, job: Job, pending: Iterator[Row], actors: list, on_report: Callable[[dict], None],
+def _stream(ray, job: Job, pending: Iterator[Row], actors: list, running: dict, on_report: Callable[[dict], None],
             progress: Progress) -> None:
-    """Keep every actor busy with one image, the next taken from the listing as one finishes."""
+    """Keep every actor busy with one image, the next taken from the listing as one finishes; ``running``
+    holds the images in progress (object ref -> (row, actor))."""
     idle = deque(actors)
-    running: dict = {}  # object ref -> (row, actor)
     while True:
         while idle and (row := next(pending, None)) is not None:
             actor = idle.popleft()

@@ -7,6 +7,7 @@ an output is written as one whole object: it appears only once it is complete.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -76,6 +77,20 @@ class Location:
         filesystem, root = self._fs()
         with filesystem.open_output_stream(f"{root}/{name}") as stream:
             stream.write(data)
+
+    def release(self, names: list[str], wait: float = 5.0) -> None:
+        """Remove the claims that stopped workers left on these outputs of a local folder (an object store has
+        none: the workers write there from scratch folders), waiting up to ``wait`` seconds for the workers'
+        processes to end."""
+        if self.local is None:
+            return
+        from guardpaint.core.io.files import claim_path, release_if_stale
+
+        deadline = time.monotonic() + wait
+        for name in names:
+            while claim_path(self.local / name).exists() and time.monotonic() < deadline:
+                release_if_stale(self.local / name)
+                time.sleep(0.05)
 
     def prepare(self) -> None:
         """Create the folder when it is not there yet (object stores need nothing)."""

@@ -309,19 +309,12 @@ class PreviewPanel(QWidget):
         """Bring the Edits tab to the front (a test edit's result is there)."""
         self.tabs.setCurrentIndex(0)
 
-    def _maker_of(self, name: str) -> str:
-        """Who made the edit ``name``: its prefix (the model and the editor, where the protection has several),
-        else the one model."""
-        if ": " in name:
-            return name.split(": ", 1)[0]
-        return next(iter(self._outcome.verifications)) if self._outcome is not None else ""
-
     def _show_edit(self, name: str) -> None:
         """The edits of ``name``; the Noise tab shows the same part of the image, at the same zoom."""
         entry = self._edits.get(name)
-        maker = self._maker_of(name) if entry else ""
-        prefix = f"{maker} edit" if maker else "Edit"
-        self.clean.caption, self.attacked.caption = f"{prefix} of the original", f"{prefix} of the protected image"
+        maker = self._outcome.edit_maker(name) if entry and self._outcome is not None else ""
+        by = f" ({maker})" if maker else ""
+        self.clean.caption, self.attacked.caption = f"Edit of the original{by}", f"Edit of the protected image{by}"
         self.clean.set_image(entry[0] if entry else None)
         self.attacked.set_image(entry[1] if entry else None)
         if entry is None or self._outcome is None:

@@ -58,7 +58,8 @@ class SuiteDialog(QDialog):
             result = f"{result} (region {number})" if case.holds else f"failed ({regions_named(failed)})"
         if case.edit.untested:
             result += f"; {regions_named(case.edit.untested)} not tested"
-        cells = (f"{model}: {case.group}" if self.several else case.group, case.name, f"{c.ssim:.3f}",
+        name = case.name + (" (not protected against)" if case.params.get("protected_against") is False else "")
+        cells = (f"{model}: {case.group}" if self.several else case.group, name, f"{c.ssim:.3f}",
                  f"{c.target_distance_protected:.1f} ({c.target_distance_original:.1f})", result)
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)

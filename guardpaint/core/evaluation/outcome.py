@@ -62,6 +62,14 @@ class ProtectedImage:
         prefix = ", ".join([label] * models + editor_labels((editor,)) * editors)
         return f"{prefix}: " if prefix else ""
 
+    def edit_maker(self, name: str) -> str:
+        """Who made the shown edit ``name`` (named as :meth:`edit_prefix` names it): "big-lama in ComfyUI (256 px)"."""
+        for label, editor, _ in each_check(self.verifications):
+            prefix = self.edit_prefix(label, editor)
+            if name.startswith(prefix):  # no prefix: one model, one editor
+                return f"{label} in {editor_labels((editor,))[0]}"
+        return ""
+
     def shown_edits(self) -> dict[str, tuple[Box, np.ndarray, np.ndarray]]:
         """The kept edits of every model and editor (where they lie, the clean edit, the attacked edit), named
         by model and editor where there are several (:meth:`edit_prefix`)."""

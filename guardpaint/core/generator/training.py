@@ -141,7 +141,7 @@ class Trainer:
         sample = recoloured(sample, rng)
         editors = self.settings.editors  # drawn last, and only among several, so that earlier runs stay exact
         editor = editors[0] if len(editors) == 1 else editors[int(rng.integers(len(editors)))]
-        plan = plan_protection(sample.mask, settings.expansion, editors=(editor,))
+        plan = plan_protection(sample.mask, settings.expansion, (editor,))
         noise = WindowNoise(sample.rgb, plan.windows, plan.regions, settings, self.device)
         colour = choose_target_colour(sample.rgb)
         objective, _ = build_objective(self.models, sample.mask, plan, noise, colour, settings)

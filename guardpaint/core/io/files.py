@@ -112,6 +112,13 @@ def claimed(path: str | os.PathLike) -> Iterator[bool]:
     yield False
 
 
+def release_if_stale(path: str | os.PathLike) -> None:
+    """Remove ``path``'s claim when the process that made it is gone (a worker that was killed mid-image)."""
+    claim = claim_path(Path(path))
+    if claim.exists() and _stale(claim):
+        claim.unlink(missing_ok=True)
+
+
 #: A file's identity: (device, inode), or the resolved path of a file that is not there.
 FileKey = tuple[int, int] | Path
 

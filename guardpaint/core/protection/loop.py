@@ -164,8 +164,8 @@ class _Protection:
         self.settings = settings = replace(settings, precision=resolve_precision(settings.precision, device))
         self.rgb, self.mask = rgb, validate_mask(mask, rgb.shape)
         self.started = time.perf_counter()
-        self.plan = plan = plan_protection(self.mask, settings.expansion, settings.level == "robust",
-                                           settings.editors, JPEG_GRID if settings.jpeg_quality else 1)
+        self.plan = plan = plan_protection(self.mask, settings.expansion, settings.editors, settings.level == "robust",
+                                           JPEG_GRID if settings.jpeg_quality else 1)
         self.noise = WindowNoise(rgb, plan.windows, plan.regions, settings, device, fixed)
         self.colour = settings.target_colour or choose_target_colour(rgb)
         self.objective, save_memory = build_objective(models, self.mask, plan, self.noise, self.colour, settings)

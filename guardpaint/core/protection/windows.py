@@ -115,8 +115,8 @@ def _editor_views(masks: dict[str, np.ndarray], editors: tuple[str, ...]) -> lis
     return views
 
 
-def plan_protection(mask: np.ndarray, expansion: int, robust: bool = False,
-                    editors: tuple[str, ...] = DEFAULT_EDITORS, grid: int = 1) -> Plan:
+def plan_protection(mask: np.ndarray, expansion: int, editors: tuple[str, ...], robust: bool = False,
+                    grid: int = 1) -> Plan:
     """The views and windows for protecting ``mask`` (HxW bool) against ``editors``; windows snap to a
     ``grid`` (16 for JPEG output, so a window holds whole JPEG blocks)."""
     views = _editor_views(term_masks(mask, expansion), editors)
