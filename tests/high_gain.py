@@ -55,6 +55,7 @@ class HighGainInpainter(Inpainter):
     def __init__(self, gain: float = 400.0, radius: int = 15, name: str = "high-gain") -> None:
         super().__init__(name, torch.device("cpu"))
         self.net = _HighGainNet(gain, radius).eval()
+        self.reach = radius + 1  # the box blur's radius and the 2 x 2 checkerboard
 
     @property
     def network(self) -> nn.Module:

@@ -19,8 +19,8 @@ from guardpaint.models.lama_family import LamaInpainter
 from conftest import make_photo, make_tiny_generator, make_tiny_model
 
 PINS = Path(__file__).resolve().parent / "pins"
-#: The reference configuration the pins were made with: 0.025 everywhere, fp32, IOPaint's editor.
-FP32 = ProtectionSettings(precision="fp32", epsilon=0.025, budget="uniform", editors=("iopaint",))
+#: The reference configuration the pins were made with: 0.025 everywhere (the reference budget), fp32, IOPaint.
+FP32 = ProtectionSettings(precision="fp32", epsilon=0.025, budget="reference", editors=("iopaint",))
 
 
 def _boxes(shape: tuple[int, int], *boxes: tuple[int, int, int, int]) -> np.ndarray:

@@ -81,7 +81,7 @@ def test_the_ladder_and_maximum_strength():
                                                                           [Rung(MAXIMUM_STRENGTH, "uniform")])
 
 
-def test_when_the_cap_is_not_enough_the_verdict_offers_maximum_strength(tmp_path):
+def test_a_fill_the_noise_does_not_move_is_said_and_no_stronger_setting_is_offered(tmp_path):
     photo, mask = make_photo(), np.zeros((64, 80), bool)
     mask[20:40, 30:52] = True
     outcome = protect_image(HighGainInpainter(gain=0.0, name="unmoved"), LoadedImage(photo), mask,
@@ -89,5 +89,10 @@ def test_when_the_cap_is_not_enough_the_verdict_offers_maximum_strength(tmp_path
     report = protection_report(outcome)
     # a model the first step did not move at all: no stronger step is tried, and the report says why
     assert not outcome.protected and outcome.result.steps == 1 and len(outcome.result.history) == 2
-    assert report["regions"][0]["step"] == 1 and "did not move this model's fill" in report["regions"][0]["note"]
-    assert any(tip.startswith("Protect at maximum strength (6.4 levels") for tip in report["advice"])
+    assert report["regions"][0]["step"] == 1 and "did not move the fill" in report["regions"][0]["note"]
+    assert report["advice"] == ["The noise did not move this model's fill at all, so a stronger setting or more "
+                                "iterations will not help: check that these are the weights editors run."]
+    maximum = protect_image(HighGainInpainter(gain=0.0, name="unmoved"), LoadedImage(photo), mask,
+                            at_maximum_strength(ProtectionSettings(iterations=2, editors=IOPAINT)))
+    assert "did not move the fill" in maximum.result.region_outcomes[0].note  # at maximum strength too
+    assert not any("maximum strength" in tip for tip in protection_report(maximum)["advice"])

@@ -78,8 +78,7 @@ def test_cancel_stops_within_one_iteration(tiny_model, photo, mask):
 
 def test_batched_and_sequential_objectives_agree(tiny_model, photo, mask):
     batched = protect(tiny_model, photo, mask, FAST)
-    sequential = protect(tiny_model, photo, mask, ProtectionSettings(iterations=6, epsilon=0.1, precision="fp32",
-                                                                         batch_edits=False))
+    sequential = protect(tiny_model, photo, mask, replace(FAST, batch_edits=False))
     for a, b in zip(batched.history, sequential.history, strict=True):
         assert a.total == pytest.approx(b.total, rel=1e-4)
 
@@ -176,7 +175,7 @@ def test_iterates_are_scored_in_fp32_whatever_the_loops_precision(photo, mask):
     """The kept iterate is chosen on what verification computes: an fp32 score of the 8-bit image."""
     model = _PrecisionSensitive()
     # The noise never moves (and no gradient shapes its budget): equal iterates in both runs.
-    still = replace(FAST, iterations=2, learning_rate=0.0, budget="uniform")
+    still = replace(FAST, iterations=2, learning_rate=0.0, budget="reference")
     fp32 = protect(model, photo, mask, still)
     bf16 = protect(model, photo, mask, replace(still, precision="bf16"))
     assert bf16.settings.precision == "bf16"

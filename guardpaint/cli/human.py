@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import textwrap
 
+#: How each budget is said in a line.
+BUDGET_WORDS = {"uniform": "full strength where it acts", "reference": "on every pixel"}
+
 
 def _show_edits(result: dict) -> None:
     metrics = result["imperceptibility"]
@@ -46,13 +49,19 @@ def _show_suite(suite: dict) -> None:
 
 
 def _show_noise(report: dict) -> None:
-    """Each region's noise as written: the ladder step it keeps and the change in its context."""
+    """Each region's noise as written: the ladder step it keeps, the change where its edit reads, and the
+    steps that ran."""
     for region in report["regions"]:
-        noise = region["noise"]
-        budget = "on every pixel" if region["budget"] == "uniform" else f"{region['budget']} budget"
-        note = f"; {region['note']}" if region["note"] else ""
+        noise = region["reach"]["noise"] if region.get("reach") else region["noise"]
+        budget = BUDGET_WORDS.get(region["budget"], f"{region['budget']} budget")
+        notes = [note for note in (region["note"], (region.get("reach") or {}).get("note")) if note]
+        note = "".join(f"; {text}" for text in notes)
         print(f"region {region['region']} noise: step {region['step']} ({region['strength']:.1f} levels, {budget}), "
-              f"written at most {noise['max_abs']} and on average {noise['mean_abs']:.2f} levels around it{note}")
+              f"written at most {noise['max_abs']} and on average {noise['mean_abs']:.2f} levels where its edit "
+              f"reads{note}")
+    for number, step in enumerate(report["optimisation"].get("steps") or [], start=1):
+        if step["run"] < step["planned"]:
+            print(f"step {number}: stopped after {step['run']} of {step['planned']} iterations ({step['stopped']})")
 
 
 def show_protection(report: dict) -> None:

@@ -18,13 +18,14 @@ import numpy as np
 from guardpaint.core.editor.editors import labels as editor_labels
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.core.editor.masks import validate_mask
+from guardpaint.core.evaluation.judge import RegionJudge
 from guardpaint.core.evaluation.outcome import ProtectedImage, model_labels
-from guardpaint.core.evaluation.verify import Checks, each_check, region_shortfall, verify
+from guardpaint.core.evaluation.reach import reaches
+from guardpaint.core.evaluation.verify import Checks, verify
 from guardpaint.core.evaluation.wording import joined
 from guardpaint.core.io.files import check_output, write_atomic
 from guardpaint.core.io.formats import PNG, OutputFormat, check_storable, decode_image, encode_image, format_for
 from guardpaint.core.io.images import LoadedImage
-from guardpaint.core.protection.ladder import Shortfall
 from guardpaint.core.protection.loop import IterationReport, protect
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour
@@ -45,56 +46,31 @@ class Generated:
 
 @dataclass
 class _Checked:
-    """One verification: the output bytes of a protected image, their pixels, each model's report."""
+    """One verification: the output bytes of a protected image, their pixels, each model's report per editor."""
 
-    protected: np.ndarray
     data: bytes
     written: np.ndarray
     checks: Checks
 
 
-class WrittenFileVerifier:
-    """Encodes a protected image as the output file, decodes it and verifies it with every model; it
-    remembers its last verification, so the one auto strength ended on is not run twice."""
-
-    def __init__(self, models: list[Inpainter], image: LoadedImage, mask: np.ndarray, settings: ProtectionSettings,
-                 fmt: OutputFormat, extra_masks: dict[str, np.ndarray], keep_edits: bool,
-                 should_cancel: Callable[[], bool] | None, on_status: Callable[[str], None] | None = None) -> None:
-        self.models, self.image, self.mask, self.fmt = models, image, mask, fmt
-        self.on_status = on_status
-        self.settings, self.extra_masks = settings, extra_masks
-        self.keep_edits, self.should_cancel = keep_edits, should_cancel
-        self.colour = settings.target_colour or choose_target_colour(image.rgb)
-        self.last: _Checked | None = None
-        self.seconds = 0.0
-
-    def check(self, protected: np.ndarray) -> _Checked:
-        if self.last is not None and np.array_equal(self.last.protected, protected):
-            return self.last
-        start = time.perf_counter()
-        if self.on_status is not None:
-            names = joined(model_labels(self.models))
-            self.on_status(f"Verifying the written {self.fmt.kind.upper()} with {names} in "
-                           f"{joined(editor_labels(self.settings.editors))}…")
-        data = encode_image(protected, self.image, self.fmt)
-        written = decode_image(data)
-        checks = {label: {name: verify(Editor(model, name, self.should_cancel), self.image.rgb, written, self.mask,
-                                       extra_masks=self.extra_masks, target_colour=self.colour,
-                                       expansion=self.settings.expansion, keep_edits=self.keep_edits)
-                          for name in self.settings.editors}
-                  for label, model in zip(model_labels(self.models), self.models, strict=True)}
-        self.last = _Checked(protected, data, written, checks)
-        self.seconds += time.perf_counter() - start
-        return self.last
-
-    def shortfalls(self, protected: np.ndarray) -> dict[int, Shortfall]:
-        """Each region's shortfall on the model and under the editor where it holds least (at most 1: it holds
-        on every model under every editor) and where it holds best, by region number: auto strength's judge."""
-        checks = self.check(protected).checks
-        first = next(iter(next(iter(checks.values())).values()))
-        return {verdict.region.number: Shortfall(region_shortfall(checks, index), region_shortfall(checks, index, min),
-                                                 sum(check.regions[index].holds for _, _, check in each_check(checks)))
-                for index, verdict in enumerate(first.regions)}
+def verify_written(models: list[Inpainter], image: LoadedImage, mask: np.ndarray, protected: np.ndarray,
+                   settings: ProtectionSettings, fmt: OutputFormat, colour: tuple[int, int, int],
+                   extra_masks: dict[str, np.ndarray], keep_edits: bool,
+                   should_cancel: Callable[[], bool] | None = None,
+                   on_status: Callable[[str], None] | None = None) -> _Checked:
+    """Encode ``protected`` as the output file, decode it and verify it with every model under every chosen
+    editor: the malicious edit region by region, the ring and the benign masks."""
+    if on_status is not None:
+        on_status(f"Verifying the written {fmt.kind.upper()} with {joined(model_labels(models))} in "
+                  f"{joined(editor_labels(settings.editors))}…")
+    data = encode_image(protected, image, fmt)
+    written = decode_image(data)
+    checks = {label: {name: verify(Editor(model, name, should_cancel), image.rgb, written, mask,
+                                   extra_masks=extra_masks, target_colour=colour, expansion=settings.expansion,
+                                   keep_edits=keep_edits)
+                      for name in settings.editors}
+              for label, model in zip(model_labels(models), models, strict=True)}
+    return _Checked(data, written, checks)
 
 
 def protect_image(
@@ -111,9 +87,10 @@ def protect_image(
     generated: Generated | None = None,
 ) -> ProtectedImage:
     """Protect ``image`` over ``mask`` against one model or several, encode the output in ``fmt`` and verify
-    on its decoded pixels with each model. Fully transparent pixels get no noise. With auto strength
-    (the default) each verification of the written file decides where the strength goes up.
-    ``on_status`` hears what is being done between iterations (a verification of the written file). With
+    on its decoded pixels with each model under each chosen editor. Fully transparent pixels get no noise.
+    A judge of the written file (:class:`~guardpaint.core.evaluation.judge.RegionJudge`) chooses each
+    step's kept iterate, stops a step that holds and, with auto strength (the default), decides where the
+    strength goes up. ``on_status`` hears the final verification of the written file. With
     ``generated`` (a noise generator trained against every model: checked first) each step starts from the
     generator's one pass and runs its refine iterations."""
     models = [models] if isinstance(models, Inpainter) else list(models)
@@ -125,19 +102,21 @@ def protect_image(
     mask = validate_mask(mask, image.rgb.shape)
     extra_masks = {name: validate_mask(k, image.rgb.shape) for name, k in (extra_masks or {}).items()}
     fixed = None if image.alpha is None else image.alpha == 0
-    verifier = WrittenFileVerifier(models, image, mask, settings, fmt, extra_masks, keep_edits, should_cancel,
-                                   on_status)
+    colour = settings.target_colour or choose_target_colour(image.rgb)
+    judge = RegionJudge(models, image, mask, settings.editors, fmt, colour, should_cancel)
     result = protect(models, image.rgb, mask, settings, on_iteration=on_iteration, should_cancel=should_cancel,
-                     fixed=fixed, judge=verifier.shortfalls if settings.auto_strength else None,
-                     source=None if generated is None else generated.generator.noise,
+                     fixed=fixed, judge=judge, source=None if generated is None else generated.generator.noise,
                      refine=None if generated is None else generated.refine)
-    judged = verifier.seconds  # spent inside protect(), between the strength steps
-    checked = verifier.check(result.protected)
-    timings = {"setup_s": result.setup_time, "optimise_s": result.elapsed - result.setup_time - judged,
-               "verify_s": verifier.seconds, "total_s": time.perf_counter() - start}
+    verifying = time.perf_counter()
+    checked = verify_written(models, image, mask, result.protected, settings, fmt, colour, extra_masks, keep_edits,
+                             should_cancel, on_status)
+    timings = {"setup_s": result.setup_time, "optimise_s": result.elapsed - result.setup_time - judge.seconds,
+               "judge_s": judge.seconds, "verify_s": time.perf_counter() - verifying,
+               "total_s": time.perf_counter() - start}
     used = None if generated is None else generated.provenance()
+    regions_reach = reaches(result, models, image.rgb, checked.written, judge)
     return ProtectedImage(image, mask, result, checked.data, checked.written, checked.checks, models, timings, fmt,
-                          used)
+                          used, regions_reach)
 
 
 def estimated_output_bytes(image: LoadedImage) -> int:

@@ -26,10 +26,9 @@ from PySide6.QtWidgets import (
 
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.report import advice, made_with_demo, summary
+from guardpaint.core.evaluation.report import advice, made_with_demo, offers_maximum, summary
 from guardpaint.core.evaluation.verify import each_check
 from guardpaint.core.evaluation.wording import DEMO_CAVEAT
-from guardpaint.core.protection.settings import at_maximum_strength
 from guardpaint.gui.qimage import noise_visual, rgb_to_qimage
 from guardpaint.gui.region_list import RegionList
 
@@ -280,8 +279,7 @@ class PreviewPanel(QWidget):
         self.verdict.show_outcome(outcome)
         self.details.show_outcome(outcome)
         self.regions.show_outcome(outcome)
-        settings = outcome.result.settings
-        self.maximum_button.setVisible(not outcome.protected and at_maximum_strength(settings) != settings)
+        self.maximum_button.setVisible(offers_maximum(outcome))
         self.show_notice(None)
         for name, (box, clean, attacked) in outcome.shown_edits().items():
             self.add_edit(name, clean, attacked, box)

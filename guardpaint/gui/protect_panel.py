@@ -117,7 +117,8 @@ class ProtectPanel(QWidget):
             self._first = (done, report.elapsed)
         first_done, first_elapsed = self._first
         windows = f" · {report.windows} windows" if report.windows > 1 else ""
-        budget = "on every pixel" if report.budget == "uniform" else "where the noise acts"
+        budget = {"reference": "on every pixel", "uniform": "at full strength where the noise acts"}.get(
+            report.budget, "where the noise acts")
         step = f"Step {report.stage} of up to {report.stages}: {report.strength:.1f} levels {budget}"
         if report.stage > 1:
             step += ", for the regions that did not hold"

@@ -45,11 +45,13 @@ class RegionList(QListWidget):
             holds = outcome.region_holds(number)
             box = verdict.region.box
             kept = outcome.result.region_outcomes[index]
-            noise = outcome.region_noise(number)
+            reach = outcome.reaches[index] if outcome.reaches else None
+            noise = reach.noise if reach is not None else outcome.region_noise(number)
             failing = failing_editors(outcome.verifications, index)
             where = f" in {joined(editor_labels(tuple(failing)))}" if failing else ""
+            leans = f" · {reach.note()}" if reach is not None and reach.note() else ""
             item = QListWidgetItem(f"Region {number}: {region_state(holds)}{where} · noise up to {noise['max_abs']} "
-                                   f"levels (step {kept.step})")
+                                   f"levels where its edit reads (step {kept.step}){leans}")
             item.setData(Qt.ItemDataRole.UserRole, number)
             item.setForeground(HELD if holds else FAILED)
             note = f"\n{kept.note[0].upper()}{kept.note[1:]}." if kept.note else ""

@@ -35,6 +35,9 @@ class Inpainter(ABC):
     family: ClassVar[str]
     #: The editor pads images to a multiple of this before running the network.
     pad_multiple: ClassVar[int] = 8
+    #: How far (px at the network's input) a context pixel can change the fill: None for a receptive field
+    #: that spans the whole input (LaMa's Fourier units). The report's reach of a region is narrowed by it.
+    reach: ClassVar[int | None] = None
 
     def __init__(self, name: str, device: torch.device, path: Path | None = None) -> None:
         self.name = name  # registry name, or the weight file's name

@@ -8,6 +8,7 @@ import numpy as np
 from guardpaint.core.editor.editors import labels as editor_labels
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.metrics import noise_within
+from guardpaint.core.evaluation.reach import Reach
 from guardpaint.core.evaluation.verify import Checks, VerificationReport, each_check
 from guardpaint.core.io.formats import OutputFormat
 from guardpaint.core.io.images import LoadedImage
@@ -29,6 +30,7 @@ class ProtectedImage:
     timings: dict[str, float] = field(default_factory=dict)
     output_format: OutputFormat = field(default_factory=OutputFormat)
     generator: dict | None = None  # the noise generator it started from, and its refine iterations
+    reaches: list[Reach] = field(default_factory=list)  # per region: what its edit reads, and the noise there
 
     @property
     def model(self) -> Inpainter:

@@ -18,9 +18,10 @@ from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.regions import Region
 from guardpaint.core.evaluation.metrics import noise_statistics, noise_within
 from guardpaint.core.evaluation.outcome import ProtectedImage
+from guardpaint.core.evaluation.reach import Reach
 from guardpaint.core.evaluation.suite import SuiteReport
 from guardpaint.core.evaluation.verify import Checks, each_check, failing_editors, region_shortfall
-from guardpaint.core.evaluation.wording import DEMO_CAVEAT, next_steps, verdict
+from guardpaint.core.evaluation.wording import DEMO_CAVEAT, maximum_helps, next_steps, verdict
 from guardpaint.core.protection.ladder import UNMOVED_NOTE
 from guardpaint.core.protection.loop import ProtectionResult
 from guardpaint.core.protection.settings import LEVELS, at_maximum_strength
@@ -54,12 +55,21 @@ def summary(outcome: ProtectedImage) -> str:
     return verdict(outcome.verifications, where)
 
 
-def advice(outcome: ProtectedImage) -> list[str]:
-    """What can still help on this protection's model (nothing when it holds)."""
+def _situation(outcome: ProtectedImage) -> tuple[bool, bool, bool, bool]:
+    """(protected, made with the demo, at maximum strength, a fill the noise did not move): what advice reads."""
     settings = outcome.result.settings
     unmoved = any(UNMOVED_NOTE in region.note for region in outcome.result.region_outcomes)
-    return next_steps(outcome.protected, made_with_demo(outcome), at_maximum_strength(settings) == settings,
-                      unmoved, settings.iterations)
+    return outcome.protected, made_with_demo(outcome), at_maximum_strength(settings) == settings, unmoved
+
+
+def advice(outcome: ProtectedImage) -> list[str]:
+    """What can still help on this protection's model (nothing when it holds)."""
+    return next_steps(*_situation(outcome), outcome.result.settings.iterations)
+
+
+def offers_maximum(outcome: ProtectedImage) -> bool:
+    """Whether maximum strength is worth offering for this protection (the app's button)."""
+    return maximum_helps(*_situation(outcome))
 
 
 def warnings(outcome: ProtectedImage) -> list[str]:
@@ -88,12 +98,14 @@ def _box(box: Box) -> list[int]:
 
 
 def region_entries(regions: list[Region], original: np.ndarray, protected: np.ndarray,
-                   verifications: Checks, result: ProtectionResult | None = None) -> list[dict]:
+                   verifications: Checks, result: ProtectionResult | None = None,
+                   region_reaches: list[Reach] | None = None) -> list[dict]:
     """Each region: where it is, IOPaint's crop around it, whether it holds on every model under every editor
     (and per editor and model: ``checks``; the editors it fails under: ``failing_editors``) and, when
     ``result`` is the protection that made ``protected``, what its noise comes from (its window, the step
     of the strength ladder it keeps, that step's strength and kept iterate) and the noise written in its
-    context (the pixels nearer to it than to any other region), measured on ``protected`` as written;
+    context (the pixels nearer to it than to any other region), measured on ``protected`` as written, and its
+    reach (what its edit reads: the noise there, and a later step's noise of another region it holds with);
     without ``result``, the noise over its crop."""
     entries = []
     for index, region in enumerate(regions):
@@ -107,6 +119,8 @@ def region_entries(regions: list[Region], original: np.ndarray, protected: np.nd
         if result is not None:
             entry |= {"window": result.region_windows[index], **result.region_outcomes[index].to_dict(LEVELS),
                       "noise": noise_within(original, protected, result.context_mask(index))}
+            if region_reaches:
+                entry["reach"] = region_reaches[index].to_dict()
         else:  # a file verified on its own: the noise over the part of it the editor reads
             entry["noise"] = noise_statistics(original[crop.slices], protected[crop.slices])
         entries.append(entry)
@@ -148,12 +162,14 @@ def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | N
                          "view": "full frame" if result.full_frame else "editor crops",
                          "windows": [[b.top, b.left, b.bottom, b.right] for b in result.windows],
                          "steps_run": result.steps,
+                         "steps": [run.to_dict() for run in result.step_runs],
                          "best_iterations": result.best_iterations, "best_loss": result.best_loss,
                          "final_losses": asdict(result.history[-1]) if result.history else None,
                          "max_abs_noise": int(abs(result.noise).max())},
         "generator": outcome.generator,
         "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},
-        "regions": region_entries(result.regions, outcome.source.rgb, outcome.written, outcome.verifications, result),
+        "regions": region_entries(result.regions, outcome.source.rgb, outcome.written, outcome.verifications, result,
+                                  outcome.reaches),
         "edits": edit_entries(outcome.verifications),
         "suite": None if not suites else [{"model": label, **suite.to_dict()} for label, suite in suites.items()],
     }

@@ -52,17 +52,26 @@ def region_state(holds: bool) -> str:
     return "protected" if holds else "not protected"
 
 
+def maximum_helps(protected: bool, demo: bool, at_maximum: bool, unmoved: bool) -> bool:
+    """Whether protecting at maximum strength is worth offering: it did not hold, on a model the noise moves,
+    with less than maximum strength."""
+    return not (protected or demo or at_maximum or unmoved)
+
+
 def next_steps(protected: bool, demo: bool, at_maximum: bool, unmoved: bool, iterations: int) -> list[str]:
     """What can still help, on this model: nothing when it holds; for the demo model only the real model
-    (nothing moves the demo); else maximum strength (when not already used) and more iterations."""
+    (nothing moves the demo); when the noise did not move the fill at all, no stronger setting (it cannot
+    help); else maximum strength (when not already used) and more iterations."""
     if protected:
         return []
     if demo:
         return [f"Protect with the real model: `guardpaint models download {registry.REAL_MODEL}`, or Model > "
                 f"Download {registry.REAL_MODEL} in the app. The demo model cannot be moved by any strength."]
+    if unmoved:
+        return ["The noise did not move this model's fill at all, so a stronger setting or more iterations will not "
+                "help: check that these are the weights editors run."]
     steps = []
-    if not at_maximum:
-        reason = ": the default steps did not move this model's fill at all" if unmoved else ""
-        steps.append(f"Protect at maximum strength (6.4 levels on every pixel; visible on smooth areas){reason}.")
+    if maximum_helps(protected, demo, at_maximum, unmoved):
+        steps.append("Protect at maximum strength (6.4 levels wherever the noise acts; visible on smooth areas).")
     steps.append(f"Run more iterations (this run: {iterations} per step).")
     return steps

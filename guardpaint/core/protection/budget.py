@@ -1,17 +1,20 @@
 """How much noise each pixel may carry: a share of the strength, from how much the pixel acts and shows.
 
-* ``uniform`` (the reference): the full strength everywhere.
+* ``reference`` (the paper's): the full strength everywhere, kept for comparison.
+* ``uniform``: the full strength wherever the pixel acts on the edit (see below).
 * ``texture``: a simple just-noticeable-difference map, the local standard deviation of the luminance
-  over a 7x7 window. Where it reaches :data:`FULL_AT` levels (texture, edges) a pixel may change by
-  the full strength; on smooth gradients and skin the share falls to :data:`SMOOTH_SHARE`, where a
-  dotted grid would show.
+  over a 7x7 window, wherever the pixel acts. Where it reaches :data:`FULL_AT` levels (texture, edges) a
+  pixel may change by the full strength; on smooth gradients and skin the share falls to
+  :data:`SMOOTH_SHARE`, where a dotted grid would show.
 * ``adaptive`` (the default): the texture share times the pixel's measured influence on the edits the
   objective scores (:func:`influence_share`): the magnitude of the objective's gradient at the first
   iterate, smoothed over :data:`INFLUENCE_SIGMA` px and normalised by its :data:`INFLUENCE_QUANTILE`
   quantile, taken over each region's own context (the pixels nearer to it than to any other region), so
-  a small region beside a large one is measured on its own scale. Pixels whose influence is below
-  :data:`INFLUENCE_FLOOR` of that get no noise at all: Adam's normalised steps would otherwise push every
-  pixel with any gradient to the full strength, far from the region where it buys almost nothing.
+  a small region beside a large one is measured on its own scale.
+
+In every budget but the reference's, pixels whose influence is below :data:`INFLUENCE_FLOOR` of that
+scale get no noise at all: Adam's normalised steps would otherwise turn a gradient of rounding error
+(1e-12, far from the region) into a full step, and write noise where the edit cannot read it.
 
 The budget never exceeds the strength the user chose. docs/method.md gives the reasons for each value.
 """
@@ -69,7 +72,7 @@ def _quantile(values: torch.Tensor) -> torch.Tensor:
 
 def base_share(rgb: np.ndarray, mode: str, device: torch.device, fixed: np.ndarray | None = None) -> torch.Tensor:
     """The share of the strength a pixel may carry before its influence is known (1x1xHxW): the texture
-    share for ``texture`` and ``adaptive``, all of it for ``uniform``; zero where ``fixed`` is True."""
+    share for ``texture``, all of it for ``uniform``; zero where ``fixed`` is True."""
     share = np.ones(rgb.shape[:2], np.float32) if mode == "uniform" else texture_share(rgb)
     if fixed is not None:
         share = np.where(fixed, 0.0, share).astype(np.float32)

@@ -47,7 +47,9 @@ CLOSER = 0.05
 #: The shortfall of an edit the noise did not move at all (the protected fill is the clean fill: SSIM 1 and
 #: the clean distance to the target), less :data:`CLOSER`.
 UNMOVED = 2.0 - CLOSER
-UNMOVED_NOTE = "the first step did not move this model's fill at all, so no stronger step was tried"
+UNMOVED_NOTE = "the noise did not move the fill at all"
+#: Added when the ladder had stronger steps left: they were not tried.
+NOT_TRIED = ", so no stronger step was tried"
 
 
 @dataclass
@@ -105,7 +107,7 @@ class RegionLadder:
             self._advance()
             if self.climbing and all(self.judged[i].least >= UNMOVED for i in self.climbing):
                 for index in self.climbing:
-                    self.outcomes[index].note = UNMOVED_NOTE
+                    self.outcomes[index].note = UNMOVED_NOTE + (NOT_TRIED if len(self.rungs) > step else "")
                 self.climbing = []
             return
         judged = self._judge(candidate)

@@ -17,11 +17,11 @@ from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.editor.regions import Region
 from guardpaint.core.editor.tensors import mask_to_tensor
-from guardpaint.core.protection.engine import KeptIterates, StepOptimiser
+from guardpaint.core.protection.engine import KeptIterates, StepCheck, StepOptimiser, StepRun
 from guardpaint.core.protection.ladder import Judge, RegionLadder, RegionOutcome
 from guardpaint.core.protection.loss_terms import TERM_NAMES
 from guardpaint.core.protection.loss_terms import weights as term_weights
-from guardpaint.core.protection.noise import WindowNoise
+from guardpaint.core.protection.noise import FULL_BUDGETS, WindowNoise
 from guardpaint.core.protection.objective import Objective, Scores, fill_clean_targets
 from guardpaint.core.protection.robust import RandomAttacks
 from guardpaint.core.protection.settings import LEVELS, ProtectionSettings
@@ -72,6 +72,8 @@ class ProtectionResult:
     contexts: list[np.ndarray] = field(default_factory=list)  # per window: the region index of each pixel
     steps: int = 1  # steps of the strength ladder run
     engine: str = "eager"  # "cuda graph" when the iterations were replayed from a captured one
+    step_runs: list[StepRun] = field(default_factory=list)  # how many iterations each step ran, and why it stopped
+    judge_seconds: float = 0.0  # spent judging iterates and steps (in ``elapsed``)
 
     def region_iteration(self, index: int) -> int:
         """The iterate region ``index`` (0-based) keeps, counted within its step."""
@@ -95,6 +97,11 @@ JPEG_GRID = 16
 #: Above this many pixels in one view "auto" memory saving recomputes activations (big-lama at
 #: 2048 px would otherwise need about 40 GB for the three batched edits).
 MEMORY_SAVING_PIXELS = 1024 * 1024
+#: With a judge, every this many iterates are judged by the verdict's measure (docs/method.md, section 6a).
+CHECK_EVERY = 4
+#: A step stops once every region it optimises falls at most this short (the verdict's limit is 1): room for
+#: what the file goes through before an edit (chosen by benchmarks/least_noise.py; docs/method.md, 6a).
+HOLD_MARGIN = 0.8
 
 
 #: Where a step's noise can come from instead of the optimiser's start: noise for windows' images (Bx3xhxw), their
@@ -126,9 +133,13 @@ def protect(
     each window keeps the iterate whose worst model fares best, scored in fp32 whatever the loop's
     precision. Raises :class:`Cancelled` when ``should_cancel`` returns True (checked once per iteration).
 
-    With ``judge`` (auto strength: it gets the 8-bit image and returns each region's shortfall) the
-    regions are optimised at the first strength of :func:`strength_ladder`, judged, and the regions that
-    do not hold climb to the next strength, region by region (:mod:`~guardpaint.core.protection.ladder`).
+    With ``judge`` (it gets the 8-bit image and returns each region's shortfall) every
+    :data:`CHECK_EVERY` iterates are judged: each window keeps the iterate the verdict prefers, and a step
+    stops once every region it optimises holds with :data:`HOLD_MARGIN` (``settings.stop_when_held``).
+    With auto strength the regions are optimised at the first strength of :func:`strength_ladder`,
+    judged, and the regions that do not hold climb to the next strength, region by region
+    (:mod:`~guardpaint.core.protection.ladder`). Without a judge each window keeps its iterate of least
+    loss and every step runs all its iterations.
 
     With ``source`` (a noise generator) every step starts from its noise for the step's budget (the
     texture budget: the generator decides where the noise acts) and runs ``refine`` iterations (none:
@@ -170,7 +181,9 @@ class _Protection:
         self.colour = settings.target_colour or choose_target_colour(rgb)
         self.objective, save_memory = build_objective(models, self.mask, plan, self.noise, self.colour, settings)
         self.rungs = strength_ladder(settings) if judge is not None else [Rung(settings.epsilon, settings.budget)]
+        self.judge = judge
         self.ladder = RegionLadder(self.noise, [(rung.strength, rung.budget) for rung in self.rungs], judge)
+        self.step_runs: list[StepRun] = []
         self.kept = KeptIterates(self.noise)
         capturable = self.objective.fixed and not settings.jpeg_quality and not save_memory
         self.optimiser = StepOptimiser(self.objective, self.noise, self.kept, settings, capturable)
@@ -187,16 +200,19 @@ class _Protection:
         or the source's); the other regions' noise is frozen. The windows to optimise."""
         noise, ladder = self.noise, self.ladder
         windows = ladder.windows()
-        noise.set_strength(ladder.climbing, rung.strength, uniform=rung.budget == "uniform")
+        noise.set_strength(ladder.climbing, rung.strength)
         if step > 1:  # the climbing regions start from their accepted noise; the others keep theirs
             for window in windows:
                 noise.restore(window, ladder.accepted[window])
             noise.freeze(ladder.frozen(), ladder.accepted)
         if self.source is not None:
+            noise.share_out(ladder.climbing, rung.budget, measured=False)
             self._start_from_source(windows)
-        elif rung.budget == "adaptive":  # a gradient at this start says where the noise acts, region by region
-            self.objective.step(noise, with_gradient=True, active=windows, score=False)
-            noise.shape_by_influence(ladder.climbing)
+        else:  # a gradient at this start says where the noise acts, region by region
+            measured = rung.budget != "reference"
+            if measured:
+                self.objective.step(noise, with_gradient=True, active=windows, score=False)
+            noise.share_out(ladder.climbing, rung.budget, measured)
         return windows
 
     def _start_from_source(self, windows: list[int]) -> None:
@@ -219,11 +235,25 @@ class _Protection:
         """``iterations`` updates of the windows' noise, each iterate scored and offered to the kept ones."""
         reporter = _Reporter(self.history, on_iteration, iterations, self.optimising_since, windows,
                              self.kept.scores.clone(), (step, len(self.rungs), rung))
-        self.optimiser.run(windows, step == 1 or self.source is not None, reporter, should_cancel, iterations)
+        check = None if self.judge is None else StepCheck(CHECK_EVERY, self._judge_windows)
+        self.step_runs.append(self.optimiser.run(windows, step == 1 or self.source is not None, reporter,
+                                                 should_cancel, iterations, check))
         self.engines.add("cuda graph" if self.optimiser.graphed else "eager")
         for window, iteration in zip(windows, self.kept.iterations[windows].tolist(), strict=True):
             self.window_iterations[window] = iteration
         self.steps = step
+
+    def _judge_windows(self, deltas: dict[int, torch.Tensor]) -> tuple[dict[int, float], bool]:
+        """The written file with ``deltas`` in their windows (the accepted noise elsewhere), judged: each of those
+        windows' worst regional shortfall, and whether the step may stop (every climbing region in them falls
+        at most :data:`HOLD_MARGIN` short and every other region there still holds)."""
+        noise, ladder = self.noise, self.ladder
+        full = [deltas[w] if w in deltas else ladder.accepted[w] for w in range(len(noise.deltas))]
+        verdict = self.judge(noise.written(full))
+        worst = {w: max(verdict[index + 1].worst for index in noise.members[w]) for w in deltas}
+        inside = [index for w in deltas for index in noise.members[w]]
+        holds = all(verdict[index + 1].worst <= (HOLD_MARGIN if index in ladder.climbing else 1) for index in inside)
+        return worst, holds and self.settings.stop_when_held
 
     def judge_step(self, step: int) -> bool:
         """Judge the written file region by region (auto strength); whether another step climbs."""
@@ -251,13 +281,14 @@ class _Protection:
             contexts=self.noise.labels,
             steps=self.steps,
             engine=" and ".join(sorted(self.engines)),
+            step_runs=self.step_runs,
         )
 
 
 @dataclass(frozen=True)
 class Rung:
     """One step of the strength ladder: the largest change (on the [0, 1] scale) and the budget it is
-    shared out by (``adaptive``, ``texture`` or ``uniform``: the full strength on every pixel)."""
+    shared out by (settings.BUDGETS: ``uniform`` is the full strength wherever the pixel acts on the edit)."""
 
     strength: float
     budget: str
@@ -266,14 +297,15 @@ class Rung:
 def strength_ladder(settings: ProtectionSettings) -> list[Rung]:
     """The steps auto strength tries, weakest first: ``strength_steps`` strengths from half the cap
     (``epsilon``) to the cap in equal ratios with the chosen budget and then, unless that budget is
-    already uniform, the cap on every pixel of a region's context: a region never fails by default where
-    the uniform budget at the cap would hold it. Without auto strength, the cap alone."""
+    already uniform (or the reference's), the cap on every pixel of a region's context that acts on the edit:
+    a region never fails by default where the uniform budget at the cap would hold it. Without auto
+    strength, the cap alone."""
     if not settings.auto_strength:
         return [Rung(settings.epsilon, settings.budget)]
     steps = settings.strength_steps
     rungs = [Rung(settings.epsilon * 0.5 ** (1 - i / (steps - 1)) if steps > 1 else settings.epsilon,
                   settings.budget) for i in range(steps)]
-    if settings.budget != "uniform":
+    if settings.budget not in FULL_BUDGETS:
         rungs.append(Rung(settings.epsilon, "uniform"))
     return rungs
 

@@ -17,6 +17,9 @@ from guardpaint.core.protection.contexts import context_labels, window_members
 from guardpaint.core.protection.jpeg import jpeg_approx
 from guardpaint.core.protection.settings import LEVELS, ProtectionSettings
 
+#: The budgets whose share is the full strength (before any gate): the reference's, and the uniform one.
+FULL_BUDGETS = ("uniform", "reference")
+
 
 def quantised_adversarial(image: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
     """``clip(x + delta)`` rounded to 8-bit levels; gradients pass straight through both."""
@@ -54,11 +57,11 @@ class WindowNoise:
                                                                                      strict=True)]
         self.contexts = [torch.from_numpy(labels)[None, None].to(device) for labels in self.labels]
         self.images = [image_to_tensor(rgb[box.slices], device) for box in windows]
-        self.base_shares = [base_share(rgb[box.slices], settings.budget, device,
-                                       None if fixed is None else fixed[box.slices]) for box in windows]
-        self.shares = list(self.base_shares)
+        self.texture_shares = [base_share(rgb[box.slices], "texture", device,
+                                          None if fixed is None else fixed[box.slices]) for box in windows]
         self.full_shares = [base_share(rgb[box.slices], "uniform", device, None if fixed is None else fixed[box.slices])
                             for box in windows]
+        self.shares = list(self.full_shares if settings.budget in FULL_BUDGETS else self.texture_shares)
         self.strengths = [settings.epsilon] * len(regions)  # per region
         grey = bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
         channels = 1 if grey else 3
@@ -92,14 +95,10 @@ class WindowNoise:
                     self.low[window].copy_(torch.where(self.frozen[window], self.values[window], -budget))
                     self.high[window].copy_(torch.where(self.frozen[window], self.values[window], budget))
 
-    def set_strength(self, regions: list[int], strength: float, uniform: bool = False) -> None:
-        """Give ``regions`` (indices) the largest change ``strength``; with ``uniform`` on every pixel of their
-        contexts (but fixed ones), else with their shares unchanged."""
+    def set_strength(self, regions: list[int], strength: float) -> None:
+        """Give ``regions`` (indices) the largest change ``strength``."""
         for index in regions:
             self.strengths[index] = strength
-        if uniform:
-            for window, full in enumerate(self.full_shares):
-                self.shares[window] = torch.where(self._inside(window, regions), full, self.shares[window])
         self._rebudget()
 
     def _inside(self, window: int, regions: list[int]) -> torch.Tensor:
@@ -108,19 +107,25 @@ class WindowNoise:
         return torch.isin(self.contexts[window], torch.tensor(chosen, dtype=self.contexts[window].dtype,
                                                               device=self.contexts[window].device))
 
-    def shape_by_influence(self, regions: list[int] | None = None) -> None:
-        """Multiply the base shares of ``regions`` (all when None) by each pixel's influence, measured from
-        the gradient now in the noise (the objective's, at the current iterate) and normalised within each
-        region's context: noise only where it acts, on each region's own scale."""
+    def share_out(self, regions: list[int], budget: str, measured: bool) -> None:
+        """Share the strength of ``regions`` out over their contexts by ``budget`` (settings.BUDGETS). With
+        ``measured`` the gradient now in the noise (the objective's, at the current iterate) says how much each
+        pixel acts on the edit, on each region's own scale (:func:`~guardpaint.core.protection.budget.influence_share`):
+        ``adaptive`` multiplies the texture share by it, ``texture`` and ``uniform`` give their share only where
+        it is above its floor, so no noise goes where the edit cannot read it; ``reference`` (the paper's) gives
+        the full strength to every pixel. Without ``measured`` (a noise generator's start) nothing is gated."""
         for window, delta in enumerate(self.deltas):
-            chosen = self.members[window] if regions is None else [i for i in self.members[window] if i in regions]
-            if delta.grad is None or not chosen:
+            chosen = [i for i in self.members[window] if i in regions]
+            if not chosen:
                 continue
-            shaped = self.base_shares[window] * influence_share(delta.grad, self.contexts[window])
+            base = self.full_shares[window] if budget in FULL_BUDGETS else self.texture_shares[window]
+            if measured and budget != "reference" and delta.grad is not None:
+                influence = influence_share(delta.grad, self.contexts[window])
+                base = base * influence if budget == "adaptive" else torch.where(influence > 0, base, 0.0)
             if len(chosen) == len(self.members[window]):
-                self.shares[window] = shaped
+                self.shares[window] = base
             else:
-                self.shares[window] = torch.where(self._inside(window, chosen), shaped, self.shares[window])
+                self.shares[window] = torch.where(self._inside(window, chosen), base, self.shares[window])
         self._rebudget()
 
     def freeze(self, regions: list[int], deltas: list[torch.Tensor]) -> None:

@@ -17,8 +17,9 @@ from guardpaint.errors import InputError
 
 #: Protection levels: the reference objective, or hardened against imprecise masks, crops, JPEG and resizing.
 LEVEL_NAMES = ("standard", "robust")
-#: Where the noise may go (core/protection/budget.py): where it acts (the default), by texture, everywhere.
-BUDGETS = ("adaptive", "texture", "uniform")
+#: Where the noise may go (core/protection/budget.py): where it acts, scaled by how much (the default); by texture,
+#: where it acts; the full strength where it acts; and the reference's full strength on every pixel (for comparison).
+BUDGETS = ("adaptive", "texture", "uniform", "reference")
 #: The default cap, in levels of 255: invisible on the held-out photos (docs: *Invisible by default*).
 DEFAULT_STRENGTH = 5.0
 #: The reference's strength: 0.025 on the [0, 1] scale, everywhere; visible on smooth areas.
@@ -79,7 +80,8 @@ def default_of(settings_field: Field) -> object:
 
 
 def at_maximum_strength(settings: ProtectionSettings) -> ProtectionSettings:
-    """``settings`` with the reference's budget: 6.4 levels on every pixel (visible on smooth areas)."""
+    """``settings`` at the reference's strength, 6.4 levels, on every pixel that acts on the edit (visible on
+    smooth areas)."""
     return replace(settings, epsilon=MAXIMUM_STRENGTH, budget="uniform", auto_strength=False)
 
 
@@ -116,10 +118,15 @@ class ProtectionSettings:
     auto_strength: bool = knob(
         True, label="Auto strength: half the strength first, more only where needed",
         help="try half the strength first and raise it, region by region, only where a region does not hold")
+    stop_when_held: bool = knob(
+        True, label="Stop a step once every region holds with a margin",
+        help="judge the written file every few iterations and stop a step once every region holds with a margin "
+             "(each step keeps the iterate the verdict prefers either way)")
     budget: str = knob(
         "adaptive", label="Noise budget", choices=BUDGETS,
-        help="where the noise may go: adaptive = only where it acts on the edit, less on smooth areas; "
-             "texture = less on smooth areas; uniform = the full strength on every pixel")
+        help="where the noise may go: adaptive = only where it acts on the edit, as much as it acts, less on smooth "
+             "areas; texture = where it acts, less on smooth areas; uniform = the full strength wherever it acts; "
+             "reference = the paper's full strength on every pixel, for comparison")
     level: str = knob(
         "standard", label="Level", choices=LEVEL_NAMES,
         help="standard: the reference method; robust: also against imprecise masks, IOPaint's crop, JPEG and "

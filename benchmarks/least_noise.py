@@ -1,0 +1,141 @@
+"""Least noise, least work: the same protections made by two versions of GuardPaint, in one run.
+
+    python benchmarks/least_noise.py --before 94d89b9 --json
+
+``--before`` is a commit of this repository: it is checked out into a temporary worktree and run in a
+child process beside the working tree's code (both with the working tree's ``tests/high_gain.py``). For
+each held-out photo (scikit-image's chelsea, coffee, rocket at 320 x 240) and each shape the review of
+issue 40 used (a blob, a 3-5 px signature, a ring, a 4 px dot, a 5 x 5 dot beside a 70 x 70 square, a
+region at the border, a large region), each version protects with the default settings and at maximum
+strength, against IOPaint (the high-gain model's trigger survives its editor at this size), and
+reports: PSNR, whether it holds, whether it holds after JPEG at 90 and the share of the purification
+group that holds (the attacker suite), the iterations run and the seconds per image.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTOS = ("chelsea.png", "coffee.png", "rocket.jpg")
+SIZE = (320, 240)
+
+
+def shapes() -> dict[str, np.ndarray]:
+    """The review's shapes at 320 x 240."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import mask_shapes
+
+    height, width = SIZE[1], SIZE[0]
+    out = dict(mask_shapes(height, width))
+    pair = np.zeros((height, width), bool)
+    pair[80:150, 100:170] = True
+    pair[110:115, 185:190] = True
+    out["5 x 5 beside 70 x 70"] = pair
+    border = np.zeros((height, width), bool)
+    border[0:40, 120:180] = True
+    out["at the border"] = border
+    large = np.zeros((height, width), bool)
+    large[30:200, 50:250] = True
+    out["large (44 %)"] = large
+    return out
+
+
+def child() -> None:
+    """Run every case with the GuardPaint on this process's path; one JSON line per case."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "training"))
+    from high_gain import HighGainInpainter
+
+    from guardpaint.core.evaluation.suite import run_suite
+    from guardpaint.core.io.images import LoadedImage
+    from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
+    from guardpaint.core.workflow import protect_image
+
+    from data import load_photo
+
+    model = HighGainInpainter()
+    base = ProtectionSettings(editors=("iopaint",))
+    for photo_name in PHOTOS:
+        photo = cv2.resize(load_photo(photo_name), SIZE, interpolation=cv2.INTER_AREA)
+        for shape, mask in shapes().items():
+            for mode, settings in (("default", base), ("maximum", at_maximum_strength(base))):
+                start = time.perf_counter()
+                outcome = protect_image(model, LoadedImage(photo), mask, settings)
+                seconds = time.perf_counter() - start
+                suite = run_suite(model, photo, outcome.written, mask, outcome.result.target_colour,
+                                  groups=("transform", "purification"), chosen=settings.editors)
+                jpeg = next(case for case in suite.cases if case.name == "JPEG at 90")
+                print(json.dumps({"photo": photo_name, "shape": shape, "mode": mode, "seconds": seconds,
+                                  "psnr": outcome.verification.psnr, "holds": outcome.protected,
+                                  "holds_jpeg_90": jpeg.holds, "purification_held": suite.held_fraction("purification"),
+                                  "iterations_run": len(outcome.result.history),
+                                  "steps": [o.step for o in outcome.result.region_outcomes],
+                                  "max_abs": int(np.abs(outcome.result.noise).max())}), flush=True)
+
+
+def run_version(code: Path, label: str) -> list[dict]:
+    environment = dict(os.environ, PYTHONPATH=str(code), OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+    done = subprocess.run([sys.executable, __file__, "--child"], capture_output=True, text=True, env=environment,
+                          check=True, cwd=code)
+    rows = [json.loads(line) | {"version": label} for line in done.stdout.splitlines() if line.startswith("{")]
+    for row in rows:
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Per version and mode: mean PSNR, the shares held (plain, JPEG at 90, purification), mean iterations run
+    and seconds; and the iterations where both versions hold."""
+    summary = {}
+    for version in dict.fromkeys(row["version"] for row in rows):
+        for mode in ("default", "maximum"):
+            chosen = [row for row in rows if row["version"] == version and row["mode"] == mode]
+            summary[f"{version}, {mode}"] = {
+                "psnr_mean": statistics.mean(row["psnr"] for row in chosen),
+                "held": statistics.mean(row["holds"] for row in chosen),
+                "held_jpeg_90": statistics.mean(row["holds_jpeg_90"] for row in chosen),
+                "purification_held": statistics.mean(row["purification_held"] for row in chosen),
+                "iterations_mean": statistics.mean(row["iterations_run"] for row in chosen),
+                "seconds_mean": statistics.mean(row["seconds"] for row in chosen), "cases": len(chosen)}
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--before", help="a commit to compare the working tree with")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        child()
+        return
+    rows = []
+    if args.before:
+        with tempfile.TemporaryDirectory() as folder:
+            worktree = Path(folder) / "before"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(worktree), args.before],
+                           check=True, capture_output=True)
+            try:
+                rows += run_version(worktree, f"before ({args.before})")
+            finally:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True,
+                               capture_output=True)
+    rows += run_version(ROOT, "after")
+    print(json.dumps({"model": "high-gain (tests/high_gain.py)", "size": f"{SIZE[0]}x{SIZE[1]}",
+                      "summary": summarise(rows)}, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()
