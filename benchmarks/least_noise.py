@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -56,14 +55,13 @@ def child() -> None:
     """Run every case with the GuardPaint on this process's path; one JSON line per case."""
     sys.path.insert(0, str(ROOT / "tests"))
     sys.path.insert(0, str(ROOT / "training"))
-    from high_gain import HighGainInpainter
-
     from guardpaint.core.evaluation.suite import run_suite
     from guardpaint.core.io.images import LoadedImage
     from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
     from guardpaint.core.workflow import protect_image
 
     from data import load_photo
+    from high_gain import HighGainInpainter
 
     model = HighGainInpainter()
     base = ProtectionSettings(editors=("iopaint",))
