@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ("chelsea.png", "coffee.png", "rocket.jpg")
 SIZE = (320, 240)
+GIT = shutil.which("git") or "git"
 
 
 def shapes() -> dict[str, np.ndarray]:
@@ -123,12 +125,12 @@ def main() -> None:
     if args.before:
         with tempfile.TemporaryDirectory() as folder:
             worktree = Path(folder) / "before"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(worktree), args.before],
+            subprocess.run([GIT, "-C", str(ROOT), "worktree", "add", "--detach", str(worktree), args.before],
                            check=True, capture_output=True)
             try:
                 rows += run_version(worktree, f"before ({args.before})")
             finally:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True,
+                subprocess.run([GIT, "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True,
                                capture_output=True)
     rows += run_version(ROOT, "after")
     print(json.dumps({"model": "high-gain (tests/high_gain.py)", "size": f"{SIZE[0]}x{SIZE[1]}",

@@ -18,6 +18,7 @@ from guardpaint.cli.options import (
     protection_args,
     settings_from,
 )
+from guardpaint.cli.progress import Progress, status
 from guardpaint.core.protection.groups import SUITE_GROUPS
 from guardpaint.errors import InputError
 
@@ -92,9 +93,8 @@ def _load_inputs(image_path: str, mask_path: str, protection: bool = True):
 
 
 def cmd_protect(args: argparse.Namespace) -> Result:
-    from tqdm import tqdm
-
     from guardpaint.core.evaluation.report import protection_report
+    from guardpaint.core.evaluation.wording import DEMO_CAVEAT
     from guardpaint.core.io.files import check_output
     from guardpaint.core.io.formats import check_storable, format_for
     from guardpaint.core.workflow import estimated_output_bytes, protect_to_file
@@ -107,20 +107,18 @@ def cmd_protect(args: argparse.Namespace) -> Result:
     check_output(args.output, inputs, args.overwrite, estimated_output_bytes(image))  # before minutes of work
     models = load_models_for(args)
     generated = generated_for(args, models)
-    with tqdm(total=settings.iterations, desc="protect", unit="it", file=sys.stderr, leave=False,
-              disable=None) as bar:
+    with Progress("step 1", settings.iterations) as bar:
         def report(it) -> None:
             if it.iteration == 1 and it.stage > 1:  # one more optimisation, of the regions that did not hold
-                bar.reset(total=it.total_iterations)
-                bar.set_description(f"step {it.stage}: {it.strength:.1f} levels")
-            bar.set_postfix(loss=f"{it.total:.4f}")
-            bar.update(1)
+                bar.stage(f"step {it.stage}: {it.strength:.1f} levels", it.total_iterations)
+            bar.update(1, f"loss {it.total:.4f}")
 
         outcome = protect_to_file(models, image, mask, args.output, settings, inputs, args.overwrite, report, fmt=fmt,
-                                  generated=generated)
+                                  generated=generated, on_status=status)
     result = protection_report(outcome, args.image, args.mask, args.output)
-    for warning in result["warnings"]:  # the demo caveat, a weight file changed since it was loaded, the input
-        print(f"warning: {warning}", file=sys.stderr)
+    for warning in result["warnings"]:  # a weight file changed since it was loaded, the input (the demo: said first)
+        if warning != DEMO_CAVEAT:
+            print(f"warning: {warning}", file=sys.stderr)
     return result, EXIT_NOT_PROTECTED if args.require_protected and not outcome.protected else EXIT_OK
 
 
@@ -171,13 +169,15 @@ def cmd_verify(args: argparse.Namespace) -> Result:
               "regions": region_entries([v.region for v in first.regions], original.rgb, protected.rgb, checks),
               "edits": edit_entries(checks), "suite": None}
     if args.suite:
-        from guardpaint.core.evaluation.suite import run_suite
+        from guardpaint.core.evaluation.suite import case_count, run_suite
 
         groups = tuple(args.group) if args.group else SUITE_GROUPS
-        result["suite"] = [{"model": label, **run_suite(model, original.rgb, protected.rgb, mask,
-                                                          first.target_colour, groups=groups,
-                                                          chosen=args.editors).to_dict()}
-                           for label, model in zip(labels, models, strict=True)]
+        result["suite"] = []
+        for label, model in zip(labels, models, strict=True):
+            with Progress(f"attacker suite ({label})", case_count(mask, groups), unit="case") as bar:
+                suite = run_suite(model, original.rgb, protected.rgb, mask, first.target_colour, groups=groups,
+                                  chosen=args.editors, on_case=lambda case, bar=bar: bar.update(1, case.name))
+            result["suite"].append({"model": label, **suite.to_dict()})
     return result, EXIT_OK
 
 
@@ -198,13 +198,8 @@ def cmd_models(args: argparse.Namespace) -> Result:
                 "generators": GENERATORS_NOTE}, EXIT_OK
     if args.models_command == "path":
         return {"path": str(registry.installed_path(args.name))}, EXIT_OK
-    from tqdm import tqdm
-
-    registry.spec(args.name)  # unknown names fail before any progress output
-    with tqdm(desc=args.name, unit="B", unit_scale=True, file=sys.stderr, leave=False, disable=None) as bar:
-        def progress(done: int, total: int | None) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        path = registry.download(args.name, progress=progress)
+    spec = registry.spec(args.name)  # unknown names fail before any progress output
+    with Progress(f"downloading {args.name}", int(spec.size_mb * 1e6) if spec.size_mb else None, unit="B",
+                  unit_scale=True) as bar:
+        path = registry.download(args.name, progress=bar.set)
     return {"path": str(path)}, EXIT_OK

@@ -7,13 +7,12 @@ the app. Nothing here imports torch until a model is loaded.
 from __future__ import annotations
 
 import argparse
-import logging
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 from guardpaint.errors import InputError
 
-log = logging.getLogger(__name__)
 #: The one rule for existing outputs, for protect, inpaint and batch alike.
 OVERWRITE_HELP = ("replace an output that is already there; without it protect and inpaint stop with status 2 "
                   "and batch skips the image (redoing only a partial one), so an interrupted batch resumes")
@@ -163,15 +162,26 @@ def generated_for(args: argparse.Namespace, models: list):
 
 
 def load_models_for(args: argparse.Namespace) -> list:
-    """Every model ``--model`` names (the default model when none), loaded once each, on one device."""
+    """Every model ``--model`` names (the default model when none), loaded once each, on one device; a status
+    line says so first, and the demo warning follows at once when every model is the demo."""
+    from guardpaint.cli.progress import status
     from guardpaint.models import load_model
     from guardpaint.models.device import select_device
 
     device = select_device(args.device)
+    status(f"loading {', '.join(args.model or ['the demo model'])} on {device}…")
     models = [load_model(name, device) for name in args.model or [None]]
-    for model in models:
-        log.info("model %s on %s", model.name, model.device)
+    warn_if_demo(models)
     return models
+
+
+def warn_if_demo(models: list) -> None:
+    """The demo caveat on standard error, before any work, when every model is the bundled demo."""
+    from guardpaint.core.evaluation.wording import DEMO_CAVEAT
+    from guardpaint.models import registry
+
+    if all(registry.is_demo(model.sha256) for model in models):
+        print(f"warning: {DEMO_CAVEAT}", file=sys.stderr, flush=True)
 
 
 def load_one_model_for(args: argparse.Namespace):

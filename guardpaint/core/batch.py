@@ -167,7 +167,7 @@ def _protect_one(models: Inpainter | list[Inpainter], item: BatchItem, settings:
         outcome = protect_to_file(models, image, mask, item.output, settings, inputs=(item.image, item.mask),
                                   overwrite=redo or item.output.exists(),  # here an existing output is partial
                                   on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt,
-                                  override_hint="", generated=generated)
+                                  overwrite_hint=False, generated=generated)
     except (Cancelled, OutOfSpace):  # the user stops, or the disk is full: the batch stops, to resume later
         raise
     except (GuardPaintError, OSError) as exc:  # this image fails; the batch goes on

@@ -136,8 +136,9 @@ def protect_to_file(
     on_iteration: Callable[[IterationReport], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     fmt: OutputFormat | None = None,
-    override_hint: str = " (or pass --overwrite to replace the original)",
+    overwrite_hint: bool = True,
     generated: Generated | None = None,
+    on_status: Callable[[str], None] | None = None,
 ) -> ProtectedImage:
     """Check that ``output`` can be written, protect, then write the verified bytes atomically.
 
@@ -145,7 +146,8 @@ def protect_to_file(
     output's suffix unless ``fmt`` is given.
     """
     fmt = fmt or format_for(output)
-    check_output(output, inputs, overwrite, estimated_output_bytes(image), override_hint)
-    outcome = protect_image(models, image, mask, settings, on_iteration, should_cancel, fmt=fmt, generated=generated)
+    check_output(output, inputs, overwrite, estimated_output_bytes(image), overwrite_hint)
+    outcome = protect_image(models, image, mask, settings, on_iteration, should_cancel, fmt=fmt, generated=generated,
+                            on_status=on_status)
     write_atomic(Path(output), outcome.data)
     return outcome

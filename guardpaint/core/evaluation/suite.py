@@ -150,6 +150,13 @@ def away_mask(mask: np.ndarray, regions: list[Region], clearance: int = 16) -> n
     return far
 
 
+def case_count(mask: np.ndarray, groups: tuple[str, ...] = SUITE_GROUPS, seed: int = 0) -> int:
+    """How many cases :func:`run_suite` runs for ``mask`` (HxW bool) in ``groups``: for "n of N" progress."""
+    count = len(region_variations(find_regions(mask), mask.shape, seed)) if "mask" in groups else 0
+    count += len(pipeline_cases(mask.shape)) if "pipeline" in groups else 0
+    return count + sum(attack.group in groups for attack in ATTACKS)
+
+
 def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
               colour: tuple[int, int, int], expansion: int = 17, seed: int = 0,
               on_case: Callable[[CaseResult], None] | None = None,

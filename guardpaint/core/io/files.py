@@ -139,21 +139,23 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 
 def check_output(path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] = (), overwrite: bool = False,
-                 needed_bytes: int = 0, override_hint: str = " (or pass --overwrite to replace the original)"
-                 ) -> Path:
+                 needed_bytes: int = 0, overwrite_hint: bool = True) -> Path:
     """Fail fast, before any long computation, if ``path`` cannot be written.
 
-    An existing file is replaced only with ``overwrite`` (one of ``inputs`` is named as such); checks that
-    the folder exists, is writable (by creating and removing a probe file) and has room for ``needed_bytes``.
+    One of ``inputs`` (however it is spelled: a symlink, ``..``) is never replaced, with ``overwrite`` or not;
+    any other existing file only with ``overwrite`` (``overwrite_hint`` names the option in the message).
+    Checks that the folder exists, is writable (by creating and removing a probe file) and has room for
+    ``needed_bytes``.
     """
     path = Path(path)
     for source in inputs:
-        if same_file(path, source) and not overwrite:
-            raise InputError(f"{path}: is the input file {source}; choose another output{override_hint}")
+        if same_file(path, source):
+            raise InputError(f"{path}: is the input file {source}; GuardPaint never writes over its input: choose "
+                             "another output")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a file name")
     if path.exists() and not overwrite:
-        hint = " (or pass --overwrite to replace it)" if override_hint else ""
+        hint = " (or pass --overwrite to replace it)" if overwrite_hint else ""
         raise InputError(f"{path}: already exists; choose another output{hint}")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():

@@ -12,7 +12,7 @@ import torch
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.regions import Region
 from guardpaint.core.editor.tensors import image_to_tensor, tensor_to_image
-from guardpaint.core.protection.budget import base_share, influence_share
+from guardpaint.core.protection.budget import GATE_FLOOR, base_share, influence_share
 from guardpaint.core.protection.contexts import context_labels, window_members
 from guardpaint.core.protection.jpeg import jpeg_approx
 from guardpaint.core.protection.settings import LEVELS, ProtectionSettings
@@ -57,6 +57,12 @@ class WindowNoise:
                                                                                      strict=True)]
         self.contexts = [torch.from_numpy(labels)[None, None].to(device) for labels in self.labels]
         self.images = [image_to_tensor(rgb[box.slices], device) for box in windows]
+        # At the standard level every malicious edit masks the region: noise on its own pixels is erased before
+        # the model reads it (only the ring's edit reads them, and it wants them unchanged). The robust level's
+        # eroded and partial masks read them.
+        self.erased = None if settings.level == "robust" else [
+            torch.from_numpy(np.logical_or.reduce([region.mask_in(box) for region in regions]))[None, None].to(device)
+            for box in windows]
         self.texture_shares = [base_share(rgb[box.slices], "texture", device,
                                           None if fixed is None else fixed[box.slices]) for box in windows]
         self.full_shares = [base_share(rgb[box.slices], "uniform", device, None if fixed is None else fixed[box.slices])
@@ -120,8 +126,13 @@ class WindowNoise:
                 continue
             base = self.full_shares[window] if budget in FULL_BUDGETS else self.texture_shares[window]
             if measured and budget != "reference" and delta.grad is not None:
-                influence = influence_share(delta.grad, self.contexts[window])
-                base = base * influence if budget == "adaptive" else torch.where(influence > 0, base, 0.0)
+                if budget == "adaptive":
+                    base = base * influence_share(delta.grad, self.contexts[window])
+                else:
+                    gate = influence_share(delta.grad, self.contexts[window], GATE_FLOOR) > 0
+                    base = torch.where(gate, base, 0.0)
+                if self.erased is not None:  # the malicious edits erase the region itself
+                    base = torch.where(self.erased[window], 0.0, base)
             if len(chosen) == len(self.members[window]):
                 self.shares[window] = base
             else:
