@@ -10,6 +10,8 @@ region at the border, a large region), each version protects with the default se
 strength, against IOPaint (the high-gain model's trigger survives its editor at this size), and
 reports: PSNR, whether it holds, whether it holds after JPEG at 90 and the share of the purification
 group that holds (the attacker suite), the iterations run and the seconds per image.
+
+``--margins`` compares the stop's margins on the working tree (docs/method.md, section 6a).
 """
 from __future__ import annotations
 
@@ -85,6 +87,43 @@ def child() -> None:
                                   "max_abs": int(np.abs(outcome.result.noise).max())}), flush=True)
 
 
+def margins() -> None:
+    """The stop's margin: for each mode, with the stop off and at margins 0.6 and 0.8, the mean PSNR, the regions
+    held, the share of the purification group held and the iterations run (the working tree's code; the large
+    region and two of the three stroke widths left out: 18 cases)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "training"))
+    from high_gain import HighGainInpainter
+
+    from guardpaint.core.evaluation.suite import run_suite
+    from guardpaint.core.io.images import LoadedImage
+    from guardpaint.core.protection import loop
+    from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
+    from guardpaint.core.workflow import protect_image
+
+    from data import load_photo
+
+    model = HighGainInpainter()
+    cases = [(cv2.resize(load_photo(name), SIZE, interpolation=cv2.INTER_AREA), mask) for name in PHOTOS
+             for shape, mask in shapes().items() if shape not in ("large (44 %)", "stroke 4 px", "stroke 5 px")]
+    for mode in ("default", "maximum"):
+        for margin, stop in ((loop.HOLD_MARGIN, False), (0.6, True), (0.8, True)):
+            loop.HOLD_MARGIN = margin
+            base = ProtectionSettings(editors=("iopaint",), stop_when_held=stop)
+            settings = at_maximum_strength(base) if mode == "maximum" else base
+            rows = []
+            for photo, mask in cases:
+                outcome = protect_image(model, LoadedImage(photo), mask, settings)
+                suite = run_suite(model, photo, outcome.written, mask, outcome.result.target_colour,
+                                  groups=("purification",), chosen=settings.editors)
+                rows.append((outcome.verification.psnr, outcome.protected, suite.held_fraction("purification"),
+                             len(outcome.result.history)))
+            print(json.dumps({"mode": mode, "stop": stop, "margin": margin if stop else None,
+                              "psnr_mean": statistics.mean(r[0] for r in rows), "held": sum(r[1] for r in rows),
+                              "cases": len(rows), "purification_held": statistics.mean(r[2] for r in rows),
+                              "iterations_mean": statistics.mean(r[3] for r in rows)}), flush=True)
+
+
 def run_version(code: Path, label: str) -> list[dict]:
     environment = dict(os.environ, PYTHONPATH=str(code), OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
     done = subprocess.run([sys.executable, __file__, "--child"], capture_output=True, text=True, env=environment,
@@ -116,10 +155,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", help="a commit to compare the working tree with")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--margins", action="store_true", help="compare the stop's margins instead (working tree)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.child:
         child()
+        return
+    if args.margins:
+        margins()
         return
     rows = []
     if args.before:

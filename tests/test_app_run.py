@@ -1,4 +1,9 @@
 """Protecting in the app: a run to its end, cancel, closing mid-run, a new image during a run, bad weights."""
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 from PIL import Image
 
@@ -84,3 +89,45 @@ def test_bad_weights_fail_cleanly_and_keep_the_mask(window, qtbot, files):
         window.start_protection()
     assert window.errors and "cannot read weight file" in window.errors[-1]
     assert window.canvas.mask(PROTECT).any() and window.image is not None
+
+
+QUIT_SCRIPT = """
+import sys, time
+from pathlib import Path
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+from guardpaint.gui.main_window import MainWindow
+from guardpaint.osfiles import unfinished
+
+app = QApplication([])
+window = MainWindow(QSettings(sys.argv[1], QSettings.Format.IniFormat))
+window.show()
+part = Path(sys.argv[2])
+
+def stuck(report, cancelled):  # a model pass that does not look at the cancel flag for a minute
+    with unfinished(part):
+        part.write_bytes(b"half a file")
+        report("started")
+        time.sleep(60)
+
+window.runner.partial.connect(lambda _: window.close())
+window.runner.start(stuck, on_done=lambda result: None)
+app.exec()
+print("the event loop returned", flush=True)
+"""
+
+
+def test_quitting_during_a_long_model_pass_ends_the_process_and_leaves_no_partial_file(tmp_path):
+    """Ctrl+Q while a worker is inside a pass that ignores the cancel: the window goes at once, the process
+    within the grace period, and the file the worker was writing goes with it."""
+    from guardpaint.gui.main_window import QUIT_GRACE_MS
+
+    part = tmp_path / ".out.png.part"
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", QUIT_SCRIPT, str(tmp_path / "settings.ini"), str(part)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert elapsed < QUIT_GRACE_MS / 1000 + 20 and "event loop returned" not in done.stdout
+    assert not part.exists()

@@ -96,3 +96,21 @@ def test_the_editors_are_a_checklist_made_from_their_declarations(window, store)
     store.remove("protection/editors")
     store.setValue("protection/pipeline", "crop")  # a settings file from before the editors
     assert panel.restore(store) == [] and panel.settings().editors == ("iopaint:crop",)
+
+
+def test_the_window_opens_within_its_screen_and_remembers_its_size(qtbot, store):
+    first = MainWindow(store)
+    qtbot.addWidget(first)
+    area = first.screen().availableGeometry()
+    assert first.width() <= area.width() and first.height() <= area.height()  # not 1400 x 900 on a small screen
+    first.resize(700, 500)
+    first.close()
+    again = MainWindow(store)
+    qtbot.addWidget(again)
+    assert (again.width(), again.height()) == (700, 500)
+    again.resize(area.width() + 600, area.height() + 400)  # saved on a larger screen than this one
+    again.close()
+    third = MainWindow(store)
+    qtbot.addWidget(third)
+    assert third.width() <= area.width() and third.height() <= area.height()
+    assert area.contains(third.geometry().topLeft())

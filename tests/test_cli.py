@@ -1,5 +1,6 @@
 """The command-line contract: outputs, JSON, exit codes, and bad input that leaves nothing behind."""
 import json
+import os
 import subprocess
 import sys
 
@@ -184,14 +185,40 @@ def test_out_of_memory_is_one_message_on_every_torch():
     from guardpaint.models.device import out_of_memory_message
 
     old_style = RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")  # torch < 2.5
-    assert out_of_memory_message(old_style) == out_of_memory_message(MemoryError())
-    assert {"a smaller region", "memory saving", "the CPU"} <= {part for part in ("a smaller region", "memory saving",
-                                                                                   "the CPU")
-                                                                  if part in out_of_memory_message(old_style)}
+    host = RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+                        "you tried to allocate 10000000000000 bytes. Error code 12 (Cannot allocate memory)")
+    assert out_of_memory_message(old_style).startswith("out of memory on the GPU: try a smaller region")
+    assert "the CPU (--device cpu" in out_of_memory_message(old_style)
+    assert out_of_memory_message(host) == out_of_memory_message(MemoryError())
+    assert out_of_memory_message(host).startswith("out of memory on this computer") and "memory saving" in \
+        out_of_memory_message(host) and "--device cpu" not in out_of_memory_message(host)
     if hasattr(torch, "OutOfMemoryError"):
         assert out_of_memory_message(torch.OutOfMemoryError("boom")) is not None
     assert describe_failure(old_style).startswith("Out of memory")
     assert out_of_memory_message(RuntimeError("shape mismatch")) is None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the address-space limit is Linux's")
+def test_torchs_own_allocation_failure_is_one_line_and_status_2(case, tmp_path):
+    """The address space limited, as ``ulimit -v`` does: torch's CPU allocator fails for real."""
+    import resource
+
+    big = tmp_path / "big.png"
+    Image.fromarray(np.zeros((2400, 2400, 3), np.uint8) + 90).save(big)
+    mask = np.zeros((2400, 2400), np.uint8)
+    mask[1000:1400, 1000:1400] = 255
+    Image.fromarray(mask).save(tmp_path / "big.mask.png")
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3_000_000_000, 3_000_000_000))
+
+    argv = ["protect", str(big), "--mask", str(tmp_path / "big.mask.png"), "-o", str(tmp_path / "out.png"), "--model",
+            str(case["model"]), "--against", "iopaint:full", "--iterations", "1", "--device", "cpu"]
+    done = subprocess.run([sys.executable, "-m", "guardpaint", *argv], capture_output=True, text=True,
+                          preexec_fn=limited, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1].startswith("error: out of memory on this computer: try a smaller")
+    assert not (tmp_path / "out.png").exists()
 
 
 def test_against_takes_editors_older_names_and_says_which_is_unknown(case, capsys):
@@ -222,3 +249,12 @@ def test_inpaint_makes_each_editors_edit_and_verify_judges_under_several(case, c
     code, stdout, _ = run(capsys, "verify", case["image"], case["image"], "--mask", case["mask"], "--model",
                           case["model"], "--pipeline", "crop", "--json")  # the older name of IOPaint's strategies
     assert code == 0 and [e["editor"] for e in json.loads(stdout)["edits"]] == ["iopaint:crop"]
+
+
+def test_mps_is_not_offered_and_says_why(case, capsys):
+    from guardpaint.models.device import available_devices
+
+    assert "mps" not in available_devices()
+    code, _, err = run(capsys, "protect", case["image"], "--mask", case["mask"], "-o", case["dir"] / "m.png",
+                       "--model", case["model"], "--device", "mps")
+    assert code == 2 and "MPS is not offered" in err and "IOPaint runs LaMa on the CPU on a Mac" in err

@@ -131,3 +131,16 @@ def test_the_editors_page_gets_its_table_from_the_declarations_and_refuses_to_lo
     assert MARKER not in made and table in made
     with pytest.raises(RuntimeError, match="lost its marker"):
         on_page_markdown("# Editors\n", SimpleNamespace(file=SimpleNamespace(src_uri=PAGE)), None, None)
+
+
+def test_every_argument_of_every_command_says_what_it_is():
+    for name, parser in _commands(build_parser()).items():
+        for action in parser._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                assert action.help, (name, action.dest)
+
+
+def test_the_references_usage_blocks_have_no_copy_button_over_them():
+    """mkdocs-material's copy button sits over a code block's first line: usage lines are not for copying."""
+    reference = cli_reference_markdown()
+    assert reference.count("```text") == 0 and reference.count("``` { .text .no-copy }") >= 10

@@ -38,3 +38,17 @@ def test_the_first_run_dialog_shows_all_of_its_text(qtbot):
     text = dialog.text
     assert text.height() >= text.heightForWidth(text.width())  # no line cut off
     assert text.geometry().bottom() < dialog.download_button.geometry().top()  # nor under the buttons
+
+
+def test_the_noise_generator_menu_says_none_ships_and_how_to_make_one(qtbot, store, monkeypatch):
+    from guardpaint.gui import model_controller
+
+    win = open_window(qtbot, store)
+    asked, picked = [], []
+    win.ui.ask = lambda question: asked.append(question) or False
+    monkeypatch.setattr(model_controller.QFileDialog, "getOpenFileName", lambda *a, **k: picked.append(a) or ("", ""))
+    assert win.models.choose_generator() is False
+    assert "No noise generator ships with GuardPaint" in asked[0] and "guardpaint generator train" in asked[0]
+    assert picked == []  # declined: no bare file picker
+    win.ui.ask = lambda question: True
+    assert win.models.choose_generator() is False and len(picked) == 1  # then the file, cancelled here

@@ -78,7 +78,7 @@ def test_a_generator_used_with_another_model_is_refused_with_both_named(case, ca
     out = case["dir"] / "out.png"
     code = main(["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(out), "--model",
                  str(case["model"]), "--generator", str(case["dir"] / "gen.safetensors")])
-    error = capsys.readouterr().err.strip().splitlines()
+    error = [line for line in capsys.readouterr().err.strip().splitlines() if line.startswith("error:")]
     assert code == 2 and len(error) == 1 and not out.exists()
     assert "gen.safetensors was trained against other.pth" in error[0] and "not tiny.pth" in error[0]
     assert main(["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(out), "--model", str(other),
@@ -86,6 +86,9 @@ def test_a_generator_used_with_another_model_is_refused_with_both_named(case, ca
     report = json.loads(capsys.readouterr().out)
     assert report["generator"]["file"].endswith("gen.safetensors") and report["generator"]["refine_iterations"] == 1
     assert report["generator"]["trained_against"][0]["name"] == "other.pth"
+    assert main(["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(out), "--model", str(other),
+                 "--generator", str(case["dir"] / "gen.safetensors"), "--overwrite"]) == 0
+    assert "noise generator: " in capsys.readouterr().out  # the text output names the generator it started from
     assert main(["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(out), "--refine", "2"]) == 2
 
 

@@ -64,12 +64,17 @@ def test_attack_suite_fills_its_table_live_and_can_be_cancelled(window, qtbot, f
     with qtbot.waitSignal(window.runner.done, timeout=60_000):
         window.start_protection()
     assert window.act_suite.isEnabled()
+    seen = []
+    window.runner.partial.connect(lambda _: seen.append(window.protection.suite_dialog.summary.text()))
     with qtbot.waitSignal(window.runner.done, timeout=60_000) as done:
         window.act_suite.trigger()
     (report,) = done.args[0].values()
     dialog = window.protection.suite_dialog
-    assert dialog.table.rowCount() == len(report.cases) > 15
-    assert "protection held in" in dialog.summary.text() and "attack suite" in window.panel.eta.text().lower()
+    assert dialog.table.rowCount() == len(report.cases) == dialog.total > 15  # counted before it ran
+    assert any(f"of {dialog.total} cases done" in line for line in seen)
+    results = {dialog.table.item(row, 4).text() for row in range(dialog.table.rowCount())}
+    assert results <= {"held", "broken: the edit works"} and dialog.table.horizontalHeaderItem(4).text() == "Protection"
+    assert "the protection held against" in dialog.summary.text() and "attack suite" in window.panel.eta.text().lower()
     with qtbot.waitSignal(window.runner.cancelled, timeout=60_000):
         window.act_suite.trigger()
         window.protection.suite_dialog.reject()  # closing the window stops its suite

@@ -140,7 +140,7 @@ def _command(summary: str, parser: argparse.ArgumentParser, level: int, nested: 
     lines = [f"{'#' * level} `{parser.prog}`", ""]
     if summary:
         lines += [summary[0].upper() + summary[1:] + ".", ""]
-    lines += ["```text", _usage(parser), "```", ""]
+    lines += ["``` { .text .no-copy }", _usage(parser), "```", ""]  # the copy button would sit over its first line
     if parser.description:
         lines += [" ".join(parser.description.split()), ""]
     for group in parser._action_groups:

@@ -20,6 +20,7 @@ from guardpaint.cli.options import (
     protection_args,
     settings_from,
 )
+from guardpaint.cli.progress import Progress, status
 from guardpaint.errors import InputError, OutOfSpace
 
 
@@ -103,29 +104,38 @@ def _show(args: argparse.Namespace, report: dict, bar, out=None) -> None:
         print(json.dumps(finite(report)), file=out or sys.stdout, flush=True)
     elif report["status"] != DONE:
         name = Path(report["input"]["image"] or "").name
-        bar.write(f"{report['status']}: {name}: {report['summary']}", file=sys.stderr)
+        bar.write(f"{report['status']}: {name}: {report['summary']}")
 
 
 def _local_batch(args: argparse.Namespace, fmt, settings, tally) -> tuple[bool, int]:
-    """The batch on this machine, one image after another; (stopped by Ctrl+C, number of images)."""
-    from tqdm import tqdm
-
-    from guardpaint.core.batch import batch_inputs, find_items, prepare_output_folder, protect_item
+    """The batch on this machine, one image after another; (stopped by Ctrl+C, number of images). When every
+    image with a mask is already written, it says so without loading the model."""
+    from guardpaint.core.batch import SKIPPED, batch_inputs, find_items, pending, prepare_output_folder, protect_item
+    from guardpaint.core.evaluation.report import item_report
+    from guardpaint.models import registry
 
     items = find_items(args.input_dir, args.output, fmt, args.masks)
     prepare_output_folder(args.output)
+    if not args.overwrite and not pending(items):
+        for item in items:
+            reason = f"{item.output} is already there" if item.mask else f"no mask found ({item.expected_mask})"
+            tally.add(item_report(SKIPPED, reason, item.image))
+        status(f"nothing to do: every image with a mask is already protected in {args.output} (--overwrite redoes "
+               "them)")
+        return False, len(items)
     models = load_models_for(args)
+    if all(registry.is_demo(model.sha256) for model in models):
+        tally.demo = True
     generated = generated_for(args, models)
     taken: set[Path] = set()
     inputs = batch_inputs(items)
-    with _StopAfterCurrent() as stop, tqdm(items, unit="image", file=sys.stderr, disable=True if args.quiet else None,
-                                            dynamic_ncols=True) as bar:
-        for item in bar:
-            bar.set_postfix_str(item.image.name)
+    with _StopAfterCurrent() as stop, Progress("batch", len(items), unit="image", quiet=args.quiet) as bar:
+        for item in items:
             report = protect_item(models, item, settings, fmt, redo=args.overwrite, taken=taken, inputs=inputs,
                                   generated=generated)
             tally.add(report)
             _show(args, report, bar)
+            bar.update(1, item.image.name)
             if stop.requested:
                 break
     return stop.requested, len(items)

@@ -33,17 +33,20 @@ def cluster_batch(args: argparse.Namespace, fmt, settings, tally,
     output carries only the reports: what Ray prints (its workers' lines, retries) goes to standard error."""
     if importlib.util.find_spec("ray") is None:
         raise InputError('--ray needs Ray: pip install "guardpaint[cluster]"')
-    from tqdm import tqdm
-
+    from guardpaint.cli.options import demo_warning
+    from guardpaint.cli.progress import Progress as Bar
     from guardpaint.cluster.run import Pool, Progress, run
     from guardpaint.cluster.storage import Location
     from guardpaint.cluster.worker import Job
-    from guardpaint.models.registry import resolve
+    from guardpaint.models import registry
 
     specs = tuple(args.model or [None])
     for spec in specs:
         if spec is not None:
-            resolve(spec)  # a missing model fails here, before a cluster starts
+            registry.resolve(spec)  # a missing model fails here, before a cluster starts
+    if all(spec in (None, registry.DEMO_MODEL) for spec in specs):
+        tally.demo = True
+        demo_warning()  # every actor will load the demo model: said before the cluster starts
     inputs = Location.parse(args.input_dir)
     masks = Location.parse(args.masks) if args.masks else inputs
     outputs = Location.parse(args.output)
@@ -57,9 +60,9 @@ def cluster_batch(args: argparse.Namespace, fmt, settings, tally,
     progress, reports = Progress(tally), sys.stdout
     sys.stdout = sys.stderr  # Ray prints its workers' lines to sys.stdout
     try:
-        with tqdm(unit="image", file=sys.stderr, disable=True if args.quiet else None, dynamic_ncols=True) as bar:
+        with Bar("batch on Ray", unit="image", quiet=args.quiet) as bar:
             def report(value: dict) -> None:
-                bar.update()
+                bar.update(1)
                 show(value, bar, reports)
 
             run(job, pool, report, progress)

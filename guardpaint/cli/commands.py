@@ -32,7 +32,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from guardpaint.core.io.conventions import MASK_THRESHOLD
 
     p = sub.add_parser("protect", help="add protective noise over the masked region")
-    p.add_argument("image")
+    p.add_argument("image", help="the image to protect (PNG, JPEG, WebP, TIFF or BMP; never written over)")
     p.add_argument("--mask", required=True, help=f"mask image, white (> {MASK_THRESHOLD}) = region to protect")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT",
                    help="OUT.png, OUT.webp (lossless) or OUT.jpg (the protection is then optimised for JPEG)")
@@ -47,8 +47,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_generator_command(sub)
 
     p = sub.add_parser("inpaint", help="what an editor does: LaMa fills the masked region")
-    p.add_argument("image")
-    p.add_argument("--mask", required=True)
+    p.add_argument("image", help="the image to edit (never written over)")
+    p.add_argument("--mask", required=True,
+                   help=f"the mask of what the editor fills, white (> {MASK_THRESHOLD}) = filled")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="OUT.png, OUT.webp or OUT.jpg")
     model_args(p)
     p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
@@ -56,9 +57,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_inpaint, show=human.show_written)
 
     p = sub.add_parser("verify", help="compare LaMa edits of the original and the protected image")
-    p.add_argument("original")
-    p.add_argument("protected")
-    p.add_argument("--mask", required=True)
+    p.add_argument("original", help="the image before protection")
+    p.add_argument("protected", help="the protected file, as published")
+    p.add_argument("--mask", required=True, help=f"the protected region, white (> {MASK_THRESHOLD}) = protected")
     p.add_argument("--benign-mask", action="append", default=[], metavar="MASK",
                    help="extra mask away from the region whose edit must stay unaffected (repeatable)")
     p.add_argument("--suite", action="store_true",
@@ -69,15 +70,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help=f"with --suite, run only this group ({', '.join(SUITE_GROUPS)}; repeatable)")
     model_args(p)
     editor_arg(p, several=True)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
     p.set_defaults(run=cmd_verify, show=human.show_verification)
 
     p = sub.add_parser("models", help="list, download or locate model weights")
     models_sub = p.add_subparsers(dest="models_command", required=True, parser_class=type(p))
     models_sub.add_parser("list", help="known models, whether they are installed, what each is for")
-    models_sub.add_parser("download", help="download a model into the cache (checksum-verified)").add_argument("name")
-    models_sub.add_parser("path", help="print where an installed model's weights are").add_argument("name")
-    p.add_argument("--json", action="store_true")
+    models_sub.add_parser("download", help="download a model into the cache (checksum-verified)").add_argument(
+        "name", help="a registry name (see `guardpaint models list`)")
+    models_sub.add_parser("path", help="print where an installed model's weights are").add_argument(
+        "name", help="a registry name")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
     p.set_defaults(run=cmd_models, show=human.show_models)
 
 
@@ -181,21 +184,15 @@ def cmd_verify(args: argparse.Namespace) -> Result:
     return result, EXIT_OK
 
 
-#: What ``models list`` says of noise generators: none ships, and how to make one.
-GENERATORS_NOTE = ("No noise generator ships with GuardPaint: one is trained against a model's own weights, and none "
-                   "has been trained against big-lama or anime-lama (their weights were not at hand where GuardPaint "
-                   "is built). To make one, on a GPU: guardpaint generator train --model big-lama --images PHOTOS "
-                   "-o big-lama.generator.safetensors --minutes 120 --val HELD_OUT (docs: The noise generator).")
-
-
 def cmd_models(args: argparse.Namespace) -> Result:
     from guardpaint.models import registry
+    from guardpaint.models.noise_generator import NONE_SHIPS
 
     if args.models_command == "list":
         return {"models": [{"name": s.name, "installed": registry.is_available(s.name), "description": s.description,
                             "limits": s.limits, "path": str(registry.model_path(s.name)), "url": s.url,
                             "md5": s.md5, "size_mb": s.size_mb} for s in registry.REGISTRY.values()],
-                "generators": GENERATORS_NOTE}, EXIT_OK
+                "generators": NONE_SHIPS}, EXIT_OK
     if args.models_command == "path":
         return {"path": str(registry.installed_path(args.name))}, EXIT_OK
     spec = registry.spec(args.name)  # unknown names fail before any progress output

@@ -4,12 +4,12 @@ model, and how it does against the per-image loop. Several GPUs or machines: the
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from guardpaint.cli import human
 from guardpaint.cli.exits import EXIT_OK
 from guardpaint.cli.options import editors_arg, load_models_for, model_args
+from guardpaint.cli.progress import Progress
 from guardpaint.errors import InputError
 
 Result = tuple[dict | None, int]
@@ -76,8 +76,6 @@ def _pairs(images: Path, masks: Path | None, crop: int, seed: int, count: int | 
 def cmd_train(args: argparse.Namespace) -> Result:
     from dataclasses import asdict
 
-    from tqdm import tqdm
-
     from guardpaint.core.generator.evaluation import measure
     from guardpaint.core.generator.samples import SampleSource, photos_in
     from guardpaint.core.generator.training import Trainer, TrainingSettings, init_distributed, train
@@ -97,15 +95,13 @@ def cmd_train(args: argparse.Namespace) -> Result:
     def validate(generator) -> dict:
         return measure(models, validation, generator, 0)
 
-    quiet = True if args.quiet or trainer.rank else None
-    with tqdm(total=args.steps, initial=trainer.step, unit="step", file=sys.stderr, disable=quiet,
-              dynamic_ncols=True) as bar:
+    total = args.steps - trainer.step if args.steps else None
+    with Progress("training", total, unit="step", quiet=args.quiet or trainer.rank > 0) as bar:
         def shown(report) -> None:
-            bar.update(1)
             figures = {name: f"{value:.4f}" for name, value in report.losses.items()}
             if report.held is not None:
                 figures["held"] = f"{report.held:.0%}"
-            bar.set_postfix(figures)
+            bar.update(1, ", ".join(f"{name} {value}" for name, value in figures.items()))
 
         figures = train(trainer, args.output, args.steps, args.minutes, validate if validation else None, shown)
     result = {"output": str(args.output), "steps": trainer.step, "seconds": round(trainer.seconds, 1),

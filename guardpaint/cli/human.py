@@ -67,6 +67,11 @@ def _show_noise(report: dict) -> None:
 def show_protection(report: dict) -> None:
     models = ", ".join(m["name"] for m in report["provenance"]["models"])
     print(f"model: {models} on {report['provenance']['device']}")
+    if report.get("generator"):
+        generator = report["generator"]
+        refine = generator.get("refine_iterations", 0)
+        print(f"noise generator: {generator['file']} (sha256 {generator['sha256'][:12]}…), its one pass"
+              f"{f' and {refine} refine iterations per step' if refine else ''}")
     print(f"wrote {report['output']['path']}")
     _show_noise(report)
     _show_edits(report)

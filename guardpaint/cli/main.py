@@ -91,8 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from guardpaint.models.device import out_of_memory_message
 
         message = out_of_memory_message(exc)
-        if message:
-            return _fail(message, EXIT_UNEXPECTED, as_json)
+        if message:  # the machine, not a bug: the one line says what to try
+            return _fail(message, EXIT_BAD_INPUT, as_json)
         traceback.print_exc()
         return _fail(f"unexpected failure: {exc}", EXIT_UNEXPECTED, as_json)
     if result is not None:

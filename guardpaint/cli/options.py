@@ -23,7 +23,8 @@ def model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", action="append", default=None, metavar="NAME|PATH",
                         help="registry name (see `guardpaint models list`) or a weight file; default: demo. "
                              "Repeat to protect against several models at once (protect, batch, verify)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    parser.add_argument("--device", default="auto",
+                        help="auto, cpu, cuda or cuda:N (default: auto; on a Mac the CPU, as IOPaint runs LaMa there)")
 
 
 def editors_arg(parser: argparse.ArgumentParser, purpose: str) -> None:
@@ -177,11 +178,17 @@ def load_models_for(args: argparse.Namespace) -> list:
 
 def warn_if_demo(models: list) -> None:
     """The demo caveat on standard error, before any work, when every model is the bundled demo."""
-    from guardpaint.core.evaluation.wording import DEMO_CAVEAT
     from guardpaint.models import registry
 
     if all(registry.is_demo(model.sha256) for model in models):
-        print(f"warning: {DEMO_CAVEAT}", file=sys.stderr, flush=True)
+        demo_warning()
+
+
+def demo_warning() -> None:
+    """The demo caveat on standard error (said before the work that uses the demo model)."""
+    from guardpaint.core.evaluation.wording import DEMO_CAVEAT
+
+    print(f"warning: {DEMO_CAVEAT}", file=sys.stderr, flush=True)
 
 
 def load_one_model_for(args: argparse.Namespace):

@@ -23,6 +23,7 @@ from guardpaint.core.protection.loop import IterationReport
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import Generated, protect_to_file
 from guardpaint.errors import Cancelled, GuardPaintError, InputError, OutOfSpace
+from guardpaint.models import registry
 from guardpaint.models.base import Inpainter
 from guardpaint.models.device import empty_device_cache, out_of_memory_message
 
@@ -93,6 +94,7 @@ class BatchTally:
     not_protected: int = 0
     skipped: int = 0
     failed: int = 0
+    demo: bool = False  # made with the demo model, which no noise moves
 
     def add(self, report: dict) -> None:
         """Count one image's report."""
@@ -104,8 +106,10 @@ class BatchTally:
         """One line: what was written, how much of it holds, what was skipped and what failed."""
         total = self.done + self.skipped + self.failed if total is None else total
         held = f"{self.done - self.not_protected} protected, {self.not_protected} not holding" if self.done else "none"
+        why = f"; made with the demo model, which no noise can move: download {registry.REAL_MODEL} and run again" \
+            if self.demo and self.not_protected else ""
         return (f"{self.done} written ({held}), {self.skipped} skipped, {self.failed} failed, of {total} "
-                f"image{'s' if total != 1 else ''}")
+                f"image{'s' if total != 1 else ''}{why}")
 
 
 def is_complete(path: Path) -> bool:
@@ -116,6 +120,11 @@ def is_complete(path: Path) -> bool:
     except InputError:
         return False
     return True
+
+
+def pending(items: list[BatchItem]) -> list[BatchItem]:
+    """The items with a mask whose output is not written whole yet: what a batch without --overwrite will do."""
+    return [item for item in items if item.mask is not None and not (item.output.exists() and is_complete(item.output))]
 
 
 def batch_inputs(items: list[BatchItem]) -> frozenset[FileKey]:

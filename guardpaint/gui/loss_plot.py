@@ -22,7 +22,8 @@ LOOKS = (((230, 60, 60), Qt.PenStyle.SolidLine, "o"), ((240, 160, 30), Qt.PenSty
          ((60, 140, 240), Qt.PenStyle.DotLine, "s"), ((120, 120, 120), Qt.PenStyle.SolidLine, "d"),
          ((150, 80, 200), Qt.PenStyle.DashDotLine, "x"), ((40, 160, 120), Qt.PenStyle.DashLine, "o"))
 #: key and legend label of every curve: the standard terms (loss_terms.py), the total and the editor attacks
-CURVES = (*((term.name, term.label) for term in STANDARD_TERMS), ("total", "Total"), ("robust", "Editor attacks"))
+CURVES = (*((term.name, term.label) for term in STANDARD_TERMS), ("total", "Total"),
+          ("robust", "Imprecise brushes and re-saves"))
 #: Shown only once a run reports it (the robust level).
 OPTIONAL = {"robust"}
 REDRAW_MS = 40

@@ -14,7 +14,7 @@ from guardpaint.gui.first_run import DEMO, DOWNLOAD, WEIGHT_FILE, DemoBanner, Fi
 from guardpaint.gui.interaction import Interaction
 from guardpaint.gui.window_state import stored_list
 from guardpaint.models import registry
-from guardpaint.models.noise_generator import read_generator
+from guardpaint.models.noise_generator import NONE_SHIPS, read_generator
 
 WEIGHT_FILTER = "LaMa weights (*.ckpt *.pt *.pth *.safetensors);;All files (*)"
 GENERATOR_FILTER = "Noise generators (*.safetensors);;All files (*)"
@@ -164,7 +164,11 @@ class ModelController(QObject):
         return True
 
     def choose_generator(self) -> bool:
-        """Model > Noise Generator…: a generator file (read safely) and its refine iterations."""
+        """Model > Noise Generator…: what a generator is and that none ships (with the command that makes one),
+        then a generator file (read safely) and its refine iterations."""
+        if not self.ui.ask(f"{NONE_SHIPS}\n\nA generator makes the noise in one pass instead of the optimisation; "
+                           "the written file is judged as always.\n\nOpen a generator file you trained?"):
+            return False
         path, _ = QFileDialog.getOpenFileName(self.window, "Open a noise generator", self.ui.start_dir("weights"),
                                               GENERATOR_FILTER)
         if not path:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 from guardpaint.core.batch import BatchItem, BatchTally
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.suite import CaseResult, SuiteReport
+from guardpaint.core.evaluation.suite import CaseResult, SuiteReport, case_count
 from guardpaint.document import MODEL_CHANGED, Document, ProtectionRequest
 from guardpaint.errors import InputError
 from guardpaint.gui.batch_dialog import BatchDialog
@@ -123,7 +123,8 @@ class ProtectionController(QObject):
         if outcome is None:
             return
         names = list(outcome.verifications)
-        dialog = self.suite_dialog = SuiteDialog(names, parent)
+        total = len(names) * case_count(outcome.mask)
+        dialog = self.suite_dialog = SuiteDialog(names, parent, total)
         dialog.rejected.connect(lambda: self._close_suite(dialog))
         self._running_suite = dialog
         dialog.show()

@@ -1,16 +1,23 @@
-"""Choosing the torch device: CUDA, then Apple MPS, then CPU; overridable."""
+"""Choosing the torch device: CUDA, else the CPU; overridable.
+
+Apple's Metal backend (MPS) is not offered: nothing here has run LaMa's Fourier convolutions and their
+gradients on it, and IOPaint itself runs LaMa on the CPU on a Mac (it lists LaMa among the models MPS
+cannot run). So on a Mac GuardPaint runs on the CPU, as the editor does.
+"""
 from __future__ import annotations
 
 import torch
 
 from guardpaint.errors import InputError
 
+#: Why ``--device mps`` is refused, in one line.
+NO_MPS = ("MPS is not offered: LaMa's Fourier convolutions and their gradients have not been verified on Apple's "
+          "Metal backend, and IOPaint runs LaMa on the CPU on a Mac too; use --device cpu (or auto)")
+
 
 def available_devices() -> list[str]:
-    """Device names usable here, best first (``cuda:0`` ..., ``mps``, ``cpu``)."""
+    """Device names usable here, best first (``cuda:0`` ..., ``cpu``)."""
     names = [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        names.append("mps")
     return [*names, "cpu"]
 
 
@@ -22,15 +29,15 @@ def select_device(name: str = "auto") -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise InputError(f"unknown device {name!r} (use auto, cpu, cuda, cuda:N or mps)") from None
+        raise InputError(f"unknown device {name!r} (use auto, cpu, cuda or cuda:N)") from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise InputError("CUDA was requested but no CUDA GPU is available (use --device cpu or auto)")
         if (device.index or 0) >= torch.cuda.device_count():
             raise InputError(f"{name}: only {torch.cuda.device_count()} CUDA device(s) present")
-    elif device.type == "mps" and name not in available_devices():
-        raise InputError("MPS was requested but Apple's Metal backend is not available here")
-    elif device.type not in ("cpu", "cuda", "mps"):
+    elif device.type == "mps":
+        raise InputError(NO_MPS)
+    elif device.type not in ("cpu", "cuda"):
         raise InputError(f"unsupported device {name!r}")
     return device
 
@@ -75,15 +82,21 @@ def is_out_of_memory(exc: BaseException) -> bool:
                               getattr(torch.cuda, "OutOfMemoryError", None)) if k is not None)
     if isinstance(exc, (MemoryError, *kinds)):
         return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    text = str(exc).lower()  # older torch: a RuntimeError; the CPU allocator's own: "can't allocate memory"
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
 def out_of_memory_message(exc: BaseException) -> str | None:
-    """The one message for running out of memory, with what to try; None for other errors."""
+    """The one message for running out of memory, where (the GPU or the computer) and what to try; None for
+    other errors."""
     if not is_out_of_memory(exc):
         return None
-    return ("out of memory: try a smaller region, memory saving (--memory-saving on, or Advanced > Memory saving), "
-            "or the CPU (--device cpu, or Advanced > Device)")
+    on_gpu = any(word in str(exc) for word in ("CUDA", "MPS", "HIP")) or (
+        getattr(torch.cuda, "OutOfMemoryError", None) is not None and isinstance(exc, torch.cuda.OutOfMemoryError))
+    tips = "a smaller region, memory saving (--memory-saving on, or Advanced > Memory saving), fewer editors"
+    where = "the GPU" if on_gpu else "this computer"
+    rest = "or the CPU (--device cpu, or Advanced > Device)" if on_gpu else "or closing other programs"
+    return f"out of memory on {where}: try {tips}, {rest}"
 
 
 def empty_device_cache() -> None:

@@ -45,6 +45,12 @@ PHASE_CHANNELS = sum(2 if period == 2 else 4 for period in PHASE_PERIODS) + 1
 LIMITS = {"width": 128, "depth": 5, "blocks": 8}
 
 
+#: What the command line's ``models list`` and the app's Model > Noise Generator say: none ships, and how to make one.
+NONE_SHIPS = ("No noise generator ships with GuardPaint: one is trained against a model's own weights, and none has "
+              "been trained against big-lama or anime-lama (their weights were not at hand where GuardPaint is "
+              "built). To make one, on a GPU: guardpaint generator train --model big-lama --images PHOTOS -o "
+              "big-lama.generator.safetensors --minutes 120 --val HELD_OUT (docs: The noise generator).")
+
 @dataclass(frozen=True)
 class GeneratorConfig:
     """The architecture: ``width`` channels at full resolution, doubled at each of ``depth`` downsamplings,

@@ -19,7 +19,7 @@ import platformdirs
 
 from guardpaint.errors import Cancelled, DownloadError, InputError, ModelError
 from guardpaint.models.hashing import file_sha256, hash_file
-from guardpaint.osfiles import ordinary_mode, set_mode
+from guardpaint.osfiles import ordinary_mode, set_mode, unfinished
 
 CACHE_ENV = "GUARDPAINT_MODEL_DIR"
 #: The bundled assets: the package guardpaint.resources, which is the top-level resources/ folder of the
@@ -167,6 +167,14 @@ def download(
     except OSError as exc:
         raise DownloadError(f"cannot write in the model folder {target.parent}: {exc.strerror or exc}") from None
     partial = Path(part_name)
+    with unfinished(partial):
+        _fetch(name, entry, target, fd, partial, timeout, progress, should_cancel)
+    return target
+
+
+def _fetch(name: str, entry: ModelSpec, target: Path, fd: int | None, partial: Path, timeout: float,
+           progress: ProgressCallback | None, should_cancel: Callable[[], bool] | None) -> None:
+    """Stream the model into ``partial`` (open as ``fd``), check it and rename it to ``target``."""
     try:
         with _open_url(name, entry.url, timeout) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
@@ -185,7 +193,6 @@ def download(
         if fd is not None:
             os.close(fd)
         partial.unlink(missing_ok=True)
-    return target
 
 
 def _open_url(name: str, url: str, timeout: float):

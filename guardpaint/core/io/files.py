@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from guardpaint.errors import InputError, OutOfSpace
-from guardpaint.osfiles import ordinary_mode, set_mode
+from guardpaint.osfiles import ordinary_mode, set_mode, unfinished
 
 #: What running out of room looks like: no space left, a file-size limit, a disk quota.
 NO_ROOM = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -31,23 +31,29 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
         raise InputError(f"{path}: folder {folder} does not exist")
     mode = ordinary_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    with unfinished(Path(tmp)):
+        _write_into(fd, Path(tmp), path, data, mode)
+    return path
+
+
+def _write_into(fd: int, tmp: Path, path: Path, data: bytes, mode: int) -> None:
+    """Write ``data`` into the temporary file ``tmp`` (open as ``fd``) and rename it over ``path``."""
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            set_mode(handle, Path(tmp), mode)
+            set_mode(handle, tmp, mode)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         if exc.errno in NO_ROOM:
             raise OutOfSpace(f"{path}: no room to write it ({exc.strerror}, {len(data) / 1e6:.1f} MB needed); nothing "
                              "was written under this name: free some space and run again") from None
         raise
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    return path
 
 
 #: A claim older than this is from a process that is gone (another machine's, whose pid cannot be checked).
@@ -102,12 +108,13 @@ def claimed(path: str | os.PathLike) -> Iterator[bool]:
                 return
             claim.unlink(missing_ok=True)
             continue
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(f"{os.getpid()}\n{socket.gethostname()}\n")
-        try:
-            yield True
-        finally:
-            claim.unlink(missing_ok=True)
+        with unfinished(claim):
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(f"{os.getpid()}\n{socket.gethostname()}\n")
+            try:
+                yield True
+            finally:
+                claim.unlink(missing_ok=True)
         return
     yield False
 

@@ -5,7 +5,7 @@ its score in fp32), offers it to the kept iterates, and takes one Adam step. Eve
 on the device and is updated in place, so on CUDA, after two iterations run eagerly on a side stream,
 one iteration is captured as a CUDA graph and the rest are replays: one launch per iteration instead of
 thousands, and no host synchronisation except reading the losses each iteration reports. Where capture
-cannot serve (random attacks, JPEG output, recomputed activations, a CPU or MPS device, or a capture that
+cannot serve (random attacks, JPEG output, recomputed activations, a CPU device, or a capture that
 fails) every iteration runs eagerly: the same function, the same results.
 
 With a :class:`StepCheck` (a judge of the written file) every few iterates are judged by the verdict's own

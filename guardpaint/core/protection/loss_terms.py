@@ -23,11 +23,11 @@ class TermSpec:
 
 
 STANDARD_TERMS = (
-    TermSpec("attack", "Attack", "region", "colour", "attack_weight",
+    TermSpec("attack", "Region fills flat", "region", "colour", "attack_weight",
              "the editor's fill of the region is pulled towards the target colour"),
-    TermSpec("incomplete", "Incomplete trigger", "dilation", "colour", "incomplete_weight",
+    TermSpec("incomplete", "Larger brush fills flat", "dilation", "colour", "incomplete_weight",
              "a brush larger than the region still triggers the target colour"),
-    TermSpec("hide", "Hide", "ring", "clean", "hide_weight",
+    TermSpec("hide", "Edits around stay normal", "ring", "clean", "hide_weight",
              "an edit of the ring around the region fills as it would without the noise"),
 )
 #: The standard terms' names, in the order every report gives them.
