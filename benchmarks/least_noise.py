@@ -93,8 +93,6 @@ def margins() -> None:
     region and two of the three stroke widths left out: 18 cases)."""
     sys.path.insert(0, str(ROOT / "tests"))
     sys.path.insert(0, str(ROOT / "training"))
-    from high_gain import HighGainInpainter
-
     from guardpaint.core.evaluation.suite import run_suite
     from guardpaint.core.io.images import LoadedImage
     from guardpaint.core.protection import loop
@@ -102,6 +100,7 @@ def margins() -> None:
     from guardpaint.core.workflow import protect_image
 
     from data import load_photo
+    from high_gain import HighGainInpainter
 
     model = HighGainInpainter()
     cases = [(cv2.resize(load_photo(name), SIZE, interpolation=cv2.INTER_AREA), mask) for name in PHOTOS
