@@ -11,7 +11,8 @@ strength, against IOPaint (the high-gain model's trigger survives its editor at 
 reports: PSNR, whether it holds, whether it holds after JPEG at 90 and the share of the purification
 group that holds (the attacker suite), the iterations run and the seconds per image.
 
-``--margins`` compares the stop's margins on the working tree (docs/method.md, section 6a).
+``--margins`` compares the stop's margins on the working tree (docs/method.md, section 6a);
+``--check-cost big-lama-arch`` times one check against one iteration on LaMa's architecture.
 """
 from __future__ import annotations
 
@@ -123,6 +124,43 @@ def margins() -> None:
                               "iterations_mean": statistics.mean(r[3] for r in rows)}), flush=True)
 
 
+def check_cost(model_name: str, editors: tuple[str, ...]) -> dict:
+    """One judgement of the written file against one iteration, on ``model_name`` (``big-lama-arch``: LaMa's
+    architecture with seeded weights) at 512 x 384, fp32, 2 threads: the check's cost as a share of an iteration."""
+    import torch
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    sys.path.insert(0, str(ROOT / "training"))
+    from guardpaint.core.evaluation.judge import RegionJudge
+    from guardpaint.core.io.formats import PNG
+    from guardpaint.core.io.images import LoadedImage
+    from guardpaint.core.protection.loop import CHECK_EVERY, protect
+    from guardpaint.core.protection.settings import ProtectionSettings
+    from guardpaint.core.protection.target import choose_target_colour
+
+    from data import load_photo
+    from protect_speed import get_model
+
+    torch.set_num_threads(2)
+    model = get_model(model_name, torch.device("cpu"))
+    photo = cv2.resize(load_photo("chelsea.png"), (512, 384), interpolation=cv2.INTER_AREA)
+    mask = np.zeros((384, 512), bool)
+    mask[150:230, 200:300] = True
+    settings = ProtectionSettings(iterations=CHECK_EVERY * 2, auto_strength=False, precision="fp32",
+                                  stop_when_held=False, editors=editors)
+    judge = RegionJudge([model], LoadedImage(photo), mask, settings.editors, PNG, choose_target_colour(photo))
+    judge(photo)  # the clean edits, made once per protection, out of the figure
+    judge.calls, judge.seconds = 0, 0.0
+    result = protect(model, photo, mask, settings, judge=judge)
+    steps = zip(result.history, result.history[1:], strict=False)
+    iteration = statistics.median(b.elapsed - a.elapsed for a, b in steps)  # a check between two adds to one
+    per_check = judge.seconds / judge.calls
+    return {"model": model_name, "editors": list(editors), "seconds_per_iteration": iteration,
+            "seconds_per_check": per_check, "checks": judge.calls, "check_every": CHECK_EVERY,
+            "check_share_of_an_iteration": per_check / iteration,
+            "overhead_per_iteration": per_check / iteration / CHECK_EVERY}
+
+
 def run_version(code: Path, label: str) -> list[dict]:
     environment = dict(os.environ, PYTHONPATH=str(code), OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
     done = subprocess.run([sys.executable, __file__, "--child"], capture_output=True, text=True, env=environment,
@@ -155,6 +193,7 @@ def main() -> None:
     parser.add_argument("--before", help="a commit to compare the working tree with")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--margins", action="store_true", help="compare the stop's margins instead (working tree)")
+    parser.add_argument("--check-cost", metavar="MODEL", help="the check's cost on MODEL (e.g. big-lama-arch) instead")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.child:
@@ -162,6 +201,10 @@ def main() -> None:
         return
     if args.margins:
         margins()
+        return
+    if args.check_cost:
+        for editors in (("iopaint",), ("iopaint", "comfyui")):
+            print(json.dumps(check_cost(args.check_cost, editors)), flush=True)
         return
     rows = []
     if args.before:
