@@ -120,7 +120,7 @@ print("the event loop returned", flush=True)
 def test_quitting_during_a_long_model_pass_ends_the_process_and_leaves_no_partial_file(tmp_path):
     """Ctrl+Q while a worker is inside a pass that ignores the cancel: the window goes at once, the process
     within the grace period, and the file the worker was writing goes with it."""
-    from guardpaint.gui.main_window import QUIT_GRACE_MS
+    from guardpaint.gui.quitting import QUIT_GRACE_MS
 
     part = tmp_path / ".out.png.part"
     started = time.monotonic()

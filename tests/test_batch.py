@@ -131,3 +131,30 @@ def test_a_partial_output_is_redone_and_a_complete_one_skipped(batch_folder, cap
     reports = {json.loads(line)["input"]["image"].split("/")[-1]: json.loads(line)
                for line in capsys.readouterr().out.splitlines()}
     assert reports["c-rgba.png"]["status"] == "done" and is_complete(out / "c-rgba.png")
+
+
+def test_a_batch_that_is_all_done_says_so_without_loading_a_model(batch_folder, capsys, monkeypatch):
+    argv = [arg for arg in batch_argv(batch_folder, "out") if arg != "--json"]
+    main(argv)  # the first run writes what it can (one image is corrupt, one has no mask)
+    capsys.readouterr()
+    corrupt = batch_folder / "in" / "a-corrupt.png"
+    corrupt.unlink()  # every image with a mask is now done
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr("guardpaint.cli.batch.load_models_for", no_loading)
+    started = time.monotonic()
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "nothing to do: every image with a mask is already protected" in err and time.monotonic() - started < 10
+    assert "0 written (none), 3 skipped, 0 failed, of 3 images" in err
+
+
+def test_a_batch_with_the_demo_model_says_so_first_and_in_its_tally(batch_folder, capsys):
+    argv = [arg for arg in batch_argv(batch_folder, "out") if not arg.startswith("--model") and
+            not arg.endswith(".pth")]
+    main([*argv, "--iterations", "1"])
+    err = capsys.readouterr().err.splitlines()
+    warning = next(i for i, line in enumerate(err) if line.startswith("warning: Made with the demo model"))
+    assert warning <= 1 and "made with the demo model, which no noise can move" in err[-1]

@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -125,8 +126,8 @@ def test_every_bad_input_exits_2_with_one_line_and_no_file(case, capsys):
             argv = [*argv, "-o", out] if argv[0] in ("protect", "inpaint") else argv
         code, _, stderr = run(capsys, *argv)
         assert code == 2, (name, stderr)
-        lines = stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), (name, stderr)
+        errors = [line for line in stderr.strip().splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and stderr.strip().endswith(errors[0]), (name, stderr)  # after a status line or two
         assert "Traceback" not in stderr
         assert not out.exists(), name
         assert not list(case["dir"].glob("*.part")), name
@@ -258,3 +259,21 @@ def test_mps_is_not_offered_and_says_why(case, capsys):
     code, _, err = run(capsys, "protect", case["image"], "--mask", case["mask"], "-o", case["dir"] / "m.png",
                        "--model", case["model"], "--device", "mps")
     assert code == 2 and "MPS is not offered" in err and "IOPaint runs LaMa on the CPU on a Mac" in err
+
+
+def test_protect_shows_progress_in_a_log_from_its_first_seconds(case, tmp_path):
+    """Standard error redirected to a file (no terminal): a line when the model loads, then progress lines
+    with the time left, while the protection runs."""
+    log = tmp_path / "log.txt"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "guardpaint", "protect", str(case["image"]), "--mask",
+                                    str(case["mask"]), "-o", str(tmp_path / "out.png"), "--model", str(case["model"]),
+                                    "--iterations", "40", "--against", "iopaint", "--device", "cpu"],
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        started, lines = time.monotonic(), []
+        while time.monotonic() - started < 10 and not any(line.startswith("step 1: 1/40 it") for line in lines):
+            time.sleep(0.2)
+            lines = log.read_text().splitlines()
+        process.wait(timeout=300)
+    assert lines[0].startswith("loading ") and any(line.startswith("step 1: 1/40 it") for line in lines)
+    assert process.returncode == 0 and any(", ETA " in line for line in log.read_text().splitlines())

@@ -61,8 +61,8 @@ def test_cli_download_failure_is_one_line_and_leaves_nothing(server, monkeypatch
     _register(monkeypatch, server + path, **({"md5": md5} if md5 else {}))
     assert main(["models", "download", "fake"]) == 2
     out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and cause in lines[0], err
+    errors = [line for line in err.strip().splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and err.strip().endswith(errors[0]) and cause in errors[0], err
     assert "Traceback" not in err and "0.00B" not in err and not out
     assert _leftovers() == []
 

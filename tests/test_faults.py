@@ -118,7 +118,7 @@ def test_out_of_memory_fails_one_image_of_a_batch_and_it_goes_on(tmp_path, monke
                  str(save_tiny_weights(tmp_path / "tiny.pth")), "--iterations", "1", "--quiet", "--json"])
     reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 2 and [r["status"] for r in reports] == ["done", "failed", "done"]
-    assert reports[1]["summary"].startswith("out of memory: try a smaller region, memory saving")
+    assert reports[1]["summary"].startswith("out of memory on the GPU: try a smaller region, memory saving")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
 
 
@@ -130,7 +130,7 @@ def test_out_of_memory_in_the_app_is_one_message_and_the_work_stays(window, qtbo
         window.start_protection()
     with qtbot.waitSignal(window.runner.failed, timeout=60_000):
         window.start_protection()
-    assert window.errors[-1].startswith("Out of memory: try a smaller region, memory saving")
+    assert window.errors[-1].startswith("Out of memory on the GPU: try a smaller region, memory saving")
     assert window.document.image is not None and (window.document.mask("protection") == mask).all()
     assert window.document.settings == settings and window.document.outcome is None
 

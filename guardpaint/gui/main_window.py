@@ -2,10 +2,9 @@
 canvas, the panels and the controllers observe it, and every change goes through it."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -33,6 +32,7 @@ from guardpaint.gui.model_controller import ModelController
 from guardpaint.gui.preview import PreviewPanel
 from guardpaint.gui.protect_panel import ProtectPanel
 from guardpaint.gui.protection_controller import ProtectionController
+from guardpaint.gui.quitting import close_when_idle
 from guardpaint.gui.session import SessionKeeper
 from guardpaint.gui.status_bar import StatusFields
 from guardpaint.gui.window_state import (
@@ -43,12 +43,7 @@ from guardpaint.gui.window_state import (
     settings_file_problem,
     unreadable_settings,
 )
-from guardpaint.gui.worker import TaskRunner
 from guardpaint.models import registry
-from guardpaint.osfiles import remove_unfinished
-
-#: After the window closes, how long a worker still inside a model pass may take before the process ends.
-QUIT_GRACE_MS = 3000
 
 
 class MainWindow(QMainWindow):
@@ -338,17 +333,5 @@ class MainWindow(QMainWindow):
         if all(runner.shutdown() for runner in runners):  # at most 100 ms each
             event.accept()
             return
-        # A worker is inside a model pass: hide now, close once every worker has stopped, and end the process
-        # after QUIT_GRACE_MS if one has not (a pass of a large model can take minutes): no hidden process.
-        event.ignore()
-        self.hide()
-        for runner in runners:
-            runner.idle.connect(self.close)
-        QTimer.singleShot(QUIT_GRACE_MS, lambda: self._end_now(runners))
-
-    def _end_now(self, runners: tuple[TaskRunner, ...]) -> None:
-        """The workers did not stop in time: remove what they were writing, then end the process (the settings
-        and the session were saved when the window closed)."""
-        if any(runner.has_running_threads() for runner in runners):
-            remove_unfinished()
-            os._exit(0)
+        event.ignore()  # a worker is inside a model pass: the window goes now, the process soon (quitting.py)
+        close_when_idle(self, runners)
