@@ -3,7 +3,8 @@
     python benchmarks/least_noise.py --before 94d89b9 --json
 
 ``--before`` is a commit of this repository: it is checked out into a temporary worktree and run in a
-child process beside the working tree's code (both with the working tree's ``tests/high_gain.py``). For
+child process beside the working tree's code, or beside another commit (``--after``); both run with the
+working tree's ``tests/high_gain.py``. For
 each held-out photo (scikit-image's chelsea, coffee, rocket at 320 x 240) and each shape the review of
 issue 40 used (a blob, a 3-5 px signature, a ring, a 4 px dot, a 5 x 5 dot beside a 70 x 70 square, a
 region at the border, a large region), each version protects with the default settings and at maximum
@@ -190,7 +191,8 @@ def summarise(rows: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", help="a commit to compare the working tree with")
+    parser.add_argument("--before", help="a commit to compare with")
+    parser.add_argument("--after", help="a commit to compare (default: the working tree)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--margins", action="store_true", help="compare the stop's margins instead (working tree)")
     parser.add_argument("--check-cost", metavar="MODEL", help="the check's cost on MODEL (e.g. big-lama-arch) instead")
@@ -207,17 +209,20 @@ def main() -> None:
             print(json.dumps(check_cost(args.check_cost, editors)), flush=True)
         return
     rows = []
-    if args.before:
+    for commit, label in ((args.before, "before"), (args.after, "after")):
+        if commit is None:
+            if label == "after":
+                rows += run_version(ROOT, "after (working tree)")
+            continue
         with tempfile.TemporaryDirectory() as folder:
-            worktree = Path(folder) / "before"
-            subprocess.run([GIT, "-C", str(ROOT), "worktree", "add", "--detach", str(worktree), args.before],
+            worktree = Path(folder) / label
+            subprocess.run([GIT, "-C", str(ROOT), "worktree", "add", "--detach", str(worktree), commit],
                            check=True, capture_output=True)
             try:
-                rows += run_version(worktree, f"before ({args.before})")
+                rows += run_version(worktree, f"{label} ({commit})")
             finally:
                 subprocess.run([GIT, "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True,
                                capture_output=True)
-    rows += run_version(ROOT, "after")
     print(json.dumps({"model": "high-gain (tests/high_gain.py)", "size": f"{SIZE[0]}x{SIZE[1]}",
                       "summary": summarise(rows)}, indent=None if args.json else 2))
 
