@@ -98,7 +98,7 @@ def demo_row(model, photo: np.ndarray, mask: np.ndarray, settings: ProtectionSet
             "max_abs_noise": int(np.abs(noise).max()), "mean_abs_noise": float(np.abs(noise).mean()),
             "noise_energy": float((noise.astype(np.float64) ** 2).sum()),
             "noisy_share": float((noise != 0).any(2).mean()),
-            "strengths": [result.region_strength(i) for i in range(len(result.regions))],
+            "strengths": [result.region_strength(i).levels for i in range(len(result.regions))],
             "strength_steps": [outcome.step for outcome in result.region_outcomes],
             "attack_loss": float(((attacked[mask] / 255.0 - colour) ** 2).mean()),
             "fill_distance_protected": mal.target_distance_protected,
@@ -117,7 +117,7 @@ def high_gain_rows(photo: np.ndarray, configs: dict[str, ProtectionSettings]) ->
         for name in ("reference", "default"):
             outcome = protect_image(model, LoadedImage(photo), mask, replace(configs[name], iterations=20))
             noise = outcome.written.astype(np.float64) - photo
-            row[name] = {"holds": outcome.protected, "strength": outcome.result.region_strength(0),
+            row[name] = {"holds": outcome.protected, "strength": outcome.result.region_strength(0).levels,
                          "strength_steps": outcome.result.region_outcomes[0].step,
                          "noise_energy": float((noise ** 2).sum()),
                          "psnr": outcome.verification.psnr}

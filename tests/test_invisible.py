@@ -9,7 +9,7 @@ from guardpaint.core.evaluation.report import protection_report
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.budget import INFLUENCE_FLOOR, influence_share
 from guardpaint.core.protection.loop import Rung, protect, strength_ladder
-from guardpaint.core.protection.settings import MAXIMUM_STRENGTH, ProtectionSettings, at_maximum_strength
+from guardpaint.core.protection.settings import MAXIMUM_STRENGTH, ProtectionSettings, Strength, at_maximum_strength
 from guardpaint.core.workflow import protect_image
 
 from conftest import IOPAINT, make_photo
@@ -32,7 +32,7 @@ def _textured_and_smooth() -> tuple[np.ndarray, np.ndarray]:
 def test_a_region_that_holds_stops_at_the_first_step_and_one_that_does_not_gets_a_second():
     photo, mask = _textured_and_smooth()
     outcome = protect_image(HighGainInpainter(), LoadedImage(photo), mask, ProtectionSettings(editors=IOPAINT))
-    first, cap, _ = (rung.strength for rung in strength_ladder(ProtectionSettings()))
+    first, cap, _ = (rung.strength.fraction for rung in strength_ladder(ProtectionSettings()))
     assert outcome.protected and [v.holds for v in outcome.verification.regions] == [True, True]
     report = protection_report(outcome)
     assert [(r["strength"], r["step"]) for r in report["regions"]] == [(first * 255, 1), (cap * 255, 2)]
@@ -71,14 +71,14 @@ def test_noise_goes_only_where_it_acts():
 
 def test_the_ladder_and_maximum_strength():
     settings = ProtectionSettings(editors=IOPAINT)
-    cap = settings.epsilon
-    assert strength_ladder(settings) == [Rung(cap / 2, "adaptive"), Rung(cap, "adaptive"), Rung(cap, "uniform")]
-    assert strength_ladder(replace(settings, strength_steps=3))[1].strength == cap * 0.5 ** 0.5
-    assert strength_ladder(replace(settings, budget="uniform")) == [Rung(cap / 2, "uniform"), Rung(cap, "uniform")]
+    cap, half = Strength(settings.epsilon), Strength(settings.epsilon / 2)
+    assert strength_ladder(settings) == [Rung(half, "adaptive"), Rung(cap, "adaptive"), Rung(cap, "uniform")]
+    assert strength_ladder(replace(settings, strength_steps=3))[1].strength.fraction == cap.fraction * 0.5 ** 0.5
+    assert strength_ladder(replace(settings, budget="uniform")) == [Rung(half, "uniform"), Rung(cap, "uniform")]
     assert strength_ladder(replace(settings, auto_strength=False)) == [Rung(cap, "adaptive")]
     maximum = at_maximum_strength(settings)
     assert (maximum.epsilon, maximum.budget, strength_ladder(maximum)) == (MAXIMUM_STRENGTH, "uniform",
-                                                                          [Rung(MAXIMUM_STRENGTH, "uniform")])
+                                                                          [Rung(Strength(MAXIMUM_STRENGTH), "uniform")])
 
 
 def test_a_fill_the_noise_does_not_move_is_said_and_no_stronger_setting_is_offered(tmp_path):

@@ -16,7 +16,7 @@ from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.engine import KeptIterates
 from guardpaint.core.protection.ladder import RegionLadder, Shortfall
 from guardpaint.core.protection.noise import WindowNoise
-from guardpaint.core.protection.settings import ProtectionSettings, at_maximum_strength
+from guardpaint.core.protection.settings import ProtectionSettings, Strength, at_maximum_strength
 from guardpaint.core.protection.windows import plan_protection
 from guardpaint.core.workflow import protect_image
 
@@ -153,7 +153,7 @@ def _ladder_after_a_first_step(breaks_at: int, needs: int):
     mask[40:50, 55:65] = True
     plan = plan_protection(mask, 17, IOPAINT)
     noise = WindowNoise(photo, plan.windows, plan.regions, ProtectionSettings(budget="uniform"), torch.device("cpu"))
-    ladder = RegionLadder(noise, [(2 / 255, "uniform"), (5 / 255, "uniform")],
+    ladder = RegionLadder(noise, [(Strength(2 / 255), "uniform"), (Strength(5 / 255), "uniform")],
                           _ScriptedJudge(photo, noise.labels[0] == 1, breaks_at, needs))
     kept = KeptIterates(noise)
     kept.deltas[0] = torch.full_like(kept.deltas[0], 2 / 255)
@@ -180,7 +180,7 @@ def test_a_step_that_holds_without_breaking_anything_is_kept_with_its_iterate():
     ladder, noise = _ladder_after_a_first_step(breaks_at=10, needs=4)
     _second_step(ladder, noise, 5)
     assert [outcome.step for outcome in ladder.outcomes] == [1, 2] and ladder.climbing == []
-    assert ladder.outcomes[1].iteration == 9 and ladder.outcomes[1].strength == 5 / 255
+    assert ladder.outcomes[1].iteration == 9 and ladder.outcomes[1].strength.levels == 5
     change, context = _change(noise, ladder), noise.labels[0] == 1
     assert change[context].max() == 5 and change[~context].max() == 2
 

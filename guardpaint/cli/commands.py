@@ -113,7 +113,7 @@ def cmd_protect(args: argparse.Namespace) -> Result:
     with Progress("step 1", settings.iterations) as bar:
         def report(it) -> None:
             if it.iteration == 1 and it.stage > 1:  # one more optimisation, of the regions that did not hold
-                bar.stage(f"step {it.stage}: {it.strength:.1f} levels", it.total_iterations)
+                bar.stage(f"step {it.stage}: {it.strength}", it.total_iterations)
             bar.update(1, f"loss {it.total:.4f}")
 
         outcome = protect_to_file(models, image, mask, args.output, settings, inputs, args.overwrite, report, fmt=fmt,

@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from guardpaint.core.io.conventions import DEFAULT_JPEG_QUALITY
 from guardpaint.errors import InputError
 
 #: The one rule for existing outputs, for protect, inpaint and batch alike.
@@ -110,7 +111,8 @@ def protection_args(parser: argparse.ArgumentParser, settings_type: type | None 
     parser.add_argument(MAXIMUM.flag, dest="maximum_strength", action="store_true", help=MAXIMUM.help)
     parser.add_argument("--require-protected", action="store_true",
                         help="exit with status 3 when a protection does not hold (for scripts and CI)")
-    parser.add_argument("--quality", type=int, default=None, help="JPEG output: its quality, 1-100 (default 90)")
+    parser.add_argument("--quality", type=int, default=None,
+                        help=f"JPEG output: its quality, 1-100 (default {DEFAULT_JPEG_QUALITY})")
 
 
 def _shown(value: object) -> str:

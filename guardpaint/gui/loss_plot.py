@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QVBoxLayout, QWidget
 
 from guardpaint.core.protection.loop import IterationReport
-from guardpaint.core.protection.loss_terms import STANDARD_TERMS
+from guardpaint.core.protection.loss_terms import ROBUST_TERM, STANDARD_TERMS
 
 #: Looks for the curves, in order: colour, line style, symbol (the first two terms often coincide: the
 #: first's symbol is a large ring drawn around the second's small triangle, so both stay visible).
@@ -23,9 +23,9 @@ LOOKS = (((230, 60, 60), Qt.PenStyle.SolidLine, "o"), ((240, 160, 30), Qt.PenSty
          ((150, 80, 200), Qt.PenStyle.DashDotLine, "x"), ((40, 160, 120), Qt.PenStyle.DashLine, "o"))
 #: key and legend label of every curve: the standard terms (loss_terms.py), the total and the editor attacks
 CURVES = (*((term.name, term.label) for term in STANDARD_TERMS), ("total", "Total"),
-          ("robust", "Imprecise brushes and re-saves"))
+          (ROBUST_TERM.name, ROBUST_TERM.label))
 #: Shown only once a run reports it (the robust level).
-OPTIONAL = {"robust"}
+OPTIONAL = {ROBUST_TERM.name}
 REDRAW_MS = 40
 
 

@@ -156,7 +156,7 @@ def detail_rows(outcome: ProtectedImage) -> list[tuple[str, str]]:
         number = verdict_.region.number
         kept, noise = outcome.result.region_outcomes[index], outcome.region_noise(number)
         rows.append((f"Region {number}: noise written", f"up to {noise['max_abs']}, mean {noise['mean_abs']:.2f} "
-                     f"levels (step {kept.step}: {kept.strength * 255:.1f} levels, {kept.budget})"))
+                     f"levels (step {kept.step}: {kept.strength}, {kept.budget})"))
         for label, editor, check in each_check(outcome.verifications):
             made_by = outcome.edit_prefix(label, editor).removesuffix(": ")
             mal, prefix = check.regions[index].malicious, f"Region {number}{f' ({made_by})' if made_by else ''}"

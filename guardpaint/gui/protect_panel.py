@@ -119,7 +119,7 @@ class ProtectPanel(QWidget):
         windows = f" · {report.windows} windows" if report.windows > 1 else ""
         budget = {"reference": "on every pixel", "uniform": "at full strength where the noise acts"}.get(
             report.budget, "where the noise acts")
-        step = f"Step {report.stage} of up to {report.stages}: {report.strength:.1f} levels {budget}"
+        step = f"Step {report.stage} of up to {report.stages}: {report.strength} {budget}"
         if report.stage > 1:
             step += ", for the regions that did not hold"
         timing = "timing the next iteration"

@@ -21,7 +21,6 @@ from guardpaint.core.editor.views import editor_views
 from guardpaint.core.evaluation.metrics import noise_within
 from guardpaint.core.protection.ladder import Judge
 from guardpaint.core.protection.loop import ProtectionResult
-from guardpaint.core.protection.settings import LEVELS
 from guardpaint.models.base import Inpainter
 
 
@@ -105,7 +104,7 @@ def reaches(result: ProtectionResult, models: list[Inpainter], original: np.ndar
             without = result.protected.copy()
             without[theirs] = original[theirs]
             shortfall = judge(without)[region.number].worst
-            reach.neighbours.append(Neighbour(other + 1, outcome.step, outcome.strength * LEVELS, outcome.budget,
+            reach.neighbours.append(Neighbour(other + 1, outcome.step, outcome.strength.levels, outcome.budget,
                                               shortfall))
         out.append(reach)
     return out

@@ -24,7 +24,7 @@ from guardpaint.core.evaluation.verify import Checks, each_check, failing_editor
 from guardpaint.core.evaluation.wording import DEMO_CAVEAT, maximum_helps, next_steps, verdict
 from guardpaint.core.protection.ladder import UNMOVED_NOTE
 from guardpaint.core.protection.loop import ProtectionResult
-from guardpaint.core.protection.settings import LEVELS, at_maximum_strength
+from guardpaint.core.protection.settings import at_maximum_strength
 from guardpaint.models import registry
 
 SCHEMA = "guardpaint-report/4"
@@ -117,7 +117,7 @@ def region_entries(regions: list[Region], original: np.ndarray, protected: np.nd
                  "holds": all(item["holds"] for item in checks), "shortfall": region_shortfall(verifications, index),
                  "failing_editors": failing_editors(verifications, index), "checks": checks}
         if result is not None:
-            entry |= {"window": result.region_windows[index], **result.region_outcomes[index].to_dict(LEVELS),
+            entry |= {"window": result.region_windows[index], **result.region_outcomes[index].to_dict(),
                       "noise": noise_within(original, protected, result.context_mask(index))}
             if region_reaches:
                 entry["reach"] = region_reaches[index].to_dict()
@@ -164,7 +164,7 @@ def protection_report(outcome: ProtectedImage, image_path: str | os.PathLike | N
                          "steps_run": result.steps,
                          "steps": [run.to_dict() for run in result.step_runs],
                          "best_iterations": result.best_iterations, "best_loss": result.best_loss,
-                         "final_losses": asdict(result.history[-1]) if result.history else None,
+                         "final_losses": result.history[-1].to_dict() if result.history else None,
                          "max_abs_noise": int(abs(result.noise).max())},
         "generator": outcome.generator,
         "imperceptibility": {"psnr": check.psnr, "ssim": check.ssim, "max_abs_diff": check.max_abs_diff},

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from guardpaint.core.editor.tensors import image_to_tensor, tensor_to_image
 from guardpaint.core.protection.groups import PURIFICATION, TRANSFORM
 from guardpaint.core.protection.jpeg import jpeg_approx
 
@@ -89,14 +90,6 @@ class Attack:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _to_tensor(rgb: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255
-
-
-def _to_image(tensor: torch.Tensor) -> np.ndarray:
-    return (tensor.detach()[0].clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-
-
 def _kernel(sigma: float) -> int:
     """The Gaussian kernel side for ``sigma``: three sigmas each way."""
     return 2 * math.ceil(3 * sigma) + 1
@@ -208,7 +201,7 @@ def _straight_through(real: Operation, surrogate: Callable[[torch.Tensor], torch
     bilateral passes took about a minute forward and backward on a 256 px image on a 2-core CPU; the real
     filters take a fraction of a second."""
     def twin(x: torch.Tensor, seed: int) -> torch.Tensor:
-        value = _to_tensor(real(_to_image(x))).to(x)
+        value = image_to_tensor(real(tensor_to_image(x))).to(x)
         smooth = surrogate(x)
         return smooth + (value - smooth).detach()
     return twin
@@ -218,10 +211,10 @@ def _cleaner(rgb: np.ndarray) -> np.ndarray:
     """AdverseCleaner as published: OpenCV's bilateral filters on the 8-bit image, then the guided filters
     (kornia's implementation of He et al.'s filter, OpenCV's ximgproc being absent from the headless build),
     rounded to 8 bits after each, as the original's 8-bit OpenCV calls are."""
-    guide = _to_tensor(rgb)
+    guide = image_to_tensor(rgb)
     out = _bilateral_passes(rgb)
     for _ in range(CLEANER_GUIDED_PASSES):
-        out = _to_image(kornia.filters.guided_blur(guide, _to_tensor(out), 2 * CLEANER_RADIUS + 1,
+        out = tensor_to_image(kornia.filters.guided_blur(guide, image_to_tensor(out), 2 * CLEANER_RADIUS + 1,
                                                    CLEANER_EPS / 255**2))
     return out
 

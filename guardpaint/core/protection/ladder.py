@@ -22,6 +22,7 @@ import torch
 
 from guardpaint.core.protection.engine import KeptIterates
 from guardpaint.core.protection.noise import WindowNoise
+from guardpaint.core.protection.settings import Strength
 
 
 class Shortfall(NamedTuple):
@@ -57,20 +58,20 @@ class RegionOutcome:
     """The noise one region keeps: from which step of the ladder, at what strength, which iterate of it."""
 
     step: int  # 1-based step of the strength ladder
-    strength: float  # that step's strength (the largest change, on the [0, 1] scale)
+    strength: Strength  # that step's strength (the largest change)
     budget: str  # how that step shared the strength out over the region's context
     iteration: int  # the kept iterate of that step (updates applied in the step)
     note: str = ""  # why a later step was not kept, when one ran for this region or its window
 
-    def to_dict(self, levels: float) -> dict:
-        return {"step": self.step, "strength": self.strength * levels, "budget": self.budget,
+    def to_dict(self) -> dict:
+        return {"step": self.step, "strength": self.strength.levels, "budget": self.budget,
                 "iteration": self.iteration, "note": self.note or None}
 
 
 class RegionLadder:
     """The noise accepted so far for every window and what each region keeps; which regions climb next."""
 
-    def __init__(self, noise: WindowNoise, rungs: list[tuple[float, str]], judge: Judge | None) -> None:
+    def __init__(self, noise: WindowNoise, rungs: list[tuple[Strength, str]], judge: Judge | None) -> None:
         self.noise, self.rungs, self.judge = noise, rungs, judge
         count = len(noise.strengths)
         self.outcomes = [RegionOutcome(1, *rungs[0], 0) for _ in range(count)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -19,12 +19,12 @@ from guardpaint.core.editor.regions import Region
 from guardpaint.core.editor.tensors import mask_to_tensor
 from guardpaint.core.protection.engine import KeptIterates, StepCheck, StepOptimiser, StepRun
 from guardpaint.core.protection.ladder import Judge, RegionLadder, RegionOutcome
-from guardpaint.core.protection.loss_terms import TERM_NAMES
+from guardpaint.core.protection.loss_terms import ROBUST_TERM, TERM_NAMES
 from guardpaint.core.protection.loss_terms import weights as term_weights
 from guardpaint.core.protection.noise import FULL_BUDGETS, WindowNoise
 from guardpaint.core.protection.objective import Objective, Scores, fill_clean_targets
 from guardpaint.core.protection.robust import RandomAttacks
-from guardpaint.core.protection.settings import LEVELS, ProtectionSettings
+from guardpaint.core.protection.settings import LEVELS, NO_CHANGE, ProtectionSettings, Strength
 from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.core.protection.terms import standard_terms
 from guardpaint.core.protection.windows import Plan, plan_protection
@@ -47,8 +47,12 @@ class IterationReport:
     model_totals: tuple[float, ...] = ()  # each model's weighted total
     stage: int = 1  # auto strength: the step of the strength ladder (1 = the first strength)
     stages: int = 1  # how many steps the ladder has at most
-    strength: float = 0.0  # the largest change allowed in this step, in levels of 255
+    strength: Strength = NO_CHANGE  # the largest change allowed in this step
     budget: str = "adaptive"  # how this step shares the strength out (settings.BUDGETS)
+
+    def to_dict(self) -> dict:
+        """JSON-ready, the strength in levels."""
+        return {**asdict(self), "strength": self.strength.levels}
 
 
 @dataclass
@@ -79,9 +83,9 @@ class ProtectionResult:
         """The iterate region ``index`` (0-based) keeps, counted within its step."""
         return self.region_outcomes[index].iteration
 
-    def region_strength(self, index: int) -> float:
-        """The strength of the step region ``index`` (0-based) keeps, in levels of 255."""
-        return self.region_outcomes[index].strength * LEVELS
+    def region_strength(self, index: int) -> Strength:
+        """The strength of the step region ``index`` (0-based) keeps."""
+        return self.region_outcomes[index].strength
 
     def context_mask(self, index: int) -> np.ndarray:
         """Region ``index``'s context (the pixels of its window nearer to it than to any other region) as
@@ -180,7 +184,8 @@ class _Protection:
         self.noise = WindowNoise(rgb, plan.windows, plan.regions, settings, device, fixed)
         self.colour = settings.target_colour or choose_target_colour(rgb)
         self.objective, save_memory = build_objective(models, self.mask, plan, self.noise, self.colour, settings)
-        self.rungs = strength_ladder(settings) if judge is not None else [Rung(settings.epsilon, settings.budget)]
+        self.rungs = strength_ladder(settings) if judge is not None else [Rung(Strength(settings.epsilon),
+                                                                                    settings.budget)]
         self.judge = judge
         self.ladder = RegionLadder(self.noise, [(rung.strength, rung.budget) for rung in self.rungs], judge)
         self.step_runs: list[StepRun] = []
@@ -200,7 +205,7 @@ class _Protection:
         or the source's); the other regions' noise is frozen. The windows to optimise."""
         noise, ladder = self.noise, self.ladder
         windows = ladder.windows()
-        noise.set_strength(ladder.climbing, rung.strength)
+        noise.set_strength(ladder.climbing, rung.strength.fraction)
         if step > 1:  # the climbing regions start from their accepted noise; the others keep theirs
             for window in windows:
                 noise.restore(window, ladder.accepted[window])
@@ -287,10 +292,10 @@ class _Protection:
 
 @dataclass(frozen=True)
 class Rung:
-    """One step of the strength ladder: the largest change (on the [0, 1] scale) and the budget it is
-    shared out by (settings.BUDGETS: ``uniform`` is the full strength wherever the pixel acts on the edit)."""
+    """One step of the strength ladder: the largest change and the budget it is shared out by
+    (settings.BUDGETS: ``uniform`` is the full strength wherever the pixel acts on the edit)."""
 
-    strength: float
+    strength: Strength
     budget: str
 
 
@@ -301,12 +306,12 @@ def strength_ladder(settings: ProtectionSettings) -> list[Rung]:
     a region never fails by default where the uniform budget at the cap would hold it. Without auto
     strength, the cap alone."""
     if not settings.auto_strength:
-        return [Rung(settings.epsilon, settings.budget)]
+        return [Rung(Strength(settings.epsilon), settings.budget)]
     steps = settings.strength_steps
-    rungs = [Rung(settings.epsilon * 0.5 ** (1 - i / (steps - 1)) if steps > 1 else settings.epsilon,
+    rungs = [Rung(Strength(settings.epsilon * 0.5 ** (1 - i / (steps - 1)) if steps > 1 else settings.epsilon),
                   settings.budget) for i in range(steps)]
     if settings.budget not in FULL_BUDGETS:
-        rungs.append(Rung(settings.epsilon, "uniform"))
+        rungs.append(Rung(Strength(settings.epsilon), "uniform"))
     return rungs
 
 
@@ -326,10 +331,11 @@ class _Reporter:
         values = torch.cat([scores.terms.float(), totals.sum()[None], scores.model_totals.float()]).cpu().tolist()
         count = len(TERM_NAMES)
         number, stages, rung = self.stage
+        robust = previous.random.get(ROBUST_TERM.name, 0.0)
         report = IterationReport(step, self.iterations, dict(zip(TERM_NAMES, values[:count], strict=True)),
-                                 values[count], time.perf_counter() - self.started, previous.random.get("robust", 0.0),
+                                 values[count], time.perf_counter() - self.started, robust,
                                  len(self.windows), tuple(values[count + 1:]),
-                                 number, stages, rung.strength * LEVELS, rung.budget)
+                                 number, stages, rung.strength, rung.budget)
         self.history.append(report)
         if self.listener is not None:
             self.listener(report)

@@ -37,3 +37,8 @@ TERM_NAMES = tuple(term.name for term in STANDARD_TERMS)
 def weights(settings: object) -> dict[str, float]:
     """Each standard term's weight in ``settings``."""
     return {term.name: getattr(settings, term.weight) for term in STANDARD_TERMS}
+
+
+#: The robust level's random editor attacks: one term per attack (core/protection/robust.py), reported together.
+ROBUST_TERM = TermSpec("robust", "Imprecise brushes and re-saves", "variation", "colour", "robust_weight",
+                       "an imprecise brush, after a re-save or a purification, still fills with the target colour")

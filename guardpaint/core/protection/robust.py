@@ -20,6 +20,7 @@ from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.variations import mask_variations
 from guardpaint.core.editor.views import View, editor_views, iopaint_views
 from guardpaint.core.protection.attacks import hardening_attacks
+from guardpaint.core.protection.loss_terms import ROBUST_TERM
 from guardpaint.core.protection.terms import LossTerm, Probe, view_probe
 from guardpaint.core.protection.windows import Plan
 from guardpaint.errors import InputError
@@ -126,5 +127,5 @@ class RandomAttacks:
 
     def draw(self, active: list[int] | None = None) -> list[LossTerm]:
         """This iteration's attacks, on the ``active`` windows (all when None)."""
-        return [LossTerm("robust", self.weight / self.samples,
+        return [LossTerm(ROBUST_TERM.name, self.weight / self.samples,
                          [self.sampler.sample(active).probe(self.target, self.device)]) for _ in range(self.samples)]

@@ -29,6 +29,25 @@ LEVELS = 255.0
 KNOB = "knob"
 
 
+@dataclass(frozen=True, order=True)
+class Strength:
+    """The largest change a pixel may get, with its unit: stored as the method's eps on the [0, 1] scale (what
+    the noise is bounded by), shown in levels of 255 (what people read)."""
+
+    fraction: float
+
+    @property
+    def levels(self) -> float:
+        return self.fraction * LEVELS
+
+    def __str__(self) -> str:
+        return f"{self.levels:.1f} levels"
+
+
+#: No change at all (an iteration report's strength before a ladder step names one).
+NO_CHANGE = Strength(0.0)
+
+
 @dataclass(frozen=True)
 class Knob:
     """How one setting is offered to people, in the app and on the command line alike.
