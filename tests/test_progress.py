@@ -2,6 +2,7 @@
 import pytest
 
 from guardpaint.core.protection.loop import IterationReport
+from guardpaint.core.protection.settings import Strength
 from guardpaint.gui.loss_plot import IterationAxis
 from guardpaint.gui.protect_panel import ProtectPanel
 
@@ -26,7 +27,7 @@ def test_the_eta_comes_from_the_iterations_after_the_first(qtbot):
 
     def report(iteration: int, elapsed: float, stage: int = 1) -> IterationReport:
         losses = {"attack": 0.1, "incomplete": 0.1, "hide": 0.1}
-        return IterationReport(iteration, 10, losses, 0.3, elapsed, stage=stage, stages=3, strength=2.5)
+        return IterationReport(iteration, 10, losses, 0.3, elapsed, stage=stage, stages=3, strength=Strength(2.5 / 255))
 
     panel.show_iteration(report(1, 9.0))  # the first includes loading and warm-up
     assert "ETA" not in panel.eta.text()
