@@ -33,7 +33,8 @@ from guardpaint.core.generator.training import Trainer, TrainingSettings
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.loop import protect
 from guardpaint.core.protection.settings import ProtectionSettings
-from guardpaint.core.workflow import Generated, protect_image
+from guardpaint.core.protection.sources import GeneratorSource
+from guardpaint.core.workflow import protect_image
 from guardpaint.models.device import describe_device, select_device
 from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork
 
@@ -94,7 +95,7 @@ def main() -> None:
         loop(rgb, mask)
         optimisation = statistics.median(loop() for _ in range(args.runs))
         whole_pass = median_time(lambda rgb=rgb, mask=mask: protect_image(model, LoadedImage(rgb), mask, settings,
-                                                                          generated=Generated(generator, 0)),
+                                                                          source=GeneratorSource(generator, 0)),
                                  device, args.runs)
         whole_loop = median_time(lambda rgb=rgb, mask=mask: protect_image(model, LoadedImage(rgb), mask, settings),
                                  device, args.runs)

@@ -13,15 +13,14 @@ from guardpaint.core.io.files import write_atomic
 from guardpaint.core.io.formats import PNG
 from guardpaint.core.io.images import load_image
 from guardpaint.core.protection.settings import ProtectionSettings
-from guardpaint.core.workflow import protect_image
+from guardpaint.core.workflow import protect_request
 from guardpaint.document import PROTECTION, TEST, Document
 from guardpaint.errors import Cancelled, InputError
 from guardpaint.models import load_model
 
 
-def run(request, model, cancel: bool = False):
-    return protect_image([model], request.image, request.mask, request.settings, fmt=request.fmt,
-                         should_cancel=lambda: cancel)
+def run(job, model, cancel: bool = False):
+    return protect_request(job.request.for_models([model]), should_cancel=lambda: cancel)
 
 
 def walk(folder: Path) -> None:

@@ -8,6 +8,7 @@ from guardpaint.core.evaluation.report import REPORT_KEYS, protection_report
 from guardpaint.core.evaluation.suite import run_suite
 from guardpaint.core.evaluation.verify import verify
 from guardpaint.core.io.images import LoadedImage, load_image
+from guardpaint.core.protection.request import ProtectionRequest
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_to_file
 from guardpaint.models import load_model
@@ -26,7 +27,8 @@ def _case():
 def _protect_and_check(model, tmp_path):
     photo, mask = _case()
     out = tmp_path / f"{model.name}.png"
-    outcome = protect_to_file(model, LoadedImage(photo), mask, out, ProtectionSettings(editors=IOPAINT))
+    request = ProtectionRequest.checked(LoadedImage(photo), mask, ProtectionSettings(editors=IOPAINT), output=out)
+    outcome = protect_to_file(request.for_models(model))
     written = load_image(out).rgb  # the file, read back from disk
     np.testing.assert_array_equal(written, outcome.written)
     check = verify(Editor(model), photo, written, mask, target_colour=outcome.result.target_colour)

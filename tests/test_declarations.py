@@ -103,15 +103,24 @@ def test_the_reference_gives_each_option_its_help_text(command):
             assert first_words in " ".join(reference.split()), (command, action.option_strings, first_words)
 
 
-def test_generator_train_defaults_are_the_training_settings():
-    """The parser repeats TrainingSettings' defaults (importing the training module would load torch for every
-    command), so they are pinned equal here."""
-    from guardpaint.core.generator.training import TrainingSettings
+def test_the_generator_commands_options_come_from_the_declarations():
+    """Training, evaluation and refine are declared once (core/generator/settings.py): each knob is an option
+    whose default and help are the declaration's, and the values read back are the settings."""
+    from guardpaint.cli.options import knob_values
+    from guardpaint.core.generator.settings import EvaluationSettings, GeneratorUse, TrainingSettings
+    from guardpaint.core.protection.settings import default_of, knobs
 
-    train = _commands(build_parser())["generator train"]
-    defaults = TrainingSettings()
-    for name in ("crop", "batch", "width", "seed"):
-        assert train.get_default(name) == getattr(defaults, name), name
+    commands = _commands(build_parser())
+    for command, settings_type in (("generator train", TrainingSettings), ("generator evaluate", EvaluationSettings),
+                                   ("protect", GeneratorUse), ("batch", GeneratorUse)):
+        parser = commands[command]
+        for settings_field, declared in knobs(settings_type):
+            action = next(a for a in parser._actions if a.dest == settings_field.name)
+            assert action.default == default_of(settings_field) and declared.help in action.help, (command, action)
+    train = commands["generator train"].parse_args(["--images", "x", "-o", "y", "--steps", "1", "--crop", "64",
+                                                    "--against", "comfyui"])
+    assert knob_values(train, TrainingSettings) == TrainingSettings(crop=64, editors=("comfyui",))
+    assert GeneratorUse().refine == 0 and EvaluationSettings().refine == 5
 
 
 def test_the_editors_page_gets_its_table_from_the_declarations_and_refuses_to_lose_it():

@@ -18,8 +18,9 @@ from guardpaint.core.generator.samples import MASK_KINDS, SampleSource, photos_i
 from guardpaint.core.generator.training import Trainer, TrainingSettings, state_path, train
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.sources import GeneratorSource
 from guardpaint.core.protection.target import CANDIDATE_COLOURS, choose_target_colour
-from guardpaint.core.workflow import Generated, protect_image
+from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork, read_generator
 
@@ -193,10 +194,10 @@ def test_one_pass_protects_and_is_judged_on_the_written_file(photo, mask):
     torch.manual_seed(0)
     generator = NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)), [{"name": "tiny", "sha256": model.sha256}])
     settings = ProtectionSettings(auto_strength=False)
-    one = protect_image(model, LoadedImage(photo), mask, settings, generated=Generated(generator, 0))
+    one = protect_image(model, LoadedImage(photo), mask, settings, source=GeneratorSource(generator, 0))
     assert one.result.history == [] and np.abs(one.result.noise).max() <= 5 and np.abs(one.result.noise).max() > 0
     assert one.generator["refine_iterations"] == 0 and one.verification is not None
-    refined = protect_image(model, LoadedImage(photo), mask, settings, generated=Generated(generator, 3))
+    refined = protect_image(model, LoadedImage(photo), mask, settings, source=GeneratorSource(generator, 3))
     assert [h.iteration for h in refined.result.history] == [1, 2, 3]
     assert refined.result.settings.budget == "texture"  # the generator decides where the noise acts
 
@@ -225,9 +226,9 @@ def test_the_app_starts_from_a_chosen_generator_and_plots_the_refine_iterations(
 def test_training_draws_an_editor_per_sample_from_the_chosen_ones_and_the_file_records_them(photos, tmp_path,
                                                                                             monkeypatch):
     drawn = []
-    planned = training.plan_protection
-    monkeypatch.setattr(training, "plan_protection", lambda *args, **kwargs: drawn.append(args[2])
-                        or planned(*args, **kwargs))
+    set_up = training.set_up
+    monkeypatch.setattr(training, "set_up", lambda *args, **kwargs: drawn.append(args[3].editors)
+                        or set_up(*args, **kwargs))
     settings = TrainingSettings(**(TINY | {"batch": 6}), editors=("auto", "comfyui", "lama-512-resize"))
     trainer = Trainer([make_tiny_model()], SampleSource(photos_in(photos), TINY["crop"], 0), settings)
     assert trainer.settings.editors == ("iopaint", "comfyui", "lama-512-resize")  # older names read as today's

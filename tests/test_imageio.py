@@ -6,8 +6,10 @@ import pytest
 from PIL import Image
 
 from guardpaint.core.io.files import write_atomic
-from guardpaint.core.io.formats import OutputFormat, decode_image, encode_image, format_for
+from guardpaint.core.io.formats import OutputFormat, check_storable, decode_image, encode_image, format_for
 from guardpaint.core.io.images import LoadedImage, load_image, load_mask, save_mask
+from guardpaint.core.protection.request import ProtectionRequest
+from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.errors import InputError
 
 
@@ -131,7 +133,10 @@ def test_every_format_keeps_icc_dpi_exif_and_greyness(tmp_path, photo, kind):
 def test_jpeg_refuses_transparency_and_16_bit_input_is_announced(tmp_path, photo):
     rgba = load_image(_write(tmp_path, "a.png", Image.fromarray(np.dstack([photo, photo[..., 0]]), "RGBA")))
     with pytest.raises(InputError, match="transparency"):
-        encode_image(rgba.rgb, rgba, OutputFormat("jpeg"))
+        check_storable(rgba, OutputFormat("jpeg"))  # what the door runs (protection request, inpaint)
+    with pytest.raises(InputError, match="transparency"):
+        ProtectionRequest.checked(rgba, np.ones(photo.shape[:2], bool) & (np.arange(photo.shape[1]) < 9),
+                                  ProtectionSettings(), OutputFormat("jpeg"))
     import cv2
 
     cv2.imwrite(str(tmp_path / "rgb16.png"), photo.astype(np.uint16) * 257)

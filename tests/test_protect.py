@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from guardpaint.core.editor.masks import dilate, ring
+from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.loop import protect
+from guardpaint.core.protection.request import ProtectionRequest
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour, parse_colour
 from guardpaint.errors import Cancelled, InputError
@@ -115,17 +117,22 @@ def test_a_bf16_loop_scores_each_iterate_in_one_more_fp32_pass(photo, mask, monk
     assert calls[torch.float32] == [1] + [3] * 5  # the clean ring edit, then every iterate 0-4
 
 
-def test_bad_settings_and_masks_are_input_errors(tiny_model, photo, mask):
+def test_bad_settings_and_masks_are_input_errors_at_the_door(tiny_model, photo, mask):
+    image = LoadedImage(photo)
     with pytest.raises(InputError, match=r"strength must be from 0\.5 to 127\.5 levels, got 0 levels"):
-        protect(tiny_model, photo, mask, ProtectionSettings(epsilon=0))
+        ProtectionRequest.checked(image, mask, ProtectionSettings(epsilon=0))
     with pytest.raises(InputError, match="iterations"):
-        protect(tiny_model, photo, mask, ProtectionSettings(iterations=0))
+        ProtectionRequest.checked(image, mask, ProtectionSettings(iterations=0))
+    with pytest.raises(InputError, match="budget must be one of"):
+        ProtectionRequest.checked(image, mask, replace(FAST, budget="loud"))
     with pytest.raises(InputError, match="empty"):
-        protect(tiny_model, photo, np.zeros_like(mask), FAST)
+        ProtectionRequest.checked(image, np.zeros_like(mask), FAST)
     with pytest.raises(InputError, match="whole image"):
-        protect(tiny_model, photo, np.ones_like(mask), FAST)
+        ProtectionRequest.checked(image, np.ones_like(mask), FAST)
     with pytest.raises(InputError, match="mask is"):
-        protect(tiny_model, photo, mask[:-1], FAST)
+        ProtectionRequest.checked(image, mask[:-1], FAST)
+    with pytest.raises(InputError, match="one device"):
+        ProtectionRequest.checked(image, mask, FAST).for_models([tiny_model, _on_another_device()])
 
 
 def test_target_colour_rule():
@@ -154,6 +161,12 @@ def test_memory_saving_gives_the_same_protection(tiny_model, photo, mask):
     for a, b in zip(plain.history, saving.history, strict=True):
         assert a.total == pytest.approx(b.total, rel=1e-5)
     assert np.abs(plain.protected.astype(int) - saving.protected).max() <= 1
+
+
+def _on_another_device() -> HighGainInpainter:
+    model = HighGainInpainter()
+    model.device = torch.device("meta")
+    return model
 
 
 class _PrecisionSensitive(HighGainInpainter):

@@ -13,12 +13,12 @@ from guardpaint.cli.exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_NOT_PROT
 from guardpaint.cli.options import (
     OVERWRITE_HELP,
     check_refine,
-    generated_for,
     generator_args,
     load_models_for,
     model_args,
     protection_args,
     settings_from,
+    source_for,
 )
 from guardpaint.cli.progress import Progress, status
 from guardpaint.errors import InputError, OutOfSpace
@@ -71,7 +71,7 @@ def cmd_batch(args: argparse.Namespace) -> tuple[None, int]:
     from guardpaint.core.batch import BatchTally
     from guardpaint.core.io.formats import output_format
 
-    fmt, settings, tally = output_format(args.format, args.quality), settings_from(args), BatchTally()
+    fmt, settings, tally = output_format(args.format, args.quality), settings_from(args).validated(), BatchTally()
     if args.ray is None and (args.actors is not None or args.gpus_per_actor is not None or args.cpus_per_actor != 1):
         raise InputError("--actors, --cpus-per-actor and --gpus-per-actor set the Ray pool: add --ray")
     check_refine(args)
@@ -126,13 +126,14 @@ def _local_batch(args: argparse.Namespace, fmt, settings, tally) -> tuple[bool, 
     models = load_models_for(args)
     if all(registry.is_demo(model.sha256) for model in models):
         tally.demo = True
-    generated = generated_for(args, models)
+    source = source_for(args, models)
+    source.check(models)  # once for the batch, before its first image
     taken: set[Path] = set()
     inputs = batch_inputs(items)
     with _StopAfterCurrent() as stop, Progress("batch", len(items), unit="image", quiet=args.quiet) as bar:
         for item in items:
             report = protect_item(models, item, settings, fmt, redo=args.overwrite, taken=taken, inputs=inputs,
-                                  generated=generated)
+                                  source=source)
             tally.add(report)
             _show(args, report, bar)
             bar.update(1, item.image.name)

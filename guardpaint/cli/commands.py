@@ -10,13 +10,13 @@ from guardpaint.cli.exits import EXIT_NOT_PROTECTED, EXIT_OK
 from guardpaint.cli.options import (
     OVERWRITE_HELP,
     editor_arg,
-    generated_for,
     generator_args,
     load_models_for,
     load_one_model_for,
     model_args,
     protection_args,
     settings_from,
+    source_for,
 )
 from guardpaint.cli.progress import Progress, status
 from guardpaint.core.protection.groups import SUITE_GROUPS
@@ -85,39 +85,35 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _load_inputs(image_path: str, mask_path: str, protection: bool = True):
-    """The image and its mask; a file the app saved as a test mask is refused where the mask is the region
-    to protect (protect, verify), and fine for trying an edit (inpaint)."""
-    from guardpaint.core.editor.masks import validate_mask
+    """The image and its mask (its shape and parts checked by whoever uses it); a file the app saved as a test
+    mask is refused where the mask is the region to protect (protect, verify), and fine for trying an edit
+    (inpaint)."""
     from guardpaint.core.io.images import load_image, load_mask, load_protection_mask
 
     image = load_image(image_path)
-    mask = (load_protection_mask if protection else load_mask)(mask_path, image.size)
-    return image, validate_mask(mask, image.rgb.shape)
+    return image, (load_protection_mask if protection else load_mask)(mask_path, image.size)
 
 
 def cmd_protect(args: argparse.Namespace) -> Result:
     from guardpaint.core.evaluation.report import protection_report
     from guardpaint.core.evaluation.wording import DEMO_CAVEAT
-    from guardpaint.core.io.files import check_output
-    from guardpaint.core.io.formats import check_storable, format_for
-    from guardpaint.core.workflow import estimated_output_bytes, protect_to_file
+    from guardpaint.core.io.formats import format_for
+    from guardpaint.core.protection.request import ProtectionRequest
+    from guardpaint.core.workflow import protect_to_file
 
-    fmt = format_for(args.output, args.quality)
     image, mask = _load_inputs(args.image, args.mask)
-    check_storable(image, fmt)
-    settings = settings_from(args)
-    inputs = (args.image, args.mask)
-    check_output(args.output, inputs, args.overwrite, estimated_output_bytes(image))  # before minutes of work
+    request = ProtectionRequest.checked(image, mask, settings_from(args), format_for(args.output, args.quality),
+                                        output=args.output, inputs=(args.image, args.mask),
+                                        overwrite=args.overwrite)  # before the models load and minutes of work
     models = load_models_for(args)
-    generated = generated_for(args, models)
-    with Progress("step 1", settings.iterations) as bar:
+    request = request.for_models(models, source_for(args, models))
+    with Progress("step 1", request.settings.iterations) as bar:
         def report(it) -> None:
             if it.iteration == 1 and it.stage > 1:  # one more optimisation, of the regions that did not hold
                 bar.stage(f"step {it.stage}: {it.strength}", it.total_iterations)
             bar.update(1, f"loss {it.total:.4f}")
 
-        outcome = protect_to_file(models, image, mask, args.output, settings, inputs, args.overwrite, report, fmt=fmt,
-                                  generated=generated, on_status=status)
+        outcome = protect_to_file(request, report, on_status=status)
     result = protection_report(outcome, args.image, args.mask, args.output)
     for warning in result["warnings"]:  # a weight file changed since it was loaded, the input (the demo: said first)
         if warning != DEMO_CAVEAT:
@@ -127,12 +123,13 @@ def cmd_protect(args: argparse.Namespace) -> Result:
 
 def cmd_inpaint(args: argparse.Namespace) -> Result:
     from guardpaint.core.editor.inpaint import Editor
+    from guardpaint.core.editor.masks import validate_mask
     from guardpaint.core.io.files import check_output, write_atomic
-    from guardpaint.core.io.formats import check_storable, encode_image, format_for
-    from guardpaint.core.workflow import estimated_output_bytes
+    from guardpaint.core.io.formats import check_storable, encode_image, estimated_output_bytes, format_for
 
     fmt = format_for(args.output)
     image, mask = _load_inputs(args.image, args.mask, protection=False)
+    mask = validate_mask(mask, image.rgb.shape)
     check_storable(image, fmt)
     check_output(args.output, (args.image, args.mask), args.overwrite, estimated_output_bytes(image))
     model = load_one_model_for(args)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from guardpaint.cli import human
 from guardpaint.cli.exits import EXIT_OK
-from guardpaint.cli.options import editors_arg, load_models_for, model_args
+from guardpaint.cli.options import knob_args, knob_values, load_models_for, model_args
 from guardpaint.cli.progress import Progress
+from guardpaint.core.generator.settings import EvaluationSettings, TrainingSettings
 from guardpaint.errors import InputError
 
 Result = tuple[dict | None, int]
@@ -31,11 +32,7 @@ def add_generator_command(sub: argparse._SubParsersAction) -> None:
     length.add_argument("--steps", type=int, help="train for this many steps in all (a resumed run counts its own)")
     length.add_argument("--minutes", type=float, help="train for this many minutes")
     train.add_argument("--resume", type=Path, metavar="FILE", help="continue the training of this generator file")
-    train.add_argument("--seed", type=int, default=0, help="seed of the crops, masks and weights (default 0)")
-    train.add_argument("--crop", type=int, default=128, help="crop side in px (default 128; 512 on a GPU)")
-    train.add_argument("--batch", type=int, default=8, help="samples per step, over all processes (default 8)")
-    train.add_argument("--width", type=int, default=32, help="the generator's channels at full resolution (default 32)")
-    editors_arg(train, "train for these editors, one drawn per sample")
+    knob_args(train, TrainingSettings)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--json", action="store_true", help="print the result as one JSON object")
     train.set_defaults(run=cmd_train, show=human.show_generator)
@@ -47,9 +44,7 @@ def add_generator_command(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--masks", type=Path, metavar="DIR",
                           help="masks named like the images (batch's rule); without it, photo.mask.png beside each "
                                "image, else random masks of the training's kinds")
-    evaluate.add_argument("--refine", type=int, default=5, help="refine iterations of the second mode (default 5)")
-    evaluate.add_argument("--iterations", type=int, default=20, help="the loop's iterations (default 20)")
-    evaluate.add_argument("--crop", type=int, default=128, help="side of the random crops without masks (default 128)")
+    knob_args(evaluate, EvaluationSettings)
     evaluate.add_argument("--json", action="store_true", help="print the result as one JSON object")
     evaluate.set_defaults(run=cmd_evaluate, show=human.show_generator)
 
@@ -78,13 +73,12 @@ def cmd_train(args: argparse.Namespace) -> Result:
 
     from guardpaint.core.generator.evaluation import measure
     from guardpaint.core.generator.samples import SampleSource, photos_in
-    from guardpaint.core.generator.training import Trainer, TrainingSettings, init_distributed, train
+    from guardpaint.core.generator.training import Trainer, init_distributed, train
 
     init_distributed()
     if args.resume is None and args.output.exists():
         raise InputError(f"{args.output}: already exists; choose another output, or --resume it")
-    settings = TrainingSettings(crop=args.crop, batch=args.batch, seed=args.seed, width=args.width,
-                                editors=args.editors).validated()
+    settings = knob_values(args, TrainingSettings).validated()
     models = load_models_for(args)
     source = SampleSource(photos_in(args.images), settings.crop, settings.seed)
     validation = _pairs(args.val, None, settings.crop, settings.seed + 1, VALIDATION_PAIRS) if args.val else None
@@ -112,12 +106,13 @@ def cmd_train(args: argparse.Namespace) -> Result:
 
 def cmd_evaluate(args: argparse.Namespace) -> Result:
     from guardpaint.core.generator.evaluation import evaluate
+    from guardpaint.core.protection.sources import GeneratorSource
     from guardpaint.models.noise_generator import read_generator
 
+    options = knob_values(args, EvaluationSettings).validated()
     models = load_models_for(args)
     generator = read_generator(args.generator, models[0].device)
-    for model in models:
-        generator.check_model(model)
-    pairs = _pairs(args.images, args.masks, args.crop, 0)
-    modes = evaluate(models, generator, pairs, args.refine, args.iterations)
+    GeneratorSource(generator).check(models)
+    pairs = _pairs(args.images, args.masks, options.crop, 0)
+    modes = evaluate(models, generator, pairs, options.refine, options.iterations)
     return {"generator": generator.provenance(), "models": [m.name for m in models], "modes": modes}, EXIT_OK

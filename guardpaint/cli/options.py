@@ -28,15 +28,6 @@ def model_args(parser: argparse.ArgumentParser) -> None:
                         help="auto, cpu, cuda or cuda:N (default: auto; on a Mac the CPU, as IOPaint runs LaMa there)")
 
 
-def editors_arg(parser: argparse.ArgumentParser, purpose: str) -> None:
-    """--against EDITOR[,EDITOR...] outside the protection's own knobs (generator train)."""
-    from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS, parse_editors
-
-    parser.add_argument("--against", dest="editors", type=_text(parse_editors, "--against"), default=DEFAULT_EDITORS,
-                        metavar="EDITOR[,...]", help=f"{purpose} ({', '.join(EDITORS)}; default: "
-                                                     f"{','.join(DEFAULT_EDITORS)})")
-
-
 def editor_arg(parser: argparse.ArgumentParser, several: bool) -> None:
     """--editor: the attacker's editor(s) to imitate (inpaint: one; verify: a comma-separated list), and the
     older --pipeline, which names one of IOPaint's strategies."""
@@ -82,10 +73,9 @@ def _text(parse, label: str):
     return read
 
 
-def protection_args(parser: argparse.ArgumentParser, settings_type: type | None = None) -> None:
-    """One option per knob of ``settings_type`` (ProtectionSettings by default), the maximum-strength preset,
-    --require-protected and --quality (what ``protect`` and ``batch`` share)."""
-    from guardpaint.core.protection.settings import MAXIMUM, default_of, knobs
+def knob_args(parser: argparse.ArgumentParser, settings_type: type) -> None:
+    """One option per knob of ``settings_type``, with its help and default (read back by :func:`knob_values`)."""
+    from guardpaint.core.protection.settings import default_of, knobs
 
     for settings_field, declared in knobs(settings_type):
         default = default_of(settings_field)
@@ -108,6 +98,14 @@ def protection_args(parser: argparse.ArgumentParser, settings_type: type | None 
             unit = declared.unit.upper() or settings_field.name.upper()
             parser.add_argument(option, dest=settings_field.name, type=_number(type(default), option),
                                 default=shown, metavar=unit, help=text)
+
+
+def protection_args(parser: argparse.ArgumentParser, settings_type: type | None = None) -> None:
+    """One option per knob of ``settings_type`` (ProtectionSettings by default), the maximum-strength preset,
+    --require-protected and --quality (what ``protect`` and ``batch`` share)."""
+    from guardpaint.core.protection.settings import MAXIMUM, ProtectionSettings
+
+    knob_args(parser, settings_type or ProtectionSettings)
     parser.add_argument(MAXIMUM.flag, dest="maximum_strength", action="store_true", help=MAXIMUM.help)
     parser.add_argument("--require-protected", action="store_true",
                         help="exit with status 3 when a protection does not hold (for scripts and CI)")
@@ -119,49 +117,55 @@ def _shown(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def settings_from(args: argparse.Namespace, settings_type: type | None = None):
-    """The settings the options ask for (validated)."""
-    from guardpaint.core.protection.settings import MAXIMUM, ProtectionSettings, knobs
+def knob_values(args: argparse.Namespace, settings_type: type):
+    """The ``settings_type`` the options of :func:`knob_args` ask for (unchecked: checked at the door)."""
+    from guardpaint.core.protection.settings import knobs
 
-    settings_type = settings_type or ProtectionSettings
     values = {}
     for settings_field, declared in knobs(settings_type):
         value = getattr(args, settings_field.name)
         values[settings_field.name] = value / declared.scale if declared.scale != 1 else value
-    settings = replace(settings_type(), **values)
-    return (MAXIMUM.apply(settings) if args.maximum_strength else settings).validated()
+    return replace(settings_type(), **values)
+
+
+def settings_from(args: argparse.Namespace, settings_type: type | None = None):
+    """The settings the options ask for (checked at the door: the protection request's, or the batch's)."""
+    from guardpaint.core.protection.settings import MAXIMUM, ProtectionSettings
+
+    settings = knob_values(args, settings_type or ProtectionSettings)
+    return MAXIMUM.apply(settings) if args.maximum_strength else settings
 
 
 def generator_args(parser: argparse.ArgumentParser) -> None:
-    """--generator and --refine (protect, batch)."""
+    """--generator and its use's knobs, --refine (protect, batch)."""
+    from guardpaint.core.generator.settings import GeneratorUse
+
     parser.add_argument("--generator", type=Path, metavar="FILE",
                         help="start from this noise generator's one pass (trained against the model: "
                              "`guardpaint generator train`); the written file is judged as always")
-    parser.add_argument("--refine", type=int, default=0, metavar="N",
-                        help="with --generator, optimise N more iterations from its noise at each step (default 0)")
+    knob_args(parser, GeneratorUse)
 
 
 def check_refine(args: argparse.Namespace) -> None:
     """--refine's value, and --generator given with it (before anything is loaded)."""
-    if args.refine < 0:
-        raise InputError(f"--refine must be 0 or more, got {args.refine}")
-    if args.generator is None and args.refine:
+    from guardpaint.core.generator.settings import GeneratorUse
+
+    use = knob_values(args, GeneratorUse).validated()
+    if args.generator is None and use.refine:
         raise InputError("--refine continues from a generator's noise: give --generator FILE")
 
 
-def generated_for(args: argparse.Namespace, models: list):
-    """The generator --generator names, checked against every model (one line naming both when it was not
-    trained against one), with --refine; None without --generator."""
+def source_for(args: argparse.Namespace, models: list):
+    """Where the noise starts: the noise generator --generator names with --refine (checked against the models
+    by the protection request), else the optimiser."""
     check_refine(args)
+    from guardpaint.core.protection.sources import OPTIMISER, GeneratorSource
+
     if args.generator is None:
-        return None
-    from guardpaint.core.workflow import Generated
+        return OPTIMISER
     from guardpaint.models.noise_generator import read_generator
 
-    generator = read_generator(args.generator, models[0].device)
-    for model in models:
-        generator.check_model(model)
-    return Generated(generator, args.refine)
+    return GeneratorSource(read_generator(args.generator, models[0].device), args.refine)
 
 
 def load_models_for(args: argparse.Namespace) -> list:

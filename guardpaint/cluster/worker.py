@@ -9,9 +9,10 @@ from pathlib import Path
 
 from guardpaint.cluster.storage import Location
 from guardpaint.core.batch import DONE, BatchItem, protect_item
+from guardpaint.core.generator.settings import GeneratorUse
 from guardpaint.core.io.formats import OutputFormat
 from guardpaint.core.protection.settings import ProtectionSettings
-from guardpaint.core.workflow import Generated
+from guardpaint.core.protection.sources import OPTIMISER, GeneratorSource
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Job:
     fmt: OutputFormat
     redo: bool
     generator: str | None = None  # a noise generator file each actor loads once (--generator)
-    refine: int = 0
+    refine: int = GeneratorUse.refine
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,10 @@ class ImageProtector:
         self.job = job
         device = select_device(job.device)
         self.models = [load_model(spec, device) for spec in job.specs]
-        self.generated = None
+        self.source = OPTIMISER
         if job.generator is not None:
-            generator = read_generator(job.generator, device)
-            for model in self.models:
-                generator.check_model(model)
-            self.generated = Generated(generator, job.refine)
+            self.source = GeneratorSource(read_generator(job.generator, device), job.refine)
+            self.source.check(self.models)  # once for the actor, before its first image
 
     def protect(self, row: Row) -> dict:
         """The image's report (done, skipped or failed with the reason), its output written whole."""
@@ -72,7 +71,7 @@ class ImageProtector:
         item = BatchItem(inputs / row.image, masks / row.mask if row.mask else None, outputs / row.output,
                          masks / row.expected_mask)
         return protect_item(self.models, item, self.job.settings, self.job.fmt, redo=self.job.redo,
-                            taken={item.output} if row.duplicate else None, generated=self.generated)
+                            taken={item.output} if row.duplicate else None, source=self.source)
 
     def _protect_remote(self, row: Row, scratch: Path) -> dict:
         """Copy the image, its mask and any output already there into ``scratch``, protect there, and write

@@ -13,15 +13,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.report import item_report, protection_report
 from guardpaint.core.io.conventions import IMAGE_SUFFIXES, MASK_SUFFIXES, PROTECTION
 from guardpaint.core.io.files import FileKey, claimed, file_key
 from guardpaint.core.io.formats import OutputFormat
 from guardpaint.core.io.images import load_image, load_protection_mask, open_image
 from guardpaint.core.protection.loop import IterationReport
+from guardpaint.core.protection.request import ProtectionRequest
 from guardpaint.core.protection.settings import ProtectionSettings
-from guardpaint.core.workflow import Generated, protect_to_file
+from guardpaint.core.protection.sources import OPTIMISER, NoiseSource
+from guardpaint.core.workflow import protect_to_file
 from guardpaint.errors import Cancelled, GuardPaintError, InputError, OutOfSpace
 from guardpaint.models import registry
 from guardpaint.models.base import Inpainter
@@ -137,7 +138,7 @@ def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings:
                  fmt: OutputFormat, redo: bool = False, taken: set[Path] | None = None,
                  inputs: frozenset[FileKey] = frozenset(),
                  on_iteration: Callable[[IterationReport], None] | None = None,
-                 should_cancel: Callable[[], bool] | None = None, generated: Generated | None = None) -> dict:
+                 should_cancel: Callable[[], bool] | None = None, source: NoiseSource = OPTIMISER) -> dict:
     """Protect one image of a batch; its report (status done, skipped or failed, with the reason).
 
     ``taken`` collects the outputs of this run, so two inputs that share a stem never write one file;
@@ -162,21 +163,21 @@ def protect_item(models: Inpainter | list[Inpainter], item: BatchItem, settings:
         if not redo and item.output.exists() and is_complete(item.output):  # checked under the claim
             return item_report(SKIPPED, f"{item.output} is already there (redo it with --overwrite)", item.image,
                                item.mask)
-        return _protect_one(models, item, settings, fmt, redo, on_iteration, should_cancel, generated)
+        return _protect_one(models, item, settings, fmt, redo, on_iteration, should_cancel, source)
 
 
 def _protect_one(models: Inpainter | list[Inpainter], item: BatchItem, settings: ProtectionSettings,
                  fmt: OutputFormat, redo: bool, on_iteration: Callable[[IterationReport], None] | None,
-                 should_cancel: Callable[[], bool] | None, generated: Generated | None) -> dict:
+                 should_cancel: Callable[[], bool] | None, source: NoiseSource) -> dict:
     """Protect and write one claimed item; its report. Running out of memory fails this image only (the
     GPU's cache is emptied first); running out of disk stops the batch (it resumes later)."""
     try:
         image = load_image(item.image)
-        mask = validate_mask(load_protection_mask(item.mask, image.size), image.rgb.shape)
-        outcome = protect_to_file(models, image, mask, item.output, settings, inputs=(item.image, item.mask),
-                                  overwrite=redo or item.output.exists(),  # here an existing output is partial
-                                  on_iteration=on_iteration, should_cancel=should_cancel, fmt=fmt,
-                                  overwrite_hint=False, generated=generated)
+        request = ProtectionRequest.checked(image, load_protection_mask(item.mask, image.size), settings, fmt,
+                                            output=item.output, inputs=(item.image, item.mask),
+                                            overwrite=redo or item.output.exists(),  # an existing output is partial
+                                            overwrite_hint=False)
+        outcome = protect_to_file(request.for_models(models, source), on_iteration, should_cancel)
     except (Cancelled, OutOfSpace):  # the user stops, or the disk is full: the batch stops, to resume later
         raise
     except (GuardPaintError, OSError) as exc:  # this image fails; the batch goes on

@@ -10,11 +10,11 @@ from guardpaint.document.document import (
     ROLES,
     TEST,
     Document,
-    FolderRequest,
+    FolderJob,
     GeneratorChoice,
-    ProtectionRequest,
+    ProtectionJob,
 )
 from guardpaint.document.events import Event
 
 __all__ = ["MASK_CHANGED", "MODEL_CHANGED", "NO_PROTECTION", "PROTECTION", "ROLES", "TEST", "Document", "Event",
-           "FolderRequest", "GeneratorChoice", "ProtectionRequest"]
+           "FolderJob", "GeneratorChoice", "ProtectionJob"]

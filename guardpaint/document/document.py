@@ -3,8 +3,8 @@ output format, the protection it is asked for and the outcome it got, and a fold
 
 Invariants the app relies on:
 
-* the outcome belongs to one request: a new protection clears it (a cancelled or failed one leaves
-  none), and a late result of a replaced request is dropped;
+* the outcome belongs to one job: a new protection clears it (a cancelled or failed one leaves
+  none), and a late result of a replaced job is dropped;
 * the outcome is *current* only while the image, the protection mask and the models are those it was
   made for; Export writes exactly :meth:`Document.export_data`, and only a current outcome;
 * a mask has a role: the protection mask is what gets protected and saved as ``photo.mask.png``, the
@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from guardpaint.core.batch import BatchItem
-from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import SuiteReport
+from guardpaint.core.generator.settings import GeneratorUse
 from guardpaint.core.io.conventions import MASK_SUFFIXES, PROTECTION, TEST
 from guardpaint.core.io.formats import PNG, OutputFormat, encode_image
 from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.request import ProtectionRequest
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.document.events import Event
 from guardpaint.errors import InputError
@@ -45,11 +46,11 @@ class GeneratorChoice:
     refine iterations after its one pass."""
 
     path: Path
-    refine: int = 0
+    refine: int = GeneratorUse.refine
 
 
 @dataclass(frozen=True)
-class FolderRequest:
+class FolderJob:
     """What one Protect Folder run is asked to do: the images and the document's settings when it started."""
 
     items: list[BatchItem] = field(repr=False)
@@ -61,16 +62,13 @@ class FolderRequest:
 
 
 @dataclass(frozen=True)
-class ProtectionRequest:
-    """What one protection run is asked to do: a snapshot, so later edits cannot change it midway."""
+class ProtectionJob:
+    """What one protection run is asked to do: the request, checked at the door and a snapshot (later edits
+    cannot change it midway), and the models and noise generator to run it with."""
 
-    image: LoadedImage
-    mask: np.ndarray = field(repr=False)
-    test_mask: np.ndarray = field(repr=False)
+    request: ProtectionRequest
     specs: tuple[str, ...]
     device: str
-    settings: ProtectionSettings
-    fmt: OutputFormat
     generator: GeneratorChoice | None = None
 
 
@@ -86,10 +84,10 @@ class Document:
         self.settings = ProtectionSettings()
         self.fmt: OutputFormat = PNG
         self.generator: GeneratorChoice | None = None
-        self.running: ProtectionRequest | None = None
-        self.folder: FolderRequest | None = None  # a folder being protected
+        self.running: ProtectionJob | None = None
+        self.folder: FolderJob | None = None  # a folder being protected
         self.outcome: ProtectedImage | None = None
-        self.request: ProtectionRequest | None = None  # what the outcome was made for
+        self.job: ProtectionJob | None = None  # what the outcome was made for
         self.suites: dict[str, SuiteReport] | None = None
         self.exported_path: Path | None = None
         self.image_changed, self.mask_changed, self.models_changed = Event(), Event(), Event()
@@ -147,57 +145,58 @@ class Document:
             self.set_models(list(self.specs), device)
 
     # ------------------------------------------------------------------ protection
-    def begin_protection(self) -> ProtectionRequest:
-        """Start a protection of the current image and protection mask with the document's settings: the
-        previous outcome is gone (one truth: nothing is shown or exported until this one finishes)."""
+    def begin_protection(self) -> ProtectionJob:
+        """Start a protection of the current image and protection mask with the document's settings (the test
+        mask, when it masks some but not all of the image, is tried as a benign edit): checked here, before any
+        work. The previous outcome is gone (one truth: nothing is shown or exported until this one finishes)."""
         if self.image is None:
             raise InputError("open an image first")
         if self.folder is not None:
             raise InputError("A folder is being protected: wait for it, or stop it, then protect this image.")
-        mask = self.masks[PROTECTION]
+        mask, test = self.masks[PROTECTION], self.masks[TEST]
         if not mask.any():
             raise InputError("Paint the region to protect first (Protection mask layer).")
-        validate_mask(mask, self.image.rgb.shape)  # too many parts, all covered: before any work
-        request = ProtectionRequest(self.image, mask.copy(), self.masks[TEST].copy(), self.specs, self.device,
-                                    self.settings, self.fmt, self.generator)
+        extra = {"test mask": test.copy()} if test.any() and not test.all() else None
+        request = ProtectionRequest.checked(self.image, mask.copy(), self.settings, self.fmt, extra_masks=extra)
+        job = ProtectionJob(request, self.specs, self.device, self.generator)
         self._drop_outcome()
-        self.running = request
+        self.running = job
         self.run_changed.emit()
-        return request
+        return job
 
-    def finish_protection(self, request: ProtectionRequest, outcome: ProtectedImage) -> bool:
-        """The result of ``request``; False (and dropped) when another request replaced it."""
-        if request is not self.running:
+    def finish_protection(self, job: ProtectionJob, outcome: ProtectedImage) -> bool:
+        """The result of ``job``; False (and dropped) when another job replaced it."""
+        if job is not self.running:
             return False
         self.running = None
-        self.outcome, self.request, self.suites, self.exported_path = outcome, request, None, None
+        self.outcome, self.job, self.suites, self.exported_path = outcome, job, None, None
         self.run_changed.emit()
         self.outcome_changed.emit()
         return True
 
-    def end_run(self, request: ProtectionRequest) -> None:
-        """``request`` was cancelled or failed: it leaves no outcome."""
-        if request is self.running:
+    def end_run(self, job: ProtectionJob) -> None:
+        """``job`` was cancelled or failed: it leaves no outcome."""
+        if job is self.running:
             self.running = None
             self.run_changed.emit()
 
     # ------------------------------------------------------------------ a folder
-    def begin_folder(self, items: list[BatchItem]) -> FolderRequest:
+    def begin_folder(self, items: list[BatchItem]) -> FolderJob:
         """Start protecting ``items`` with the document's settings, models and format."""
         if self.running is not None or self.folder is not None:
             raise InputError("A protection is running: wait for it, or cancel it, then Start again.")
-        self.folder = FolderRequest(list(items), self.specs, self.device, self.settings, self.fmt, self.generator)
+        self.folder = FolderJob(list(items), self.specs, self.device, self.settings, self.fmt, self.generator)
         self.run_changed.emit()
         return self.folder
 
-    def end_folder(self, request: FolderRequest) -> None:
-        if request is self.folder:
+    def end_folder(self, job: FolderJob) -> None:
+        if job is self.folder:
             self.folder = None
             self.run_changed.emit()
 
     def _drop_outcome(self) -> None:
         had = self.outcome is not None
-        self.outcome = self.request = self.suites = self.exported_path = None
+        self.outcome = self.job = self.suites = self.exported_path = None
         if had:
             self.outcome_changed.emit()
 
@@ -205,11 +204,11 @@ class Document:
     def stale_reason(self) -> str | None:
         """Why the outcome is not the current image's protection any more, or None when it is (opening an
         image drops the outcome, so the image is always the outcome's)."""
-        if self.outcome is None or self.request is None:
+        if self.outcome is None or self.job is None:
             return NO_PROTECTION
-        if not np.array_equal(self.request.mask, self.masks[PROTECTION]):
+        if not np.array_equal(self.job.request.mask, self.masks[PROTECTION]):
             return MASK_CHANGED
-        if self.request.specs != self.specs:
+        if self.job.specs != self.specs:
             return MODEL_CHANGED
         return None
 

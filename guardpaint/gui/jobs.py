@@ -17,8 +17,10 @@ from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport, run_suite
 from guardpaint.core.evaluation.verify import shown_boxes
-from guardpaint.core.workflow import Generated, protect_image
-from guardpaint.document import FolderRequest, GeneratorChoice, ProtectionRequest
+from guardpaint.core.protection.request import ProtectionRequest
+from guardpaint.core.protection.sources import OPTIMISER, GeneratorSource
+from guardpaint.core.workflow import protect_request
+from guardpaint.document import FolderJob, ProtectionJob
 from guardpaint.errors import Cancelled, ModelError
 from guardpaint.models import Inpainter, load_model
 from guardpaint.models.device import select_device
@@ -45,37 +47,31 @@ class ModelCache:
             return [self._models[key] for key in keys]
 
 
-def generated_for(choice: GeneratorChoice | None, models: list[Inpainter], report) -> Generated | None:
-    """The chosen noise generator when it was trained against every model (the line says it starts from it),
-    else None (the line says why the loop runs instead)."""
-    if choice is None:
-        return None
-    generator = read_generator(choice.path, models[0].device)
-    try:
-        for model in models:
-            generator.check_model(model)
-    except ModelError as exc:
-        report(f"Not using the noise generator: {exc}. Optimising instead…")
-        return None
-    refine = f", then {choice.refine} refine iterations" if choice.refine else ""
-    report(f"Starting from the noise generator {generator.name}: one pass{refine}…")
-    return Generated(generator, choice.refine)
+def _with_models(job: ProtectionJob, models: list[Inpainter], report) -> ProtectionRequest:
+    """The job's request against ``models``, from the chosen noise generator when it was trained against every
+    model (the line says it starts from it), else from the optimiser (the line says why)."""
+    choice = job.generator
+    if choice is not None:
+        source = GeneratorSource(read_generator(choice.path, models[0].device), choice.refine)
+        try:
+            request = job.request.for_models(models, source)
+        except ModelError as exc:
+            report(f"Not using the noise generator: {exc}. Optimising instead…")
+        else:
+            refine = f", then {choice.refine} refine iterations" if choice.refine else ""
+            report(f"Starting from the noise generator {source.generator.name}: one pass{refine}…")
+            return request
+    report(f"Optimising on {models[0].device}: the first iteration includes the set-up…")
+    return job.request.for_models(models)
 
 
-def run_protection(models: ModelCache, request: ProtectionRequest, report, should_cancel) -> ProtectedImage:
+def run_protection(models: ModelCache, job: ProtectionJob, report, should_cancel) -> ProtectedImage:
     """Protect, encode the output file, re-read it, and verify on the re-read pixels (keeping the edits).
     Reports what it is doing as text (loading, the first iteration, verifying) and each iteration."""
-    test_mask = request.test_mask
-    usable = test_mask.any() and not test_mask.all()
-    extra = {"test mask": test_mask} if usable else None
     report("Loading the model…")
-    loaded = models.get(list(request.specs), request.device)
-    generated = generated_for(request.generator, loaded, report)
-    if generated is None:
-        report(f"Optimising on {loaded[0].device}: the first iteration includes the set-up…")
-    return protect_image(loaded, request.image, request.mask, request.settings, on_iteration=report,
-                         should_cancel=should_cancel, extra_masks=extra, keep_edits=True, fmt=request.fmt,
-                         on_status=report, generated=generated)
+    request = _with_models(job, models.get(list(job.specs), job.device), report)
+    return protect_request(request, on_iteration=report, should_cancel=should_cancel, keep_edits=True,
+                           on_status=report)
 
 
 def run_test_edit(outcome: ProtectedImage, mask: np.ndarray, should_cancel
@@ -111,16 +107,20 @@ def run_attack_suite(outcome: ProtectedImage, report, should_cancel) -> dict[str
     return suites
 
 
-def run_batch(models: ModelCache, request: FolderRequest, report, should_cancel) -> None:
-    """Protect each image of ``request`` in turn with one model load, reporting ``(row, None)`` when an image
-    starts and ``(row, report)`` when it is done. Stopping loses only the current image."""
-    loaded = models.get(list(request.specs), request.device)
-    generated = generated_for(request.generator, loaded, lambda line: None)
+def run_batch(models: ModelCache, job: FolderJob, report, should_cancel) -> None:
+    """Protect each image of ``job`` in turn with one model load, reporting ``(row, None)`` when an image
+    starts and ``(row, report)`` when it is done. Stopping loses only the current image. A noise generator
+    not trained against every model fails the folder before its first image."""
+    loaded = models.get(list(job.specs), job.device)
+    source = OPTIMISER
+    if job.generator is not None:
+        source = GeneratorSource(read_generator(job.generator.path, loaded[0].device), job.generator.refine)
+        source.check(loaded)
     taken: set = set()
-    inputs = batch_inputs(request.items)
-    for row, item in enumerate(request.items):
+    inputs = batch_inputs(job.items)
+    for row, item in enumerate(job.items):
         if should_cancel():
             raise Cancelled("batch stopped")
         report((row, None))
-        report((row, protect_item(loaded, item, request.settings, request.fmt, taken=taken, inputs=inputs,
-                                  should_cancel=should_cancel, generated=generated)))
+        report((row, protect_item(loaded, item, job.settings, job.fmt, taken=taken, inputs=inputs,
+                                  should_cancel=should_cancel, source=source)))

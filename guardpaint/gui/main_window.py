@@ -276,12 +276,12 @@ class MainWindow(QMainWindow):
         if self.document.image is None or self.runner.is_busy():
             return
         try:
-            request = self.document.begin_protection()
+            job = self.document.begin_protection()
         except GuardPaintError as exc:
             self.ui.error(str(exc))
             return
         self.session.save(force=True)
-        self.protection.protect(request)
+        self.protection.protect(job)
 
     def protect_at_maximum(self) -> None:
         """The verdict's offer when the strength allowed was not enough: the reference's budget."""

@@ -7,6 +7,8 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
 
+from guardpaint.core.generator.settings import GeneratorUse
+from guardpaint.core.protection.settings import default_of, knobs
 from guardpaint.document import Document, GeneratorChoice
 from guardpaint.errors import GuardPaintError
 from guardpaint.gui.downloads import DownloadController, size_text
@@ -173,11 +175,13 @@ class ModelController(QObject):
                                               GENERATOR_FILTER)
         if not path:
             return False
-        refine, chosen = QInputDialog.getInt(self.window, "Refine iterations", "Iterations after the generator's "
-                                             "one pass (0: the one pass alone):", 5, 0, 1000)
+        (refine_field, declared), = knobs(GeneratorUse)
+        refine, chosen = QInputDialog.getInt(self.window, declared.label, f"{declared.help.capitalize()} (0: the one "
+                                             "pass alone):", default_of(refine_field), int(declared.minimum),
+                                             int(declared.maximum))
         return chosen and self.use_generator(Path(path), refine)
 
-    def use_generator(self, path: Path | None, refine: int = 0) -> bool:
+    def use_generator(self, path: Path | None, refine: int = GeneratorUse.refine) -> bool:
         """Start protections from the generator at ``path`` (checked as weights are; None: stop using one)."""
         if path is not None:
             self.ui.remember_dir("weights", path)

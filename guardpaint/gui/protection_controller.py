@@ -16,7 +16,7 @@ from guardpaint.core.batch import BatchItem, BatchTally
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.suite import CaseResult, SuiteReport, case_count
-from guardpaint.document import MODEL_CHANGED, Document, ProtectionRequest
+from guardpaint.document import MODEL_CHANGED, Document, ProtectionJob
 from guardpaint.errors import InputError
 from guardpaint.gui.batch_dialog import BatchDialog
 from guardpaint.gui.interaction import Interaction
@@ -71,26 +71,26 @@ class ProtectionController(QObject):
         return f"{reason[0].upper()}{reason[1:]}: what is shown is no longer this image's protection. Protect again."
 
     # ------------------------------------------------------------------ protection
-    def protect(self, request: ProtectionRequest) -> None:
-        """Run ``request`` (begun on the document, which dropped the previous outcome)."""
-        self.panel.start_run(request.settings.iterations)
+    def protect(self, job: ProtectionJob) -> None:
+        """Run ``job`` (begun on the document, which dropped the previous outcome)."""
+        self.panel.start_run(job.request.settings.iterations)
         self._started = time.perf_counter()
         self.runner.start(
-            lambda report, cancelled: run_protection(self.models, request, report, cancelled),
-            on_done=lambda outcome: self._protected(request, outcome), on_partial=self.panel.show_progress,
-            on_failed=lambda message: self._run_ended(request, "Failed", message),
-            on_cancelled=lambda: self._run_ended(request, "Cancelled"))
+            lambda report, cancelled: run_protection(self.models, job, report, cancelled),
+            on_done=lambda outcome: self._protected(job, outcome), on_partial=self.panel.show_progress,
+            on_failed=lambda message: self._run_ended(job, "Failed", message),
+            on_cancelled=lambda: self._run_ended(job, "Cancelled"))
 
-    def _protected(self, request: ProtectionRequest, outcome: ProtectedImage) -> None:
-        if not self.document.finish_protection(request, outcome):
+    def _protected(self, job: ProtectionJob, outcome: ProtectedImage) -> None:
+        if not self.document.finish_protection(job, outcome):
             return
         seconds = time.perf_counter() - self._started
         verdict = "edit defeated" if outcome.protected else "edit NOT defeated"
         self.panel.finish_run(f"Done in {seconds:.1f} s on {outcome.model.device} · {verdict} "
                               f"({' and '.join(outcome.verifications)})")
 
-    def _run_ended(self, request: ProtectionRequest, status: str, message: str | None = None) -> None:
-        self.document.end_run(request)
+    def _run_ended(self, job: ProtectionJob, status: str, message: str | None = None) -> None:
+        self.document.end_run(job)
         self.panel.stop_run(status)
         if message:
             self.ui.error(message)
@@ -162,7 +162,7 @@ class ProtectionController(QObject):
         try:
             if self.runner.is_busy():
                 raise InputError("A protection is running: wait for it, or cancel it, then Start again.")
-            request = self.document.begin_folder(items)
+            job = self.document.begin_folder(items)
         except InputError as exc:
             dialog.finish(str(exc))
             return
@@ -178,12 +178,12 @@ class ProtectionController(QObject):
             dialog.mark(row, report)
 
         def ended(message: str, failed: bool = False) -> None:
-            self.document.end_folder(request)
+            self.document.end_folder(job)
             dialog.finish(message)
             if failed:
                 self.ui.error(message)
 
-        self.runner.start(lambda report, cancelled: run_batch(self.models, request, report, cancelled),
+        self.runner.start(lambda report, cancelled: run_batch(self.models, job, report, cancelled),
                           on_done=lambda _: ended(f"{tally.summary(len(items))}."),
                           on_partial=progress,
                           on_failed=lambda message: ended(message, failed=True),

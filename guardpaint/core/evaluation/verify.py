@@ -209,12 +209,21 @@ def verify(
     keep_edits: bool = False,
 ) -> VerificationReport:
     """Run the editor on both 8-bit images and measure imperceptibility, and the malicious and benign
-    edits region by region. ``keep_edits`` keeps each region's crop of the edits for showing them."""
+    edits region by region. ``keep_edits`` keeps each region's crop of the edits for showing them. The
+    inputs are checked here (:func:`verify_checked` takes checked ones)."""
     if original.shape != protected.shape:
         raise InputError(f"original is {original.shape[1]}x{original.shape[0]} "
                          f"but protected is {protected.shape[1]}x{protected.shape[0]}")
     mask = validate_mask(mask, original.shape)
+    extra = {name: validate_mask(other, original.shape) for name, other in (extra_masks or {}).items()}
     colour = target_colour or choose_target_colour(original)
+    return verify_checked(editor, original, protected, mask, extra, colour, expansion, keep_edits)
+
+
+def verify_checked(editor: Editor, original: np.ndarray, protected: np.ndarray, mask: np.ndarray,
+                   extra_masks: dict[str, np.ndarray], colour: tuple[int, int, int], expansion: int,
+                   keep_edits: bool) -> VerificationReport:
+    """:func:`verify` on inputs already checked (a protection request's): images of one shape, HxW bool masks."""
     regions = find_regions(mask)
     shown: dict[str, tuple[Box, np.ndarray, np.ndarray]] = {}
 
@@ -231,8 +240,7 @@ def verify(
         rings, clean_ring, attacked_ring = ring_ssims(editor, original, protected, mask, regions, expansion)
         keep({f"ring around region {n}": box for n, box in crops.items()}, clean_ring, attacked_ring)
         benign = {"ring": min(rings)}
-        for name, benign_mask in (extra_masks or {}).items():
-            benign_mask = validate_mask(benign_mask, original.shape)
+        for name, benign_mask in extra_masks.items():
             clean_b, attacked_b = editor.inpaint(original, benign_mask), editor.inpaint(protected, benign_mask)
             benign[name] = benign_ssim(clean_b, attacked_b, benign_mask)
             keep(shown_boxes(editor, name, benign_mask), clean_b, attacked_b)

@@ -13,7 +13,8 @@ from functools import partial
 from guardpaint.core.generator.samples import Sample
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings
-from guardpaint.core.workflow import Generated, ProtectedImage, protect_image
+from guardpaint.core.protection.sources import GeneratorSource
+from guardpaint.core.workflow import ProtectedImage, protect_image
 from guardpaint.models.base import Inpainter
 from guardpaint.models.noise_generator import NoiseGenerator
 
@@ -38,7 +39,7 @@ def measure(models: list[Inpainter], pairs: list[Sample], generator: NoiseGenera
                                     replace(settings, iterations=loop_iterations))
         else:
             outcome = protect_image(models, LoadedImage(pair.rgb), pair.mask, settings,
-                                    generated=Generated(generator, refine))
+                                    source=GeneratorSource(generator, refine))
         seconds.append(time.perf_counter() - started)
         if on_outcome is not None:
             on_outcome(pair, outcome)

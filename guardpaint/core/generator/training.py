@@ -5,7 +5,7 @@ ladder's range, a budget (texture or uniform), an order of the colour channels a
 for several, one of the editors per sample, lets the generator make the noise in one pass, and
 back-propagates the protection's objective (attack, incomplete trigger, twice the hide term, through
 that editor's views:
-:func:`~guardpaint.core.protection.loop.build_objective`) into the generator. The noise
+:func:`~guardpaint.core.protection.setup.set_up`) into the generator. The noise
 is a leaf for the objective, exactly as in the optimisation loop; its gradient is then carried through
 the generator in one backward pass.
 
@@ -31,17 +31,15 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from guardpaint.core.editor.editors import DEFAULT_EDITORS, check_editors
 from guardpaint.core.editor.tensors import mask_to_tensor
 from guardpaint.core.generator.samples import Sample, SampleSource, recoloured
+from guardpaint.core.generator.settings import TrainingSettings
 from guardpaint.core.io.files import write_atomic
-from guardpaint.core.protection.loop import build_objective
 from guardpaint.core.protection.loss_terms import TERM_NAMES
 from guardpaint.core.protection.loss_terms import weights as term_weights
-from guardpaint.core.protection.noise import WindowNoise
 from guardpaint.core.protection.settings import LEVELS, ProtectionSettings
+from guardpaint.core.protection.setup import set_up
 from guardpaint.core.protection.target import choose_target_colour
-from guardpaint.core.protection.windows import plan_protection
 from guardpaint.errors import InputError, ModelError
 from guardpaint.models.base import Inpainter
 from guardpaint.models.device import resolve_precision
@@ -58,32 +56,6 @@ STATE_FORMAT = "guardpaint-generator-training/1"
 STRENGTHS = (2.5, 6.375)
 #: The budgets trained for: texture (the generator's default) and uniform (maximum strength, the last step).
 BUDGETS = ("texture", "uniform")
-
-
-@dataclass(frozen=True)
-class TrainingSettings:
-    """How a generator is trained (recorded in its file)."""
-
-    crop: int = 128  # px, square
-    batch: int = 8  # samples per step, over all processes
-    learning_rate: float = 3e-4  # 1e-3 collapsed to no noise after ~200 steps on the high-gain model
-    seed: int = 0
-    width: int = 32  # the architecture (models.noise_generator.GeneratorConfig)
-    depth: int = 3
-    blocks: int = 2
-    precision: str = "auto"  # of the inpainting model's gradient pass
-    memory_saving: str = "auto"  # recompute LaMa's blocks: as protect's rule (views above 1 MP)
-    checkpoint_every: int = 50  # steps
-    validate_every: int = 100  # steps
-    editors: tuple[str, ...] = DEFAULT_EDITORS  # one is drawn per sample (editors.py)
-
-    def validated(self) -> TrainingSettings:
-        if self.crop < 32 or self.crop % 8:
-            raise InputError(f"crop must be a multiple of 8 of at least 32 px, got {self.crop}")
-        if self.batch < 1:
-            raise InputError(f"batch must be at least 1, got {self.batch}")
-        editors = check_editors(self.editors)
-        return self if editors == self.editors else replace(self, editors=editors)
 
 
 @dataclass
@@ -141,18 +113,14 @@ class Trainer:
         sample = recoloured(sample, rng)
         editors = self.settings.editors  # drawn last, and only among several, so that earlier runs stay exact
         editor = editors[0] if len(editors) == 1 else editors[int(rng.integers(len(editors)))]
-        plan = plan_protection(sample.mask, settings.expansion, (editor,))
-        noise = WindowNoise(sample.rgb, plan.windows, plan.regions, settings, self.device)
-        colour = choose_target_colour(sample.rgb)
-        objective, _ = build_objective(self.models, sample.mask, plan, noise, colour, settings)
-        target = torch.tensor(colour, dtype=torch.float32, device=self.device).view(1, 3, 1, 1) / LEVELS
-        hole = mask_to_tensor(sample.mask, self.device)
-        budget = noise.budgets[0]
-        features = generator_inputs(noise.images[0], hole, budget, target)
+        setup = set_up(self.models, sample.rgb, sample.mask, replace(settings, editors=(editor,)),
+                       choose_target_colour(sample.rgb))
+        noise, budget = setup.noise, setup.noise.budgets[0]
+        features = generator_inputs(noise.images[0], mask_to_tensor(sample.mask, self.device), budget, setup.target)
         made = self._noise(lambda network: network(features)) * budget
         with torch.no_grad():
             noise.deltas[0].copy_(made if noise.deltas[0].shape[1] == 3 else made.mean(dim=1, keepdim=True))
-        scores = objective.step(noise, with_gradient=True)
+        scores = setup.objective.step(noise, with_gradient=True)
         gradient = noise.deltas[0].grad
         if gradient.shape[1] == 1:
             gradient = gradient.expand(-1, 3, -1, -1) / 3

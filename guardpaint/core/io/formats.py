@@ -50,6 +50,12 @@ class OutputFormat:
 PNG = OutputFormat("png")
 
 
+def estimated_output_bytes(image: LoadedImage) -> int:
+    """A generous upper bound of the output file's size (raw pixels plus headers), for the disk check."""
+    channels = 4 if image.alpha is not None else 3
+    return image.rgb.shape[0] * image.rgb.shape[1] * channels + (1 << 20)
+
+
 def check_storable(image: LoadedImage, fmt: OutputFormat) -> None:
     """An InputError if ``fmt`` cannot store what ``image`` has (transparency in a JPEG)."""
     if image.alpha is not None and fmt.kind == "jpeg":
@@ -86,11 +92,11 @@ def _exif(template: LoadedImage) -> bytes | None:
 
 
 def encode_image(rgb: np.ndarray, template: LoadedImage | None = None, fmt: OutputFormat = PNG) -> bytes:
-    """The file bytes of ``rgb`` (HxWx3 uint8) in ``fmt``, with the alpha, greyness and metadata of ``template``."""
+    """The file bytes of ``rgb`` (HxWx3 uint8) in ``fmt``, with the alpha, greyness and metadata of ``template``.
+    ``fmt`` can store the template (:func:`check_storable`, run where the request is made)."""
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError("expected an HxWx3 uint8 array")
     meta = template or LoadedImage(rgb=rgb)
-    check_storable(meta, fmt)
     if meta.grey:
         pixels = rgb[:, :, 0]
         pil = Image.fromarray(pixels, "L") if meta.alpha is None else Image.fromarray(

@@ -121,15 +121,13 @@ class StepOptimiser:
         self.graphed = False  # whether the last step's iterations were replayed from a CUDA graph
         self.graph_error: str | None = None  # why capture failed, once it has
 
-    def run(self, windows: list[int], offer_first: bool, report: Reporter,
-            should_cancel: Callable[[], bool] | None = None, iterations: int | None = None,
-            check: StepCheck | None = None) -> StepRun:
-        """Optimise ``windows`` from their current noise for ``iterations`` updates (the settings' by default;
-        0: the current noise is only scored). Iterate 0 competes for the kept one only with ``offer_first``
+    def run(self, windows: list[int], offer_first: bool, report: Reporter, iterations: int,
+            should_cancel: Callable[[], bool] | None = None, check: StepCheck | None = None) -> StepRun:
+        """Optimise ``windows`` from their current noise for ``iterations`` updates (0: the current noise is only
+        scored). Iterate 0 competes for the kept one only with ``offer_first``
         (a new start; a later step that starts from noise already judged does not offer it). With ``check``
         the kept iterate is the one the verdict prefers, and the step may stop early."""
         settings = self.settings
-        iterations = settings.iterations if iterations is None else iterations
         if iterations == 0:
             self.kept.start(windows)
             scores = self.objective.step(self.noise, with_gradient=False, active=windows)

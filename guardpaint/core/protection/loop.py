@@ -14,21 +14,16 @@ import numpy as np
 import torch
 
 from guardpaint.core.editor.geometry import Box
-from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.editor.regions import Region
-from guardpaint.core.editor.tensors import mask_to_tensor
 from guardpaint.core.protection.engine import KeptIterates, StepCheck, StepOptimiser, StepRun
 from guardpaint.core.protection.ladder import Judge, RegionLadder, RegionOutcome
 from guardpaint.core.protection.loss_terms import ROBUST_TERM, TERM_NAMES
-from guardpaint.core.protection.loss_terms import weights as term_weights
-from guardpaint.core.protection.noise import FULL_BUDGETS, WindowNoise
-from guardpaint.core.protection.objective import Objective, Scores, fill_clean_targets
-from guardpaint.core.protection.robust import RandomAttacks
-from guardpaint.core.protection.settings import LEVELS, NO_CHANGE, ProtectionSettings, Strength
+from guardpaint.core.protection.noise import FULL_BUDGETS
+from guardpaint.core.protection.objective import Scores
+from guardpaint.core.protection.settings import NO_CHANGE, ProtectionSettings, Strength
+from guardpaint.core.protection.setup import set_up
+from guardpaint.core.protection.sources import OPTIMISER, NoiseSource
 from guardpaint.core.protection.target import choose_target_colour
-from guardpaint.core.protection.terms import standard_terms
-from guardpaint.core.protection.windows import Plan, plan_protection
-from guardpaint.errors import InputError
 from guardpaint.models.base import Inpainter
 from guardpaint.models.device import resolve_precision
 
@@ -96,22 +91,11 @@ class ProtectionResult:
         return mask
 
 
-#: JPEG's block grid with 4:2:0 chroma: windows snap to it so the noise meets whole blocks.
-JPEG_GRID = 16
-#: Above this many pixels in one view "auto" memory saving recomputes activations (big-lama at
-#: 2048 px would otherwise need about 40 GB for the three batched edits).
-MEMORY_SAVING_PIXELS = 1024 * 1024
 #: With a judge, every this many iterates are judged by the verdict's measure (docs/method.md, section 6a).
 CHECK_EVERY = 4
 #: A step stops once every region it optimises falls at most this short (the verdict's limit is 1): room for
 #: what the file goes through before an edit (chosen by benchmarks/least_noise.py; docs/method.md, 6a).
 HOLD_MARGIN = 0.8
-
-
-#: Where a step's noise can come from instead of the optimiser's start: noise for windows' images (Bx3xhxw), their
-#: protection masks (Bx1xhxw), budgets (Bx1xhxw) and the target colour (1x3x1x1), within the budgets (a
-#: noise generator's one pass).
-NoiseSource = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def protect(
@@ -123,19 +107,22 @@ def protect(
     should_cancel: Callable[[], bool] | None = None,
     fixed: np.ndarray | None = None,
     judge: Judge | None = None,
-    source: NoiseSource | None = None,
-    refine: int | None = None,
+    source: NoiseSource = OPTIMISER,
+    colour: tuple[int, int, int] | None = None,
 ) -> ProtectionResult:
     """Optimise protective noise for ``rgb`` (HxWx3 uint8) over ``mask`` (HxW bool).
 
+    The inputs are trusted: the mask and settings as checked at the door
+    (:class:`~guardpaint.core.protection.request.ProtectionRequest`), the models on one device.
     The noise lives in the windows of :func:`~guardpaint.core.protection.windows.plan_protection`: the
     parts of the image the chosen editors run the model on (for IOPaint alone the whole frame up to
     800 px, else its crops around each region). Pixels where ``fixed`` is True
     (fully transparent ones) get none; a grey image gets grey noise, so it stays grey. With
     ``settings.jpeg_quality`` every evaluation sees the image after a differentiable JPEG round trip.
-    Against several models (an ensemble, on one device) the loss is the mean of their objectives and
+    Against several models (an ensemble) the loss is the mean of their objectives and
     each window keeps the iterate whose worst model fares best, scored in fp32 whatever the loop's
-    precision. Raises :class:`Cancelled` when ``should_cancel`` returns True (checked once per iteration).
+    precision. The fill is aimed at ``colour`` (the settings', else one chosen for the image). Raises
+    :class:`Cancelled` when ``should_cancel`` returns True (checked once per iteration).
 
     With ``judge`` (it gets the 8-bit image and returns each region's shortfall) every
     :data:`CHECK_EVERY` iterates are judged: each window keeps the iterate the verdict prefers, and a step
@@ -145,18 +132,16 @@ def protect(
     (:mod:`~guardpaint.core.protection.ladder`). Without a judge each window keeps its iterate of least
     loss and every step runs all its iterations.
 
-    With ``source`` (a noise generator) every step starts from its noise for the step's budget (the
-    texture budget: the generator decides where the noise acts) and runs ``refine`` iterations (none:
-    the generator's one pass is judged as it is).
+    Each step starts its noise from ``source`` (:mod:`~guardpaint.core.protection.sources`), which also
+    says how many iterations follow.
 
-    The stages, each with one job (:class:`_Protection`): plan the windows and build the objective, start
+    The stages, each with one job (:class:`_Protection`): set up the windows and the objective, start
     each step's noise, optimise it, judge the written file and climb the ladder.
     """
-    run = _Protection(models, rgb, mask, settings, fixed, judge, source)
-    iterations = run.settings.iterations if refine is None else refine
+    run = _Protection(models, rgb, mask, source.settings_for(settings), fixed, judge, source, colour)
     for step, rung in enumerate(run.rungs, start=1):
         windows = run.start_step(step, rung)
-        run.optimise(step, rung, windows, iterations, on_iteration, should_cancel)
+        run.optimise(step, rung, windows, on_iteration, should_cancel)
         if not run.judge_step(step):
             break
     return run.result()
@@ -167,42 +152,34 @@ class _Protection:
 
     def __init__(self, models: Inpainter | Sequence[Inpainter], rgb: np.ndarray, mask: np.ndarray,
                  settings: ProtectionSettings, fixed: np.ndarray | None, judge: Judge | None,
-                 source: NoiseSource | None) -> None:
-        """Plan the windows, build the noise, the objective and the ladder."""
+                 source: NoiseSource, colour: tuple[int, int, int] | None) -> None:
+        """Set the protection up (:func:`~guardpaint.core.protection.setup.set_up`) and build the ladder."""
         models = [models] if isinstance(models, Inpainter) else list(models)
-        device = models[0].device
-        if any(model.device != device for model in models):
-            raise InputError("the models of an ensemble must be on one device")
-        settings = settings.validated()
-        if source is not None and settings.budget == "adaptive":  # the generator decides where the noise acts
-            settings = replace(settings, budget="texture")
-        self.settings = settings = replace(settings, precision=resolve_precision(settings.precision, device))
-        self.rgb, self.mask = rgb, validate_mask(mask, rgb.shape)
+        self.settings = settings = replace(settings, precision=resolve_precision(settings.precision, models[0].device))
+        self.rgb = rgb
         self.started = time.perf_counter()
-        self.plan = plan = plan_protection(self.mask, settings.expansion, settings.editors, settings.level == "robust",
-                                           JPEG_GRID if settings.jpeg_quality else 1)
-        self.noise = WindowNoise(rgb, plan.windows, plan.regions, settings, device, fixed)
-        self.colour = settings.target_colour or choose_target_colour(rgb)
-        self.objective, save_memory = build_objective(models, self.mask, plan, self.noise, self.colour, settings)
+        colour = colour or settings.target_colour or choose_target_colour(rgb)
+        self.setup = setup = set_up(models, rgb, mask, settings, colour, fixed)
+        self.plan, self.noise = setup.plan, setup.noise
         self.rungs = strength_ladder(settings) if judge is not None else [Rung(Strength(settings.epsilon),
                                                                                     settings.budget)]
         self.judge = judge
         self.ladder = RegionLadder(self.noise, [(rung.strength, rung.budget) for rung in self.rungs], judge)
         self.step_runs: list[StepRun] = []
         self.kept = KeptIterates(self.noise)
-        capturable = self.objective.fixed and not settings.jpeg_quality and not save_memory
-        self.optimiser = StepOptimiser(self.objective, self.noise, self.kept, settings, capturable)
+        capturable = setup.objective.fixed and not settings.jpeg_quality and not setup.save_memory
+        self.optimiser = StepOptimiser(setup.objective, self.noise, self.kept, settings, capturable)
         self.source = source
         self.history: list[IterationReport] = []
-        self.window_iterations = [0] * len(plan.windows)
+        self.window_iterations = [0] * len(setup.plan.windows)
         self.engines: set[str] = set()
         self.steps = 0
         self.setup_time = time.perf_counter() - self.started
         self.optimising_since = time.perf_counter()
 
     def start_step(self, step: int, rung: Rung) -> list[int]:
-        """Set the climbing regions' strength and where their noise starts (the noise they were accepted with,
-        or the source's); the other regions' noise is frozen. The windows to optimise."""
+        """Set the climbing regions' strength and where their noise starts (the source's say); the other
+        regions' noise is frozen. The windows to optimise."""
         noise, ladder = self.noise, self.ladder
         windows = ladder.windows()
         noise.set_strength(ladder.climbing, rung.strength.fraction)
@@ -210,39 +187,19 @@ class _Protection:
             for window in windows:
                 noise.restore(window, ladder.accepted[window])
             noise.freeze(ladder.frozen(), ladder.accepted)
-        if self.source is not None:
-            noise.share_out(ladder.climbing, rung.budget, measured=False)
-            self._start_from_source(windows)
-        else:  # a gradient at this start says where the noise acts, region by region
-            measured = rung.budget != "reference"
-            if measured:
-                self.objective.step(noise, with_gradient=True, active=windows, score=False)
-            noise.share_out(ladder.climbing, rung.budget, measured)
+        self.source.start(self.setup, windows, ladder.climbing, rung.budget)
         return windows
 
-    def _start_from_source(self, windows: list[int]) -> None:
-        """The source's noise for each window (its frozen pixels stay as they are: projection holds them)."""
-        noise = self.noise
-        colour = torch.tensor(self.colour, dtype=torch.float32, device=noise.deltas[0].device).view(1, 3, 1, 1)
-        with torch.no_grad():
-            for window in windows:
-                box = self.plan.windows[window]
-                hole = mask_to_tensor(self.mask[box.slices], noise.deltas[window].device)
-                made = self.source(noise.images[window], hole, noise.budgets[window], colour / LEVELS)
-                if noise.deltas[window].shape[1] == 1:  # a grey image keeps one channel of noise
-                    made = made.mean(dim=1, keepdim=True)
-                noise.deltas[window].copy_(made)
-            noise.project()
-
-    def optimise(self, step: int, rung: Rung, windows: list[int], iterations: int,
+    def optimise(self, step: int, rung: Rung, windows: list[int],
                  on_iteration: Callable[[IterationReport], None] | None,
                  should_cancel: Callable[[], bool] | None) -> None:
-        """``iterations`` updates of the windows' noise, each iterate scored and offered to the kept ones."""
+        """The source's iterations of the windows' noise, each iterate scored and offered to the kept ones."""
+        iterations = self.source.iterations(self.settings)
         reporter = _Reporter(self.history, on_iteration, iterations, self.optimising_since, windows,
                              self.kept.scores.clone(), (step, len(self.rungs), rung))
         check = None if self.judge is None else StepCheck(CHECK_EVERY, self._judge_windows)
-        self.step_runs.append(self.optimiser.run(windows, step == 1 or self.source is not None, reporter,
-                                                 should_cancel, iterations, check))
+        self.step_runs.append(self.optimiser.run(windows, self.source.offers_start(step), reporter,
+                                                 iterations, should_cancel, check))
         self.engines.add("cuda graph" if self.optimiser.graphed else "eager")
         for window, iteration in zip(windows, self.kept.iterations[windows].tolist(), strict=True):
             self.window_iterations[window] = iteration
@@ -272,7 +229,7 @@ class _Protection:
             protected=protected,
             noise=protected.astype(np.int16) - self.rgb.astype(np.int16),
             history=self.history,
-            target_colour=tuple(int(c) for c in self.colour),
+            target_colour=tuple(int(c) for c in self.setup.colour),
             best_iterations=self.window_iterations,
             best_loss=float(self.kept.scores.sum()),
             elapsed=time.perf_counter() - self.started,
@@ -339,27 +296,3 @@ class _Reporter:
         self.history.append(report)
         if self.listener is not None:
             self.listener(report)
-
-
-def build_objective(models: list[Inpainter], mask: np.ndarray, plan: Plan, noise: WindowNoise,
-                    colour: tuple[int, int, int], settings: ProtectionSettings) -> tuple[Objective, bool]:
-    """Every model's loss terms, each model copied for the loop (frozen, fused, memory saving where needed),
-    and whether memory saving is on."""
-    device = models[0].device
-    largest = max(term_view.view.model_shape[0] * term_view.view.model_shape[1] for term_view in plan.views)
-    save_memory = settings.memory_saving == "on" or (
-        settings.memory_saving == "auto" and largest > MEMORY_SAVING_PIXELS)
-    models = [model.for_attack(save_memory) for model in models]
-    fast = [model.for_attack(save_memory, torch.bfloat16) for model in models] if settings.precision == "bf16" \
-        else models  # weights cast once to bf16 for the gradients; the fp32 copies score
-    target = torch.tensor(colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
-    weights = term_weights(settings)
-    standard = []
-    for model in models:
-        terms = standard_terms(plan, target, weights, device, device.type == "cuda", noise.labels)
-        fill_clean_targets(model, terms, noise.clean, settings.batch_edits)
-        standard.append(terms)
-    attacks = RandomAttacks(mask, plan, target, settings.robust_samples, settings.robust_weight, settings.seed,
-                            device) if settings.level == "robust" else None
-    objective = Objective(models, standard, attacks, len(plan.windows), settings.batch_edits, fast)
-    return objective, save_memory

@@ -192,8 +192,7 @@ class ProtectionSettings:
 
     def validated(self) -> ProtectionSettings:
         """Self, or an InputError naming the first bad value."""
-        for settings_field, declared in knobs(type(self)):
-            _check(declared, getattr(self, settings_field.name))
+        check_knobs(self)
         for name in ("attack_weight", "incomplete_weight", "robust_weight"):
             if getattr(self, name) < 0:
                 raise InputError(f"{name.replace('_', ' ')} must be >= 0, got {getattr(self, name)}")
@@ -205,6 +204,12 @@ class ProtectionSettings:
             raise InputError(f"JPEG quality must be 1-100, got {self.jpeg_quality}")
         editors = parse_editors(show_editors(self.editors))  # the editors' own names, each once
         return self if editors == self.editors else replace(self, editors=editors)
+
+
+def check_knobs(settings: object) -> None:
+    """An InputError naming the first of ``settings``' knobs outside its choices or range."""
+    for settings_field, declared in knobs(type(settings)):
+        _check(declared, getattr(settings, settings_field.name))
 
 
 def _check(declared: Knob, value: object) -> None:
