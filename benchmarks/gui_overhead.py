@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from protect_regions import photo
 
 from guardpaint.core.io.images import LoadedImage
-from guardpaint.gui.jobs import run_protection
-from guardpaint.gui.main_window import MainWindow
+from guardpaint.gui.shell import MainWindow
+from guardpaint.gui.work import run_protection
 
 from protect_speed import benchmark_image
 

@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings
 from PySide6.QtWidgets import QApplication
 
-from guardpaint.gui.main_window import MainWindow
+from guardpaint.gui.shell import MainWindow
 from guardpaint.models.registry import RESOURCES
 
 

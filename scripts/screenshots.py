@@ -25,8 +25,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from guardpaint.core.protection.loop import IterationReport
-from guardpaint.gui.first_run import FirstRunDialog
-from guardpaint.gui.main_window import MainWindow
+from guardpaint.gui.dialogs import FirstRunDialog
+from guardpaint.gui.shell import MainWindow
 from guardpaint.models import load_model
 from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork
 from guardpaint.models.registry import RESOURCES

@@ -211,7 +211,7 @@ def files(tmp_path):
 def open_window(qtbot, store, size: tuple[int, int] | None = None):
     """A shown main window on ``store``, no image open: its error messages go to ``errors`` (not a modal box),
     its questions to ``questions``, and each question is answered with ``answer`` (True until a test says not)."""
-    from guardpaint.gui.main_window import MainWindow
+    from guardpaint.gui.shell import MainWindow
 
     win = MainWindow(store)
     win.errors, win.questions = [], []

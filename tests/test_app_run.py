@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from guardpaint.gui.canvas import PROTECT
-from guardpaint.gui.main_window import MainWindow
+from guardpaint.gui.shell import MainWindow
 
 from conftest import make_photo, paint_stroke
 
@@ -96,7 +96,7 @@ import sys, time
 from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
-from guardpaint.gui.main_window import MainWindow
+from guardpaint.gui.shell import MainWindow
 from guardpaint.osfiles import unfinished
 
 app = QApplication([])
@@ -120,7 +120,7 @@ print("the event loop returned", flush=True)
 def test_quitting_during_a_long_model_pass_ends_the_process_and_leaves_no_partial_file(tmp_path):
     """Ctrl+Q while a worker is inside a pass that ignores the cancel: the window goes at once, the process
     within the grace period, and the file the worker was writing goes with it."""
-    from guardpaint.gui.quitting import QUIT_GRACE_MS
+    from guardpaint.gui.shell import QUIT_GRACE_MS
 
     part = tmp_path / ".out.png.part"
     started = time.monotonic()

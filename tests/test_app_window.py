@@ -2,7 +2,7 @@
 import pytest
 
 from guardpaint.gui.canvas import MAX_BRUSH
-from guardpaint.gui.main_window import MainWindow
+from guardpaint.gui.shell import MainWindow
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -64,7 +64,7 @@ def test_the_basic_panel_is_two_knobs_and_maximum_strength_is_one_named_choice_a
 def test_shortcut_table_is_generated_from_the_actions(window):
     from PySide6.QtGui import QKeySequence
 
-    from guardpaint.gui.shortcuts import shortcut_rows
+    from guardpaint.gui.shell import shortcut_rows
 
     rows = shortcut_rows(window.actions())
     listed = {key.strip() for keys, _ in rows for key in keys.split(" / ")}

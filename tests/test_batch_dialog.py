@@ -80,7 +80,7 @@ def test_protect_folder_creates_its_output_folder(window, qtbot, files):
 
 
 def test_thumbnails_are_decoded_once_in_the_background(window, qtbot, files, monkeypatch):
-    from guardpaint.gui import batch_dialog
+    from guardpaint.gui.dialogs import batch_dialog
 
     decoded, decode = [], batch_dialog.thumbnail_pixels
     monkeypatch.setattr(batch_dialog, "thumbnail_pixels", lambda path: (decoded.append(path), decode(path))[1])

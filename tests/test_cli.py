@@ -182,7 +182,7 @@ def test_the_exit_statuses_include_130():
 
 
 def test_out_of_memory_is_one_message_on_every_torch():
-    from guardpaint.gui.worker import describe_failure
+    from guardpaint.gui.work import describe_failure
     from guardpaint.models.device import out_of_memory_message
 
     old_style = RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")  # torch < 2.5

@@ -33,7 +33,7 @@ def _options(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def test_every_setting_is_an_option_of_protect_and_batch_and_a_field_of_the_app(qtbot):
-    from guardpaint.gui.settings_panel import SettingsPanel
+    from guardpaint.gui.panels import SettingsPanel
 
     commands = _commands(build_parser())
     panel = SettingsPanel()
@@ -57,7 +57,7 @@ class WithGrain(ProtectionSettings):
 
 
 def test_a_setting_added_in_one_declaration_appears_in_the_cli_and_the_app(qtbot):
-    from guardpaint.gui.settings_panel import SettingsPanel
+    from guardpaint.gui.panels import SettingsPanel
 
     parser = argparse.ArgumentParser()
     protection_args(parser, WithGrain)

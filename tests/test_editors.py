@@ -219,7 +219,7 @@ def test_a_region_that_fails_under_one_editor_only_is_named_with_that_editor(hel
 
 
 def test_the_region_list_names_the_editor_a_region_fails_under(held_in_iopaint_only, qtbot):
-    from guardpaint.gui.region_list import RegionList
+    from guardpaint.gui.panels import RegionList
 
     regions = RegionList()
     qtbot.addWidget(regions)

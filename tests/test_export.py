@@ -36,7 +36,7 @@ def test_export_writes_the_verified_png(window, qtbot, files):
 
 
 def test_export_never_suggests_or_overwrites_the_input(window, qtbot, files):
-    from guardpaint.gui.export_controller import export_suggestion
+    from guardpaint.gui.controllers import export_suggestion
 
     clash = files["dir"] / "photo-protected.png"
     Image.fromarray(make_photo(96, 128)).save(clash)
@@ -93,7 +93,7 @@ def test_export_of_a_protection_that_does_not_hold_asks_first(qtbot, store, case
 
 
 def test_the_report_sheet_labels_its_panels(window, qtbot, files):
-    from guardpaint.gui.export_controller import SHEET_LABEL_HEIGHT, comparison_sheet
+    from guardpaint.gui.controllers import SHEET_LABEL_HEIGHT, comparison_sheet
 
     outcome = protect_in_window(window, qtbot, files["mask"])
     sheet = comparison_sheet(outcome)

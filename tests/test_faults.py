@@ -21,7 +21,7 @@ from guardpaint.core.io.files import UNFINISHED_CLAIM_GRACE, claim_path, claimed
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.workflow import protect_image
-from guardpaint.gui.jobs import ModelCache
+from guardpaint.gui.work import ModelCache
 from guardpaint.models import load_model
 
 from conftest import batch_argv, make_photo, open_window, save_tiny_weights
@@ -230,7 +230,7 @@ import sys, time
 import numpy as np
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
-from guardpaint.gui.main_window import MainWindow
+from guardpaint.gui.shell import MainWindow
 app = QApplication([])
 window = MainWindow(QSettings(sys.argv[1], QSettings.Format.IniFormat))
 window.ui.ask = lambda question: False

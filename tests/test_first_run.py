@@ -3,7 +3,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from guardpaint.gui.first_run import FirstRunDialog
+from guardpaint.gui.dialogs import FirstRunDialog
 from guardpaint.models import registry
 
 from conftest import open_window
@@ -41,7 +41,7 @@ def test_the_first_run_dialog_shows_all_of_its_text(qtbot):
 
 
 def test_the_noise_generator_menu_says_none_ships_and_how_to_make_one(qtbot, store, monkeypatch):
-    from guardpaint.gui import model_controller
+    from guardpaint.gui.controllers import model_controller
 
     win = open_window(qtbot, store)
     asked, picked = [], []

@@ -158,7 +158,7 @@ def test_an_ordinary_weight_file_still_loads_and_its_hash_is_of_the_bytes_read(t
 
 def test_the_app_shows_the_same_errors_and_keeps_the_work(qtbot, tmp_path, store, corpus):
     from guardpaint.gui.canvas import PROTECT
-    from guardpaint.gui.main_window import MainWindow
+    from guardpaint.gui.shell import MainWindow
 
     window = MainWindow(store)
     window.errors = []

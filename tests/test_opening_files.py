@@ -47,7 +47,7 @@ def test_drop_opens_the_image_and_recent_files_remembered(window, files, store):
 
 
 def test_a_large_image_decodes_in_the_background_and_protect_waits_for_it(window, qtbot, files, monkeypatch):
-    from guardpaint.gui import file_menu
+    from guardpaint.gui.controllers import file_menu
 
     monkeypatch.setattr(file_menu, "DECODE_AT_ONCE", 100)  # every test image counts as large
     assert window.load_mask_file(files["mask"]) and window.panel.protect_button.isEnabled()

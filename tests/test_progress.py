@@ -3,8 +3,7 @@ import pytest
 
 from guardpaint.core.protection.loop import IterationReport
 from guardpaint.core.protection.settings import Strength
-from guardpaint.gui.loss_plot import IterationAxis
-from guardpaint.gui.protect_panel import ProtectPanel
+from guardpaint.gui.panels import IterationAxis, ProtectPanel
 
 from conftest import protect_in_window
 

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from guardpaint.errors import Cancelled
-from guardpaint.gui.worker import MAX_WAIT_MS, TaskRunner
+from guardpaint.gui.work import MAX_WAIT_MS, TaskRunner
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from guardpaint.models.registry import RESOURCES
 
 def run_gui(argv: list[str] | None = None, files: list[str] | None = None) -> int:
     """Create the QApplication and the main window, open ``files``; returns the exit code."""
-    from guardpaint.gui.main_window import MainWindow
+    from guardpaint.gui.shell import MainWindow
 
     QCoreApplication.setOrganizationName("GuardPaint")
     QCoreApplication.setApplicationName("GuardPaint")

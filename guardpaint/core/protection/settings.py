@@ -2,7 +2,7 @@
 
 :class:`ProtectionSettings` holds every setting. The ones people set carry a :class:`Knob` in their
 field's metadata (:func:`knob`): the command line's options (``guardpaint.cli.options``) and the app's
-settings panel (``guardpaint.gui.settings_panel``) are built from these declarations, and
+settings panel (``guardpaint.gui.panels.settings_panel``) are built from these declarations, and
 :meth:`ProtectionSettings.validated` checks their ranges and choices. Adding a setting is one field here.
 """
 from __future__ import annotations

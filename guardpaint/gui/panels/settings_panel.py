@@ -20,10 +20,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.io.conventions import DEFAULT_JPEG_QUALITY
-from guardpaint.core.io.formats import OutputFormat
-from guardpaint.core.protection.settings import MAXIMUM, Knob, ProtectionSettings, default_of, knobs
 from guardpaint.errors import InputError
+from guardpaint.gui.facade import (
+    DEFAULT_JPEG_QUALITY,
+    MAXIMUM,
+    Knob,
+    OutputFormat,
+    ProtectionSettings,
+    default_of,
+    knobs,
+)
 from guardpaint.models.device import available_devices
 
 CUSTOM = "custom…"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
-from guardpaint.core.io.images import LoadedImage
 from guardpaint.document import Document
 from guardpaint.document.autosave import INTERVAL_S, Autosave, SavedSession, orphaned_saves
 from guardpaint.errors import GuardPaintError
-from guardpaint.gui.interaction import Interaction
+from guardpaint.gui.facade import LoadedImage
+from guardpaint.gui.support import Interaction
 
 
 class SessionKeeper(QObject):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from guardpaint.gui.model_controller import display_name
+from guardpaint.gui.controllers import display_name
 from guardpaint.models import registry
 
 

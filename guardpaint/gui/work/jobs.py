@@ -10,18 +10,24 @@ import threading
 import numpy as np
 import torch
 
-from guardpaint.core.batch import batch_inputs, protect_item
-from guardpaint.core.editor.geometry import Box
-from guardpaint.core.editor.inpaint import Editor
-from guardpaint.core.editor.masks import validate_mask
-from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.suite import CaseResult, SuiteReport, run_suite
-from guardpaint.core.evaluation.verify import shown_boxes
-from guardpaint.core.protection.request import ProtectionRequest
-from guardpaint.core.protection.sources import OPTIMISER, GeneratorSource
-from guardpaint.core.workflow import protect_request
 from guardpaint.document import FolderJob, ProtectionJob
 from guardpaint.errors import Cancelled, ModelError
+from guardpaint.gui.facade import (
+    OPTIMISER,
+    Box,
+    CaseResult,
+    Editor,
+    GeneratorSource,
+    ProtectedImage,
+    ProtectionRequest,
+    SuiteReport,
+    batch_inputs,
+    protect_item,
+    protect_request,
+    run_suite,
+    shown_boxes,
+    validate_mask,
+)
 from guardpaint.models import Inpainter, load_model
 from guardpaint.models.device import select_device
 from guardpaint.models.noise_generator import read_generator

@@ -12,7 +12,7 @@ import os
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMainWindow
 
-from guardpaint.gui.worker import TaskRunner
+from guardpaint.gui.work import TaskRunner
 from guardpaint.osfiles import remove_unfinished
 
 #: After the window closes, how long a worker still inside a model pass may take before the process ends.

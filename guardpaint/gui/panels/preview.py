@@ -24,13 +24,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.editor.geometry import Box
-from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.report import advice, made_with_demo, offers_maximum, summary
-from guardpaint.core.evaluation.verify import each_check
-from guardpaint.core.evaluation.wording import DEMO_CAVEAT
-from guardpaint.gui.qimage import noise_visual, rgb_to_qimage
-from guardpaint.gui.region_list import RegionList
+from guardpaint.gui.facade import (
+    DEMO_CAVEAT,
+    Box,
+    ProtectedImage,
+    advice,
+    each_check,
+    made_with_demo,
+    offers_maximum,
+    summary,
+)
+from guardpaint.gui.panels.region_list import RegionList
+from guardpaint.gui.support import noise_visual, rgb_to_qimage
 
 #: The verdict column's least width (px): a sentence wraps to a few lines, the regions fit on one each.
 VERDICT_WIDTH = 320

@@ -7,8 +7,8 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 from guardpaint import __version__
-from guardpaint.gui.guide_viewer import GuideViewer
-from guardpaint.gui.shortcuts import show_shortcuts
+from guardpaint.gui.dialogs import GuideViewer
+from guardpaint.gui.shell.shortcuts import show_shortcuts
 
 Entry = QAction | QMenu | None
 

@@ -6,10 +6,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
-from guardpaint.core.io.conventions import PROTECTION
-from guardpaint.core.io.conventions import TEST as TEST_ROLE
-from guardpaint.gui.mask_layer import MaskLayer
-from guardpaint.gui.qimage import checkerboard, rgb_to_qimage, rgba_to_qimage
+from guardpaint.gui.canvas.mask_layer import MaskLayer
+from guardpaint.gui.facade import PROTECTION
+from guardpaint.gui.facade import TEST as TEST_ROLE
+from guardpaint.gui.support import checkerboard, rgb_to_qimage, rgba_to_qimage
 
 PROTECT, TEST = PROTECTION, TEST_ROLE  # the layers are the document's mask roles
 LAYER_COLOURS = {PROTECT: (230, 40, 60), TEST: (40, 120, 255)}

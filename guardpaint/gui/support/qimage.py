@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage
 
-from guardpaint.core.io.conventions import MASK_THRESHOLD
+from guardpaint.gui.facade import MASK_THRESHOLD
 
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:

@@ -4,15 +4,10 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from guardpaint.gui.interaction import Interaction
-from guardpaint.gui.worker import TaskRunner
+from guardpaint.gui.dialogs import size_text
+from guardpaint.gui.support import Interaction
+from guardpaint.gui.work import TaskRunner
 from guardpaint.models import registry
-
-
-def size_text(name: str) -> str:
-    """The download size of a registered model as users read it, e.g. "196 MB"."""
-    size = registry.spec(name).size_mb
-    return f"{size:.0f} MB" if size else "size unknown"
 
 
 class DownloadController(QObject):

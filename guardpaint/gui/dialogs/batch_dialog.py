@@ -25,12 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.batch import DONE, FAILED, BatchItem, find_items, prepare_output_folder
-from guardpaint.core.io.formats import OutputFormat
-from guardpaint.core.io.images import open_image
 from guardpaint.errors import GuardPaintError
-from guardpaint.gui.background import Background
-from guardpaint.gui.qimage import rgb_to_qimage
+from guardpaint.gui.facade import DONE, FAILED, BatchItem, OutputFormat, find_items, open_image, prepare_output_folder
+from guardpaint.gui.support import rgb_to_qimage
+from guardpaint.gui.work import Background
 
 COLUMNS = ("", "Image", "Mask", "Status", "PSNR", "Held (exact edit)")
 THUMBNAIL = 48

@@ -5,10 +5,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
-from guardpaint.core.editor.editors import labels as editor_labels
-from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.verify import failing_editors
-from guardpaint.core.evaluation.wording import joined, region_state
+from guardpaint.gui.facade import ProtectedImage, editor_labels, failing_editors, joined, region_state
 
 HELD = QColor(46, 125, 50)
 FAILED = QColor(198, 40, 40)

@@ -12,19 +12,13 @@ import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from guardpaint.core.batch import BatchItem, BatchTally
-from guardpaint.core.editor.geometry import Box
-from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.suite import CaseResult, SuiteReport, case_count
 from guardpaint.document import MODEL_CHANGED, Document, ProtectionJob
 from guardpaint.errors import InputError
-from guardpaint.gui.batch_dialog import BatchDialog
-from guardpaint.gui.interaction import Interaction
-from guardpaint.gui.jobs import ModelCache, run_attack_suite, run_batch, run_protection, run_test_edit
-from guardpaint.gui.preview import PreviewPanel
-from guardpaint.gui.protect_panel import ProtectPanel
-from guardpaint.gui.suite_dialog import SuiteDialog
-from guardpaint.gui.worker import TaskRunner
+from guardpaint.gui.dialogs import BatchDialog, SuiteDialog
+from guardpaint.gui.facade import BatchItem, BatchTally, Box, CaseResult, ProtectedImage, SuiteReport, case_count
+from guardpaint.gui.panels import PreviewPanel, ProtectPanel
+from guardpaint.gui.support import Interaction
+from guardpaint.gui.work import ModelCache, TaskRunner, run_attack_suite, run_batch, run_protection, run_test_edit
 
 
 class ProtectionController(QObject):

@@ -13,8 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QVBoxLayout, QWidget
 
-from guardpaint.core.protection.loop import IterationReport
-from guardpaint.core.protection.loss_terms import ROBUST_TERM, STANDARD_TERMS
+from guardpaint.gui.facade import ROBUST_TERM, STANDARD_TERMS, IterationReport
 
 #: Looks for the curves, in order: colour, line style, symbol (the first two terms often coincide: the
 #: first's symbol is a large ring drawn around the second's small triangle, so both stay visible).

@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.protection.loop import IterationReport
 from guardpaint.document import GeneratorChoice
 from guardpaint.gui.canvas import MAX_BRUSH, MIN_BRUSH
-from guardpaint.gui.loss_plot import LossPlot
-from guardpaint.gui.settings_panel import SettingsPanel
+from guardpaint.gui.facade import IterationReport
+from guardpaint.gui.panels.loss_plot import LossPlot
+from guardpaint.gui.panels.settings_panel import SettingsPanel
 
 
 class ProtectPanel(QWidget):

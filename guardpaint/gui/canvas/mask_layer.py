@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from guardpaint.gui.qimage import mask_from_overlay, overlay_from_mask
+from guardpaint.gui.support import mask_from_overlay, overlay_from_mask
 
 HISTORY_LIMIT = 50
 

@@ -16,27 +16,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.io.conventions import PROTECTION, TEST
-from guardpaint.core.io.images import LoadedImage
 from guardpaint.document import Document
 from guardpaint.errors import GuardPaintError
-from guardpaint.gui.batch_dialog import BatchDialog
 from guardpaint.gui.canvas import MaskCanvas
-from guardpaint.gui.empty_state import EmptyState
-from guardpaint.gui.export_controller import ExportController
-from guardpaint.gui.file_menu import IMAGE_FILTER, ImageOpener, MaskFiles, RecentFiles
-from guardpaint.gui.first_run import DemoBanner
-from guardpaint.gui.interaction import Interaction
-from guardpaint.gui.menus import build_window_menus
-from guardpaint.gui.model_controller import ModelController
-from guardpaint.gui.preview import PreviewPanel
-from guardpaint.gui.protect_panel import ProtectPanel
-from guardpaint.gui.protection_controller import ProtectionController
-from guardpaint.gui.quitting import close_when_idle
-from guardpaint.gui.session import SessionKeeper
-from guardpaint.gui.status_bar import StatusFields
-from guardpaint.gui.window_state import (
+from guardpaint.gui.controllers import (
+    IMAGE_FILTER,
+    ExportController,
+    ImageOpener,
+    MaskFiles,
+    ModelController,
+    ProtectionController,
+    RecentFiles,
+    SessionKeeper,
+)
+from guardpaint.gui.dialogs import BatchDialog, DemoBanner
+from guardpaint.gui.facade import PROTECTION, TEST, LoadedImage
+from guardpaint.gui.panels import PreviewPanel, ProtectPanel
+from guardpaint.gui.shell.empty_state import EmptyState
+from guardpaint.gui.shell.menus import build_window_menus
+from guardpaint.gui.shell.quitting import close_when_idle
+from guardpaint.gui.shell.status_bar import StatusFields
+from guardpaint.gui.support import (
     DEFAULT_SIZE,
+    Interaction,
     fit_on_screen,
     restore_window,
     save_window,

@@ -7,14 +7,12 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
 
-from guardpaint.core.generator.settings import GeneratorUse
-from guardpaint.core.protection.settings import default_of, knobs
 from guardpaint.document import Document, GeneratorChoice
 from guardpaint.errors import GuardPaintError
-from guardpaint.gui.downloads import DownloadController, size_text
-from guardpaint.gui.first_run import DEMO, DOWNLOAD, WEIGHT_FILE, DemoBanner, FirstRunDialog
-from guardpaint.gui.interaction import Interaction
-from guardpaint.gui.window_state import stored_list
+from guardpaint.gui.controllers.downloads import DownloadController
+from guardpaint.gui.dialogs import DEMO, DOWNLOAD, WEIGHT_FILE, DemoBanner, FirstRunDialog, size_text
+from guardpaint.gui.facade import GeneratorUse, default_of, knobs
+from guardpaint.gui.support import Interaction, stored_list
 from guardpaint.models import registry
 from guardpaint.models.noise_generator import NONE_SHIPS, read_generator
 

@@ -14,8 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guardpaint.core.evaluation.suite import CaseResult, SuiteReport
-from guardpaint.core.evaluation.wording import regions_named
+from guardpaint.gui.facade import CaseResult, SuiteReport, regions_named
 
 COLUMNS = ("Group", "What the attacker does", "Edit still looks normal (SSIM, 1 = same)",
            "Levels from the flat colour (unprotected)", "Protection")

@@ -9,14 +9,22 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from guardpaint.core.io.conventions import MASK_SUFFIXES, PROTECTION, TEST
-from guardpaint.core.io.files import same_file
-from guardpaint.core.io.images import LoadedImage, load_image, load_mask, mask_role, open_image, save_mask
 from guardpaint.document import Document
 from guardpaint.errors import GuardPaintError
-from guardpaint.gui.background import Background
-from guardpaint.gui.interaction import Interaction
-from guardpaint.gui.window_state import stored_list
+from guardpaint.gui.facade import (
+    MASK_SUFFIXES,
+    PROTECTION,
+    TEST,
+    LoadedImage,
+    load_image,
+    load_mask,
+    mask_role,
+    open_image,
+    same_file,
+    save_mask,
+)
+from guardpaint.gui.support import Interaction, stored_list
+from guardpaint.gui.work import Background
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
 MAX_RECENT = 10

@@ -4,11 +4,16 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
 
-from guardpaint.gui.downloads import size_text
 from guardpaint.models import registry
 
 DOWNLOAD, WEIGHT_FILE, DEMO = "download", "weight file", "demo"
 TEXT_WIDTH = 540
+
+
+def size_text(name: str) -> str:
+    """The download size of a registered model as users read it, e.g. "196 MB"."""
+    size = registry.spec(name).size_mb
+    return f"{size:.0f} MB" if size else "size unknown"
 
 
 class FirstRunDialog(QDialog):

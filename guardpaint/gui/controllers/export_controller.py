@@ -9,16 +9,21 @@ from PIL import Image, ImageDraw, ImageFont
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from guardpaint.core.evaluation.outcome import ProtectedImage
-from guardpaint.core.evaluation.report import made_with_demo, protection_report, summary
-from guardpaint.core.evaluation.wording import DEMO_CAVEAT
-from guardpaint.core.io.conventions import SUFFIXES
-from guardpaint.core.io.files import same_file, write_atomic
-from guardpaint.core.io.formats import encode_image, format_for
 from guardpaint.document import Document
 from guardpaint.errors import GuardPaintError
-from guardpaint.gui.interaction import Interaction
-from guardpaint.gui.qimage import noise_visual
+from guardpaint.gui.facade import (
+    DEMO_CAVEAT,
+    SUFFIXES,
+    ProtectedImage,
+    encode_image,
+    format_for,
+    made_with_demo,
+    protection_report,
+    same_file,
+    summary,
+    write_atomic,
+)
+from guardpaint.gui.support import Interaction, noise_visual
 from guardpaint.models import registry
 
 SHEET_COLUMNS = ["original", "protected", "noise (amplified)", "edit of original", "edit of protected"]
