@@ -107,9 +107,9 @@ def run(job: Job, pool: Pool, on_report: Callable[[dict], None], progress: Progr
     finally:
         for actor in actors:
             ray.kill(actor)
-        job.outputs.release([row.output for row, _ in running.values()])  # a stop: the killed workers' claims
         if started_here:
-            ray.shutdown()
+            ray.shutdown()  # ends the local cluster's worker processes, so their claims read as stale at once
+        job.outputs.release([row.output for row, _ in running.values()])  # a stop: the killed workers' claims
 
 
 def _last_line(exc: BaseException) -> str:

@@ -78,7 +78,7 @@ class Location:
         with filesystem.open_output_stream(f"{root}/{name}") as stream:
             stream.write(data)
 
-    def release(self, names: list[str], wait: float = 5.0) -> None:
+    def release(self, names: list[str], wait: float = 30.0) -> None:
         """Remove the claims that stopped workers left on these outputs of a local folder (an object store has
         none: the workers write there from scratch folders), waiting up to ``wait`` seconds for the workers'
         processes to end."""
