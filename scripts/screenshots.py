@@ -74,9 +74,8 @@ def main() -> int:
         window.canvas.set_mask(mask)
         shoot("3-painted")
         window.panel.settings.advanced.setChecked(True)  # the editors to protect against, under Advanced
-        window.panel.settings.widget("editors").ensurePolished()
-        shoot("13-editors")
-        window.panel.settings.advanced.setChecked(False)
+        QTimer.singleShot(300, lambda: shoot("13-editors"))  # once the panel has laid itself out again
+        QTimer.singleShot(400, lambda: window.panel.settings.advanced.setChecked(False))
         window.runner.done.connect(lambda _: QTimer.singleShot(300, stage_done))
         window.runner.partial.connect(lambda r: shoot("4-running") if isinstance(r, IterationReport)
                                       and r.iteration == r.total_iterations // 2 else None)

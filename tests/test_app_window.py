@@ -114,3 +114,12 @@ def test_the_window_opens_within_its_screen_and_remembers_its_size(qtbot, store)
     qtbot.addWidget(third)
     assert third.width() <= area.width() and third.height() <= area.height()
     assert area.contains(third.geometry().topLeft())
+
+
+def test_the_window_fits_a_1280_by_800_screen_with_every_panel_open(window):
+    """The smallest laptop screen the app is drawn for: opening Advanced settings scrolls the Protect panel
+    instead of making the window taller, and the panel and the loss plot's legend fit beside the image."""
+    window.panel.settings.advanced.setChecked(True)
+    window.preview.tabs.setCurrentIndex(0)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 800, hint

@@ -63,7 +63,7 @@ class LossPlot(QWidget):
             toggle.setStyleSheet(f"QCheckBox {{ color: rgb{colour}; }}")
             toggle.toggled.connect(self.curves[key].setVisible)
             toggle.setVisible(key not in OPTIONAL)
-            legend.addWidget(toggle, index // 3, index % 3)
+            legend.addWidget(toggle, index // 2, index % 2)  # two columns: the panel fits a 1280 px screen
             self.toggles[key] = toggle
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.toggled.connect(lambda on: self.plot.setLogMode(y=on))

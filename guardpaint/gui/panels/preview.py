@@ -67,7 +67,9 @@ class ImagePane(QWidget):
         text_height = self.fontMetrics().height() + 6
         area = QRectF(self.rect()).adjusted(2, text_height, -2, -2)
         painter.setPen(self.palette().windowText().color())
-        painter.drawText(QRectF(0, 0, self.width(), text_height), Qt.AlignmentFlag.AlignCenter, self.caption)
+        caption = self.fontMetrics().elidedText(self.caption, Qt.TextElideMode.ElideRight, self.width() - 4)
+        painter.drawText(QRectF(0, 0, self.width(), text_height), Qt.AlignmentFlag.AlignCenter, caption)
+        self.setToolTip(self.caption if caption != self.caption else "")  # a narrow pane shows the rest on hover
         if self.image is None:
             painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "(run Protect)")
         else:
