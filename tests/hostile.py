@@ -16,6 +16,7 @@ import sys
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,15 +24,16 @@ import torch
 from PIL import Image
 
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
+from guardpaint.models.migan import MiganGenerator
 from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork
 
 from conftest import make_photo, make_tiny_generator
 
 
-def _zero_stride(config: LamaConfig) -> dict[str, torch.Tensor]:
-    """Every tensor of ``config``'s generator as a view of one element: gigabytes declared in bytes."""
+def _zero_stride(generator: Callable[[], torch.nn.Module]) -> dict[str, torch.Tensor]:
+    """Every tensor of the generator ``generator()`` makes as a view of one element: gigabytes declared in bytes."""
     with torch.device("meta"):
-        shapes = {name: tensor.shape for name, tensor in FFCResNetGenerator(config).state_dict().items()}
+        shapes = {name: tensor.shape for name, tensor in generator().state_dict().items()}
     return {name: torch.zeros(1).expand(shape) if len(shape) else torch.zeros(()) for name, shape in shapes.items()}
 
 
@@ -40,8 +42,14 @@ def weight_files(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files = {name: folder / f"{name}.pth" for name in ("zero-stride big-lama", "zero-stride ngf 512",
                                                          "absurd shape", "missing keys", "legacy pickle")}
-    torch.save(_zero_stride(LamaConfig()), files["zero-stride big-lama"])
-    torch.save(_zero_stride(LamaConfig(ngf=512, max_features=4096)), files["zero-stride ngf 512"])
+    torch.save(_zero_stride(lambda: FFCResNetGenerator(LamaConfig())), files["zero-stride big-lama"])
+    torch.save(_zero_stride(lambda: FFCResNetGenerator(LamaConfig(ngf=512, max_features=4096))),
+               files["zero-stride ngf 512"])
+    files["MI-GAN: zero-stride 512 px"] = folder / "migan-zero-stride.pth"
+    torch.save(_zero_stride(lambda: MiganGenerator(512)), files["MI-GAN: zero-stride 512 px"])
+    files["MI-GAN: a side no release has"] = folder / "migan-side.pth"
+    torch.save({"synthesis.b4.torgb.weight": torch.zeros(3, 512, 1, 1),
+                "encoder.b65536.fromrgb.weight": torch.zeros(1).expand(1, 4, 1, 1)}, files["MI-GAN: a side no release has"])
     state = make_tiny_generator().state_dict()
     torch.save({**state, "model.1.ffc.convl2l.weight": torch.zeros(1).expand(200_000, 4, 7, 7)}, files["absurd shape"])
     torch.save({k: v for k, v in state.items() if "model.5" not in k}, files["missing keys"])

@@ -5,14 +5,38 @@ import torch
 
 from guardpaint.core.editor.differentiable import edit, pad_symmetric
 from guardpaint.core.editor.inpaint import Editor
+from guardpaint.models.base import Inpainter
+
+
+class _Padding:
+    """Just an Inpainter's padding rule (:meth:`Inpainter.padded_shape` reads only these)."""
+
+    padded_shape = Inpainter.padded_shape
+
+    def __init__(self, multiple: int, square: bool = False, min_side: int = 0) -> None:
+        self.pad_multiple, self.pad_square, self.min_side = multiple, square, min_side
+
+
+def _iopaint_padded_shape(height: int, width: int, mod: int, square: bool, min_size: int) -> tuple[int, int]:
+    """IOPaint 1.6's ``pad_img_to_modulo`` sizes (helper.py), written out as it reads."""
+    out_height, out_width = -(-height // mod) * mod, -(-width // mod) * mod
+    if min_size:
+        out_height, out_width = max(min_size, out_height), max(min_size, out_width)
+    if square:
+        out_height = out_width = max(out_height, out_width)
+    return out_height, out_width
 
 
 @pytest.mark.parametrize("height,width", [(16, 16), (17, 23), (9, 31)])
-def test_pad_symmetric_matches_numpy(height, width):
+@pytest.mark.parametrize("rule", [(8, False, 0), (512, True, 512)], ids=["lama", "migan"])
+def test_pad_symmetric_matches_numpy(height, width, rule):
+    """LaMa's multiple of 8, and MI-GAN's 512 px square (many mirrorings of a small crop), as numpy pads."""
     x = torch.rand(1, 2, height, width)
-    padded = pad_symmetric(x, 8)
-    assert padded.shape[-2] % 8 == 0 and padded.shape[-1] % 8 == 0
-    expected = np.pad(x.numpy(), ((0, 0), (0, 0), (0, -height % 8), (0, -width % 8)), mode="symmetric")
+    padded = pad_symmetric(x, _Padding(*rule))
+    out_height, out_width = _iopaint_padded_shape(height, width, *rule)
+    assert padded.shape[-2:] == (out_height, out_width)
+    expected = np.pad(x.numpy(), ((0, 0), (0, 0), (0, out_height - height), (0, out_width - width)),
+                      mode="symmetric")
     np.testing.assert_array_equal(padded.numpy(), expected)
 
 

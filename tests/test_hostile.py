@@ -32,6 +32,8 @@ WEIGHT_CASES = {
     "legacy pickle": "a legacy (before PyTorch 1.6) pickle",
     "zip, not TorchScript": "a zip archive, but not a PyTorch or TorchScript file",
     "zip bomb": "its archive expands to",
+    "MI-GAN: zero-stride 512 px": "reuses its own elements",
+    "MI-GAN: a side no release has": "not a MI-GAN generator of a known side",
 }
 GENERATOR_CASES = {
     "generator: a text file": "not a noise generator file (too short)",

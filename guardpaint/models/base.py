@@ -33,8 +33,12 @@ class Inpainter(ABC):
 
     #: Model family, e.g. "lama"; the registry and reports name it.
     family: ClassVar[str]
-    #: The editor pads images to a multiple of this before running the network.
+    #: The editor pads images to a multiple of this before running the network (IOPaint's ``pad_mod``)...
     pad_multiple: ClassVar[int] = 8
+    #: ... to a square (``pad_to_square``) ...
+    pad_square: ClassVar[bool] = False
+    #: ... of at least this side (``min_size``; 0: none).
+    min_side: ClassVar[int] = 0
     #: How far (px at the network's input) a context pixel can change the fill: None for a receptive field
     #: that spans the whole input (LaMa's Fourier units). The report's reach of a region is narrowed by it.
     reach: ClassVar[int | None] = None
@@ -45,6 +49,12 @@ class Inpainter(ABC):
         self.path = path
         self._sha256: str | None = None
         self._stat: tuple[int, int] | None = None  # (size, mtime_ns) of the weight file when it was read
+
+    def padded_shape(self, height: int, width: int) -> tuple[int, int]:
+        """(height, width) the editor pads an image of this size to (IOPaint's ``pad_img_to_modulo``)."""
+        height, width = (max(self.min_side, -(-side // self.pad_multiple) * self.pad_multiple)
+                         for side in (height, width))
+        return (max(height, width),) * 2 if self.pad_square else (height, width)
 
     @property
     @abstractmethod

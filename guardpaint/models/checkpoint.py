@@ -1,4 +1,4 @@
-"""Loading LaMa generator weights from every format users have, safely.
+"""Loading generator weights (LaMa's; MI-GAN's through the same reader) from every format users have, safely.
 
 Formats: Lightning ``best.ckpt`` (keys under ``generator.``), TorchScript archives
 such as lama-cleaner's ``big-lama.pt`` (read as data, never executed), plain
@@ -22,6 +22,7 @@ import pickle
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 from safetensors import SafetensorError
@@ -38,9 +39,10 @@ UNREADABLE = (OSError, EOFError, RuntimeError, ValueError, TypeError, KeyError, 
               UnicodeDecodeError, pickle.UnpicklingError, zipfile.BadZipFile, SafetensorError)
 #: A zip archive may hold at most this much more than its own size (PyTorch stores entries uncompressed).
 ZIP_SLACK = 1 << 20
-#: Tensor types a LaMa generator holds (weights; BatchNorm's step counter).
+#: Tensor types a generator holds (weights, buffers; BatchNorm's step counter).
 TENSOR_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int64)
 TensorDict = dict[str, torch.Tensor]
+ModuleT = TypeVar("ModuleT", bound=torch.nn.Module)
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ def read_tensors(data: bytes, source: str, safetensors: bool = False) -> TensorD
 def check_tensor(name: str, tensor: torch.Tensor, source: str) -> None:
     """Refuse a tensor that is not plain, dense data which its own bytes hold, each element once."""
     if tensor.layout != torch.strided or tensor.dtype not in TENSOR_TYPES:
-        raise ModelError(f"{source}: tensor {name} is a {tensor.dtype} {tensor.layout} tensor, not LaMa weights")
+        raise ModelError(f"{source}: tensor {name} is a {tensor.dtype} {tensor.layout} tensor, not model weights")
     if tensor.numel() == 0:
         return
     span = 1  # elements covered by the dimensions seen so far, smallest stride first
@@ -155,7 +157,7 @@ def generator_state_dict(tensors: TensorDict, source: str = "weights") -> Tensor
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
-def _check_keys(model: torch.nn.Module, state: TensorDict, source: str) -> None:
+def _check_keys(model: torch.nn.Module, state: TensorDict, source: str, family: str) -> None:
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
@@ -169,7 +171,7 @@ def _check_keys(model: torch.nn.Module, state: TensorDict, source: str) -> None:
     if wrong:
         problems.append(f"{len(wrong)} wrong shape(s), e.g. {wrong[0]}")
     if problems:
-        raise ModelError(f"{source}: not a LaMa generator this loader understands: {'; '.join(problems)}")
+        raise ModelError(f"{source}: not a {family} generator this loader understands: {'; '.join(problems)}")
 
 
 def build_generator(state: TensorDict, source: str = "weights") -> FFCResNetGenerator:
@@ -183,18 +185,32 @@ def build_generator(state: TensorDict, source: str = "weights") -> FFCResNetGene
         raise ModelError(f"{source}: {exc}") from None
     with torch.device("meta"):
         model = FFCResNetGenerator(config)
-    _check_keys(model, state, source)
+    return load_strictly(model, state, source, "LaMa")
+
+
+def load_strictly(model: ModuleT, state: TensorDict, source: str, family: str) -> ModuleT:
+    """``model`` (built on the meta device) with ``state`` loaded strictly, in eval mode and frozen: its keys and
+    shapes, then every tensor against its storage, checked before a single weight is allocated; float32."""
+    _check_keys(model, state, source, family)
     for name, tensor in state.items():
         check_tensor(name, tensor, source)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=True,
                           assign=True)
-    if not all(torch.isfinite(p).all() for p in model.parameters()):
+    if not all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()):
         raise ModelError(f"{source}: weights contain NaN or infinite values")
     return model.eval().requires_grad_(False)
 
 
-def load_weights(path: str | os.PathLike) -> LoadedWeights:
-    """Read a weight file once, hash those bytes, and build its generator (CPU, eval mode)."""
+@dataclass(frozen=True)
+class WeightFile:
+    """Every tensor of a weight file, and the sha256 of the exact bytes they were read from."""
+
+    tensors: TensorDict
+    sha256: str
+
+
+def read_weight_file(path: str | os.PathLike) -> WeightFile:
+    """Read a weight file once (any supported format, never running its code) and hash those bytes."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such weight file")
@@ -203,8 +219,14 @@ def load_weights(path: str | os.PathLike) -> LoadedWeights:
     except OSError as exc:
         raise ModelError(f"{path}: cannot read weight file ({exc.strerror or exc})") from None
     tensors = read_tensors(data, str(path), safetensors=path.suffix == ".safetensors")
-    generator = build_generator(generator_state_dict(tensors, str(path)), str(path))
-    return LoadedWeights(generator, hashlib.sha256(data).hexdigest())
+    return WeightFile(tensors, hashlib.sha256(data).hexdigest())
+
+
+def load_weights(path: str | os.PathLike, weights: WeightFile | None = None) -> LoadedWeights:
+    """Build the LaMa generator of a weight file (read here unless ``weights`` holds it already), CPU, eval mode."""
+    weights = weights or read_weight_file(path)
+    generator = build_generator(generator_state_dict(weights.tensors, str(path)), str(path))
+    return LoadedWeights(generator, weights.sha256)
 
 
 def load_generator(path: str | os.PathLike) -> FFCResNetGenerator:

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from guardpaint.models.base import Inpainter
-from guardpaint.models.checkpoint import load_weights
+from guardpaint.models.checkpoint import WeightFile, load_weights
 from guardpaint.models.fusion import fold_batchnorm
 from guardpaint.models.lama import FFCResNetGenerator
 
@@ -51,10 +51,11 @@ class LamaInpainter(Inpainter):
         return self._attack_copies[key]
 
 
-def load_lama(path: str | os.PathLike, device: torch.device, name: str | None = None) -> LamaInpainter:
-    """Load any supported LaMa weight file safely onto ``device``."""
+def load_lama(path: str | os.PathLike, device: torch.device, name: str | None = None,
+              file: WeightFile | None = None) -> LamaInpainter:
+    """Load any supported LaMa weight file safely onto ``device`` (``file``: the file already read)."""
     path = Path(path)
-    weights = load_weights(path)
+    weights = load_weights(path, file)
     model = LamaInpainter(weights.generator, name or path.name, device, path)
     model.identify(weights.sha256)
     return model

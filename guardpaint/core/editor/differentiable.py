@@ -6,15 +6,21 @@ import torch
 from guardpaint.models.base import Inpainter
 
 
-def pad_symmetric(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Pad bottom/right to a multiple by mirroring including the edge (numpy 'symmetric'), as editors do."""
+def symmetric_index(size: int, padded: int, device: torch.device) -> torch.Tensor:
+    """The source index of each of ``padded`` positions when ``size`` ones are mirrored including the edge, as
+    often as needed (numpy's 'symmetric' mode): 0 1 2 | 2 1 0 | 0 1 ..."""
+    index = torch.arange(padded, device=device) % (2 * size)
+    return torch.where(index < size, index, 2 * size - 1 - index)
+
+
+def pad_symmetric(x: torch.Tensor, model: Inpainter) -> torch.Tensor:
+    """Pad bottom/right to the model's padded shape by mirroring including the edge, as editors do."""
     height, width = x.shape[-2:]
-    pad_h = -height % multiple
-    pad_w = -width % multiple
-    if pad_h:
-        x = torch.cat([x, x[..., height - pad_h:, :].flip(-2)], dim=-2)
-    if pad_w:
-        x = torch.cat([x, x[..., :, width - pad_w:].flip(-1)], dim=-1)
+    padded_height, padded_width = model.padded_shape(height, width)
+    if padded_height != height:
+        x = x.index_select(-2, symmetric_index(height, padded_height, x.device))
+    if padded_width != width:
+        x = x.index_select(-1, symmetric_index(width, padded_width, x.device))
     return x
 
 
@@ -26,8 +32,8 @@ def edit(model: Inpainter, image: torch.Tensor, mask: torch.Tensor) -> torch.Ten
     """
     height, width = image.shape[-2:]
     mask = mask.expand(image.shape[0], -1, -1, -1)
-    x = pad_symmetric(image, model.pad_multiple)
-    k = pad_symmetric(mask, model.pad_multiple)
+    x = pad_symmetric(image, model)
+    k = pad_symmetric(mask, model)
     predicted = model.predict(x, k).float()
     blended = k * predicted + (1 - k) * x
     return blended[..., :height, :width]

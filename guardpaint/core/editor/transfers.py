@@ -208,8 +208,8 @@ def _resample(x: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
 def _raw_fill(model: Inpainter, rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """The model's raw fill of a whole box, truncated to 8 bits as IOPaint does (HxWx3 uint8)."""
     height, width = hole.shape
-    image = pad_symmetric(image_to_tensor(rgb, model.device), model.pad_multiple)
-    k = pad_symmetric(mask_to_tensor(hole, model.device), model.pad_multiple)
+    image = pad_symmetric(image_to_tensor(rgb, model.device), model)
+    k = pad_symmetric(mask_to_tensor(hole, model.device), model)
     with torch.inference_mode():
         predicted = model.predict(image, k).float()[..., :height, :width]
     return truncated(predicted)

@@ -1,0 +1,156 @@
+"""MI-GAN: GuardPaint's network against the official inference code on seeded weights, its loading from every
+form the weights come in (strict, never running code), its padding rule, gradients through it, and the
+refusal to protect against it while its editors are not built.
+
+The fixture ``tests/fixtures/migan-256-official.npz`` was made by ``scripts/fixtures/migan_official.py``: the
+official ``lib/model_zoo/migan_inference.py`` (Picsart-AI-Research/MI-GAN, commit ca4df2e), fed the seeded
+weights of ``tests/migan_seeded.py`` with a strict load, on the CPU.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from guardpaint.errors import ModelError
+from guardpaint.models.loading import load_model
+from guardpaint.models.migan import MiganGenerator
+from guardpaint.models.migan_family import MiganInpainter, load_migan
+from migan_seeded import SIDE, network_input, seeded_case, seeded_state
+
+FIXTURE = Path(__file__).parent / "fixtures" / "migan-256-official.npz"
+
+
+@pytest.fixture(scope="module")
+def official() -> dict:
+    return dict(np.load(FIXTURE))
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory) -> Path:
+    """The seeded weights as a plain state dict, as the released ``migan_256_places2.pt`` is stored."""
+    path = tmp_path_factory.mktemp("migan") / "migan_256_seeded.pt"
+    torch.save(seeded_state(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(weights) -> MiganInpainter:
+    return load_migan(weights, torch.device("cpu"))
+
+
+def _strided(output: torch.Tensor, official: dict) -> np.ndarray:
+    stride = int(official["stride"])
+    return output[0, :, ::stride, ::stride].numpy()
+
+
+def test_the_network_reproduces_the_official_code_on_seeded_weights(model, official):
+    rgb, hole = seeded_case()
+    assert hashlib.sha256(rgb.tobytes()).hexdigest() == str(official["rgb_sha256"])  # the same input photo
+    assert int(hole.sum()) == int(official["hole_pixels"]) and int(official["side"]) == SIDE
+    with torch.no_grad():
+        output = model.generator(network_input(rgb, hole))
+    np.testing.assert_allclose(_strided(output, official), official["output"], rtol=1e-4, atol=1e-4)
+
+
+def test_predict_feeds_the_network_as_iopaint_does(model, official):
+    """IOPaint's ``[0.5 - mask, image * (1 - mask)]`` is the official demo's ``[known - 0.5, image * known]``;
+    the fill is the output mapped from [-1, 1] to [0, 1]."""
+    rgb, hole = seeded_case()
+    image = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        fill = model.predict(image, torch.from_numpy(hole)[None, None].float())
+    np.testing.assert_allclose(_strided(fill * 2 - 1, official), official["output"], rtol=1e-4, atol=1e-4)
+
+
+def _traced(module: torch.nn.Module, path: Path) -> Path:
+    torch.jit.trace(module, network_input(*seeded_case())).save(str(path))
+    return path
+
+
+class _Wrapped(torch.nn.Module):
+    """A generator inside a wrapper module, as some exports store it (its tensors under ``model.``)."""
+
+    def __init__(self, generator: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = generator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+@pytest.mark.parametrize("form", ["torchscript", "wrapped torchscript", "safetensors", "float16 state dict"])
+def test_every_form_of_the_weights_loads_to_the_same_network(model, tmp_path, form):
+    """IOPaint's ``migan_traced.pt`` is a traced archive of this module tree (read as data, never run: the
+    fixture script also read one traced from the official module, to a difference of 0)."""
+    generator = model.generator
+    if form == "torchscript":
+        path = _traced(generator, tmp_path / "migan_traced.pt")
+    elif form == "wrapped torchscript":
+        path = _traced(_Wrapped(generator), tmp_path / "wrapped.pt")
+    elif form == "safetensors":
+        path = tmp_path / "migan.safetensors"
+        save_file({k: v.contiguous() for k, v in generator.state_dict().items()}, str(path))
+    else:
+        path = tmp_path / "half.pth"
+        torch.save({k: v.half() for k, v in generator.state_dict().items()}, path)
+    loaded = load_migan(path, torch.device("cpu"))
+    x = network_input(*seeded_case())
+    with torch.no_grad():
+        tolerance = 5e-2 if form == "float16 state dict" else 0
+        assert (loaded.generator(x) - generator(x)).abs().max() <= tolerance
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda s: {k: v for k, v in s.items() if "b128.conv2" not in k}, r"missing tensor\(s\)"),
+    (lambda s: {**s, "encoder.b256.extra": torch.zeros(3)}, r"unexpected tensor\(s\)"),
+    (lambda s: {**s, "encoder.b256.fromrgb.weight": torch.zeros(64, 4, 1, 1)}, r"wrong shape\(s\)"),
+    (lambda s: {k.replace("b256", "b1024"): v for k, v in s.items()}, "not a MI-GAN generator of a known side"),
+    (lambda s: {**s, "synthesis.b8.conv1.noise_const": torch.full((8, 8), float("nan"))}, "NaN or infinite"),
+])
+def test_a_damaged_file_is_refused_in_one_line(tmp_path, damage, message):
+    path = tmp_path / "damaged.pth"
+    torch.save(damage(seeded_state()), path)
+    with pytest.raises(ModelError, match=message) as caught:
+        load_migan(path, torch.device("cpu"))
+    assert "\n" not in str(caught.value)
+
+
+def test_iopaints_padding_rule_is_the_generators_square():
+    model = MiganInpainter(MiganGenerator(512), "migan")
+    assert model.padded_shape(300, 451) == (512, 512) and model.padded_shape(512, 512) == (512, 512)
+    with pytest.raises(ModelError, match="512 x 512 px only"):
+        model.predict(torch.zeros(1, 3, 512, 1024), torch.zeros(1, 1, 512, 1024))
+
+
+def test_gradients_reach_the_known_pixels_through_the_network(model):
+    """What a protection needs: the fill moves with every pixel the editor leaves (and not at all with the ones it
+    erases), in float32 and through the bf16 copy made for the loop."""
+    rgb, hole = seeded_case()
+    mask = torch.from_numpy(hole)[None, None].float()
+    for attack in (model.for_attack(), model.for_attack(dtype=torch.bfloat16)):
+        image = (torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255).requires_grad_(True)
+        fill = attack.predict(image, mask)
+        (fill * mask).square().mean().backward()
+        moved = image.grad.abs().sum(1)[0]
+        assert (moved[torch.from_numpy(hole)] == 0).all()
+        assert (moved[torch.from_numpy(~hole)] > 0).float().mean() > 0.99
+
+
+def test_the_attack_copy_is_the_same_function_and_made_once(model):
+    rgb, hole = seeded_case()
+    image = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255
+    mask = torch.from_numpy(hole)[None, None].float()
+    with torch.no_grad():
+        assert torch.equal(model.for_attack().predict(image, mask), model.predict(image, mask))
+        assert (model.for_attack(dtype=torch.bfloat16).predict(image, mask) - model.predict(image, mask)).abs().max() < 0.5
+    assert model.for_attack() is model.for_attack() and model.for_attack().sha256 == model.sha256
+
+
+def test_a_protection_against_mi_gan_is_refused_until_its_editors_exist(weights):
+    with pytest.raises(ModelError, match="MI-GAN weights, read and checked, but GuardPaint cannot protect"):
+        load_model(weights, torch.device("cpu"))
