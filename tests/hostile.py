@@ -47,9 +47,9 @@ def weight_files(folder: Path) -> dict[str, Path]:
                files["zero-stride ngf 512"])
     files["MI-GAN: zero-stride 512 px"] = folder / "migan-zero-stride.pth"
     torch.save(_zero_stride(lambda: MiganGenerator(512)), files["MI-GAN: zero-stride 512 px"])
-    files["MI-GAN: a side no release has"] = folder / "migan-side.pth"
+    files["MI-GAN: a side no release has"] = side = folder / "migan-side.pth"
     torch.save({"synthesis.b4.torgb.weight": torch.zeros(3, 512, 1, 1),
-                "encoder.b65536.fromrgb.weight": torch.zeros(1).expand(1, 4, 1, 1)}, files["MI-GAN: a side no release has"])
+                "encoder.b65536.fromrgb.weight": torch.zeros(1).expand(1, 4, 1, 1)}, side)
     state = make_tiny_generator().state_dict()
     torch.save({**state, "model.1.ffc.convl2l.weight": torch.zeros(1).expand(200_000, 4, 7, 7)}, files["absurd shape"])
     torch.save({k: v for k, v in state.items() if "model.5" not in k}, files["missing keys"])
