@@ -1,6 +1,6 @@
 """MI-GAN: GuardPaint's network against the official inference code on seeded weights, its loading from every
-form the weights come in (strict, never running code), its padding rule, gradients through it, and the
-refusal to protect against it while its editors are not built.
+form the weights come in (strict, never running code), its padding rule, gradients through it, IOPaint's way
+of running it, and protections against it alone and beside LaMa.
 
 The fixture ``tests/fixtures/migan-256-official.npz`` was made by ``scripts/fixtures/migan_official.py``: the
 official ``lib/model_zoo/migan_inference.py`` (Picsart-AI-Research/MI-GAN, commit ca4df2e), fed the seeded
@@ -9,6 +9,7 @@ weights of ``tests/migan_seeded.py`` with a strict load, on the CPU.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,26 @@ import torch
 from migan_seeded import SIDE, network_input, seeded_case, seeded_state
 from safetensors.torch import save_file
 
-from guardpaint.errors import ModelError
-from guardpaint.models.loading import load_model
+from guardpaint.core.editor.geometry import Box, crop_box
+from guardpaint.core.editor.pipelines import resized_size
+from guardpaint.core.editor.transfers import CubicResize, Native
+from guardpaint.core.editor.views import editor_views
+from guardpaint.core.evaluation.report import protection_report
+from guardpaint.core.io.images import LoadedImage
+from guardpaint.core.protection.request import ProtectionRequest
+from guardpaint.core.protection.settings import ProtectionSettings
+from guardpaint.core.protection.setup import set_up
+from guardpaint.core.workflow import protect_image
+from guardpaint.errors import InputError, ModelError
 from guardpaint.models.migan import MiganGenerator
 from guardpaint.models.migan_family import MiganInpainter, load_migan
 
+from conftest import make_photo, make_tiny_model
+
 FIXTURE = Path(__file__).parent / "fixtures" / "migan-256-official.npz"
+#: Two iterations of one step: what runs, not how well it protects (seeded weights are not an inpainter).
+QUICK = ProtectionSettings(iterations=2, auto_strength=False, stop_when_held=False, precision="fp32",
+                           editors=("iopaint", "comfyui"))
 
 
 @pytest.fixture(scope="module")
@@ -83,15 +98,13 @@ class _Wrapped(torch.nn.Module):
         return self.model(x)
 
 
-@pytest.mark.parametrize("form", ["torchscript", "wrapped torchscript", "safetensors", "float16 state dict"])
+@pytest.mark.parametrize("form", ["torchscript", "safetensors", "float16 state dict"])
 def test_every_form_of_the_weights_loads_to_the_same_network(model, tmp_path, form):
     """IOPaint's ``migan_traced.pt`` is a traced archive of this module tree (read as data, never run: the
     fixture script also read one traced from the official module, to a difference of 0)."""
     generator = model.generator
-    if form == "torchscript":
-        path = _traced(generator, tmp_path / "migan_traced.pt")
-    elif form == "wrapped torchscript":
-        path = _traced(_Wrapped(generator), tmp_path / "wrapped.pt")
+    if form == "torchscript":  # inside a wrapper module: its tensors under ``model.``
+        path = _traced(_Wrapped(generator), tmp_path / "migan_traced.pt")
     elif form == "safetensors":
         path = tmp_path / "migan.safetensors"
         save_file({k: v.contiguous() for k, v in generator.state_dict().items()}, str(path))
@@ -152,6 +165,56 @@ def test_the_attack_copy_is_the_same_function_and_made_once(model):
     assert model.for_attack() is model.for_attack() and model.for_attack().sha256 == model.sha256
 
 
-def test_a_protection_against_mi_gan_is_refused_until_its_editors_exist(weights):
-    with pytest.raises(ModelError, match="MI-GAN weights, read and checked, but GuardPaint cannot protect"):
-        load_model(weights, torch.device("cpu"))
+def test_iopaint_runs_mi_gan_on_crops_shrunk_to_its_side():
+    """IOPaint's MI-GAN (``model/mi_gan.py``): a 128 px crop around each part whatever the strategy, shrunk when
+    larger than the network's side (the hole above 120 of 255, the fill rounded); the whole image only when it
+    is the network's square; ComfyUI and the 512 px apps do not run it."""
+    mask = np.zeros((600, 900), bool)
+    mask[100:140, 100:160] = True  # small: its crop fits 512 px
+    mask[300:500, 400:700] = True  # large: its crop is shrunk
+    small, large = sorted(editor_views("iopaint", mask, fixed_side=512), key=lambda view: view.box.top)
+    assert small.box == crop_box(Box(100, 100, 140, 160), mask.shape) and small.transfer == Native(rounds=True)
+    assert large.transfer == CubicResize(resized_size((large.box.height, large.box.width), 512), 120, rounds=True)
+    assert max(large.model_shape) == 512
+    for name in ("iopaint:full", "iopaint:crop", "iopaint:resize"):
+        assert sorted(editor_views(name, mask, fixed_side=512), key=lambda view: view.box.top) == [small, large]
+    square = np.zeros((512, 512), bool)
+    square[100:120, 100:120] = True
+    assert [view.box for view in editor_views("iopaint", square, fixed_side=512)] == [Box(0, 0, 512, 512)]
+    assert editor_views("comfyui", mask, fixed_side=512) == editor_views("lama-512-crop", mask, fixed_side=512) == []
+
+
+@pytest.fixture(scope="module")
+def small_case() -> tuple[np.ndarray, np.ndarray]:
+    photo = make_photo(96, 160)
+    mask = np.zeros((96, 160), bool)
+    mask[30:54, 40:76] = True
+    return photo, mask
+
+
+def test_an_ensemble_of_lama_and_mi_gan_optimises_each_through_its_own_editor_views(model, small_case):
+    """Each network is optimised and verified through the views its editors make for it: LaMa in IOPaint and
+    ComfyUI, MI-GAN in IOPaint only (ComfyUI does not run MI-GAN, so nothing is claimed for it there)."""
+    photo, mask = small_case
+    lama = make_tiny_model()
+    setup = set_up([lama, model], photo, mask, QUICK, (0, 255, 0))
+    assert {term_view.fixed_side for term_view in setup.plan.views} == {None, 256}
+    assert {term_view.editor for term_view in setup.plan.views if term_view.fixed_side == 256} == {"iopaint"}
+    outcome = protect_image([lama, model], LoadedImage(photo), mask, QUICK)
+    assert len(outcome.result.history) == 2 and not np.array_equal(outcome.written, photo)
+    assert [list(checks) for checks in outcome.verifications.values()] == [["iopaint", "comfyui"], ["iopaint"]]
+    report = protection_report(outcome)
+    assert [entry["family"] for entry in report["provenance"]["models"]] == ["lama", "migan"]
+    assert [(edit["model"], edit["editor"]) for edit in report["edits"]] == [
+        ("tiny", "iopaint"), ("tiny", "comfyui"), ("migan_256_seeded.pt", "iopaint")]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"editors": ("comfyui",)}, "none of the editors chosen"),
+    ({"level": "robust"}, "the robust level is not built for"),
+])
+def test_what_mi_gan_cannot_be_protected_with_is_refused_at_the_door(model, small_case, change, message):
+    photo, mask = small_case
+    settings = replace(ProtectionSettings(iterations=1), **change)
+    with pytest.raises(InputError, match=message):
+        ProtectionRequest.checked(LoadedImage(photo), mask, settings).for_models(model)

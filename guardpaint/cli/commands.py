@@ -140,7 +140,7 @@ def cmd_inpaint(args: argparse.Namespace) -> Result:
 
 
 def cmd_verify(args: argparse.Namespace) -> Result:
-    from guardpaint.core.editor.inpaint import Editor
+    from guardpaint.core.editor.inpaint import Editor, check_editors_run, editors_for
     from guardpaint.core.evaluation.outcome import model_labels
     from guardpaint.core.evaluation.report import SCHEMA, edit_entries, region_entries
     from guardpaint.core.evaluation.verify import each_check, verify
@@ -155,9 +155,10 @@ def cmd_verify(args: argparse.Namespace) -> Result:
                          f"the original is {original.size[0]}x{original.size[1]}")
     extra = {Path(p).name: load_mask(p, original.size) for p in args.benign_mask}
     models = load_models_for(args)
+    check_editors_run(models, args.editors)
     labels = model_labels(models)
     checks = {label: {name: verify(Editor(model, name), original.rgb, protected.rgb, mask, extra)
-                      for name in args.editors}
+                      for name in editors_for(model, args.editors)}
               for label, model in zip(labels, models, strict=True)}
     first = next(iter(checks[labels[0]].values()))
     demo = [DEMO_CAVEAT] if all(registry.is_demo(model.sha256) for model in models) else []
@@ -174,7 +175,8 @@ def cmd_verify(args: argparse.Namespace) -> Result:
         groups = tuple(args.group) if args.group else SUITE_GROUPS
         result["suite"] = []
         for label, model in zip(labels, models, strict=True):
-            with Progress(f"attacker suite ({label})", case_count(mask, groups), unit="case") as bar:
+            with Progress(f"attacker suite ({label})", case_count(mask, groups, fixed_side=model.fixed_side),
+                          unit="case") as bar:
                 suite = run_suite(model, original.rgb, protected.rgb, mask, first.target_colour, groups=groups,
                                   chosen=args.editors, on_case=lambda case, bar=bar: bar.update(1, case.name))
             result["suite"].append({"model": label, **suite.to_dict()})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from guardpaint.core.editor.editors import labels as editor_labels
-from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.editor.inpaint import Editor, editors_for
 from guardpaint.core.evaluation.judge import RegionJudge
 from guardpaint.core.evaluation.outcome import ProtectedImage, model_labels
 from guardpaint.core.evaluation.reach import reaches
@@ -54,7 +54,7 @@ def verify_written(request: ProtectionRequest, protected: np.ndarray, keep_edits
     written = decode_image(data)
     checks = {label: {name: verify_checked(Editor(model, name, should_cancel), image.rgb, written, request.mask,
                                            request.extra_masks, request.colour, settings.expansion, keep_edits)
-                      for name in settings.editors}
+                      for name in editors_for(model, settings.editors)}
               for label, model in zip(model_labels(models), models, strict=True)}
     return _Checked(data, written, checks)
 

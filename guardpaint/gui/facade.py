@@ -14,7 +14,7 @@ from guardpaint.core.batch import (
 )
 from guardpaint.core.editor.editors import labels as editor_labels
 from guardpaint.core.editor.geometry import Box
-from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.editor.inpaint import Editor, editors_for
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.evaluation.outcome import ProtectedImage
 from guardpaint.core.evaluation.report import advice, made_with_demo, offers_maximum, protection_report, summary
@@ -75,6 +75,7 @@ __all__ = [
     "default_of",
     "each_check",
     "editor_labels",
+    "editors_for",
     "encode_image",
     "failing_editors",
     "find_items",
@@ -99,5 +100,5 @@ __all__ = [
     "shown_boxes",
     "summary",
     "validate_mask",
-    "write_atomic"
+    "write_atomic",
 ]

@@ -39,6 +39,10 @@ class Inpainter(ABC):
     pad_square: ClassVar[bool] = False
     #: ... of at least this side (``min_size``; 0: none).
     min_side: ClassVar[int] = 0
+    #: The one square side the network runs at (MI-GAN), or None for a network of any size (LaMa). Editors run
+    #: the two kinds differently: IOPaint crops and shrinks for a fixed-side network, and ComfyUI and the 512 px
+    #: apps run LaMa only (:mod:`guardpaint.core.editor.editors`).
+    fixed_side: ClassVar[int | None] = None
     #: How far (px at the network's input) a context pixel can change the fill: None for a receptive field
     #: that spans the whole input (LaMa's Fourier units). The report's reach of a region is narrowed by it.
     reach: ClassVar[int | None] = None

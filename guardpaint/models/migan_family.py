@@ -34,7 +34,7 @@ class MiganInpainter(Inpainter):
                  path: Path | None = None) -> None:
         super().__init__(name, torch.device(device), path)
         self.generator = generator.to(self.device).eval().requires_grad_(False)
-        self.pad_multiple = self.min_side = generator.side  # the one side it runs at
+        self.pad_multiple = self.min_side = self.fixed_side = generator.side  # the one side it runs at
         self.compute_dtype = next(self.generator.parameters()).dtype
         self._attack_copies: dict[torch.dtype, MiganInpainter] = {}
 

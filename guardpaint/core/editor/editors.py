@@ -23,6 +23,9 @@ ONNX_SIDE = 512
 #: least 512 px): our choice, as the apps differ; see docs/editors.md.
 PATCH_MARGIN = 64
 IOPAINT_SOURCE = "IOPaint 1.6.0: iopaint/model/base.py (_pad_forward, _crop_box, _run_box), iopaint/helper.py"
+#: How IOPaint runs a fixed-side network (MI-GAN) whatever its strategy: a crop around each part of the mask,
+#: shrunk to the network's side when larger, padded to its square, the hole thresholded and the output rounded.
+IOPAINT_FIXED_SOURCE = "IOPaint 1.6.0: iopaint/model/mi_gan.py (MIGAN.__call__, forward; min_size, pad_mod 512)"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,12 @@ class EditorSpec:
     #               "stretch" (the whole image) or "patch" (a square around the mask)
     side: int = 0  # the model's input side for "square", "stretch" and "patch"
     aliases: tuple[str, ...] = ()  # older names that still work (``--against auto``)
+    fixed_geometry: str | None = None  # how it runs a fixed-side network (MI-GAN): "iopaint-fixed", or None: never
+
+    def geometry_for(self, fixed_side: int | None) -> str | None:
+        """The geometry this editor runs a network of ``fixed_side`` with (None: any size), or None when it does
+        not run such a network."""
+        return self.geometry if fixed_side is None else self.fixed_geometry
 
 
 EDITORS: dict[str, EditorSpec] = {spec.name: spec for spec in (
@@ -45,23 +54,25 @@ EDITORS: dict[str, EditorSpec] = {spec.name: spec for spec in (
         "iopaint", "IOPaint",
         f"IOPaint's default (its web UI's only choice): the whole image up to {CROP_TRIGGER} px, else a crop of "
         "128 px around each part of the mask; padded to a multiple of 8 by symmetric reflection, at the image's own "
-        "resolution; the fill truncated to 8 bits and pasted at the mask's pixels",
-        IOPAINT_SOURCE, "iopaint-auto", aliases=("auto",)),
+        "resolution; the fill truncated to 8 bits and pasted at the mask's pixels. MI-GAN, whatever the strategy: a "
+        "crop of 128 px around each part of the mask, shrunk to the network's 512 px when larger, padded to its "
+        "square, the fill rounded",
+        IOPAINT_SOURCE, "iopaint-auto", aliases=("auto",), fixed_geometry="iopaint-fixed"),
     EditorSpec(
         "iopaint:full", "IOPaint (whole image)",
         "IOPaint's Original strategy: the whole image at any size, at its own resolution",
-        IOPAINT_SOURCE, "iopaint-full", aliases=("full",)),
+        IOPAINT_SOURCE, "iopaint-full", aliases=("full",), fixed_geometry="iopaint-fixed"),
     EditorSpec(
         "iopaint:crop", "IOPaint (crop)",
         "IOPaint's Crop strategy at any size: a crop of 128 px around each part of the mask (on a small image, what "
         "a user who crops by hand does)",
-        IOPAINT_SOURCE, "iopaint-crop", aliases=("crop",)),
+        IOPAINT_SOURCE, "iopaint-crop", aliases=("crop",), fixed_geometry="iopaint-fixed"),
     EditorSpec(
         "iopaint:resize", "IOPaint (resize)",
         f"IOPaint's Resize strategy (API only): above {RESIZE_LIMIT} px the image and mask are shrunk to "
         f"{RESIZE_LIMIT} px with OpenCV's cubic filter, the fill blended with the soft mask, enlarged the same way "
         "and pasted at the mask's pixels; smaller images whole",
-        IOPAINT_SOURCE, "iopaint-resize", aliases=("resize",)),
+        IOPAINT_SOURCE, "iopaint-resize", aliases=("resize",), fixed_geometry="iopaint-fixed"),
     EditorSpec(
         "comfyui", f"ComfyUI ({COMFY_LAMA_SIDE} px)",
         f"ComfyUI's Inpaint (using Model) node with LaMa loaded by spandrel: the image reflect-padded on the right or "
@@ -120,6 +131,11 @@ def show_editors(names: tuple[str, ...]) -> str:
 def check_editors(names: tuple[str, ...]) -> tuple[str, ...]:
     """``names`` as canonical editor names (at least one), or an InputError."""
     return parse_editors(show_editors(tuple(names)))
+
+
+def runs(name: str, fixed_side: int | None) -> bool:
+    """Whether the editor ``name`` runs a network of ``fixed_side`` (None: any size; MI-GAN: its side)."""
+    return editor(name).geometry_for(fixed_side) is not None
 
 
 def describe(name: str) -> tuple[str, str]:

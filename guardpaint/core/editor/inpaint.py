@@ -8,10 +8,10 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from guardpaint.core.editor.editors import EditorSpec, editor
+from guardpaint.core.editor.editors import EditorSpec, editor, labels, runs
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.views import View, editor_views
-from guardpaint.errors import Cancelled
+from guardpaint.errors import Cancelled, InputError
 from guardpaint.models.base import Inpainter
 
 
@@ -27,6 +27,9 @@ class Editor:
                  should_cancel: Callable[[], bool] | None = None) -> None:
         self.model = model
         self.spec = editor(spec) if isinstance(spec, str) else spec
+        if self.spec.geometry_for(model.fixed_side) is None:
+            raise InputError(f"{self.spec.label} does not run {model.name} (a network of one {model.fixed_side} px "
+                             "side); IOPaint does")
         self.should_cancel = should_cancel
 
     @property
@@ -35,7 +38,7 @@ class Editor:
 
     def views(self, mask: np.ndarray) -> list[View]:
         """The editor's views for this mask (where it runs the model, and how)."""
-        return editor_views(self.spec, mask)
+        return editor_views(self.spec, mask, fixed_side=self.model.fixed_side)
 
     def view_boxes(self, mask: np.ndarray) -> list[Box]:
         """The parts of the image the editor runs the model on for this mask (for showing the edits)."""
@@ -54,3 +57,16 @@ class Editor:
         for view, result in zip(views, results, strict=True):
             out[view.box.slices][view.mask] = result[view.mask]
         return out
+
+
+def editors_for(model: Inpainter, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The editors of ``names`` that run ``model`` (ComfyUI and the 512 px apps run LaMa only)."""
+    return tuple(name for name in names if runs(name, model.fixed_side))
+
+
+def check_editors_run(models: list[Inpainter], names: tuple[str, ...]) -> None:
+    """An InputError unless each of ``models`` is run by at least one of the editors ``names``."""
+    for model in models:
+        if not editors_for(model, names):
+            raise InputError(f"none of the editors chosen ({', '.join(labels(names))}) runs {model.name}, a network of "
+                             f"one {model.fixed_side} px side: protect against IOPaint (--against iopaint)")

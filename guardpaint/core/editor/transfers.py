@@ -38,9 +38,11 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
     return (np.trunc(values).astype(np.int64) % 256).astype(np.uint8)
 
 
-def truncated(tensor: torch.Tensor) -> np.ndarray:
-    """1x3xHxW float in [0, 1] -> HxWx3 uint8 by ``clip(255 * x).astype(uint8)``: truncation, as editors save."""
-    levels = tensor[0].float().clamp(0, 1).mul(255.0).floor().to(torch.uint8)
+def truncated(tensor: torch.Tensor, rounds: bool = False) -> np.ndarray:
+    """1x3xHxW float in [0, 1] -> HxWx3 uint8 by ``clip(255 * x).astype(uint8)``: truncation, as editors save;
+    rounded to the nearest level when ``rounds`` (IOPaint's MI-GAN: ``(x * 127.5 + 127.5).round()``)."""
+    levels = tensor[0].float().clamp(0, 1).mul(255.0)
+    levels = (levels.round() if rounds else levels.floor()).to(torch.uint8)
     return levels.permute(1, 2, 0).cpu().numpy()
 
 
@@ -70,12 +72,14 @@ class Transfer:
 
 @dataclass(frozen=True)
 class Native(Transfer):
-    """The box at its own size: padded to the model's multiple by symmetric reflection, filled, cropped back;
-    the fill truncated to 8 bits (IOPaint 1.6, ``model/base.py`` ``_pad_forward``; ``helper.py`` pads
-    with numpy's ``symmetric`` mode)."""
+    """The box at its own size: padded as the model asks by symmetric reflection, filled, cropped back; the fill
+    truncated to 8 bits (IOPaint 1.6, ``model/base.py`` ``_pad_forward``; ``helper.py`` pads with numpy's
+    ``symmetric`` mode), or rounded (``rounds``: IOPaint's MI-GAN)."""
+
+    rounds: bool = False
 
     def exact(self, model: Inpainter, crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return np.where(mask[..., None], _raw_fill(model, crop, mask), crop)
+        return np.where(mask[..., None], _raw_fill(model, crop, mask, self.rounds), crop)
 
     def forward(self, model: Inpainter, images: torch.Tensor, holes: torch.Tensor,
                 blends: torch.Tensor | None) -> torch.Tensor:
@@ -86,10 +90,13 @@ class Native(Transfer):
 class CubicResize(Transfer):
     """IOPaint 1.6's resize strategy (``model/base.py`` ``_run_box``, ``helper.py`` ``resize_max_size``): the
     box and its mask (0/255) downscaled to ``size`` with OpenCV's cubic interpolation (the mask stays soft;
-    any value above 0 is a hole for the model), the 8-bit fill blended with the soft mask, upscaled with
-    cubic interpolation and truncated to 8 bits."""
+    a value above ``hole_above`` is a hole for the model: 0 for LaMa, 120 for MI-GAN), the 8-bit fill
+    (truncated, or rounded for MI-GAN) blended with the soft mask, upscaled with cubic interpolation and
+    truncated to 8 bits. IOPaint shrinks MI-GAN's crops the same way (``model/mi_gan.py``)."""
 
     size: tuple[int, int]  # (width, height) the box is scaled to
+    hole_above: int = 0  # the model's hole: the scaled 0-255 mask above this
+    rounds: bool = False  # the model's fill rounded to 8 bits, not truncated
 
     def model_shape(self, height: int, width: int) -> tuple[int, int]:
         return self.size[1], self.size[0]
@@ -97,13 +104,13 @@ class CubicResize(Transfer):
     def model_masks(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         scaled = cv2.resize(mask.astype(np.uint8) * 255, self.size, interpolation=cv2.INTER_CUBIC)
         soft = scaled.astype(np.float64) / 255.0
-        return soft > 0, soft
+        return scaled > self.hole_above, soft
 
     def exact(self, model: Inpainter, crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
         hole, soft = self.model_masks(mask)
         small = cv2.resize(crop, self.size, interpolation=cv2.INTER_CUBIC)
         weight = soft[..., None]
-        blended = _raw_fill(model, small, hole) * weight + small * (1 - weight)
+        blended = _raw_fill(model, small, hole, self.rounds) * weight + small * (1 - weight)
         return to_uint8(cv2.resize(blended, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_CUBIC))
 
     def forward(self, model: Inpainter, images: torch.Tensor, holes: torch.Tensor,
@@ -205,11 +212,11 @@ def _resample(x: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x, size=shape, mode="bicubic", antialias=True, align_corners=False)
 
 
-def _raw_fill(model: Inpainter, rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """The model's raw fill of a whole box, truncated to 8 bits as IOPaint does (HxWx3 uint8)."""
+def _raw_fill(model: Inpainter, rgb: np.ndarray, hole: np.ndarray, rounds: bool = False) -> np.ndarray:
+    """The model's raw fill of a whole box, truncated (or rounded) to 8 bits as IOPaint does (HxWx3 uint8)."""
     height, width = hole.shape
     image = pad_symmetric(image_to_tensor(rgb, model.device), model)
     k = pad_symmetric(mask_to_tensor(hole, model.device), model)
     with torch.inference_mode():
         predicted = model.predict(image, k).float()[..., :height, :width]
-    return truncated(predicted)
+    return truncated(predicted, rounds)

@@ -21,6 +21,12 @@ Facts from IOPaint's source (``iopaint/schema.py``, ``model/base.py``, ``helper.
 * **full** runs the model on the whole frame at any size.
 
 The model's output is truncated to 8 bits (not rounded), and so is every blend after it.
+
+A network of one fixed side (MI-GAN) IOPaint runs otherwise, whatever the strategy (``model/mi_gan.py``):
+**fixed** is a crop of 128 px around each part of the mask (the whole image when it is the network's
+square already), shrunk with the resize strategy's cubic filter to at most the network's side, padded to
+its square by the model's padding rule; the hole is the shrunk mask above 120 of 255 and the fill is
+rounded to 8 bits.
 """
 from __future__ import annotations
 
@@ -71,6 +77,28 @@ def iopaint_views(mask: np.ndarray, pipeline: str = "auto", shape: tuple[int, ..
     return [View(box, place(mask, placed, box)) for box in boxes]
 
 
+#: IOPaint's MI-GAN: the shrunk mask is a hole above this (``mask > 120``), and its fill is rounded.
+FIXED_HOLE_ABOVE = 120
+
+
+def fixed_side_views(mask: np.ndarray, side: int, shape: tuple[int, ...] | None = None,
+                     origin: tuple[int, int] = (0, 0)) -> list[View]:
+    """The model runs IOPaint makes for ``mask`` with a network of one ``side`` (MI-GAN), in paste order; ``mask``
+    may be a part of a larger image as in :func:`iopaint_views`."""
+    shape = tuple(shape or mask.shape)[:2]
+    frame = Box(0, 0, *shape)
+    placed = Box(origin[0], origin[1], origin[0] + mask.shape[0], origin[1] + mask.shape[1])
+    if shape == (side, side):
+        return [View(frame, place(mask, placed, frame), Native(rounds=True))]
+    views = []
+    for component in component_boxes(mask):
+        box = crop_box(component.shifted(*origin), shape)
+        transfer = Native(rounds=True) if max(box.height, box.width) <= side else CubicResize(
+            resized_size((box.height, box.width), side), FIXED_HOLE_ABOVE, rounds=True)
+        views.append(View(box, place(mask, placed, box), transfer))
+    return views
+
+
 def _squared(box: Box, side: int) -> Transfer:
     """ComfyUI's square at ``side``; a box that is already that square goes to the model as it is."""
     return Native() if box.height == box.width == side else SquareNearest(side)
@@ -82,23 +110,29 @@ def _stretched(box: Box, side: int) -> Transfer:
 
 
 def editor_views(spec: EditorSpec | str, mask: np.ndarray, shape: tuple[int, ...] | None = None,
-                 origin: tuple[int, int] = (0, 0)) -> list[View]:
-    """The model runs the editor ``spec`` (or its name) makes for ``mask`` (HxW bool), in paste order.
+                 origin: tuple[int, int] = (0, 0), fixed_side: int | None = None) -> list[View]:
+    """The model runs the editor ``spec`` (or its name) makes for ``mask`` (HxW bool), in paste order, for a
+    network of any size or, with ``fixed_side``, of that one side (MI-GAN).
 
     ``mask`` may be the part at ``origin`` of the mask of a larger image of ``shape`` (empty elsewhere):
     the views are then those of that image, in its coordinates. A transfer that would not change the box
     (a 256 px square for ComfyUI, a 512 px square for the ONNX apps) is the native one, so that editors
-    computing the same edit share it.
+    computing the same edit share it. An editor that does not run a network of ``fixed_side`` has none.
     """
     spec = editor(spec) if isinstance(spec, str) else spec
-    if spec.geometry.startswith("iopaint-"):
-        return iopaint_views(mask, spec.geometry.removeprefix("iopaint-"), shape, origin)
+    geometry = spec.geometry_for(fixed_side)
+    if geometry is None:
+        return []
+    if geometry == "iopaint-fixed":
+        return fixed_side_views(mask, fixed_side, shape, origin)
+    if geometry.startswith("iopaint-"):
+        return iopaint_views(mask, geometry.removeprefix("iopaint-"), shape, origin)
     shape = tuple(shape or mask.shape)[:2]
     frame = Box(0, 0, *shape)
     placed = Box(origin[0], origin[1], origin[0] + mask.shape[0], origin[1] + mask.shape[1])
-    if spec.geometry == "square":
+    if geometry == "square":
         return [View(frame, place(mask, placed, frame), _squared(frame, spec.side))]
-    if spec.geometry == "stretch":
+    if geometry == "stretch":
         return [View(frame, place(mask, placed, frame), _stretched(frame, spec.side))]
     parts = component_boxes(mask)
     extent = parts[0]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.editor.inpaint import Editor, editors_for
 from guardpaint.core.editor.regions import find_regions
 from guardpaint.core.evaluation.verify import MaskEdit, judge
 from guardpaint.core.io.formats import OutputFormat, decode_image, encode_image
@@ -33,7 +33,7 @@ class RegionJudge:
                  should_cancel: Callable[[], bool] | None = None) -> None:
         self.image, self.mask, self.fmt, self.colour = image, mask, fmt, colour
         self.regions = find_regions(mask)
-        self.editors = [Editor(model, name, should_cancel) for model in models for name in editors]
+        self.editors = [Editor(model, name, should_cancel) for model in models for name in editors_for(model, editors)]
         self._clean: list[np.ndarray] | None = None
         self._last: tuple[np.ndarray, dict[int, Shortfall]] | None = None
         self.calls = 0  # judgements made (not counting the remembered one)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from guardpaint.core.editor.geometry import Box
+from guardpaint.core.editor.inpaint import editors_for
 from guardpaint.core.editor.views import editor_views
 from guardpaint.core.evaluation.metrics import noise_within
 from guardpaint.core.protection.ladder import Judge
@@ -71,11 +72,11 @@ def reach_of(result: ProtectionResult, index: int, models: list[Inpainter]) -> n
     shape = result.protected.shape[:2]
     region = result.regions[index]
     pixels = np.zeros(shape, bool)
-    for name in result.settings.editors:
-        for view in editor_views(name, region.mask(shape)):
-            if not view.mask.any():
-                continue
-            for model in models:
+    for model in models:
+        for name in editors_for(model, result.settings.editors):
+            for view in editor_views(name, region.mask(shape), fixed_side=model.fixed_side):
+                if not view.mask.any():
+                    continue
                 area = view.box
                 if model.reach is not None:
                     scale = max(view.box.height / view.model_shape[0], view.box.width / view.model_shape[1])

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS
+from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS, runs
 from guardpaint.core.editor.geometry import Box
-from guardpaint.core.editor.inpaint import Editor
+from guardpaint.core.editor.inpaint import Editor, editors_for
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.editor.pipelines import uses_resize
 from guardpaint.core.editor.regions import Region, find_regions, region_of
@@ -48,11 +48,12 @@ from guardpaint.models.base import Inpainter
 FULL_FRAME_LIMIT = 16_000_000
 
 
-def pipeline_cases(shape: tuple[int, ...]) -> dict[str, str]:
-    """The editors worth trying on an image of this shape, by case name (the editor's label): each of IOPaint's
-    strategies that acts at this size (its default is one of the others: whole frame or crops; its resize
-    only above its limit; the whole frame only up to :data:`FULL_FRAME_LIMIT`), and every other editor."""
-    names = [name for name in EDITORS if name != "iopaint"]
+def pipeline_cases(shape: tuple[int, ...], fixed_side: int | None = None) -> dict[str, str]:
+    """The editors worth trying on an image of this shape with a network of ``fixed_side``, by case name (the
+    editor's label): each of IOPaint's strategies that acts at this size (its default is one of the others:
+    whole frame or crops; its resize only above its limit; the whole frame only up to
+    :data:`FULL_FRAME_LIMIT`), and every other editor that runs such a network."""
+    names = [name for name in EDITORS if name != "iopaint" and runs(name, fixed_side)]
     if shape[0] * shape[1] > FULL_FRAME_LIMIT:
         names.remove("iopaint:full")
     if not uses_resize(shape, "resize"):
@@ -60,10 +61,12 @@ def pipeline_cases(shape: tuple[int, ...]) -> dict[str, str]:
     return {EDITORS[name].label: name for name in names}
 
 
-def _same_edit(first: str, second: str, mask: np.ndarray) -> bool:
-    """Whether two editors make the same edit of ``mask`` (the same views, transfers and masks)."""
+def _same_edit(first: str, second: str, mask: np.ndarray, fixed_side: int | None) -> bool:
+    """Whether two editors make the same edit of ``mask`` (the same views, transfers and masks) with a network of
+    ``fixed_side`` (``Inpainter.fixed_side``)."""
     def keys(name: str) -> list:
-        return [(view.box, view.transfer, view.mask.tobytes()) for view in editor_views(name, mask)]
+        return [(view.box, view.transfer, view.mask.tobytes())
+                for view in editor_views(name, mask, fixed_side=fixed_side)]
     return keys(first) == keys(second)
 
 
@@ -150,10 +153,12 @@ def away_mask(mask: np.ndarray, regions: list[Region], clearance: int = 16) -> n
     return far
 
 
-def case_count(mask: np.ndarray, groups: tuple[str, ...] = SUITE_GROUPS, seed: int = 0) -> int:
-    """How many cases :func:`run_suite` runs for ``mask`` (HxW bool) in ``groups``: for "n of N" progress."""
+def case_count(mask: np.ndarray, groups: tuple[str, ...] = SUITE_GROUPS, seed: int = 0,
+               fixed_side: int | None = None) -> int:
+    """How many cases :func:`run_suite` runs for ``mask`` (HxW bool) in ``groups`` with a network of
+    ``fixed_side``: for "n of N" progress."""
     count = len(region_variations(find_regions(mask), mask.shape, seed)) if "mask" in groups else 0
-    count += len(pipeline_cases(mask.shape)) if "pipeline" in groups else 0
+    count += len(pipeline_cases(mask.shape, fixed_side)) if "pipeline" in groups else 0
     return count + sum(attack.group in groups for attack in ATTACKS)
 
 
@@ -175,6 +180,7 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
         raise InputError(f"unknown suite group {unknown[0]!r} (use {', '.join(SUITE_GROUPS)})")
     mask = validate_mask(mask, original.shape)
     regions = find_regions(mask)
+    chosen = editors_for(model, chosen)  # the editors of the protection that run this model
     editor = Editor(model, chosen[0], should_cancel)
     cases: list[CaseResult] = []
 
@@ -197,10 +203,11 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
             for name, (variant, judged, untested) in region_variations(regions, mask.shape, seed).items():
                 edit = exact if name == "exact" else attack(editor, variant, judged)
                 record("mask", name, replace(edit, untested=untested) if untested else edit)
-        for name, other in pipeline_cases(original.shape).items() if "pipeline" in groups else ():
-            edit = exact if _same_edit(other, editor.name, mask) else attack(Editor(model, other, should_cancel),
-                                                                              mask, regions)
-            made_for = any(_same_edit(other, name_chosen, mask) for name_chosen in chosen)
+        side = model.fixed_side
+        for name, other in pipeline_cases(original.shape, side).items() if "pipeline" in groups else ():
+            edit = exact if _same_edit(other, editor.name, mask, side) else attack(
+                Editor(model, other, should_cancel), mask, regions)
+            made_for = any(_same_edit(other, name_chosen, mask, side) for name_chosen in chosen)
             record("pipeline", name, edit, {"editor": other, "protected_against": made_for})
         for image_attack in (a for a in ATTACKS if a.group in groups):
             moved = image_attack.shift
@@ -213,7 +220,7 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
         if far is not None:
             benign["away from the regions"] = benign_ssim(editor.inpaint(original, far),
                                                           editor.inpaint(protected, far), far)
-    skipped = {} if "iopaint:full" in pipeline_cases(original.shape).values() else {
+    skipped = {} if "iopaint:full" in pipeline_cases(original.shape).values() or side is not None else {
         "full frame": f"the photo is over {FULL_FRAME_LIMIT // 10**6} MP: running the model on all of it would take "
                       "tens of GB, and an editor that crops never does"}
     return SuiteReport(cases, benign, skipped)

@@ -83,8 +83,10 @@ class LossTerm:
 
 
 def standard_terms(plan: Plan, target: torch.Tensor, weights: dict[str, float], device: torch.device,
-                   batch_across_windows: bool, contexts: list[np.ndarray]) -> list[LossTerm]:
-    """The reference objective's three terms over the plan's views (the ``hide`` targets still to be filled
+                   batch_across_windows: bool, contexts: list[np.ndarray], fixed_side: int | None = None
+                   ) -> list[LossTerm]:
+    """The reference objective's three terms over the plan's views for a network of ``fixed_side`` (None: of any
+    size; the views the editors make for it differ, docs/editors.md) (the ``hide`` targets still to be filled
     in with the clean edit: they are the target colour until :func:`fill_clean_targets`). Views of one
     window share a batch key; with ``batch_across_windows`` (CUDA) all views do.
 
@@ -94,7 +96,7 @@ def standard_terms(plan: Plan, target: torch.Tensor, weights: dict[str, float], 
     as much as the face, and its attack and ring terms keep the balance they have when it is protected
     alone; with one region this is the plain mean."""
     views: dict[str, list[tuple[Probe, np.ndarray]]] = {term: [] for term in TERM_NAMES}
-    for term_view in plan.views:
+    for term_view in (term_view for term_view in plan.views if term_view.fixed_side == fixed_side):
         window = plan.windows[term_view.window]
         probe = view_probe(term_view.view, term_view.window, window, target, device,
                            batch=-1 if batch_across_windows else term_view.window)

@@ -34,6 +34,7 @@ class TermView:
     window: int
     view: View
     editor: str = DEFAULT_EDITORS[0]
+    fixed_side: int | None = None  # the networks it is for: of any size (None), or of this one side (MI-GAN)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Plan:
     full_frame: bool  # every view is of the whole image (one window)
     regions: list[Region]
     editors: tuple[str, ...] = DEFAULT_EDITORS  # the editors the views are made for
+    sides: tuple[int | None, ...] = (None,)  # the networks they are made for (``Inpainter.fixed_side``)
 
     def window_of(self, region: Region) -> int:
         """The index of the window the region's noise lives in."""
@@ -101,34 +103,38 @@ def merge_boxes(boxes: list[Box]) -> list[Box]:
         merged = [functools.reduce(Box.union, group) for group in groups]
 
 
-def _editor_views(masks: dict[str, np.ndarray], editors: tuple[str, ...]) -> list[tuple[str, str, View]]:
-    """(term, editor, view) for every chosen editor's views of each term's mask, in term order; a view another
-    editor already makes (the same box, transfer and mask) is kept once, under the first editor."""
+def _editor_views(masks: dict[str, np.ndarray], editors: tuple[str, ...], sides: tuple[int | None, ...]
+                  ) -> list[tuple[str, str, int | None, View]]:
+    """(term, editor, side, view) for every chosen editor's views of each term's mask, for networks of each of
+    ``sides``, in term order; a view another editor already makes for the same networks (the same box,
+    transfer and mask) is kept once, under the first editor."""
     views, seen = [], set()
     for term in TERM_NAMES:
-        for name in editors:
-            for view in editor_views(name, masks[term]):
-                key = (term, view.box, view.transfer, view.mask.tobytes())
-                if key not in seen:
-                    seen.add(key)
-                    views.append((term, name, view))
+        for side in sides:
+            for name in editors:
+                for view in editor_views(name, masks[term], fixed_side=side):
+                    key = (term, side, view.box, view.transfer, view.mask.tobytes())
+                    if key not in seen:
+                        seen.add(key)
+                        views.append((term, name, side, view))
     return views
 
 
 def plan_protection(mask: np.ndarray, expansion: int, editors: tuple[str, ...], robust: bool = False,
-                    grid: int = 1) -> Plan:
-    """The views and windows for protecting ``mask`` (HxW bool) against ``editors``; windows snap to a
-    ``grid`` (16 for JPEG output, so a window holds whole JPEG blocks)."""
-    views = _editor_views(term_masks(mask, expansion), editors)
+                    grid: int = 1, sides: tuple[int | None, ...] = (None,)) -> Plan:
+    """The views and windows for protecting ``mask`` (HxW bool) against ``editors`` running networks of
+    ``sides`` (``Inpainter.fixed_side`` of each model); windows snap to a ``grid`` (16 for JPEG output, so a
+    window holds whole JPEG blocks)."""
+    views = _editor_views(term_masks(mask, expansion), editors, sides)
     regions = find_regions(mask)
     frame = Box(0, 0, *mask.shape)
-    if all(view.box == frame for _, _, view in views):
-        return Plan([frame], [TermView(term, 0, view, name) for term, name, view in views], True, regions,
-                    editors)
-    boxes = [view.box for _, _, view in views]
+    if all(view.box == frame for *_, view in views):
+        return Plan([frame], [TermView(term, 0, view, name, side) for term, name, side, view in views], True,
+                    regions, editors, sides)
+    boxes = [view.box for *_, view in views]
     if robust:
         boxes += [view.box for view in iopaint_views(dilate_array(mask, 2 * robust_reach(mask) + 1), "crop")]
     windows = merge_boxes([_aligned(b, grid, mask.shape) for b in merge_boxes(boxes)])
-    placed = [TermView(term, next(i for i, w in enumerate(windows) if w.contains(view.box)), view, name)
-              for term, name, view in views]
-    return Plan(windows, sorted(placed, key=lambda tv: tv.window), False, regions, editors)
+    placed = [TermView(term, next(i for i, w in enumerate(windows) if w.contains(view.box)), view, name, side)
+              for term, name, side, view in views]
+    return Plan(windows, sorted(placed, key=lambda tv: tv.window), False, regions, editors, sides)

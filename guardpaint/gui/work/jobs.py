@@ -22,6 +22,7 @@ from guardpaint.gui.facade import (
     ProtectionRequest,
     SuiteReport,
     batch_inputs,
+    editors_for,
     protect_item,
     protect_request,
     run_suite,
@@ -87,7 +88,7 @@ def run_test_edit(outcome: ProtectedImage, mask: np.ndarray, should_cancel
     mask = validate_mask(mask, outcome.source.rgb.shape)
     edits = {}
     for label, model in zip(outcome.verifications, outcome.models, strict=True):
-        for name in outcome.result.settings.editors:
+        for name in editors_for(model, outcome.result.settings.editors):
             editor = Editor(model, name, should_cancel)
             with torch.inference_mode():
                 clean, attacked = editor.inpaint(outcome.source.rgb, mask), editor.inpaint(outcome.written, mask)
