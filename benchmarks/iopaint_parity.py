@@ -6,7 +6,10 @@ IOPaint must be installed in another environment (it pins its own torch and Pill
     python benchmarks/iopaint_parity.py --iopaint /tmp/iop/bin/iopaint --json
 
 The model is exported as the TorchScript archive IOPaint's LaMa loads (``forward(image, mask)``
-returning the blended image, like ``big-lama.pt``) and passed to it through ``LAMA_MODEL_URL``.
+returning the blended image, like ``big-lama.pt``) and passed to it through ``LAMA_MODEL_URL``. With
+``--family migan`` it is a MI-GAN 512 with seeded weights (``tests/migan_seeded.py``), traced as
+``migan_traced.pt`` is and passed through ``MIGAN_MODEL_URL``; IOPaint runs MI-GAN its own way whatever the
+strategy, so every pipeline should give the same image.
 Each pipeline is one IOPaint strategy: ``auto`` its default (Crop above 800 px), ``crop`` Crop at
 any size, ``resize`` Resize (above 1280 px), ``full`` Original. Prints one JSON object per case and pipeline
 (``differs_from_full_frame`` shows which pipelines compute something else than the whole frame).
@@ -17,6 +20,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -27,7 +31,10 @@ from PIL import Image
 
 from guardpaint.core.editor.inpaint import Editor
 from guardpaint.models import load_model
+from guardpaint.models.base import Inpainter
 from guardpaint.models.lama_family import LamaInpainter
+from guardpaint.models.migan import MiganGenerator
+from guardpaint.models.migan_family import MiganInpainter
 
 #: IOPaint's InpaintRequest for each of GuardPaint's pipelines.
 STRATEGIES = {
@@ -86,12 +93,33 @@ def export_torchscript(model: LamaInpainter, path: Path) -> None:
         torch.jit.trace(_Blended(model.generator).eval(), example, check_trace=False).save(str(path))
 
 
-def run_iopaint(iopaint: str, work: Path, weights: Path, pipeline: str, image: Path, mask: Path) -> np.ndarray:
+def seeded_migan() -> MiganInpainter:
+    """MI-GAN 512 with the tests' seeded weights (any fixed function serves a parity check)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from migan_seeded import seeded_state
+
+    generator = MiganGenerator(512)
+    generator.load_state_dict(seeded_state(512))
+    return MiganInpainter(generator, "migan-512-seeded")
+
+
+def export_migan(model: MiganInpainter, path: Path) -> None:
+    with torch.no_grad():
+        torch.jit.trace(model.generator.eval(), torch.rand(1, 4, 512, 512), check_trace=False).save(str(path))
+
+
+#: Per family: IOPaint's model name, the variable naming its weights, and how to export them.
+FAMILIES = {"lama": ("lama", "LAMA_MODEL_URL", export_torchscript), "migan": ("migan", "MIGAN_MODEL_URL", export_migan)}
+
+
+def run_iopaint(iopaint: str, work: Path, weights: Path, pipeline: str, image: Path, mask: Path,
+                family: str = "lama") -> np.ndarray:
     config = work / f"{pipeline}.json"
     config.write_text(json.dumps(STRATEGIES[pipeline]))
     output = work / f"out-{pipeline}"
-    environment = dict(os.environ, LAMA_MODEL_URL=str(weights))
-    subprocess.run([iopaint, "run", "--model", "lama", "--device", "cpu", "--image", str(image), "--mask", str(mask),
+    name, variable, _ = FAMILIES[family]
+    environment = dict(os.environ, **{variable: str(weights)})
+    subprocess.run([iopaint, "run", "--model", name, "--device", "cpu", "--image", str(image), "--mask", str(mask),
                     "--output", str(output), "--config", str(config), "--model-dir", str(work / "models")],
                    check=True, capture_output=True, env=environment)
     return np.array(Image.open(output / image.name).convert("RGB"))
@@ -101,14 +129,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iopaint", required=True, help="the iopaint executable of an environment with IOPaint 1.6")
     parser.add_argument("--model", default="demo")
+    parser.add_argument("--family", choices=FAMILIES, default="lama", help="migan: a seeded MI-GAN 512, not --model")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    model = load_model(args.model, torch.device("cpu"))
+    model: Inpainter = seeded_migan() if args.family == "migan" else load_model(args.model, torch.device("cpu"))
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        weights = work / "models" / "torch" / "hub" / "checkpoints" / "lama.pt"  # where IOPaint looks for it
+        weights = work / "models" / "torch" / "hub" / "checkpoints" / f"{args.family}.pt"  # where IOPaint looks
         weights.parent.mkdir(parents=True)
-        export_torchscript(model, weights)
+        FAMILIES[args.family][2](model, weights)
         for name, (photo, mask) in cases().items():
             image, mask_file = work / f"{name.split()[0]}.png", work / "masks" / f"{name.split()[0]}.png"
             mask_file.parent.mkdir(exist_ok=True)
@@ -116,10 +145,10 @@ def main() -> None:
             Image.fromarray(mask.astype(np.uint8) * 255).save(mask_file)
             whole = Editor(model, "full").inpaint(photo, mask)
             for pipeline in STRATEGIES:
-                theirs = run_iopaint(args.iopaint, work, weights, pipeline, image, mask_file)
+                theirs = run_iopaint(args.iopaint, work, weights, pipeline, image, mask_file, args.family)
                 ours = Editor(model, pipeline).inpaint(photo, mask)
                 difference = np.abs(ours.astype(int) - theirs)
-                row = {"case": name, "pipeline": pipeline, "model": args.model, "max_abs_diff": int(difference.max()),
+                row = {"case": name, "pipeline": pipeline, "model": model.name, "max_abs_diff": int(difference.max()),
                        "share_differing": float((difference > 0).mean()),
                        "share_differing_over_1": float((difference > 1).mean()),
                        "outside_mask_identical": bool((difference[~mask] == 0).all()),

@@ -16,7 +16,7 @@ from guardpaint.gui.support import Interaction, stored_list
 from guardpaint.models import registry
 from guardpaint.models.noise_generator import NONE_SHIPS, read_generator
 
-WEIGHT_FILTER = "LaMa weights (*.ckpt *.pt *.pth *.safetensors);;All files (*)"
+WEIGHT_FILTER = "LaMa or MI-GAN weights (*.ckpt *.pt *.pth *.safetensors);;All files (*)"
 GENERATOR_FILTER = "Noise generators (*.safetensors);;All files (*)"
 MODEL_KEY = "model"
 ALSO_KEY = "model/also"  # registry models protected against too (an ensemble)
@@ -145,7 +145,7 @@ class ModelController(QObject):
             self.downloads.download(name)
 
     def open_weights_dialog(self) -> bool:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open LaMa weights", self.ui.start_dir("weights"),
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open LaMa or MI-GAN weights", self.ui.start_dir("weights"),
                                               WEIGHT_FILTER)
         return bool(path) and self.use_weight_file(path)
 
@@ -153,9 +153,11 @@ class ModelController(QObject):
         """Validate a weight file (safely, without running it) and make it active; errors keep the current one."""
         self.ui.remember_dir("weights", path)
         try:
-            from guardpaint.models.checkpoint import load_generator
+            import torch
 
-            load_generator(path)
+            from guardpaint.models import load_model
+
+            load_model(path, torch.device("cpu"))  # any family, read and checked strictly
         except GuardPaintError as exc:
             self.ui.error(str(exc))
             self._show()
