@@ -30,8 +30,9 @@ class FirstRunDialog(QDialog):
             f"LaMa ({real}). GuardPaint can download it ({size_text(real)}, checksum-verified), or use a LaMa "
             f"weight file you already have.</p>"
             f"<p>IOPaint also offers MI-GAN, a smaller erase model: choose <i>migan</i> in the Model menu, alone "
-            f"or beside LaMa (Model > Also Protect Against); it is made and judged for IOPaint, the one editor that runs it; "
-            f"each iteration costs about three quarters of LaMa's on a CPU, or the sum of both together.</p>"
+            f"or beside LaMa (Model > Also Protect Against). Its protection is made and judged for IOPaint, the one "
+            f"editor that runs it; an iteration costs about three quarters of LaMa's on a CPU, both together the "
+            f"sum.</p>"
             f"<p>The small demo model lets you try the workflow offline, but a protection made with it does "
             f"not protect against the real LaMa.</p>")
         text.setWordWrap(True)
