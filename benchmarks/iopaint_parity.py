@@ -62,8 +62,8 @@ def _mask(shape: tuple[int, int], boxes: list[tuple[int, int, int, int]],
 
 
 def cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The whole frame (400 x 300), crops (an edge, two overlapping crops, a hole; 1000 x 900) and
-    resize (1400 x 1000, two regions)."""
+    """The whole frame (400 x 300), crops (an edge, two overlapping crops, a hole; 1000 x 900), resize
+    (1400 x 1000, two regions) and a large part (900 x 800: its crop is over 512 px, so MI-GAN's is shrunk)."""
     return {
         "full-frame 400x300": (_photo("chelsea", 400, 300),
                                _mask((300, 400), [(100, 200, 150, 260), (20, 20, 40, 60)])),
@@ -72,6 +72,7 @@ def cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
             [(680, 130, 700, 150)])),
         "resize 1400x1000": (_photo("astronaut", 1400, 1000),
                              _mask((1000, 1400), [(400, 600, 500, 720), (100, 100, 140, 160)])),
+        "large part 900x800": (_photo("rocket", 900, 800), _mask((800, 900), [(200, 150, 560, 600)])),
     }
 
 
