@@ -9,6 +9,7 @@ weights of ``tests/migan_seeded.py`` with a strict load, on the CPU.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import torch
 from migan_seeded import SIDE, network_input, seeded_case, seeded_state
 from safetensors.torch import save_file
 
+from guardpaint.cli import main
 from guardpaint.core.editor.geometry import Box, crop_box
 from guardpaint.core.editor.pipelines import resized_size
 from guardpaint.core.editor.transfers import CubicResize, Native
@@ -29,10 +31,11 @@ from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.setup import set_up
 from guardpaint.core.workflow import protect_image
 from guardpaint.errors import InputError, ModelError
+from guardpaint.gui.dialogs import FirstRunDialog
 from guardpaint.models.migan import MiganGenerator
 from guardpaint.models.migan_family import MiganInpainter, load_migan
 
-from conftest import make_photo, make_tiny_model
+from conftest import make_photo, make_tiny_model, open_window
 
 FIXTURE = Path(__file__).parent / "fixtures" / "migan-256-official.npz"
 #: Two iterations of one step: what runs, not how well it protects (seeded weights are not an inpainter).
@@ -218,3 +221,21 @@ def test_what_mi_gan_cannot_be_protected_with_is_refused_at_the_door(model, smal
     settings = replace(ProtectionSettings(iterations=1), **change)
     with pytest.raises(InputError, match=message):
         ProtectionRequest.checked(LoadedImage(photo), mask, settings).for_models(model)
+
+
+def test_the_apps_model_menu_offers_mi_gan_and_opens_its_weight_files(qtbot, store, weights):
+    """The Model menu and Also Protect Against list MI-GAN with what it cannot do; a MI-GAN weight file opens as
+    the active model; the first-run dialog says what it is judged for and costs; models list says its family."""
+    win = open_window(qtbot, store)
+    action = win.models.named["migan"]
+    assert action.text().startswith("migan (download") and "IOPaint only" in action.toolTip()
+    assert "migan" in win.models.also_actions
+    assert win.models.use_weight_file(str(weights))
+    assert win.models.file_action.isChecked() and win.models.file_action.text() == f"Weight file: {weights.name}"
+    assert "MI-GAN" in FirstRunDialog().text.text()
+
+
+def test_models_list_names_each_family(capsys):
+    assert main(["models", "--json", "list"]) == 0
+    families = {entry["name"]: entry["family"] for entry in json.loads(capsys.readouterr().out)["models"]}
+    assert families == {"demo": "lama", "big-lama": "lama", "anime-lama": "lama", "migan": "migan"}

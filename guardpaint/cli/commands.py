@@ -188,9 +188,10 @@ def cmd_models(args: argparse.Namespace) -> Result:
     from guardpaint.models.noise_generator import NONE_SHIPS
 
     if args.models_command == "list":
-        return {"models": [{"name": s.name, "installed": registry.is_available(s.name), "description": s.description,
-                            "limits": s.limits, "path": str(registry.model_path(s.name)), "url": s.url,
-                            "md5": s.md5, "size_mb": s.size_mb} for s in registry.REGISTRY.values()],
+        return {"models": [{"name": s.name, "installed": registry.is_available(s.name), "family": s.family,
+                            "description": s.description, "limits": s.limits,
+                            "path": str(registry.model_path(s.name)), "url": s.url, "md5": s.md5,
+                            "size_mb": s.size_mb} for s in registry.REGISTRY.values()],
                 "generators": NONE_SHIPS}, EXIT_OK
     if args.models_command == "path":
         return {"path": str(registry.installed_path(args.name))}, EXIT_OK
