@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -179,18 +180,18 @@ def build_generator(state: TensorDict, source: str = "weights") -> FFCResNetGene
 
     The architecture is built on the meta device (no memory) and checked against the tensors' names and
     shapes, and every tensor against its storage, before a single weight is allocated."""
+    return load_strictly(lambda tensors: FFCResNetGenerator(infer_config(tensors)), state, source, "LaMa")
+
+
+def load_strictly(build: Callable[[TensorDict], ModuleT], state: TensorDict, source: str, family: str) -> ModuleT:
+    """The network ``build`` makes for ``state`` (its architecture read off the tensors; a ValueError when they
+    imply none), built on the meta device, with ``state`` loaded strictly, in eval mode and frozen: its keys and
+    shapes, then every tensor against its storage, checked before a single weight is allocated; float32."""
     try:
-        config = infer_config(state)
+        with torch.device("meta"):
+            model = build(state)
     except ValueError as exc:
         raise ModelError(f"{source}: {exc}") from None
-    with torch.device("meta"):
-        model = FFCResNetGenerator(config)
-    return load_strictly(model, state, source, "LaMa")
-
-
-def load_strictly(model: ModuleT, state: TensorDict, source: str, family: str) -> ModuleT:
-    """``model`` (built on the meta device) with ``state`` loaded strictly, in eval mode and frozen: its keys and
-    shapes, then every tensor against its storage, checked before a single weight is allocated; float32."""
     _check_keys(model, state, source, family)
     for name, tensor in state.items():
         check_tensor(name, tensor, source)

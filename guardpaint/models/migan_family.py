@@ -78,13 +78,7 @@ def migan_state_dict(tensors: TensorDict, source: str) -> TensorDict:
 
 def build_migan(state: TensorDict, source: str = "weights") -> MiganGenerator:
     """A generator of the side the tensors imply, loaded strictly (checked on the meta device first)."""
-    try:
-        side = infer_side(state)
-    except ValueError as exc:
-        raise ModelError(f"{source}: {exc}") from None
-    with torch.device("meta"):
-        generator = MiganGenerator(side)
-    return load_strictly(generator, state, source, "MI-GAN")
+    return load_strictly(lambda tensors: MiganGenerator(infer_side(tensors)), state, source, "MI-GAN")
 
 
 def load_migan(path: str | os.PathLike, device: torch.device, name: str | None = None,

@@ -22,10 +22,9 @@ ONNX_SIDE = 512
 #: The context a patch app keeps around the mask's box on every side, at least (its patch is then at
 #: least 512 px): our choice, as the apps differ; see docs/editors.md.
 PATCH_MARGIN = 64
-IOPAINT_SOURCE = "IOPaint 1.6.0: iopaint/model/base.py (_pad_forward, _crop_box, _run_box), iopaint/helper.py"
-#: How IOPaint runs a fixed-side network (MI-GAN) whatever its strategy: a crop around each part of the mask,
-#: shrunk to the network's side when larger, padded to its square, the hole thresholded and the output rounded.
-IOPAINT_FIXED_SOURCE = "IOPaint 1.6.0: iopaint/model/mi_gan.py (MIGAN.__call__, forward; min_size, pad_mod 512)"
+#: Where IOPaint's editors were read; a fixed-side network (MI-GAN) it runs its own way whatever the strategy.
+IOPAINT_SOURCE = ("IOPaint 1.6.0: iopaint/model/base.py (_pad_forward, _crop_box, _run_box), iopaint/helper.py; "
+                  "for MI-GAN iopaint/model/mi_gan.py (MIGAN.__call__, forward)")
 
 
 @dataclass(frozen=True)

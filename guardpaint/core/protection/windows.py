@@ -4,7 +4,9 @@ The objective's three edits (the region ``m``, its dilation ``E(m)``, the ring `
 on every chosen editor's views of those masks (:func:`~guardpaint.core.editor.views.editor_views`):
 for IOPaint the whole frame up to 800 px, above that its crop around each connected component; for
 ComfyUI and the 512 px resize apps the whole frame at their model's size; for the patch apps a square
-around the mask. Two editors that make the same edit (the same box, transfer and mask) share it. The
+around the mask. A network of one fixed side (MI-GAN) gets its own views (IOPaint's shrunk crops; the other
+editors do not run it), and each model's terms use the views made for its kind. Two editors that make the
+same edit for the same kind of network (the same box, transfer and mask) share it. The
 noise lives in *windows*: the union of the views' boxes (plus room for the robust level's mask
 variations), overlapping ones merged. Outside the windows the protected image is the input, bit for
 bit, and memory and time grow with the windows, not with the photo.
@@ -46,7 +48,6 @@ class Plan:
     full_frame: bool  # every view is of the whole image (one window)
     regions: list[Region]
     editors: tuple[str, ...] = DEFAULT_EDITORS  # the editors the views are made for
-    sides: tuple[int | None, ...] = (None,)  # the networks they are made for (``Inpainter.fixed_side``)
 
     def window_of(self, region: Region) -> int:
         """The index of the window the region's noise lives in."""
@@ -130,11 +131,11 @@ def plan_protection(mask: np.ndarray, expansion: int, editors: tuple[str, ...], 
     frame = Box(0, 0, *mask.shape)
     if all(view.box == frame for *_, view in views):
         return Plan([frame], [TermView(term, 0, view, name, side) for term, name, side, view in views], True,
-                    regions, editors, sides)
+                    regions, editors)
     boxes = [view.box for *_, view in views]
     if robust:
         boxes += [view.box for view in iopaint_views(dilate_array(mask, 2 * robust_reach(mask) + 1), "crop")]
     windows = merge_boxes([_aligned(b, grid, mask.shape) for b in merge_boxes(boxes)])
     placed = [TermView(term, next(i for i, w in enumerate(windows) if w.contains(view.box)), view, name, side)
               for term, name, side, view in views]
-    return Plan(windows, sorted(placed, key=lambda tv: tv.window), False, regions, editors, sides)
+    return Plan(windows, sorted(placed, key=lambda tv: tv.window), False, regions, editors)
