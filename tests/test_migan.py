@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from migan_seeded import SIDE, network_input, seeded_case, seeded_state
+from PIL import Image
 from safetensors.torch import save_file
 
 from guardpaint.cli import main
@@ -25,6 +26,10 @@ from guardpaint.core.editor.pipelines import resized_size
 from guardpaint.core.editor.transfers import CubicResize, Native
 from guardpaint.core.editor.views import editor_views
 from guardpaint.core.evaluation.report import protection_report
+from guardpaint.core.evaluation.wording import models_in_editors
+from guardpaint.core.generator import training
+from guardpaint.core.generator.samples import SampleSource, photos_in
+from guardpaint.core.generator.training import Trainer, TrainingSettings
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.request import ProtectionRequest
 from guardpaint.core.protection.settings import ProtectionSettings
@@ -210,6 +215,10 @@ def test_an_ensemble_of_lama_and_mi_gan_optimises_each_through_its_own_editor_vi
     assert [entry["family"] for entry in report["provenance"]["models"]] == ["lama", "migan"]
     assert [(edit["model"], edit["editor"]) for edit in report["edits"]] == [
         ("tiny", "iopaint"), ("tiny", "comfyui"), ("migan_256_seeded.pt", "iopaint")]
+    assert "migan_256_seeded.pt in ComfyUI" not in report["summary"]
+    prefixes = [outcome.edit_prefix(label, name) for label, name in
+                (("tiny", "iopaint"), ("tiny", "comfyui"), ("migan_256_seeded.pt", "iopaint"))]
+    assert len(set(prefixes)) == 3 and "ComfyUI" in prefixes[1]
 
 
 @pytest.mark.parametrize("change, message", [
@@ -239,3 +248,28 @@ def test_models_list_names_each_family(capsys):
     assert main(["models", "--json", "list"]) == 0
     families = {entry["name"]: entry["family"] for entry in json.loads(capsys.readouterr().out)["models"]}
     assert families == {"demo": "lama", "big-lama": "lama", "anime-lama": "lama", "migan": "migan"}
+
+
+def test_the_verdict_and_the_edit_names_say_which_editors_ran_which_model():
+    """ComfyUI does not run MI-GAN: the sentence must not claim it there, and names must stay apart."""
+    checks = {"big-lama": {"iopaint": None, "comfyui": None}, "migan": {"iopaint": None}}
+    assert models_in_editors(checks) == "big-lama in IOPaint and ComfyUI (256 px), and migan in IOPaint"
+    assert models_in_editors({"a": {"iopaint": None}, "b": {"iopaint": None}}) == "a and b in IOPaint"
+
+
+def test_a_noise_generator_trains_against_mi_gan_through_the_editors_that_run_it(model, tmp_path, monkeypatch):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for seed in range(2):
+        Image.fromarray(make_photo(64, 80, seed=seed)).save(folder / f"p{seed}.png")
+    drawn = []
+    set_up_first = training.set_up
+    monkeypatch.setattr(training, "set_up", lambda *args, **kwargs: drawn.append(args[3].editors)
+                        or set_up_first(*args, **kwargs))
+    settings = TrainingSettings(crop=48, batch=2, width=4, depth=2, blocks=1, precision="fp32",
+                                editors=("iopaint", "comfyui"))
+    trainer = Trainer([make_tiny_model(), model], SampleSource(photos_in(folder), 48, 0), settings)
+    trainer.train_step()
+    assert set(drawn) == {("iopaint",)}  # the one editor that runs both networks
+    with pytest.raises(InputError, match="none of the editors chosen"):
+        Trainer([model], SampleSource(photos_in(folder), 48, 0), replace(settings, editors=("comfyui",)))

@@ -45,11 +45,12 @@ def verify_written(request: ProtectionRequest, protected: np.ndarray, keep_edits
                    should_cancel: Callable[[], bool] | None = None,
                    on_status: Callable[[str], None] | None = None) -> _Checked:
     """Encode ``protected`` as the request's output file, decode it and verify it with every model under every
-    chosen editor: the malicious edit region by region, the ring and the benign masks."""
+    chosen editor that runs it: the malicious edit region by region, the ring and the benign masks."""
     image, settings, fmt, models = request.image, request.settings, request.fmt, request.models
     if on_status is not None:
-        on_status(f"Verifying the written {fmt.kind.upper()} with {joined(model_labels(models))} in "
-                  f"{joined(editor_labels(settings.editors))}…")
+        pairs = [f"{label} in {joined(editor_labels(editors_for(model, settings.editors)))}"
+                 for label, model in zip(model_labels(models), models, strict=True)]
+        on_status(f"Verifying the written {fmt.kind.upper()} with {', and '.join(pairs)}…")
     data = encode_image(protected, image, fmt)
     written = decode_image(data)
     checks = {label: {name: verify_checked(Editor(model, name, should_cancel), image.rgb, written, request.mask,

@@ -1,7 +1,7 @@
 """What GuardPaint needs from an inpainting model, whatever its family.
 
-A family (LaMa today; MI-GAN or MAT would be one more module beside it) subclasses
-:class:`Inpainter`: it says which multiple the editor pads to, how the network
+A family (LaMa, MI-GAN; MAT would be one more module beside them) subclasses
+:class:`Inpainter`: it says how the editor pads (and whether the network runs at one side), how the network
 turns an image and a mask into a fill (differentiably), and how to make a fast,
 frozen copy for the protection loop. Padding, blending, editor pipelines and the
 loop itself live once, in ``guardpaint.core``.

@@ -3,7 +3,8 @@ and IOPaint's traced ``migan_traced.pt``.
 
 IOPaint 1.6 (``iopaint/model/mi_gan.py``) runs MI-GAN on a square of the generator's side: its padding rule
 (``pad_mod`` 512, ``pad_to_square``, ``min_size`` 512) is declared here as LaMa's multiple of 8 is, so the
-editor's padding serves both families.
+editor's padding serves both families. IOPaint runs only its 512 px generator; a 256 px one (the official
+256 releases) is run the same way at its own side, which models that editor rather than reproduces it.
 """
 from __future__ import annotations
 

@@ -24,16 +24,18 @@ def pad_symmetric(x: torch.Tensor, model: Inpainter) -> torch.Tensor:
     return x
 
 
+def fill(model: Inpainter, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The network's raw output for the padded image, cropped back: its fill in the hole, and what it makes of
+    the known pixels (an editor that blends with a soft mask uses both). Differentiable with respect to ``image``."""
+    height, width = image.shape[-2:]
+    mask = mask.expand(image.shape[0], -1, -1, -1)
+    return model.predict(pad_symmetric(image, model), pad_symmetric(mask, model)).float()[..., :height, :width]
+
+
 def edit(model: Inpainter, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``k * G(x, k) + (1 - k) * x`` on the padded image, cropped back.
 
     ``image`` is Bx3xHxW in [0, 1]; ``mask`` is Bx1xHxW (or 1x1xHxW) in {0, 1}.
     Differentiable with respect to ``image``.
     """
-    height, width = image.shape[-2:]
-    mask = mask.expand(image.shape[0], -1, -1, -1)
-    x = pad_symmetric(image, model)
-    k = pad_symmetric(mask, model)
-    predicted = model.predict(x, k).float()
-    blended = k * predicted + (1 - k) * x
-    return blended[..., :height, :width]
+    return mask * fill(model, image, mask) + (1 - mask) * image

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from guardpaint.core.editor.differentiable import edit, pad_symmetric
+from guardpaint.core.editor.differentiable import edit, fill
 from guardpaint.core.editor.tensors import image_to_tensor, mask_to_tensor
 from guardpaint.models.base import Inpainter
 
@@ -116,7 +116,7 @@ class CubicResize(Transfer):
     def forward(self, model: Inpainter, images: torch.Tensor, holes: torch.Tensor,
                 blends: torch.Tensor | None) -> torch.Tensor:
         small = F.interpolate(images, size=self.model_shape(0, 0), mode="bicubic", align_corners=False).clamp(0, 1)
-        filled = edit(model, small, holes)
+        filled = fill(model, small, holes)  # raw: the soft mask's faint edge, outside the hole, takes it too
         blended = filled * blends + small * (1 - blends)
         return F.interpolate(blended, size=images.shape[-2:], mode="bicubic", align_corners=False)
 
@@ -214,9 +214,6 @@ def _resample(x: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
 
 def _raw_fill(model: Inpainter, rgb: np.ndarray, hole: np.ndarray, rounds: bool = False) -> np.ndarray:
     """The model's raw fill of a whole box, truncated (or rounded) to 8 bits as IOPaint does (HxWx3 uint8)."""
-    height, width = hole.shape
-    image = pad_symmetric(image_to_tensor(rgb, model.device), model)
-    k = pad_symmetric(mask_to_tensor(hole, model.device), model)
     with torch.inference_mode():
-        predicted = model.predict(image, k).float()[..., :height, :width]
+        predicted = fill(model, image_to_tensor(rgb, model.device), mask_to_tensor(hole, model.device))
     return truncated(predicted, rounds)

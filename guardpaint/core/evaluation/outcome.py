@@ -60,7 +60,7 @@ class ProtectedImage:
         """What names an edit by ``label``'s model in ``editor``: the model where there are several, the editor
         where there are several ("big-lama, ComfyUI (256 px): "), nothing for one model and one editor."""
         models = len(self.verifications) > 1
-        editors = len(next(iter(self.verifications.values()))) > 1
+        editors = any(len(by_editor) > 1 for by_editor in self.verifications.values())
         prefix = ", ".join([label] * models + editor_labels((editor,)) * editors)
         return f"{prefix}: " if prefix else ""
 

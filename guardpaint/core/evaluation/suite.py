@@ -29,7 +29,7 @@ import torch
 
 from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS, runs
 from guardpaint.core.editor.geometry import Box
-from guardpaint.core.editor.inpaint import Editor, editors_for
+from guardpaint.core.editor.inpaint import Editor, check_editors_run, editors_for
 from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.editor.pipelines import uses_resize
 from guardpaint.core.editor.regions import Region, find_regions, region_of
@@ -180,6 +180,7 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
         raise InputError(f"unknown suite group {unknown[0]!r} (use {', '.join(SUITE_GROUPS)})")
     mask = validate_mask(mask, original.shape)
     regions = find_regions(mask)
+    check_editors_run([model], chosen)
     chosen = editors_for(model, chosen)  # the editors of the protection that run this model
     editor = Editor(model, chosen[0], should_cancel)
     cases: list[CaseResult] = []

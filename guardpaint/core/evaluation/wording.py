@@ -21,18 +21,27 @@ def regions_named(numbers: list[int]) -> str:
     return f"region {numbers[0]}" if len(numbers) == 1 else f"regions {joined([str(n) for n in numbers])}"
 
 
+def models_in_editors(verifications: Checks) -> str:
+    """Which models were checked in which editors: "a and b in IOPaint and ComfyUI (256 px)", or per group of
+    models where the editors differ (MI-GAN runs in IOPaint only): "big-lama in IOPaint and ComfyUI (256 px), and
+    migan in IOPaint"."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for label, by_editor in verifications.items():
+        groups.setdefault(tuple(by_editor), []).append(label)
+    return ", and ".join(f"{joined(models)} in {joined(labels(editors))}" for editors, models in groups.items())
+
+
 def verdict(verifications: Checks, where: str = "") -> str:
     """One sentence: protected or not, against which models, in which editors, which regions. ``where`` ends
     the first clause (e.g. " on the JPEG as written")."""
     checks = each_check(verifications)
-    models = list(verifications)
-    editors = list(next(iter(verifications.values())))
+    editors = list(dict.fromkeys(name for by_editor in verifications.values() for name in by_editor))
     total = len(checks[0][2].regions)
     failing = [(label, name, check) for label, name, check in checks if check.failing]
     if not failing:
         what = "the region" if total == 1 else f"any of the {total} regions"
-        return (f"Protected against {joined(models)} in {joined(labels(tuple(editors)))}{where}: an edit of {what} "
-                f"comes out as a flat colour.")
+        return (f"Protected against {models_in_editors(verifications)}{where}: an edit of {what} comes out as a "
+                f"flat colour.")
     against = joined(list(dict.fromkeys(label for label, _, _ in failing)))
     broken = list(dict.fromkeys(name for _, name, _ in failing))
     holding = joined(labels(tuple(name for name in editors if name not in broken))) if len(broken) < len(editors) \

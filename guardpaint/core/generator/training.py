@@ -31,6 +31,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from guardpaint.core.editor.inpaint import check_editors_run, editors_for
 from guardpaint.core.editor.tensors import mask_to_tensor
 from guardpaint.core.generator.samples import Sample, SampleSource, recoloured
 from guardpaint.core.generator.settings import TrainingSettings
@@ -82,6 +83,7 @@ class Trainer:
     def __init__(self, models: list[Inpainter], source: SampleSource, settings: TrainingSettings,
                  generator: NoiseGenerator | None = None) -> None:
         self.settings = settings = settings.validated()
+        check_editors_run(models, settings.editors)
         self.models, self.source = models, source
         self.device = models[0].device
         if generator is None:
@@ -111,7 +113,10 @@ class Trainer:
         strength = float(rng.uniform(*STRENGTHS)) / LEVELS
         settings = replace(self.protection, epsilon=strength, budget=BUDGETS[int(rng.integers(len(BUDGETS)))])
         sample = recoloured(sample, rng)
-        editors = self.settings.editors  # drawn last, and only among several, so that earlier runs stay exact
+        # Drawn last, and only among several, so that earlier runs stay exact; among the editors that run every model
+        # (ComfyUI does not run MI-GAN: a sample drawn there would have no view of it).
+        editors = tuple(name for name in self.settings.editors
+                        if all(name in editors_for(model, self.settings.editors) for model in self.models))
         editor = editors[0] if len(editors) == 1 else editors[int(rng.integers(len(editors)))]
         setup = set_up(self.models, sample.rgb, sample.mask, replace(settings, editors=(editor,)),
                        choose_target_colour(sample.rgb))

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
 
 from guardpaint.gui.facade import CaseResult, SuiteReport, regions_named
 
-COLUMNS = ("Group", "What the attacker does", "Edit still looks normal (SSIM, 1 = same)",
-           "Levels from the flat colour (unprotected)", "Protection")
+#: Two-line headings, so the numbers' columns stay narrow and the attack's name keeps the width.
+COLUMNS = ("Group", "What the attacker does", "Edit still looks normal\n(SSIM, 1 = same)",
+           "Levels from the flat colour\n(unprotected)", "Protection")
 HELD = QColor(46, 125, 50)
 FAILED = QColor(198, 40, 40)
 
