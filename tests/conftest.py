@@ -11,8 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
+from guardpaint.models.base import Inpainter
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
 from guardpaint.models.lama_family import LamaInpainter
+from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork
 
 TINY = LamaConfig(ngf=8, n_downsampling=3, n_blocks=1)
 #: IOPaint alone: for tests of what does not depend on the editor, and for the high-gain model on images under
@@ -39,6 +41,12 @@ def make_tiny_generator(seed: int = 0, config: LamaConfig = TINY) -> FFCResNetGe
 def make_tiny_model(seed: int = 0, config: LamaConfig = TINY, name: str = "tiny") -> LamaInpainter:
     """:func:`make_tiny_generator` as a model on the CPU."""
     return LamaInpainter(make_tiny_generator(seed, config), name, "cpu")
+
+
+def make_tiny_noise_generator(model: Inpainter) -> NoiseGenerator:
+    """A small untrained noise generator (seed 0) that names ``model`` as the one it was trained against."""
+    torch.manual_seed(0)
+    return NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)), [{"name": model.name, "sha256": model.sha256}])
 
 
 def save_tiny_weights(path: Path, seed: int = 0) -> Path:

@@ -9,7 +9,7 @@ from safetensors.torch import save_file
 
 from guardpaint.core.editor.differentiable import edit
 from guardpaint.errors import ModelError
-from guardpaint.models.checkpoint import load_generator
+from guardpaint.models.checkpoint import load_weights
 from guardpaint.models.lama_family import LamaInpainter
 
 from conftest import make_tiny_generator
@@ -72,7 +72,7 @@ def test_round_trip_reproduces_outputs(tmp_path, reference, kind, suffix):
     model, x, k, expected = reference
     path = tmp_path / f"weights{suffix}"
     _save(kind, model, path)
-    loaded = load_generator(path)
+    loaded = load_weights(path).generator
     torch.testing.assert_close(edit(LamaInpainter(loaded, "loaded"), x, k), expected, atol=0, rtol=0)
 
 
@@ -81,7 +81,7 @@ def test_code_in_a_checkpoint_is_never_executed(tmp_path, reference, monkeypatch
     path = tmp_path / "evil.ckpt"
     torch.save({"state_dict": {f"generator.{k}": v for k, v in reference[0].state_dict().items()},
                 "callbacks": Payload()}, path)
-    load_generator(path)
+    load_weights(path)
     assert not (tmp_path / "guardpaint-was-exploited").exists()
 
 
@@ -90,7 +90,7 @@ def test_raw_pickle_payload_is_inert(tmp_path, monkeypatch):
     path = tmp_path / "evil.pth"
     path.write_bytes(pickle.dumps({"x": Payload()}))
     with pytest.raises(ModelError):
-        load_generator(path)
+        load_weights(path)
     assert not (tmp_path / "guardpaint-was-exploited").exists()
 
 
@@ -99,7 +99,7 @@ def test_truncated_file_is_a_one_line_error(tmp_path, reference):
     _save("plain", reference[0], path)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(ModelError, match="cannot read weight file") as info:
-        load_generator(path)
+        load_weights(path)
     assert "\n" not in str(info.value)
 
 
@@ -107,9 +107,9 @@ def test_garbage_and_missing_files(tmp_path):
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"this is not a checkpoint" * 10)
     with pytest.raises(ModelError, match="cannot read"):
-        load_generator(garbage)
+        load_weights(garbage)
     with pytest.raises(ModelError, match="no such weight file"):
-        load_generator(tmp_path / "absent.pt")
+        load_weights(tmp_path / "absent.pt")
 
 
 def test_missing_and_misshapen_tensors_are_named(tmp_path, reference):
@@ -118,21 +118,21 @@ def test_missing_and_misshapen_tensors_are_named(tmp_path, reference):
     del missing["model.5.conv1.ffc.convg2g.fu.bn.weight"]
     torch.save(missing, tmp_path / "missing.pth")
     with pytest.raises(ModelError, match=r"missing tensor.*fu\.bn\.weight"):
-        load_generator(tmp_path / "missing.pth")
+        load_weights(tmp_path / "missing.pth")
     extra = dict(state, **{"model.5.extra.weight": torch.zeros(1)})
     torch.save(extra, tmp_path / "extra.pth")
     with pytest.raises(ModelError, match=r"unexpected tensor.*model\.5\.extra\.weight"):
-        load_generator(tmp_path / "extra.pth")
+        load_weights(tmp_path / "extra.pth")
     wrong = dict(state, **{"model.1.bn_l.weight": torch.zeros(4)})
     torch.save(wrong, tmp_path / "wrong.pth")
     with pytest.raises(ModelError, match=r"wrong shape.*model\.1\.bn_l\.weight"):
-        load_generator(tmp_path / "wrong.pth")
+        load_weights(tmp_path / "wrong.pth")
 
 
 def test_non_lama_weights_are_rejected(tmp_path):
     torch.save(torch.nn.Linear(3, 3).state_dict(), tmp_path / "linear.pth")
     with pytest.raises(ModelError, match="no LaMa generator found"):
-        load_generator(tmp_path / "linear.pth")
+        load_weights(tmp_path / "linear.pth")
 
 
 def test_nan_weights_are_rejected(tmp_path, reference):
@@ -140,7 +140,7 @@ def test_nan_weights_are_rejected(tmp_path, reference):
     state["model.1.ffc.convl2l.weight"][0, 0, 0, 0] = float("nan")
     torch.save(state, tmp_path / "nan.pth")
     with pytest.raises(ModelError, match="NaN"):
-        load_generator(tmp_path / "nan.pth")
+        load_weights(tmp_path / "nan.pth")
 
 
 def test_torchscript_archive_is_read_without_jit_load(tmp_path, reference, monkeypatch):
@@ -153,7 +153,7 @@ def test_torchscript_archive_is_read_without_jit_load(tmp_path, reference, monke
         raise AssertionError("torch.jit.load would compile code from the file")
 
     monkeypatch.setattr(torch.jit, "load", forbidden)
-    load_generator(path)
+    load_weights(path)
 
 
 def test_exact_big_lama_layout_loads_strictly_from_a_lightning_checkpoint(tmp_path):
@@ -164,7 +164,7 @@ def test_exact_big_lama_layout_loads_strictly_from_a_lightning_checkpoint(tmp_pa
     path = tmp_path / "best.ckpt"
     torch.save({"state_dict": {f"generator.{k}": v for k, v in state.items()},
                 "hyper_parameters": LightningConfig()}, path)
-    loaded = load_generator(path)
+    loaded = load_weights(path).generator
     assert loaded.config == LamaConfig()
     assert len(loaded.state_dict()) == 989
     assert sum(p.numel() for p in loaded.parameters()) == 50_975_875

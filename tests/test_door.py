@@ -12,7 +12,9 @@ from guardpaint.core.io.formats import check_storable
 from guardpaint.core.protection.settings import ProtectionSettings
 from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.models import load_model
-from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork
+from guardpaint.models.noise_generator import NoiseGenerator
+
+from conftest import make_tiny_noise_generator
 
 #: The checks a protection runs, by the code objects that run them (however a module imported them).
 CHECKS = {function.__code__: function.__qualname__ for function in (
@@ -38,9 +40,7 @@ def _counted(argv: list[str]) -> tuple[int, Counter]:
 
 def test_one_protect_runs_each_check_once(case, capsys):
     model = load_model(case["model"], torch.device("cpu"))
-    torch.manual_seed(0)
-    generator = NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)), [{"name": model.name, "sha256": model.sha256}])
-    (case["dir"] / "gen.safetensors").write_bytes(generator.to_bytes())
+    (case["dir"] / "gen.safetensors").write_bytes(make_tiny_noise_generator(model).to_bytes())
     out = case["dir"] / "out.png"
     code, calls = _counted(["protect", str(case["image"]), "--mask", str(case["mask"]), "-o", str(out), "--model",
                             str(case["model"]), "--generator", str(case["dir"] / "gen.safetensors"), "--refine", "1"])

@@ -24,7 +24,7 @@ from guardpaint.core.workflow import protect_image
 from guardpaint.models import load_model
 from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork, read_generator
 
-from conftest import make_photo, make_tiny_model, save_tiny_weights
+from conftest import make_photo, make_tiny_model, make_tiny_noise_generator, save_tiny_weights
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 TINY = {"crop": 48, "batch": 2, "width": 4, "depth": 2, "blocks": 1, "checkpoint_every": 2, "validate_every": 1000,
@@ -95,8 +95,7 @@ def test_a_generator_used_with_another_model_is_refused_with_both_named(case, ca
 
 def test_evaluate_reports_each_mode_and_tells_each_protection(case, capsys):
     model = load_model(case["model"], torch.device("cpu"))
-    torch.manual_seed(0)
-    generator = NoiseGenerator(NoiseNetwork(GeneratorConfig(4, 2, 1)), [{"name": model.name, "sha256": model.sha256}])
+    generator = make_tiny_noise_generator(model)
     (case["dir"] / "gen.safetensors").write_bytes(generator.to_bytes())
     held = case["dir"] / "held"
     held.mkdir()

@@ -25,7 +25,7 @@ from guardpaint.core.workflow import protect_image
 from conftest import IOPAINT
 from high_gain import HighGainInpainter
 
-DEFAULT = ProtectionSettings(editors=IOPAINT)
+DEFAULT = ProtectionSettings(editors=IOPAINT, precision="fp32")  # counts iterations: one precision on every CPU
 
 
 def _photo(name: str, size: tuple[int, int]) -> np.ndarray:

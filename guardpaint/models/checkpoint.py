@@ -228,8 +228,3 @@ def load_weights(path: str | os.PathLike, weights: WeightFile | None = None) -> 
     weights = weights or read_weight_file(path)
     generator = build_generator(generator_state_dict(weights.tensors, str(path)), str(path))
     return LoadedWeights(generator, weights.sha256)
-
-
-def load_generator(path: str | os.PathLike) -> FFCResNetGenerator:
-    """Load any supported weight file into a native, differentiable generator (CPU, eval mode)."""
-    return load_weights(path).generator

@@ -31,7 +31,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from guardpaint.core.editor.inpaint import check_editors_run, editors_for
+from guardpaint.core.editor.editors import runs
+from guardpaint.core.editor.inpaint import check_editors_run
 from guardpaint.core.editor.tensors import mask_to_tensor
 from guardpaint.core.generator.samples import Sample, SampleSource, recoloured
 from guardpaint.core.generator.settings import TrainingSettings
@@ -116,7 +117,7 @@ class Trainer:
         # Drawn last, and only among several, so that earlier runs stay exact; among the editors that run every model
         # (ComfyUI does not run MI-GAN: a sample drawn there would have no view of it).
         editors = tuple(name for name in self.settings.editors
-                        if all(name in editors_for(model, self.settings.editors) for model in self.models))
+                        if all(runs(name, model.fixed_side) for model in self.models))
         editor = editors[0] if len(editors) == 1 else editors[int(rng.integers(len(editors)))]
         setup = set_up(self.models, sample.rgb, sample.mask, replace(settings, editors=(editor,)),
                        choose_target_colour(sample.rgb))
