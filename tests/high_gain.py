@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from guardpaint.models.base import Inpainter
+from guardpaint.models.kinds import NetworkKind
 
 
 class _HighGainNet(nn.Module):
@@ -56,6 +57,11 @@ class HighGainInpainter(Inpainter):
         super().__init__(name, torch.device("cpu"))
         self.net = _HighGainNet(gain, radius).eval()
         self.reach = radius + 1  # the box blur's radius and the 2 x 2 checkerboard
+
+    @property
+    def kind(self) -> NetworkKind:
+        """Every editor runs it as it runs LaMa, the network it stands in for."""
+        return NetworkKind("lama")
 
     @property
     def network(self) -> nn.Module:

@@ -26,7 +26,7 @@ def test_protect_runs_to_completion_with_plot_and_preview(window, qtbot, files):
     qtbot.waitUntil(lambda: window.panel.plot.point_count() == 3 * steps == len(outcome.result.history), timeout=5000)
     assert window.panel.progress.value() == window.panel.progress.maximum()  # every step the ladder had, done
     assert outcome is not None and outcome.written.shape == (96, 128, 3)
-    assert set(window.preview.edit_names()) == {f"{editor}: {name}" for editor in ("IOPaint", "ComfyUI (256 px)")
+    assert set(window.preview.edit_names()) == {f"{editor}: {name}" for editor in ("IOPaint", "ComfyUI")
                                                 for name in ("region 1", "ring around region 1", "test mask")}
     assert window.preview.clean.image is not None and window.preview.attacked.image is not None
     assert window.preview.compare.left is not None and window.preview.noise.image is not None

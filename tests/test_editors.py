@@ -212,7 +212,7 @@ def test_a_region_that_fails_under_one_editor_only_is_named_with_that_editor(hel
     assert region["failing_editors"] == ["comfyui"] and not region["holds"]
     assert {(c["editor"], c["holds"]) for c in region["checks"]} == {("iopaint", True), ("comfyui", False)}
     assert [(e["editor"], e["holds"]) for e in report["edits"]] == [("iopaint", True), ("comfyui", False)]
-    assert report["summary"] == ("Not protected against high-gain in ComfyUI (256 px): the region can still be "
+    assert report["summary"] == ("Not protected against high-gain in ComfyUI: the region can still be "
                                  "edited convincingly; it holds in IOPaint.")
     assert [e["name"] for e in report["provenance"]["editors"]] == ["iopaint", "comfyui"]
     assert all(e["source"] for e in report["provenance"]["editors"])
@@ -224,5 +224,5 @@ def test_the_region_list_names_the_editor_a_region_fails_under(held_in_iopaint_o
     regions = RegionList()
     qtbot.addWidget(regions)
     regions.show_outcome(held_in_iopaint_only)
-    assert regions.item(0).text().startswith("Region 1: not protected in ComfyUI (256 px) · noise up to")
-    assert {name.split(": ")[0] for name in held_in_iopaint_only.shown_edits()} == {"IOPaint", "ComfyUI (256 px)"}
+    assert regions.item(0).text().startswith("Region 1: not protected in ComfyUI · noise up to")
+    assert {name.split(": ")[0] for name in held_in_iopaint_only.shown_edits()} == {"IOPaint", "ComfyUI"}

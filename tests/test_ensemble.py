@@ -76,7 +76,7 @@ def test_the_app_protects_against_several_models_and_shows_each(qtbot, store, ca
     outcome = protect_case(win, qtbot, case, tiny0)
     assert list(outcome.verifications) == ["tiny0.pth", "big-lama"]
     names = win.preview.edit_names()
-    assert "tiny0.pth, IOPaint: region 1" in names and "big-lama, ComfyUI (256 px): region 1" in names
+    assert "tiny0.pth, IOPaint: region 1" in names and "big-lama, ComfyUI: region 1" in names
     with qtbot.waitSignal(win.runner.done, timeout=60_000) as done:
         win.act_suite.trigger()
     assert set(done.args[0]) == {"tiny0.pth", "big-lama"}

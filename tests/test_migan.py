@@ -37,11 +37,13 @@ from guardpaint.core.protection.setup import set_up
 from guardpaint.core.workflow import protect_image
 from guardpaint.errors import InputError, ModelError
 from guardpaint.gui.dialogs import FirstRunDialog
+from guardpaint.models.kinds import NetworkKind
 from guardpaint.models.migan import MiganGenerator
 from guardpaint.models.migan_family import MiganInpainter, load_migan
 
 from conftest import make_photo, make_tiny_model, open_window
 
+MIGAN_512 = NetworkKind("migan", 512)
 FIXTURE = Path(__file__).parent / "fixtures" / "migan-256-official.npz"
 #: Two iterations of one step: what runs, not how well it protects (seeded weights are not an inpainter).
 QUICK = ProtectionSettings(iterations=2, auto_strength=False, stop_when_held=False, precision="fp32",
@@ -180,16 +182,16 @@ def test_iopaint_runs_mi_gan_on_crops_shrunk_to_its_side():
     mask = np.zeros((600, 900), bool)
     mask[100:140, 100:160] = True  # small: its crop fits 512 px
     mask[300:500, 400:700] = True  # large: its crop is shrunk
-    small, large = sorted(editor_views("iopaint", mask, fixed_side=512), key=lambda view: view.box.top)
+    small, large = sorted(editor_views("iopaint", mask, kind=MIGAN_512), key=lambda view: view.box.top)
     assert small.box == crop_box(Box(100, 100, 140, 160), mask.shape) and small.transfer == Native(rounds=True)
     assert large.transfer == CubicResize(resized_size((large.box.height, large.box.width), 512), 120, rounds=True)
     assert max(large.model_shape) == 512
     for name in ("iopaint:full", "iopaint:crop", "iopaint:resize"):
-        assert sorted(editor_views(name, mask, fixed_side=512), key=lambda view: view.box.top) == [small, large]
+        assert sorted(editor_views(name, mask, kind=MIGAN_512), key=lambda view: view.box.top) == [small, large]
     square = np.zeros((512, 512), bool)
     square[100:120, 100:120] = True
-    assert [view.box for view in editor_views("iopaint", square, fixed_side=512)] == [Box(0, 0, 512, 512)]
-    assert editor_views("comfyui", mask, fixed_side=512) == editor_views("lama-512-crop", mask, fixed_side=512) == []
+    assert [view.box for view in editor_views("iopaint", square, kind=MIGAN_512)] == [Box(0, 0, 512, 512)]
+    assert editor_views("comfyui", mask, kind=MIGAN_512) == editor_views("lama-512-crop", mask, kind=MIGAN_512) == []
 
 
 @pytest.fixture(scope="module")
@@ -206,8 +208,8 @@ def test_an_ensemble_of_lama_and_mi_gan_optimises_each_through_its_own_editor_vi
     photo, mask = small_case
     lama = make_tiny_model()
     setup = set_up([lama, model], photo, mask, QUICK, (0, 255, 0))
-    assert {term_view.fixed_side for term_view in setup.plan.views} == {None, 256}
-    assert {term_view.editor for term_view in setup.plan.views if term_view.fixed_side == 256} == {"iopaint"}
+    assert {term_view.kind.fixed_side for term_view in setup.plan.views} == {None, 256}
+    assert {term_view.editor for term_view in setup.plan.views if term_view.kind.fixed_side == 256} == {"iopaint"}
     outcome = protect_image([lama, model], LoadedImage(photo), mask, QUICK)
     assert len(outcome.result.history) == 2 and not np.array_equal(outcome.written, photo)
     assert [list(checks) for checks in outcome.verifications.values()] == [["iopaint", "comfyui"], ["iopaint"]]
@@ -223,7 +225,7 @@ def test_an_ensemble_of_lama_and_mi_gan_optimises_each_through_its_own_editor_vi
 
 @pytest.mark.parametrize("change, message", [
     ({"editors": ("comfyui",)}, "none of the editors chosen"),
-    ({"level": "robust"}, "the robust level is not built for"),
+    ({"level": "robust"}, "the robust level is built for LaMa only"),
 ])
 def test_what_mi_gan_cannot_be_protected_with_is_refused_at_the_door(model, small_case, change, message):
     photo, mask = small_case
@@ -253,7 +255,7 @@ def test_models_list_names_each_family(capsys):
 def test_the_verdict_and_the_edit_names_say_which_editors_ran_which_model():
     """ComfyUI does not run MI-GAN: the sentence must not claim it there, and names must stay apart."""
     checks = {"big-lama": {"iopaint": None, "comfyui": None}, "migan": {"iopaint": None}}
-    assert models_in_editors(checks) == "big-lama in IOPaint and ComfyUI (256 px), and migan in IOPaint"
+    assert models_in_editors(checks) == "big-lama in IOPaint and ComfyUI, and migan in IOPaint"
     assert models_in_editors({"a": {"iopaint": None}, "b": {"iopaint": None}}) == "a and b in IOPaint"
 
 

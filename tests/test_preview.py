@@ -13,8 +13,8 @@ def test_the_preview_names_the_model_and_the_editor_that_made_the_edits(window, 
     assert window.preview.which.currentText() == "IOPaint: region 1"
     assert window.preview.clean.caption == "Edit of the original (tiny.pth in IOPaint)"
     assert window.preview.attacked.caption == "Edit of the protected image (tiny.pth in IOPaint)"
-    window.preview.which.setCurrentText("ComfyUI (256 px): region 1")
-    assert window.preview.clean.caption == "Edit of the original (tiny.pth in ComfyUI (256 px))"
+    window.preview.which.setCurrentText("ComfyUI: region 1")
+    assert window.preview.clean.caption == "Edit of the original (tiny.pth in ComfyUI)"
 
 
 def test_a_test_edit_brings_the_edits_tab_forward(window, qtbot, files):
@@ -26,7 +26,7 @@ def test_a_test_edit_brings_the_edits_tab_forward(window, qtbot, files):
     with qtbot.waitSignal(window.runner.done, timeout=60_000):
         window.panel.test_button.click()
     assert window.preview.tabs.currentIndex() == 0 and window.preview.which.currentText().endswith(": test mask")
-    assert {"IOPaint: test mask", "ComfyUI (256 px): test mask"} <= set(window.preview.edit_names())
+    assert {"IOPaint: test mask", "ComfyUI: test mask"} <= set(window.preview.edit_names())
 
 
 def test_a_large_photo_is_protected_and_shown_region_by_region(window, qtbot, files):

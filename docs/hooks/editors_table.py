@@ -20,17 +20,19 @@ def _cell(text: str) -> str:
 
 
 def editors_table_markdown() -> str:
-    """One row per editor: its ``--against`` name (and older names), what it does, where it was read, and
+    """One row per editor: its ``--against`` name (and older names), the families it runs, what it does, where it was read, and
     whether a protection is made for it when nobody chooses."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS
 
-    rows = ["| `--against` | editor | what it feeds the model | read from | by default |", "|---|---|---|---|---|"]
+    rows = ["| `--against` | editor | runs | what it feeds the model | read from | by default |",
+            "|---|---|---|---|---|---|"]
     for spec in EDITORS.values():
         names = ", ".join(f"`{name}`" for name in (spec.name, *spec.aliases))
         default = "yes" if spec.name in DEFAULT_EDITORS else "no"
-        rows.append(f"| {names} | {_cell(spec.label)} | {_cell(spec.summary)} | {_cell(spec.source)} | {default} |")
+        rows.append(f"| {names} | {_cell(spec.label)} | {spec.families()} | {_cell(spec.summary)} | "
+                    f"{_cell(spec.source)} | {default} |")
     return "\n".join(rows) + "\n"
 
 

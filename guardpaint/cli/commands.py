@@ -175,7 +175,7 @@ def cmd_verify(args: argparse.Namespace) -> Result:
         groups = tuple(args.group) if args.group else SUITE_GROUPS
         result["suite"] = []
         for label, model in zip(labels, models, strict=True):
-            with Progress(f"attacker suite ({label})", case_count(mask, groups, fixed_side=model.fixed_side),
+            with Progress(f"attacker suite ({label})", case_count(mask, groups, kind=model.kind),
                           unit="case") as bar:
                 suite = run_suite(model, original.rgb, protected.rgb, mask, first.target_colour, groups=groups,
                                   chosen=args.editors, on_case=lambda case, bar=bar: bar.update(1, case.name))

@@ -1,6 +1,6 @@
 """What GuardPaint needs from an inpainting model, whatever its family.
 
-A family (LaMa, MI-GAN; MAT would be one more module beside them) subclasses
+A family (LaMa, MI-GAN, MAT: a module each) subclasses
 :class:`Inpainter`: it says how the editor pads (and whether the network runs at one side), how the network
 turns an image and a mask into a fill (differentiably), and how to make a fast,
 frozen copy for the protection loop. Padding, blending, editor pipelines and the
@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from guardpaint.models.hashing import file_sha256
+from guardpaint.models.kinds import NetworkKind
 
 
 def tensors_sha256(module: nn.Module) -> str:
@@ -39,9 +40,9 @@ class Inpainter(ABC):
     pad_square: ClassVar[bool] = False
     #: ... of at least this side (``min_size``; 0: none).
     min_side: ClassVar[int] = 0
-    #: The one square side the network runs at (MI-GAN), or None for a network of any size (LaMa). Editors run
-    #: the two kinds differently: IOPaint crops and shrinks for a fixed-side network, and ComfyUI and the 512 px
-    #: apps run LaMa only (:mod:`guardpaint.core.editor.editors`).
+    #: The one square side the network runs at (MI-GAN), or None for a network of any size (LaMa, MAT). Editors
+    #: run the two kinds differently: IOPaint crops and shrinks for a fixed-side network, and ComfyUI and the
+    #: 512 px apps run only some families (:attr:`kind`, :mod:`guardpaint.core.editor.editors`).
     fixed_side: ClassVar[int | None] = None
     #: How far (px at the network's input) a context pixel can change the fill: None for a receptive field
     #: that spans the whole input (LaMa's Fourier units). The report's reach of a region is narrowed by it.
@@ -53,6 +54,11 @@ class Inpainter(ABC):
         self.path = path
         self._sha256: str | None = None
         self._stat: tuple[int, int] | None = None  # (size, mtime_ns) of the weight file when it was read
+
+    @property
+    def kind(self) -> NetworkKind:
+        """What the editors need to know to run this network (:mod:`guardpaint.core.editor.editors`)."""
+        return NetworkKind(self.family, self.fixed_side)
 
     def padded_shape(self, height: int, width: int) -> tuple[int, int]:
         """(height, width) the editor pads an image of this size to (IOPaint's ``pad_img_to_modulo``)."""

@@ -1,4 +1,4 @@
-"""Loading generator weights (LaMa's; MI-GAN's through the same reader) from every format users have, safely.
+"""Loading generator weights (LaMa's; MI-GAN's and MAT's through the same reader) from every format users have, safely.
 
 Formats: Lightning ``best.ckpt`` (keys under ``generator.``), TorchScript archives
 such as lama-cleaner's ``big-lama.pt`` (read as data, never executed), plain
@@ -200,6 +200,15 @@ def load_strictly(build: Callable[[TensorDict], ModuleT], state: TensorDict, sou
     if not all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()):
         raise ModelError(f"{source}: weights contain NaN or infinite values")
     return model.eval().requires_grad_(False)
+
+
+def anchored_state_dict(tensors: TensorDict, anchor: str, source: str, family: str) -> TensorDict:
+    """A network's tensors, found by ``anchor`` (a tensor every network of the family holds) under any prefix a
+    file adds (a wrapper module's ``model.``), with that prefix removed; a ModelError when none holds it."""
+    prefixes = sorted((key[: -len(anchor)] for key in tensors if key.endswith(anchor)), key=len)
+    if not prefixes:
+        raise ModelError(f"{source}: no {family} network found (no tensor named *{anchor})")
+    return {key[len(prefixes[0]):]: value for key, value in tensors.items() if key.startswith(prefixes[0])}
 
 
 @dataclass(frozen=True)

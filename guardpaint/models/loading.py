@@ -13,11 +13,13 @@ from guardpaint.models.registry import DEFAULT_MODEL, REGISTRY, resolve
 
 #: Loader per model family; a new family adds its module and one entry here.
 LOADERS = {"lama": load_lama, "migan": load_migan}
+#: How each family other than LaMa is recognised by its tensors.
+RECOGNISERS = {"migan": is_migan}
 
 
 def family_of(weights: WeightFile) -> str:
     """The family a weight file's tensors hold ("lama" unless another family's tensors are recognised)."""
-    return "migan" if is_migan(weights.tensors) else "lama"
+    return next((family for family, holds in RECOGNISERS.items() if holds(weights.tensors)), "lama")
 
 
 def load_model(name_or_path: str | os.PathLike | None, device: torch.device) -> Inpainter:

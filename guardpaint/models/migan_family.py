@@ -16,7 +16,7 @@ import torch
 
 from guardpaint.errors import ModelError
 from guardpaint.models.base import Inpainter
-from guardpaint.models.checkpoint import TensorDict, WeightFile, load_strictly, read_weight_file
+from guardpaint.models.checkpoint import TensorDict, WeightFile, anchored_state_dict, load_strictly, read_weight_file
 from guardpaint.models.migan import MiganGenerator, infer_side
 
 #: A tensor every MI-GAN generator holds (its last RGB layer), found under any prefix a file adds.
@@ -69,14 +69,6 @@ def is_migan(tensors: TensorDict) -> bool:
     return any(key.endswith(ANCHOR_KEY) for key in tensors)
 
 
-def migan_state_dict(tensors: TensorDict, source: str) -> TensorDict:
-    """The generator's tensors with any prefix a file adds (a wrapper module's ``model.``) removed."""
-    prefixes = sorted((key[: -len(ANCHOR_KEY)] for key in tensors if key.endswith(ANCHOR_KEY)), key=len)
-    if not prefixes:
-        raise ModelError(f"{source}: no MI-GAN generator found (no tensor named *{ANCHOR_KEY})")
-    return {key[len(prefixes[0]):]: value for key, value in tensors.items() if key.startswith(prefixes[0])}
-
-
 def build_migan(state: TensorDict, source: str = "weights") -> MiganGenerator:
     """A generator of the side the tensors imply, loaded strictly (checked on the meta device first)."""
     return load_strictly(lambda tensors: MiganGenerator(infer_side(tensors)), state, source, "MI-GAN")
@@ -87,7 +79,7 @@ def load_migan(path: str | os.PathLike, device: torch.device, name: str | None =
     """Load a MI-GAN weight file safely onto ``device`` (``file``: the file already read)."""
     path = Path(path)
     file = file or read_weight_file(path)
-    generator = build_migan(migan_state_dict(file.tensors, str(path)), str(path))
+    generator = build_migan(anchored_state_dict(file.tensors, ANCHOR_KEY, str(path), "MI-GAN"), str(path))
     model = MiganInpainter(generator, name or path.name, device, path)
     model.identify(file.sha256)
     return model

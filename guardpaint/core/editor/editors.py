@@ -14,9 +14,19 @@ from dataclasses import dataclass
 
 from guardpaint.core.editor.pipelines import CROP_TRIGGER, RESIZE_LIMIT
 from guardpaint.errors import InputError
+from guardpaint.models.kinds import NetworkKind
 
-#: ComfyUI's inpaint node resizes LaMa's input to this square (comfyui-inpaint-nodes ``required_size``).
+#: ComfyUI's inpaint node resizes LaMa's input to this square and MAT's to the other (comfyui-inpaint-nodes
+#: ``required_size``); it runs no other family.
 COMFY_LAMA_SIDE = 256
+COMFY_MAT_SIDE = 512
+#: How IOPaint's forward of each family reads a mask it has resized and returns the fill: the mask's 0-255 values
+#: above this are the hole (model/lama.py: > 0; model/mat.py: > 127; model/mi_gan.py: > 120) ...
+IOPAINT_HOLE_ABOVE = {"lama": 0, "mat": 127, "migan": 120}
+#: ... and these families' fill is rounded to 8 bits (``(x * 127.5 + 127.5).round()``), LaMa's truncated.
+IOPAINT_ROUNDS = frozenset({"mat", "migan"})
+#: How tables and sentences name each family.
+FAMILY_NAMES = {"lama": "LaMa", "migan": "MI-GAN", "mat": "MAT"}
 #: The fixed input of LaMa's ONNX exports (Carve's ``lama_fp32.onnx``).
 ONNX_SIDE = 512
 #: The context a patch app keeps around the mask's box on every side, at least (its patch is then at
@@ -24,7 +34,8 @@ ONNX_SIDE = 512
 PATCH_MARGIN = 64
 #: Where IOPaint's editors were read; a fixed-side network (MI-GAN) it runs its own way whatever the strategy.
 IOPAINT_SOURCE = ("IOPaint 1.6.0: iopaint/model/base.py (_pad_forward, _crop_box, _run_box), iopaint/helper.py; "
-                  "for MI-GAN iopaint/model/mi_gan.py (MIGAN.__call__, forward)")
+                  "for MI-GAN iopaint/model/mi_gan.py (MIGAN.__call__, forward), for MAT iopaint/model/mat.py (MAT: "
+                  "pad_mod, pad_to_square, min_size, forward)")
 
 
 @dataclass(frozen=True)
@@ -33,27 +44,39 @@ class EditorSpec:
     mask and model output, where that was read, and which geometry implements it (views.py)."""
 
     name: str
-    label: str  # in sentences and tables: "ComfyUI (256 px)"
+    label: str  # in sentences and tables: "IOPaint (crop)"
     summary: str  # what it feeds the model and how the fill comes back
     source: str  # the code and version this was read from
-    geometry: str  # views.py: "iopaint-auto", "iopaint-full", "iopaint-crop", "iopaint-resize", "square",
-    #               "stretch" (the whole image) or "patch" (a square around the mask)
-    side: int = 0  # the model's input side for "square", "stretch" and "patch"
+    geometry: str  # views.py: "iopaint-auto", "iopaint-full", "iopaint-crop", "iopaint-resize" (any family at its
+    #               own resolution), "square", "stretch" (the whole image) or "patch" (a square around the mask)
+    sides: tuple[tuple[str, int], ...] = ()  # "square", "stretch", "patch": (family, model side) of each family run
     aliases: tuple[str, ...] = ()  # older names that still work (``--against auto``)
     fixed_geometry: str | None = None  # how it runs a fixed-side network (MI-GAN): "iopaint-fixed", or None: never
 
-    def geometry_for(self, fixed_side: int | None) -> str | None:
-        """The geometry this editor runs a network of ``fixed_side`` with (None: any size), or None when it does
-        not run such a network."""
-        return self.geometry if fixed_side is None else self.fixed_geometry
+    def geometry_for(self, kind: NetworkKind) -> tuple[str, int] | None:
+        """The geometry and model side (0: the image's own) this editor runs a network of ``kind`` with, or None
+        when it does not run such a network."""
+        if kind.fixed_side is not None:
+            return None if self.fixed_geometry is None else (self.fixed_geometry, kind.fixed_side)
+        if self.geometry.startswith("iopaint-"):
+            return self.geometry, 0
+        side = dict(self.sides).get(kind.family)
+        return None if side is None else (self.geometry, side)
+
+    def families(self) -> str:
+        """The families this editor runs, for a table: "every family", or e.g. "LaMa (256 px), MAT (512 px)"."""
+        if not self.sides:
+            return "every family"
+        return ", ".join(f"{FAMILY_NAMES.get(family, family)} ({side} px)" for family, side in self.sides)
 
 
 EDITORS: dict[str, EditorSpec] = {spec.name: spec for spec in (
     EditorSpec(
         "iopaint", "IOPaint",
         f"IOPaint's default (its web UI's only choice): the whole image up to {CROP_TRIGGER} px, else a crop of "
-        "128 px around each part of the mask; padded to a multiple of 8 by symmetric reflection, at the image's own "
-        "resolution; the fill truncated to 8 bits and pasted at the mask's pixels. MI-GAN, whatever the strategy: a "
+        "128 px around each part of the mask; padded by symmetric reflection (LaMa: to a multiple of 8; MAT: to a "
+        "square, a multiple of 512 px), at the image's own resolution; the fill truncated to 8 bits (MAT: rounded) "
+        "and pasted at the mask's pixels. MI-GAN, whatever the strategy: a "
         "crop of 128 px around each part of the mask, shrunk to the network's 512 px when larger, padded to its "
         "square, the fill rounded",
         IOPAINT_SOURCE, "iopaint-auto", aliases=("auto",), fixed_geometry="iopaint-fixed"),
@@ -73,14 +96,15 @@ EDITORS: dict[str, EditorSpec] = {spec.name: spec for spec in (
         "and pasted at the mask's pixels; smaller images whole",
         IOPAINT_SOURCE, "iopaint-resize", aliases=("resize",), fixed_geometry="iopaint-fixed"),
     EditorSpec(
-        "comfyui", f"ComfyUI ({COMFY_LAMA_SIDE} px)",
-        f"ComfyUI's Inpaint (using Model) node with LaMa loaded by spandrel: the image reflect-padded on the right or "
-        f"bottom to a square, image and mask resized to {COMFY_LAMA_SIDE} x {COMFY_LAMA_SIDE} with nearest-exact, "
+        "comfyui", "ComfyUI",
+        f"ComfyUI's Inpaint (using Model) node with LaMa loaded by spandrel or MAT: the image reflect-padded on the "
+        f"right or bottom to a square, image and mask resized with nearest-exact to {COMFY_LAMA_SIDE} x "
+        f"{COMFY_LAMA_SIDE} for LaMa, {COMFY_MAT_SIDE} x {COMFY_MAT_SIDE} for MAT, "
         "the mask floored at 0.99, the output resized back bilinearly, cropped and blended by the mask in float; "
         "the saved image truncated to 8 bits",
         "comfyui-inpaint-nodes 1.4.2: nodes.py (InpaintWithModel), util.py (resize_square, undo_resize_square, "
-        "mask_floor); spandrel 0.4.2 (LaMa's forward); ComfyUI's SaveImage",
-        "square", COMFY_LAMA_SIDE),
+        "mask_floor), mat/arch/MAT.py (MAT's forward); spandrel 0.4.2 (LaMa's forward); ComfyUI's SaveImage",
+        "square", (("lama", COMFY_LAMA_SIDE), ("mat", COMFY_MAT_SIDE))),
     EditorSpec(
         "lama-512-resize", f"{ONNX_SIDE} px apps (resize)",
         f"Apps that run LaMa as a fixed {ONNX_SIDE} x {ONNX_SIDE} ONNX model on the whole image: image and mask "
@@ -88,7 +112,7 @@ EDITORS: dict[str, EditorSpec] = {spec.name: spec for spec in (
         "truncated to 8 bits, stretched back with the same filter and pasted at the mask's pixels",
         "Carve/LaMa-ONNX (lama_fp32.onnx): its model card's example resizes image and mask to 512 x 512 with Pillow "
         "and thresholds the mask at > 0; the paste-back is what the apps built on it add",
-        "stretch", ONNX_SIDE),
+        "stretch", (("lama", ONNX_SIDE),)),
     EditorSpec(
         "lama-512-crop", f"{ONNX_SIDE} px apps (patch)",
         f"Apps that cut a square patch around the mask for a fixed {ONNX_SIDE} px ONNX model: the mask's bounding box "
@@ -96,7 +120,7 @@ EDITORS: dict[str, EditorSpec] = {spec.name: spec for spec in (
         f"image; stretched to {ONNX_SIDE} x {ONNX_SIDE} when it is another size, then as the resize apps",
         "the Carve/LaMa-ONNX model's fixed input; the patch rule (size, margin, centring) is GuardPaint's "
         "representative of the patch apps, which differ",
-        "patch", ONNX_SIDE),
+        "patch", (("lama", ONNX_SIDE),)),
 )}
 #: Every name and alias that ``--against`` and ``--editor`` take, to the editor it names.
 NAMES = {name: spec.name for spec in EDITORS.values() for name in (spec.name, *spec.aliases)}
@@ -132,9 +156,15 @@ def check_editors(names: tuple[str, ...]) -> tuple[str, ...]:
     return parse_editors(show_editors(tuple(names)))
 
 
-def runs(name: str, fixed_side: int | None) -> bool:
-    """Whether the editor ``name`` runs a network of ``fixed_side`` (None: any size; MI-GAN: its side)."""
-    return editor(name).geometry_for(fixed_side) is not None
+def runs(name: str, kind: NetworkKind) -> bool:
+    """Whether the editor ``name`` runs a network of ``kind``."""
+    return editor(name).geometry_for(kind) is not None
+
+
+def describe_kind(kind: NetworkKind) -> str:
+    """A network kind in words: "a MI-GAN network of one 512 px side", "a MAT network"."""
+    family = FAMILY_NAMES.get(kind.family, kind.family)
+    return f"a {family} network" + ("" if kind.fixed_side is None else f" of one {kind.fixed_side} px side")
 
 
 def describe(name: str) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from guardpaint.core.editor.editors import EditorSpec, editor, labels, runs
+from guardpaint.core.editor.editors import EditorSpec, describe_kind, editor, labels, runs
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.views import View, editor_views
 from guardpaint.errors import Cancelled, InputError
@@ -27,9 +27,9 @@ class Editor:
                  should_cancel: Callable[[], bool] | None = None) -> None:
         self.model = model
         self.spec = editor(spec) if isinstance(spec, str) else spec
-        if self.spec.geometry_for(model.fixed_side) is None:
-            raise InputError(f"{self.spec.label} does not run {model.name} (a network of one {model.fixed_side} px "
-                             "side); IOPaint does")
+        if self.spec.geometry_for(model.kind) is None:
+            raise InputError(f"{self.spec.label} does not run {model.name} ({describe_kind(model.kind)}); "
+                             "IOPaint does")
         self.should_cancel = should_cancel
 
     @property
@@ -38,7 +38,7 @@ class Editor:
 
     def views(self, mask: np.ndarray) -> list[View]:
         """The editor's views for this mask (where it runs the model, and how)."""
-        return editor_views(self.spec, mask, fixed_side=self.model.fixed_side)
+        return editor_views(self.spec, mask, kind=self.model.kind)
 
     def view_boxes(self, mask: np.ndarray) -> list[Box]:
         """The parts of the image the editor runs the model on for this mask (for showing the edits)."""
@@ -60,13 +60,13 @@ class Editor:
 
 
 def editors_for(model: Inpainter, names: tuple[str, ...]) -> tuple[str, ...]:
-    """The editors of ``names`` that run ``model`` (ComfyUI and the 512 px apps run LaMa only)."""
-    return tuple(name for name in names if runs(name, model.fixed_side))
+    """The editors of ``names`` that run ``model`` (ComfyUI runs LaMa and MAT, the 512 px apps LaMa only)."""
+    return tuple(name for name in names if runs(name, model.kind))
 
 
 def check_editors_run(models: list[Inpainter], names: tuple[str, ...]) -> None:
     """An InputError unless each of ``models`` is run by at least one of the editors ``names``."""
     for model in models:
         if not editors_for(model, names):
-            raise InputError(f"none of the editors chosen ({', '.join(labels(names))}) runs {model.name}, a network of "
-                             f"one {model.fixed_side} px side: protect against IOPaint (--against iopaint)")
+            raise InputError(f"none of the editors chosen ({', '.join(labels(names))}) runs {model.name} "
+                             f"({describe_kind(model.kind)}): protect against IOPaint (--against iopaint)")

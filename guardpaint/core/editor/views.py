@@ -20,7 +20,8 @@ Facts from IOPaint's source (``iopaint/schema.py``, ``model/base.py``, ``helper.
   Smaller images are inpainted whole.
 * **full** runs the model on the whole frame at any size.
 
-The model's output is truncated to 8 bits (not rounded), and so is every blend after it.
+LaMa's output is truncated to 8 bits (not rounded), and so is every blend after it; MAT's and MI-GAN's
+forward rounds it (``IOPAINT_ROUNDS``), and reads a resized mask with its own threshold (``IOPAINT_HOLE_ABOVE``).
 
 A network of one fixed side (MI-GAN) IOPaint runs otherwise, whatever the strategy (``model/mi_gan.py``):
 **fixed** is a crop of 128 px around each part of the mask (the whole image when it is the network's
@@ -34,10 +35,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from guardpaint.core.editor.editors import PATCH_MARGIN, EditorSpec, editor
+from guardpaint.core.editor.editors import IOPAINT_HOLE_ABOVE, IOPAINT_ROUNDS, PATCH_MARGIN, EditorSpec, editor
 from guardpaint.core.editor.geometry import Box, component_boxes, crop_box, place, square_around
 from guardpaint.core.editor.pipelines import check_pipeline, resized_size, uses_crops, uses_resize
 from guardpaint.core.editor.transfers import CubicResize, Native, SquareNearest, Stretch, Transfer
+from guardpaint.models.kinds import NetworkKind
+
+#: The kind of network most editors are written for, and the views' default.
+LAMA = NetworkKind("lama")
 
 
 @dataclass(frozen=True)
@@ -60,25 +65,24 @@ class View:
 
 
 def iopaint_views(mask: np.ndarray, pipeline: str = "auto", shape: tuple[int, ...] | None = None,
-                  origin: tuple[int, int] = (0, 0)) -> list[View]:
-    """The model runs IOPaint makes for ``mask`` (HxW bool) under ``pipeline``, in paste order.
+                  origin: tuple[int, int] = (0, 0), family: str = "lama") -> list[View]:
+    """The model runs IOPaint makes for ``mask`` (HxW bool) under ``pipeline`` with a network of ``family`` (of
+    any size), in paste order.
 
     ``mask`` may be the part at ``origin`` of the mask of a larger image of ``shape`` (empty elsewhere):
     the views are then those of that image, in its coordinates.
     """
+    rounds = family in IOPAINT_ROUNDS
     shape = tuple(shape or mask.shape)[:2]
     frame = Box(0, 0, *shape)
     placed = Box(origin[0], origin[1], origin[0] + mask.shape[0], origin[1] + mask.shape[1])
     if uses_resize(shape, check_pipeline(pipeline)):
-        return [View(frame, place(mask, placed, frame), CubicResize(resized_size(shape)))]
+        transfer = CubicResize(resized_size(shape), IOPAINT_HOLE_ABOVE.get(family, 0), rounds)
+        return [View(frame, place(mask, placed, frame), transfer)]
     if not uses_crops(shape, pipeline):
-        return [View(frame, place(mask, placed, frame))]
+        return [View(frame, place(mask, placed, frame), Native(rounds))]
     boxes = [crop_box(component.shifted(*origin), shape) for component in component_boxes(mask)]
-    return [View(box, place(mask, placed, box)) for box in boxes]
-
-
-#: IOPaint's MI-GAN: the shrunk mask is a hole above this (``mask > 120``), and its fill is rounded.
-FIXED_HOLE_ABOVE = 120
+    return [View(box, place(mask, placed, box), Native(rounds)) for box in boxes]
 
 
 def fixed_side_views(mask: np.ndarray, side: int, shape: tuple[int, ...] | None = None,
@@ -94,7 +98,7 @@ def fixed_side_views(mask: np.ndarray, side: int, shape: tuple[int, ...] | None 
     for component in component_boxes(mask):
         box = crop_box(component.shifted(*origin), shape)
         transfer = Native(rounds=True) if max(box.height, box.width) <= side else CubicResize(
-            resized_size((box.height, box.width), side), FIXED_HOLE_ABOVE, rounds=True)
+            resized_size((box.height, box.width), side), IOPAINT_HOLE_ABOVE["migan"], rounds=True)
         views.append(View(box, place(mask, placed, box), transfer))
     return views
 
@@ -110,36 +114,36 @@ def _stretched(box: Box, side: int) -> Transfer:
 
 
 def editor_views(spec: EditorSpec | str, mask: np.ndarray, shape: tuple[int, ...] | None = None,
-                 origin: tuple[int, int] = (0, 0), fixed_side: int | None = None) -> list[View]:
+                 origin: tuple[int, int] = (0, 0), kind: NetworkKind = LAMA) -> list[View]:
     """The model runs the editor ``spec`` (or its name) makes for ``mask`` (HxW bool), in paste order, for a
-    network of any size or, with ``fixed_side``, of that one side (MI-GAN).
+    network of ``kind`` (``Inpainter.kind``: LaMa unless given).
 
     ``mask`` may be the part at ``origin`` of the mask of a larger image of ``shape`` (empty elsewhere):
     the views are then those of that image, in its coordinates. A transfer that would not change the box
     (a 256 px square for ComfyUI, a 512 px square for the ONNX apps) is the native one, so that editors
-    computing the same edit share it. An editor that does not run a network of ``fixed_side`` has none.
+    computing the same edit share it. An editor that does not run a network of ``kind`` has none.
     """
     spec = editor(spec) if isinstance(spec, str) else spec
-    geometry = spec.geometry_for(fixed_side)
-    if geometry is None:
+    how = spec.geometry_for(kind)
+    if how is None:
         return []
+    geometry, side = how
     if geometry == "iopaint-fixed":
-        return fixed_side_views(mask, fixed_side, shape, origin)
+        return fixed_side_views(mask, side, shape, origin)
     if geometry.startswith("iopaint-"):
-        return iopaint_views(mask, geometry.removeprefix("iopaint-"), shape, origin)
+        return iopaint_views(mask, geometry.removeprefix("iopaint-"), shape, origin, kind.family)
     shape = tuple(shape or mask.shape)[:2]
     frame = Box(0, 0, *shape)
     placed = Box(origin[0], origin[1], origin[0] + mask.shape[0], origin[1] + mask.shape[1])
     if geometry == "square":
-        return [View(frame, place(mask, placed, frame), _squared(frame, spec.side))]
+        return [View(frame, place(mask, placed, frame), _squared(frame, side))]
     if geometry == "stretch":
-        return [View(frame, place(mask, placed, frame), _stretched(frame, spec.side))]
+        return [View(frame, place(mask, placed, frame), _stretched(frame, side))]
     parts = component_boxes(mask)
     extent = parts[0]
     for part in parts[1:]:
         extent = extent.union(part)
     extent = extent.shifted(*origin)
-    side = max(spec.side, extent.height + 2 * PATCH_MARGIN, extent.width + 2 * PATCH_MARGIN)
-    patch = square_around(extent, side, shape)
-    return [View(patch, place(mask, placed, patch), _stretched(patch, spec.side))]
-
+    patch = square_around(extent, max(side, extent.height + 2 * PATCH_MARGIN, extent.width + 2 * PATCH_MARGIN),
+                          shape)
+    return [View(patch, place(mask, placed, patch), _stretched(patch, side))]

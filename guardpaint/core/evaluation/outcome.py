@@ -58,14 +58,14 @@ class ProtectedImage:
 
     def edit_prefix(self, label: str, editor: str) -> str:
         """What names an edit by ``label``'s model in ``editor``: the model where there are several, the editor
-        where there are several ("big-lama, ComfyUI (256 px): "), nothing for one model and one editor."""
+        where there are several ("big-lama, ComfyUI: "), nothing for one model and one editor."""
         models = len(self.verifications) > 1
         editors = any(len(by_editor) > 1 for by_editor in self.verifications.values())
         prefix = ", ".join([label] * models + editor_labels((editor,)) * editors)
         return f"{prefix}: " if prefix else ""
 
     def edit_maker(self, name: str) -> str:
-        """Who made the shown edit ``name`` (named as :meth:`edit_prefix` names it): "big-lama in ComfyUI (256 px)"."""
+        """Who made the shown edit ``name`` (named as :meth:`edit_prefix` names it): "big-lama in ComfyUI"."""
         for label, editor, _ in each_check(self.verifications):
             prefix = self.edit_prefix(label, editor)
             if name.startswith(prefix):  # no prefix: one model, one editor

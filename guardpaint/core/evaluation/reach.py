@@ -74,7 +74,7 @@ def reach_of(result: ProtectionResult, index: int, models: list[Inpainter]) -> n
     pixels = np.zeros(shape, bool)
     for model in models:
         for name in editors_for(model, result.settings.editors):
-            for view in editor_views(name, region.mask(shape), fixed_side=model.fixed_side):
+            for view in editor_views(name, region.mask(shape), kind=model.kind):
                 if not view.mask.any():
                     continue
                 area = view.box

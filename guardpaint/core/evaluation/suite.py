@@ -34,13 +34,14 @@ from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.editor.pipelines import uses_resize
 from guardpaint.core.editor.regions import Region, find_regions, region_of
 from guardpaint.core.editor.variations import mask_variations, variation_reach
-from guardpaint.core.editor.views import editor_views
+from guardpaint.core.editor.views import LAMA, editor_views
 from guardpaint.core.evaluation.verify import MaskEdit, benign_ssim, judge, ring_ssims
 from guardpaint.core.io.formats import decode_image, encode_image
 from guardpaint.core.protection.attacks import ATTACKS, shifted, unshifted
 from guardpaint.core.protection.groups import SUITE_GROUPS
 from guardpaint.errors import InputError
 from guardpaint.models.base import Inpainter
+from guardpaint.models.kinds import NetworkKind
 
 # ----------------------------------------------------------------------------- pipelines
 #: The full-frame case runs the model on the whole photo: above this many pixels (a 16 MP photo; big-lama
@@ -48,12 +49,12 @@ from guardpaint.models.base import Inpainter
 FULL_FRAME_LIMIT = 16_000_000
 
 
-def pipeline_cases(shape: tuple[int, ...], fixed_side: int | None = None) -> dict[str, str]:
-    """The editors worth trying on an image of this shape with a network of ``fixed_side``, by case name (the
+def pipeline_cases(shape: tuple[int, ...], kind: NetworkKind = LAMA) -> dict[str, str]:
+    """The editors worth trying on an image of this shape with a network of ``kind``, by case name (the
     editor's label): each of IOPaint's strategies that acts at this size (its default is one of the others:
     whole frame or crops; its resize only above its limit; the whole frame only up to
     :data:`FULL_FRAME_LIMIT`), and every other editor that runs such a network."""
-    names = [name for name in EDITORS if name != "iopaint" and runs(name, fixed_side)]
+    names = [name for name in EDITORS if name != "iopaint" and runs(name, kind)]
     if shape[0] * shape[1] > FULL_FRAME_LIMIT:
         names.remove("iopaint:full")
     if not uses_resize(shape, "resize"):
@@ -61,12 +62,12 @@ def pipeline_cases(shape: tuple[int, ...], fixed_side: int | None = None) -> dic
     return {EDITORS[name].label: name for name in names}
 
 
-def _same_edit(first: str, second: str, mask: np.ndarray, fixed_side: int | None) -> bool:
+def _same_edit(first: str, second: str, mask: np.ndarray, kind: NetworkKind) -> bool:
     """Whether two editors make the same edit of ``mask`` (the same views, transfers and masks) with a network of
-    ``fixed_side`` (``Inpainter.fixed_side``)."""
+    ``kind`` (``Inpainter.kind``)."""
     def keys(name: str) -> list:
         return [(view.box, view.transfer, view.mask.tobytes())
-                for view in editor_views(name, mask, fixed_side=fixed_side)]
+                for view in editor_views(name, mask, kind=kind)]
     return keys(first) == keys(second)
 
 
@@ -154,11 +155,11 @@ def away_mask(mask: np.ndarray, regions: list[Region], clearance: int = 16) -> n
 
 
 def case_count(mask: np.ndarray, groups: tuple[str, ...] = SUITE_GROUPS, seed: int = 0,
-               fixed_side: int | None = None) -> int:
+               kind: NetworkKind = LAMA) -> int:
     """How many cases :func:`run_suite` runs for ``mask`` (HxW bool) in ``groups`` with a network of
-    ``fixed_side``: for "n of N" progress."""
+    ``kind``: for "n of N" progress."""
     count = len(region_variations(find_regions(mask), mask.shape, seed)) if "mask" in groups else 0
-    count += len(pipeline_cases(mask.shape, fixed_side)) if "pipeline" in groups else 0
+    count += len(pipeline_cases(mask.shape, kind)) if "pipeline" in groups else 0
     return count + sum(attack.group in groups for attack in ATTACKS)
 
 
@@ -204,11 +205,11 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
             for name, (variant, judged, untested) in region_variations(regions, mask.shape, seed).items():
                 edit = exact if name == "exact" else attack(editor, variant, judged)
                 record("mask", name, replace(edit, untested=untested) if untested else edit)
-        side = model.fixed_side
-        for name, other in pipeline_cases(original.shape, side).items() if "pipeline" in groups else ():
-            edit = exact if _same_edit(other, editor.name, mask, side) else attack(
+        kind = model.kind
+        for name, other in pipeline_cases(original.shape, kind).items() if "pipeline" in groups else ():
+            edit = exact if _same_edit(other, editor.name, mask, kind) else attack(
                 Editor(model, other, should_cancel), mask, regions)
-            made_for = any(_same_edit(other, name_chosen, mask, side) for name_chosen in chosen)
+            made_for = any(_same_edit(other, name_chosen, mask, kind) for name_chosen in chosen)
             record("pipeline", name, edit, {"editor": other, "protected_against": made_for})
         for image_attack in (a for a in ATTACKS if a.group in groups):
             moved = image_attack.shift
@@ -221,7 +222,7 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
         if far is not None:
             benign["away from the regions"] = benign_ssim(editor.inpaint(original, far),
                                                           editor.inpaint(protected, far), far)
-    skipped = {} if "iopaint:full" in pipeline_cases(original.shape).values() or side is not None else {
+    skipped = {} if "iopaint:full" in pipeline_cases(original.shape).values() or kind.fixed_side is not None else {
         "full frame": f"the photo is over {FULL_FRAME_LIMIT // 10**6} MP: running the model on all of it would take "
                       "tens of GB, and an editor that crops never does"}
     return SuiteReport(cases, benign, skipped)

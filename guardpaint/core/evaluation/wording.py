@@ -22,8 +22,8 @@ def regions_named(numbers: list[int]) -> str:
 
 
 def models_in_editors(verifications: Checks) -> str:
-    """Which models were checked in which editors: "a and b in IOPaint and ComfyUI (256 px)", or per group of
-    models where the editors differ (MI-GAN runs in IOPaint only): "big-lama in IOPaint and ComfyUI (256 px), and
+    """Which models were checked in which editors: "a and b in IOPaint and ComfyUI", or per group of
+    models where the editors differ (MI-GAN runs in IOPaint only): "big-lama in IOPaint and ComfyUI, and
     migan in IOPaint"."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for label, by_editor in verifications.items():

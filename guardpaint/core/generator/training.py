@@ -115,9 +115,9 @@ class Trainer:
         settings = replace(self.protection, epsilon=strength, budget=BUDGETS[int(rng.integers(len(BUDGETS)))])
         sample = recoloured(sample, rng)
         # Drawn last, and only among several, so that earlier runs stay exact; among the editors that run every model
-        # (ComfyUI does not run MI-GAN: a sample drawn there would have no view of it).
+        # (ComfyUI does not run MI-GAN, the 512 px apps only LaMa: a sample drawn there would have no view of it).
         editors = tuple(name for name in self.settings.editors
-                        if all(runs(name, model.fixed_side) for model in self.models))
+                        if all(runs(name, model.kind) for model in self.models))
         editor = editors[0] if len(editors) == 1 else editors[int(rng.integers(len(editors)))]
         setup = set_up(self.models, sample.rgb, sample.mask, replace(settings, editors=(editor,)),
                        choose_target_colour(sample.rgb))

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from guardpaint.core.editor.editors import describe_kind
 from guardpaint.core.editor.inpaint import check_editors_run
 from guardpaint.core.editor.masks import validate_mask
+from guardpaint.core.editor.views import LAMA
 from guardpaint.core.io.files import check_output
 from guardpaint.core.io.formats import PNG, OutputFormat, check_storable, estimated_output_bytes
 from guardpaint.core.io.images import LoadedImage
@@ -67,10 +69,10 @@ class ProtectionRequest:
         if any(model.device != models[0].device for model in models):
             raise InputError("the models of an ensemble must be on one device")
         check_editors_run(list(models), self.settings.editors)
-        fixed = [model for model in models if model.fixed_side is not None]
-        if fixed and self.settings.level == "robust":
-            raise InputError(f"the robust level is not built for {fixed[0].name} (a network of one "
-                             f"{fixed[0].fixed_side} px side) yet; use the standard level")
+        unbuilt = [model for model in models if model.kind != LAMA]
+        if unbuilt and self.settings.level == "robust":
+            raise InputError(f"the robust level is built for LaMa only, not for {unbuilt[0].name} "
+                             f"({describe_kind(unbuilt[0].kind)}) yet; use the standard level")
         source.check(list(models))
         return replace(self, models=models, source=source)
 

@@ -15,6 +15,7 @@ from guardpaint.core.protection.settings import LEVELS, ProtectionSettings
 from guardpaint.core.protection.terms import standard_terms
 from guardpaint.core.protection.windows import Plan, plan_protection
 from guardpaint.models.base import Inpainter
+from guardpaint.models.kinds import NetworkKind
 
 #: JPEG's block grid with 4:2:0 chroma: windows snap to it so the noise meets whole blocks.
 JPEG_GRID = 16
@@ -43,16 +44,16 @@ def set_up(models: list[Inpainter], rgb: np.ndarray, mask: np.ndarray, settings:
     where ``fixed``) and build every model's objective aimed at ``colour``."""
     device = models[0].device
     plan = plan_protection(mask, settings.expansion, settings.editors, settings.level == "robust",
-                           JPEG_GRID if settings.jpeg_quality else 1, network_sides(models))
+                           JPEG_GRID if settings.jpeg_quality else 1, network_kinds(models))
     noise = WindowNoise(rgb, plan.windows, plan.regions, settings, device, fixed)
     objective, save_memory = build_objective(models, mask, plan, noise, colour, settings)
     target = torch.tensor(colour, dtype=torch.float32, device=device).view(1, 3, 1, 1) / LEVELS
     return ProtectionSetup(mask, plan, noise, colour, target, objective, save_memory)
 
 
-def network_sides(models: list[Inpainter]) -> tuple[int | None, ...]:
-    """The kinds of network among ``models``, each once: None for any size, else the one side (MI-GAN)."""
-    return tuple(dict.fromkeys(model.fixed_side for model in models))
+def network_kinds(models: list[Inpainter]) -> tuple[NetworkKind, ...]:
+    """The kinds of network among ``models``, each once (the editors make other views for each)."""
+    return tuple(dict.fromkeys(model.kind for model in models))
 
 
 def build_objective(models: list[Inpainter], mask: np.ndarray, plan: Plan, noise: WindowNoise,
@@ -70,7 +71,7 @@ def build_objective(models: list[Inpainter], mask: np.ndarray, plan: Plan, noise
     weights = term_weights(settings)
     standard = []
     for model in models:
-        terms = standard_terms(plan, target, weights, device, device.type == "cuda", noise.labels, model.fixed_side)
+        terms = standard_terms(plan, target, weights, device, device.type == "cuda", noise.labels, model.kind)
         fill_clean_targets(model, terms, noise.clean, settings.batch_edits)
         standard.append(terms)
     attacks = RandomAttacks(mask, plan, target, settings.robust_samples, settings.robust_weight, settings.seed,

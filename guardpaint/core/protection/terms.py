@@ -19,9 +19,10 @@ import torch
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.tensors import mask_to_tensor
 from guardpaint.core.editor.transfers import Native, Transfer
-from guardpaint.core.editor.views import View
+from guardpaint.core.editor.views import LAMA, View
 from guardpaint.core.protection.loss_terms import STANDARD_TERMS, TERM_NAMES
 from guardpaint.core.protection.windows import Plan
+from guardpaint.models.kinds import NetworkKind
 
 #: The adversarial image of a window (1x3xhxw), by window index.
 Adversarial = Callable[[int], torch.Tensor]
@@ -83,10 +84,10 @@ class LossTerm:
 
 
 def standard_terms(plan: Plan, target: torch.Tensor, weights: dict[str, float], device: torch.device,
-                   batch_across_windows: bool, contexts: list[np.ndarray], fixed_side: int | None = None
+                   batch_across_windows: bool, contexts: list[np.ndarray], kind: NetworkKind = LAMA
                    ) -> list[LossTerm]:
-    """The reference objective's three terms over the plan's views for a network of ``fixed_side`` (None: of any
-    size; the views the editors make for it differ, docs/editors.md) (the ``hide`` targets still to be filled
+    """The reference objective's three terms over the plan's views for a network of ``kind`` (the views the
+    editors make for each kind differ, docs/editors.md) (the ``hide`` targets still to be filled
     in with the clean edit: they are the target colour until :func:`fill_clean_targets`). Views of one
     window share a batch key; with ``batch_across_windows`` (CUDA) all views do.
 
@@ -96,7 +97,7 @@ def standard_terms(plan: Plan, target: torch.Tensor, weights: dict[str, float], 
     as much as the face, and its attack and ring terms keep the balance they have when it is protected
     alone; with one region this is the plain mean."""
     views: dict[str, list[tuple[Probe, np.ndarray]]] = {term: [] for term in TERM_NAMES}
-    for term_view in (term_view for term_view in plan.views if term_view.fixed_side == fixed_side):
+    for term_view in (term_view for term_view in plan.views if term_view.kind == kind):
         window = plan.windows[term_view.window]
         probe = view_probe(term_view.view, term_view.window, window, target, device,
                            batch=-1 if batch_across_windows else term_view.window)

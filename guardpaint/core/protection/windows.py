@@ -23,8 +23,9 @@ from guardpaint.core.editor.geometry import Box, component_boxes
 from guardpaint.core.editor.masks import dilate_array, ring_array
 from guardpaint.core.editor.regions import Region, find_regions
 from guardpaint.core.editor.variations import variation_reach
-from guardpaint.core.editor.views import View, editor_views, iopaint_views
+from guardpaint.core.editor.views import LAMA, View, editor_views, iopaint_views
 from guardpaint.core.protection.loss_terms import STANDARD_TERMS, TERM_NAMES
+from guardpaint.models.kinds import NetworkKind
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class TermView:
     window: int
     view: View
     editor: str = DEFAULT_EDITORS[0]
-    fixed_side: int | None = None  # the networks it is for: of any size (None), or of this one side (MI-GAN)
+    kind: NetworkKind = LAMA  # the networks it is for
 
 
 @dataclass
@@ -104,38 +105,38 @@ def merge_boxes(boxes: list[Box]) -> list[Box]:
         merged = [functools.reduce(Box.union, group) for group in groups]
 
 
-def _editor_views(masks: dict[str, np.ndarray], editors: tuple[str, ...], sides: tuple[int | None, ...]
-                  ) -> list[tuple[str, str, int | None, View]]:
-    """(term, editor, side, view) for every chosen editor's views of each term's mask, for networks of each of
-    ``sides``, in term order; a view another editor already makes for the same networks (the same box,
+def _editor_views(masks: dict[str, np.ndarray], editors: tuple[str, ...], kinds: tuple[NetworkKind, ...]
+                  ) -> list[tuple[str, str, NetworkKind, View]]:
+    """(term, editor, kind, view) for every chosen editor's views of each term's mask, for networks of each of
+    ``kinds``, in term order; a view another editor already makes for the same networks (the same box,
     transfer and mask) is kept once, under the first editor."""
     views, seen = [], set()
     for term in TERM_NAMES:
-        for side in sides:
+        for kind in kinds:
             for name in editors:
-                for view in editor_views(name, masks[term], fixed_side=side):
-                    key = (term, side, view.box, view.transfer, view.mask.tobytes())
+                for view in editor_views(name, masks[term], kind=kind):
+                    key = (term, kind, view.box, view.transfer, view.mask.tobytes())
                     if key not in seen:
                         seen.add(key)
-                        views.append((term, name, side, view))
+                        views.append((term, name, kind, view))
     return views
 
 
 def plan_protection(mask: np.ndarray, expansion: int, editors: tuple[str, ...], robust: bool = False,
-                    grid: int = 1, sides: tuple[int | None, ...] = (None,)) -> Plan:
+                    grid: int = 1, kinds: tuple[NetworkKind, ...] = (LAMA,)) -> Plan:
     """The views and windows for protecting ``mask`` (HxW bool) against ``editors`` running networks of
-    ``sides`` (``Inpainter.fixed_side`` of each model); windows snap to a ``grid`` (16 for JPEG output, so a
+    ``kinds`` (``Inpainter.kind`` of each model); windows snap to a ``grid`` (16 for JPEG output, so a
     window holds whole JPEG blocks)."""
-    views = _editor_views(term_masks(mask, expansion), editors, sides)
+    views = _editor_views(term_masks(mask, expansion), editors, kinds)
     regions = find_regions(mask)
     frame = Box(0, 0, *mask.shape)
     if all(view.box == frame for *_, view in views):
-        return Plan([frame], [TermView(term, 0, view, name, side) for term, name, side, view in views], True,
+        return Plan([frame], [TermView(term, 0, view, name, kind) for term, name, kind, view in views], True,
                     regions, editors)
     boxes = [view.box for *_, view in views]
     if robust:
         boxes += [view.box for view in iopaint_views(dilate_array(mask, 2 * robust_reach(mask) + 1), "crop")]
     windows = merge_boxes([_aligned(b, grid, mask.shape) for b in merge_boxes(boxes)])
-    placed = [TermView(term, next(i for i, w in enumerate(windows) if w.contains(view.box)), view, name, side)
-              for term, name, side, view in views]
+    placed = [TermView(term, next(i for i, w in enumerate(windows) if w.contains(view.box)), view, name, kind)
+              for term, name, kind, view in views]
     return Plan(windows, sorted(placed, key=lambda tv: tv.window), False, regions, editors)

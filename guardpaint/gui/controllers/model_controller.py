@@ -16,7 +16,7 @@ from guardpaint.gui.support import Interaction, stored_list
 from guardpaint.models import registry
 from guardpaint.models.noise_generator import NONE_SHIPS, read_generator
 
-WEIGHT_FILTER = "LaMa or MI-GAN weights (*.ckpt *.pt *.pth *.safetensors);;All files (*)"
+WEIGHT_FILTER = "LaMa, MI-GAN or MAT weights (*.ckpt *.pt *.pth *.safetensors);;All files (*)"
 GENERATOR_FILTER = "Noise generators (*.safetensors);;All files (*)"
 MODEL_KEY = "model"
 ALSO_KEY = "model/also"  # registry models protected against too (an ensemble)
@@ -145,7 +145,7 @@ class ModelController(QObject):
             self.downloads.download(name)
 
     def open_weights_dialog(self) -> bool:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open LaMa or MI-GAN weights", self.ui.start_dir("weights"),
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open LaMa, MI-GAN or MAT weights", self.ui.start_dir("weights"),
                                               WEIGHT_FILTER)
         return bool(path) and self.use_weight_file(path)
 

@@ -117,7 +117,7 @@ class ProtectionController(QObject):
         if outcome is None:
             return
         names = list(outcome.verifications)
-        total = sum(case_count(outcome.mask, fixed_side=model.fixed_side) for model in outcome.models)
+        total = sum(case_count(outcome.mask, kind=model.kind) for model in outcome.models)
         dialog = self.suite_dialog = SuiteDialog(names, parent, total)
         dialog.rejected.connect(lambda: self._close_suite(dialog))
         self._running_suite = dialog
