@@ -9,7 +9,12 @@ The model is exported as the TorchScript archive IOPaint's LaMa loads (``forward
 returning the blended image, like ``big-lama.pt``) and passed to it through ``LAMA_MODEL_URL``. With
 ``--family migan`` it is a MI-GAN 512 with seeded weights (``tests/migan_seeded.py``), traced as
 ``migan_traced.pt`` is and passed through ``MIGAN_MODEL_URL``; IOPaint runs MI-GAN its own way whatever the
-strategy, so every pipeline should give the same image.
+strategy, so every pipeline should give the same image. With ``--family mat`` it is MAT at the released size with
+seeded weights (``tests/mat_seeded.py``), saved as the plain state dict ``Places_512_FullData_G.pth`` is and passed
+through ``MAT_MODEL_URL`` (and its md5 through ``MAT_MODEL_MD5``). MAT's dropout draws from torch's global
+generator at every call; IOPaint is run with that generator seeded 240 before each call of the network (a patch
+of ``MAT.forward`` in IOPaint's process, ``SEEDED_MAT``), the draw GuardPaint's MAT judges with. ``--case`` and
+``--pipeline`` keep a run short (MAT at 1024 px and more takes minutes on a CPU).
 Each pipeline is one IOPaint strategy: ``auto`` its default (Crop above 800 px), ``crop`` Crop at
 any size, ``resize`` Resize (above 1280 px), ``full`` Original. Prints one JSON object per case and pipeline
 (``differs_from_full_frame`` shows which pipelines compute something else than the whole frame).
@@ -17,6 +22,7 @@ any size, ``resize`` Resize (above 1280 px), ``full`` Original. Prints one JSON 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -33,6 +39,8 @@ from guardpaint.core.editor.inpaint import Editor
 from guardpaint.models import load_model
 from guardpaint.models.base import Inpainter
 from guardpaint.models.lama_family import LamaInpainter
+from guardpaint.models.mat import MatConfig
+from guardpaint.models.mat_family import IOPAINT_SEED, MatInpainter, build_mat
 from guardpaint.models.migan import MiganGenerator
 from guardpaint.models.migan_family import MiganInpainter
 
@@ -109,8 +117,34 @@ def export_migan(model: MiganInpainter, path: Path) -> None:
         torch.jit.trace(model.generator.eval(), torch.rand(1, 4, 512, 512), check_trace=False).save(str(path))
 
 
-#: Per family: IOPaint's model name, the variable naming its weights, and how to export them.
-FAMILIES = {"lama": ("lama", "LAMA_MODEL_URL", export_torchscript), "migan": ("migan", "MIGAN_MODEL_URL", export_migan)}
+def seeded_mat() -> MatInpainter:
+    """MAT at the released size with seeded weights."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from mat_seeded import seeded_state
+
+    return MatInpainter(build_mat(seeded_state(MatConfig())), "mat-512-seeded")
+
+
+def export_mat(model: MatInpainter, path: Path) -> None:
+    torch.save(model.generator.state_dict(), path)
+
+
+#: Per family: IOPaint's model name, the variable naming its weights, how to export them, and the seeded model.
+FAMILIES = {"lama": ("lama", "LAMA_MODEL_URL", export_torchscript, None),
+            "migan": ("migan", "MIGAN_MODEL_URL", export_migan, seeded_migan),
+            "mat": ("mat", "MAT_MODEL_URL", export_mat, seeded_mat)}
+#: IOPaint's command line with its MAT's global generator seeded before each call of the network.
+SEEDED_MAT = f"""
+import sys, torch
+from iopaint.model import mat
+forward = mat.MAT.forward
+def seeded(self, image, mask, config):
+    torch.manual_seed({IOPAINT_SEED})
+    return forward(self, image, mask, config)
+mat.MAT.forward = seeded
+from iopaint.cli import typer_app
+typer_app(sys.argv[1:])
+"""
 
 
 def run_iopaint(iopaint: str, work: Path, weights: Path, pipeline: str, image: Path, mask: Path,
@@ -118,9 +152,12 @@ def run_iopaint(iopaint: str, work: Path, weights: Path, pipeline: str, image: P
     config = work / f"{pipeline}.json"
     config.write_text(json.dumps(STRATEGIES[pipeline]))
     output = work / f"out-{pipeline}"
-    name, variable, _ = FAMILIES[family]
+    name, variable, *_ = FAMILIES[family]
     environment = dict(os.environ, **{variable: str(weights)})
-    subprocess.run([iopaint, "run", "--model", name, "--device", "cpu", "--image", str(image), "--mask", str(mask),
+    if family == "mat":
+        environment["MAT_MODEL_MD5"] = hashlib.md5(weights.read_bytes(), usedforsecurity=False).hexdigest()
+    command = [str(Path(iopaint).parent / "python"), "-c", SEEDED_MAT] if family == "mat" else [iopaint]
+    subprocess.run([*command, "run", "--model", name, "--device", "cpu", "--image", str(image), "--mask", str(mask),
                     "--output", str(output), "--config", str(config), "--model-dir", str(work / "models")],
                    check=True, capture_output=True, env=environment)
     return np.array(Image.open(output / image.name).convert("RGB"))
@@ -130,22 +167,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iopaint", required=True, help="the iopaint executable of an environment with IOPaint 1.6")
     parser.add_argument("--model", default="demo")
-    parser.add_argument("--family", choices=FAMILIES, default="lama", help="migan: a seeded MI-GAN 512, not --model")
+    parser.add_argument("--family", choices=FAMILIES, default="lama",
+                        help="migan, mat: a seeded MI-GAN 512 or MAT 512, not --model")
+    parser.add_argument("--case", action="append", help="only this case (repeatable)")
+    parser.add_argument("--pipeline", action="append", choices=STRATEGIES, help="only this pipeline (repeatable)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    model: Inpainter = seeded_migan() if args.family == "migan" else load_model(args.model, torch.device("cpu"))
+    seeded = FAMILIES[args.family][3]
+    model: Inpainter = seeded() if seeded else load_model(args.model, torch.device("cpu"))
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         weights = work / "models" / "torch" / "hub" / "checkpoints" / f"{args.family}.pt"  # where IOPaint looks
         weights.parent.mkdir(parents=True)
         FAMILIES[args.family][2](model, weights)
         for name, (photo, mask) in cases().items():
+            if args.case and name not in args.case:
+                continue
             image, mask_file = work / f"{name.split()[0]}.png", work / "masks" / f"{name.split()[0]}.png"
             mask_file.parent.mkdir(exist_ok=True)
             Image.fromarray(photo).save(image)
             Image.fromarray(mask.astype(np.uint8) * 255).save(mask_file)
             whole = Editor(model, "full").inpaint(photo, mask)
-            for pipeline in STRATEGIES:
+            for pipeline in args.pipeline or STRATEGIES:
                 theirs = run_iopaint(args.iopaint, work, weights, pipeline, image, mask_file, args.family)
                 ours = Editor(model, pipeline).inpaint(photo, mask)
                 difference = np.abs(ours.astype(int) - theirs)

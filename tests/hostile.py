@@ -24,6 +24,7 @@ import torch
 from PIL import Image
 
 from guardpaint.models.lama import FFCResNetGenerator, LamaConfig
+from guardpaint.models.mat import MatConfig, MatGenerator
 from guardpaint.models.migan import MiganGenerator
 from guardpaint.models.noise_generator import GeneratorConfig, NoiseGenerator, NoiseNetwork
 
@@ -50,6 +51,12 @@ def weight_files(folder: Path) -> dict[str, Path]:
     files["MI-GAN: a side no release has"] = side = folder / "migan-side.pth"
     torch.save({"synthesis.b4.torgb.weight": torch.zeros(3, 512, 1, 1),
                 "encoder.b65536.fromrgb.weight": torch.zeros(1).expand(1, 4, 1, 1)}, side)
+    files["MAT: zero-stride 512 px"] = folder / "mat-zero-stride.pth"
+    torch.save(_zero_stride(lambda: MatGenerator(MatConfig())), files["MAT: zero-stride 512 px"])
+    files["MAT: a resolution no release has"] = resolution = folder / "mat-resolution.pth"
+    torch.save({"synthesis.first_stage.conv_first.conv.resample_filter": torch.zeros(4, 4),
+                "synthesis.enc.EncConv_Block_65536x65536.conv1.weight": torch.zeros(1).expand(64, 64, 3, 3)},
+               resolution)
     state = make_tiny_generator().state_dict()
     torch.save({**state, "model.1.ffc.convl2l.weight": torch.zeros(1).expand(200_000, 4, 7, 7)}, files["absurd shape"])
     torch.save({k: v for k, v in state.items() if "model.5" not in k}, files["missing keys"])

@@ -34,6 +34,8 @@ WEIGHT_CASES = {
     "zip bomb": "its archive expands to",
     "MI-GAN: zero-stride 512 px": "reuses its own elements",
     "MI-GAN: a side no release has": "not a MI-GAN generator of a known side",
+    "MAT: zero-stride 512 px": "reuses its own elements",
+    "MAT: a resolution no release has": "not a MAT generator of a known resolution",
 }
 GENERATOR_CASES = {
     "generator: a text file": "not a noise generator file (too short)",

@@ -249,7 +249,7 @@ def test_the_apps_model_menu_offers_mi_gan_and_opens_its_weight_files(qtbot, sto
 def test_models_list_names_each_family(capsys):
     assert main(["models", "--json", "list"]) == 0
     families = {entry["name"]: entry["family"] for entry in json.loads(capsys.readouterr().out)["models"]}
-    assert families == {"demo": "lama", "big-lama": "lama", "anime-lama": "lama", "migan": "migan"}
+    assert families == {"demo": "lama", "big-lama": "lama", "anime-lama": "lama", "migan": "migan", "mat": "mat"}
 
 
 def test_the_verdict_and_the_edit_names_say_which_editors_ran_which_model():

@@ -20,8 +20,8 @@ def _cell(text: str) -> str:
 
 
 def editors_table_markdown() -> str:
-    """One row per editor: its ``--against`` name (and older names), the families it runs, what it does, where it was read, and
-    whether a protection is made for it when nobody chooses."""
+    """One row per editor: its ``--against`` name (and older names), the families it runs, what it does, where it
+    was read, and whether a protection is made for it when nobody chooses."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from guardpaint.core.editor.editors import DEFAULT_EDITORS, EDITORS

@@ -8,13 +8,14 @@ import torch
 from guardpaint.models.base import Inpainter
 from guardpaint.models.checkpoint import WeightFile, read_weight_file
 from guardpaint.models.lama_family import load_lama
+from guardpaint.models.mat_family import is_mat, load_mat
 from guardpaint.models.migan_family import is_migan, load_migan
 from guardpaint.models.registry import DEFAULT_MODEL, REGISTRY, resolve
 
 #: Loader per model family; a new family adds its module and one entry here.
-LOADERS = {"lama": load_lama, "migan": load_migan}
+LOADERS = {"lama": load_lama, "migan": load_migan, "mat": load_mat}
 #: How each family other than LaMa is recognised by its tensors.
-RECOGNISERS = {"migan": is_migan}
+RECOGNISERS = {"migan": is_migan, "mat": is_mat}
 
 
 def family_of(weights: WeightFile) -> str:

@@ -88,6 +88,23 @@ REGISTRY: dict[str, ModelSpec] = {
                    "level is not built for it; measured here: the network and IOPaint's way of running it, on seeded "
                    "weights; its efficacy on these weights is not (verify --suite measures it)",
         ),
+        ModelSpec(
+            name="mat",
+            description="MAT, the Mask-Aware Transformer (62 M parameters, Places, 512 px; CC BY-NC 4.0), the release "
+                        "IOPaint and "
+                        "ComfyUI's inpaint nodes load; IOPaint pads to a square of 512 px or more, ComfyUI resizes to "
+                        "512 px",
+            filename="Places_512_FullData_G.pth",
+            url="https://github.com/Sanster/models/releases/download/add_mat/Places_512_FullData_G.pth",
+            md5="8ca927835fa3f5e21d65ffcb165377ed",  # IOPaint 1.6's MAT_MODEL_MD5; its size is not published
+            family="mat",
+            limits="random at every edit (a latent and two dropout masks): its verdicts are for IOPaint's latent and "
+                   "one seeded draw, and the noise is optimised over fresh draws; the 512 px apps do not run it; the "
+                   "robust level is not built for it; measured here, on seeded weights: the network (against the "
+                   "official code and IOPaint's copy) and IOPaint's way of running it; ComfyUI's is its LaMa square at "
+                   "512 px, not run against ComfyUI with MAT; its efficacy on these weights is not (verify --suite "
+                   "measures it)",
+        ),
     )
 }
 

@@ -17,7 +17,7 @@ are :func:`~guardpaint.core.editor.differentiable.edit` in both.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -69,12 +69,17 @@ class Transfer:
         ``blends`` (from :meth:`model_masks`): Bx3xhxw, differentiable with respect to ``images``."""
         raise NotImplementedError
 
+    def differentiable(self) -> Transfer:
+        """This transfer as :meth:`forward` computes it: two transfers with the same one give the objective the same
+        edit (rounding or truncating the fill is a difference of the exact edit only)."""
+        return replace(self, rounds=False) if hasattr(self, "rounds") else self
+
 
 @dataclass(frozen=True)
 class Native(Transfer):
     """The box at its own size: padded as the model asks by symmetric reflection, filled, cropped back; the fill
     truncated to 8 bits (IOPaint 1.6, ``model/base.py`` ``_pad_forward``; ``helper.py`` pads with numpy's
-    ``symmetric`` mode), or rounded (``rounds``: IOPaint's MI-GAN)."""
+    ``symmetric`` mode), or rounded (``rounds``: IOPaint's MI-GAN and MAT)."""
 
     rounds: bool = False
 

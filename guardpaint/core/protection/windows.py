@@ -6,7 +6,7 @@ for IOPaint the whole frame up to 800 px, above that its crop around each connec
 ComfyUI and the 512 px resize apps the whole frame at their model's size; for the patch apps a square
 around the mask. A network of one fixed side (MI-GAN) gets its own views (IOPaint's shrunk crops; the other
 editors do not run it), and each model's terms use the views made for its kind. Two editors that make the
-same edit for the same kind of network (the same box, transfer and mask) share it. The
+same edit for the same kind of network (the same box, differentiable transfer and mask) share it. The
 noise lives in *windows*: the union of the views' boxes (plus room for the robust level's mask
 variations), overlapping ones merged. Outside the windows the protected image is the input, bit for
 bit, and memory and time grow with the windows, not with the photo.
@@ -109,13 +109,13 @@ def _editor_views(masks: dict[str, np.ndarray], editors: tuple[str, ...], kinds:
                   ) -> list[tuple[str, str, NetworkKind, View]]:
     """(term, editor, kind, view) for every chosen editor's views of each term's mask, for networks of each of
     ``kinds``, in term order; a view another editor already makes for the same networks (the same box,
-    transfer and mask) is kept once, under the first editor."""
+    differentiable transfer and mask) is kept once, under the first editor."""
     views, seen = [], set()
     for term in TERM_NAMES:
         for kind in kinds:
             for name in editors:
                 for view in editor_views(name, masks[term], kind=kind):
-                    key = (term, kind, view.box, view.transfer, view.mask.tobytes())
+                    key = (term, kind, view.box, view.transfer.differentiable(), view.mask.tobytes())
                     if key not in seen:
                         seen.add(key)
                         views.append((term, name, kind, view))

@@ -145,8 +145,8 @@ class ModelController(QObject):
             self.downloads.download(name)
 
     def open_weights_dialog(self) -> bool:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open LaMa, MI-GAN or MAT weights", self.ui.start_dir("weights"),
-                                              WEIGHT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open LaMa, MI-GAN or MAT weights",
+                                              self.ui.start_dir("weights"), WEIGHT_FILTER)
         return bool(path) and self.use_weight_file(path)
 
     def use_weight_file(self, path: str) -> bool:
