@@ -8,9 +8,6 @@ from guardpaint.models import registry
 
 DOWNLOAD, WEIGHT_FILE, DEMO = "download", "weight file", "demo"
 TEXT_WIDTH = 540
-#: What an iteration against MAT costs next to one against LaMa, as the first-run text says it (measured in
-#: benchmarks/families.py, docs/contributing/model-family.md).
-MAT_COST = "three times"
 
 
 def size_text(name: str) -> str:
@@ -38,7 +35,7 @@ class FirstRunDialog(QDialog):
             f"sum.</p>"
             f"<p>IOPaint and ComfyUI also offer MAT, a larger transformer that fills at random: choose <i>mat</i> "
             f"the same way. Its protection is judged on one seeded draw and made to hold over fresh ones, in IOPaint "
-            f"and ComfyUI; an iteration costs about {MAT_COST} LaMa's on a CPU.</p>"
+            f"and ComfyUI; an iteration costs about six times LaMa's on a CPU (measured on a 2-core one).</p>"
             f"<p>The small demo model lets you try the workflow offline, but a protection made with it does "
             f"not protect against the real LaMa.</p>")
         text.setWordWrap(True)
