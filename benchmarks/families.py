@@ -9,7 +9,7 @@ peak memory:
   whole call; ``seconds_per_iteration`` the optimisation's share per iteration (without the set-up, which runs
   the clean edits, and without judging iterates).
 
-    python benchmarks/families.py --device cpu --runs 3 --iterations 10 --json
+    python benchmarks/families.py --device cpu --runs 2 --iterations 3 --json   (the committed run)
 
 Cases: big-lama's architecture (LaMa, 51 M parameters), MI-GAN 512 (6 M), MAT's released architecture (62 M),
 LaMa and MI-GAN together, and the three together (an ensemble). Weights are seeded random ones (the real ones

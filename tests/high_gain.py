@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from guardpaint.models.base import Inpainter
-from guardpaint.models.kinds import NetworkKind
+from guardpaint.models.kinds import LAMA, NetworkKind
 
 
 class _HighGainNet(nn.Module):
@@ -61,7 +61,7 @@ class HighGainInpainter(Inpainter):
     @property
     def kind(self) -> NetworkKind:
         """Every editor runs it as it runs LaMa, the network it stands in for."""
-        return NetworkKind("lama")
+        return LAMA
 
     @property
     def network(self) -> nn.Module:

@@ -47,6 +47,9 @@ class Inpainter(ABC):
     #: How far (px at the network's input) a context pixel can change the fill: None for a receptive field
     #: that spans the whole input (LaMa's Fourier units). The report's reach of a region is narrowed by it.
     reach: ClassVar[int | None] = None
+    #: Whether the network's output depends on random draws as well as on its input (MAT): its attack copy then
+    #: draws anew for every gradient, and an iteration cannot be captured once and replayed.
+    random: ClassVar[bool] = False
 
     def __init__(self, name: str, device: torch.device, path: Path | None = None) -> None:
         self.name = name  # registry name, or the weight file's name
@@ -80,7 +83,8 @@ class Inpainter(ABC):
 
     @abstractmethod
     def for_attack(self, save_memory: bool = False, dtype: torch.dtype = torch.float32) -> Inpainter:
-        """A copy tuned for the protection loop (same function): frozen, fused where possible, its weights
+        """A copy tuned for the protection loop (the same function; for a :attr:`random` network, the same function
+        without a gradient and fresh draws with one): frozen, fused where possible, its weights
         cast once to ``dtype`` (the compute precision; inputs and outputs stay float32), and recomputing
         activations in the backward pass when ``save_memory``."""
 

@@ -12,3 +12,7 @@ class NetworkKind:
 
     family: str
     fixed_side: int | None = None
+
+
+#: The kind most editors were written for, and the default wherever a kind is not given.
+LAMA = NetworkKind("lama")

@@ -8,19 +8,22 @@ import torch
 from guardpaint.models.base import Inpainter
 from guardpaint.models.checkpoint import WeightFile, read_weight_file
 from guardpaint.models.lama_family import load_lama
-from guardpaint.models.mat_family import is_mat, load_mat
-from guardpaint.models.migan_family import is_migan, load_migan
+from guardpaint.models.mat_family import ANCHOR_KEY as MAT_ANCHOR
+from guardpaint.models.mat_family import load_mat
+from guardpaint.models.migan_family import ANCHOR_KEY as MIGAN_ANCHOR
+from guardpaint.models.migan_family import load_migan
 from guardpaint.models.registry import DEFAULT_MODEL, REGISTRY, resolve
 
 #: Loader per model family; a new family adds its module and one entry here.
 LOADERS = {"lama": load_lama, "migan": load_migan, "mat": load_mat}
-#: How each family other than LaMa is recognised by its tensors.
-RECOGNISERS = {"migan": is_migan, "mat": is_mat}
+#: A tensor every network of each family other than LaMa holds (under any prefix): how a file is recognised.
+ANCHORS = {"migan": MIGAN_ANCHOR, "mat": MAT_ANCHOR}
 
 
 def family_of(weights: WeightFile) -> str:
-    """The family a weight file's tensors hold ("lama" unless another family's tensors are recognised)."""
-    return next((family for family, holds in RECOGNISERS.items() if holds(weights.tensors)), "lama")
+    """The family a weight file's tensors hold ("lama" unless another family's anchor is among them)."""
+    return next((family for family, anchor in ANCHORS.items() if any(key.endswith(anchor) for key in weights.tensors)),
+                "lama")
 
 
 def load_model(name_or_path: str | os.PathLike | None, device: torch.device) -> Inpainter:

@@ -11,10 +11,12 @@ learnt substitute. What the editors draw (IOPaint 1.6 ``iopaint/model/mat.py``; 
 * **the dropout masks**: IOPaint draws them from torch's global generator at every edit (seeded 240 once at
   load: each edit differs); ComfyUI seeds torch with the node's seed before each edit.
 
-So this model edits as IOPaint's first edit would, given the draw: IOPaint's latent and masks drawn from a
-generator seeded 240 for every call (deterministic, so that a verdict can be repeated); the copy the protection
-loop optimises against (:meth:`MatInpainter.for_attack`) draws a new latent and new masks at every call, so
-that the noise must hold whatever an editor draws.
+So this model edits as IOPaint does given one draw: IOPaint's latent, and masks drawn from a generator seeded 240
+before every call (IOPaint's own masks depend on all its process drew before; the draws differ between a CPU and
+a CUDA generator). That makes a verdict repeatable on one kind of device. The copy the protection loop
+optimises against (:meth:`MatInpainter.for_attack`) draws a new latent and new masks at every call that takes a
+gradient, so that the noise is optimised over draws rather than for one; without a gradient (the clean edits
+the objective aims at, the scoring of iterates) it is the judged function.
 
 Its padding rule (IOPaint: ``pad_mod`` 512, ``pad_to_square``, ``min_size`` 512) is declared here as LaMa's
 multiple of 8 is: the editor's padding serves every family.
@@ -47,13 +49,14 @@ def iopaint_latent(z_dim: int = 512) -> np.ndarray:
 class MatInpainter(Inpainter):
     """A native MAT generator fed as IOPaint feeds it: the image in [-1, 1], ``known`` 1 outside the hole.
 
-    ``fresh_draws``: a new latent and new dropout masks at every call (the attack copy), else IOPaint's latent
-    and masks drawn from a generator seeded 240 for every call.
+    ``fresh_draws``: a new latent and new dropout masks at every call that takes a gradient (the attack copy),
+    else IOPaint's latent and masks drawn from a generator seeded 240 for every call.
     """
 
     family = "mat"
     pad_square = True
     reach = None  # global attention and styles: every input pixel can reach every output pixel
+    random = True
 
     def __init__(self, generator: MatGenerator, name: str, device: torch.device | str = "cpu",
                  path: Path | None = None, fresh_draws: bool = False) -> None:
@@ -64,7 +67,7 @@ class MatInpainter(Inpainter):
         self.fresh_draws = fresh_draws
         self.latent = torch.from_numpy(iopaint_latent(generator.config.z_dim)).float().to(self.device)
         self._draws = torch.Generator(self.device).manual_seed(IOPAINT_SEED)
-        self._attack_generators: dict[torch.dtype, MatGenerator] = {}
+        self._attack_generators: dict[torch.dtype, MatGenerator] = {self.compute_dtype: self.generator}
 
     @property
     def network(self) -> MatGenerator:
@@ -72,7 +75,7 @@ class MatInpainter(Inpainter):
 
     def predict(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The fill in [0, 1] (float32) for a padded batch (a square, a multiple of the generator's side)."""
-        if self.fresh_draws:
+        if self.fresh_draws and torch.is_grad_enabled():
             latent, draws = torch.randn(self.latent.shape, generator=self._draws, device=self.device), self._draws
         else:
             latent, draws = self.latent, torch.Generator(self.device).manual_seed(IOPAINT_SEED)
@@ -82,18 +85,15 @@ class MatInpainter(Inpainter):
         return out.to(image.dtype) * 0.5 + 0.5
 
     def for_attack(self, save_memory: bool = False, dtype: torch.dtype = torch.float32) -> MatInpainter:
-        """A copy that draws anew at every call, its draws seeded afresh for every protection (so that a protection
-        repeats), sharing weights cast once per ``dtype``. ``save_memory`` changes nothing yet: at 512 px the
-        activations take less memory than LaMa's (benchmarks/families.py)."""
+        """A copy that draws anew at every call taking a gradient, its draws seeded afresh for every protection (so
+        that a protection repeats), its weights cast once per ``dtype`` for the model and all its copies.
+        ``save_memory`` changes nothing: no recomputation is built for MAT (a whole protection at 512 px peaked at
+        7.4 GB on the CPU, LaMa's at 3.9 GB; docs/contributing/model-family.md)."""
         if dtype not in self._attack_generators:
             self._attack_generators[dtype] = copy.deepcopy(self.generator).to(dtype)
         copy_ = MatInpainter(self._attack_generators[dtype], self.name, self.device, fresh_draws=True)
+        copy_._attack_generators = self._attack_generators  # one cast per precision, whichever copy asks
         return self._share_identity(copy_)
-
-
-def is_mat(tensors: TensorDict) -> bool:
-    """Whether a weight file's tensors hold a MAT generator."""
-    return any(key.endswith(ANCHOR_KEY) for key in tensors)
 
 
 def build_mat(state: TensorDict, source: str = "weights") -> MatGenerator:

@@ -64,11 +64,6 @@ class MiganInpainter(Inpainter):
         return self._attack_copies[dtype]
 
 
-def is_migan(tensors: TensorDict) -> bool:
-    """Whether a weight file's tensors hold a MI-GAN generator."""
-    return any(key.endswith(ANCHOR_KEY) for key in tensors)
-
-
 def build_migan(state: TensorDict, source: str = "weights") -> MiganGenerator:
     """A generator of the side the tensors imply, loaded strictly (checked on the meta device first)."""
     return load_strictly(lambda tensors: MiganGenerator(infer_side(tensors)), state, source, "MI-GAN")

@@ -84,9 +84,9 @@ REGISTRY: dict[str, ModelSpec] = {
             url="https://github.com/Sanster/models/releases/download/migan/migan_traced.pt",
             md5="76eb3b1a71c400ee3290524f7a11b89c",  # IOPaint 1.6's MIGAN_MODEL_MD5; its size is not published
             family="migan",
-            limits="run by IOPaint only (ComfyUI and the 512 px apps run LaMa): protect against IOPaint; the robust "
-                   "level is not built for it; measured here: the network and IOPaint's way of running it, on seeded "
-                   "weights; its efficacy on these weights is not (verify --suite measures it)",
+            limits="run by IOPaint only (ComfyUI runs LaMa and MAT, the 512 px apps LaMa): protect against IOPaint; "
+                   "the robust level is not built for it; measured here: the network and IOPaint's way of running it, "
+                   "on seeded weights; its efficacy on these weights is not (verify --suite measures it)",
         ),
         ModelSpec(
             name="mat",

@@ -3,7 +3,7 @@ what it feeds the model and where that was read (plain data: the command line na
 
 The same weights fill a region differently in each editor, because each one feeds the model another
 image: IOPaint at the photo's own resolution (or a crop, or its resize), ComfyUI's inpaint node a
-square at 256 px, the apps that run LaMa as a fixed 512 x 512 ONNX model a stretched image or a patch.
+square at 256 px (MAT: 512 px), the apps that run LaMa as a fixed 512 x 512 ONNX model a stretched image or a patch.
 A protection is optimised for the editors chosen (``--against``) and judged under each of them; the
 attacker suite runs them all. How each one runs the model is implemented once in
 :mod:`~guardpaint.core.editor.views` (where) and :mod:`~guardpaint.core.editor.transfers` (how).

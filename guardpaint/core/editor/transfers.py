@@ -71,8 +71,8 @@ class Transfer:
 
     def differentiable(self) -> Transfer:
         """This transfer as :meth:`forward` computes it: two transfers with the same one give the objective the same
-        edit (rounding or truncating the fill is a difference of the exact edit only)."""
-        return replace(self, rounds=False) if hasattr(self, "rounds") else self
+        edit."""
+        return self
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,9 @@ class Native(Transfer):
     ``symmetric`` mode), or rounded (``rounds``: IOPaint's MI-GAN and MAT)."""
 
     rounds: bool = False
+
+    def differentiable(self) -> Transfer:
+        return replace(self, rounds=False)  # rounding or truncating the fill differ in the exact edit only
 
     def exact(self, model: Inpainter, crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.where(mask[..., None], _raw_fill(model, crop, mask, self.rounds), crop)
@@ -102,6 +105,9 @@ class CubicResize(Transfer):
     size: tuple[int, int]  # (width, height) the box is scaled to
     hole_above: int = 0  # the model's hole: the scaled 0-255 mask above this
     rounds: bool = False  # the model's fill rounded to 8 bits, not truncated
+
+    def differentiable(self) -> Transfer:
+        return replace(self, rounds=False)  # rounding or truncating the fill differ in the exact edit only
 
     def model_shape(self, height: int, width: int) -> tuple[int, int]:
         return self.size[1], self.size[0]

@@ -39,10 +39,7 @@ from guardpaint.core.editor.editors import IOPAINT_HOLE_ABOVE, IOPAINT_ROUNDS, P
 from guardpaint.core.editor.geometry import Box, component_boxes, crop_box, place, square_around
 from guardpaint.core.editor.pipelines import check_pipeline, resized_size, uses_crops, uses_resize
 from guardpaint.core.editor.transfers import CubicResize, Native, SquareNearest, Stretch, Transfer
-from guardpaint.models.kinds import NetworkKind
-
-#: The kind of network most editors are written for, and the views' default.
-LAMA = NetworkKind("lama")
+from guardpaint.models.kinds import LAMA, NetworkKind
 
 
 @dataclass(frozen=True)
@@ -120,7 +117,7 @@ def editor_views(spec: EditorSpec | str, mask: np.ndarray, shape: tuple[int, ...
 
     ``mask`` may be the part at ``origin`` of the mask of a larger image of ``shape`` (empty elsewhere):
     the views are then those of that image, in its coordinates. A transfer that would not change the box
-    (a 256 px square for ComfyUI, a 512 px square for the ONNX apps) is the native one, so that editors
+    (a square of ComfyUI's side, a 512 px square for the ONNX apps) is the native one, so that editors
     computing the same edit share it. An editor that does not run a network of ``kind`` has none.
     """
     spec = editor(spec) if isinstance(spec, str) else spec

@@ -6,7 +6,7 @@ Groups of cases, each compared against the same attack on the original:
   eroded, shifted, the bounding box, half of it, random strokes);
 * ``pipeline``: every editor of :mod:`guardpaint.core.editor.editors`, whether the protection was made
   for it or not (IOPaint's whole frame, its per-component crop and its resize above 1280 px, ComfyUI at
-  256 px, the 512 px apps), so a user sees which editors the file is not protected against; every other
+  256 px or 512 px, the 512 px apps), so a user sees which editors the file is not protected against; every other
   case uses one editor (the first the protection was made for);
 * ``transform`` and ``purification``: what happens to the image before anyone edits it, from the one list
   of attacks (:mod:`guardpaint.core.protection.attacks`): re-encoding and resizing; blurs, denoisers,
@@ -34,14 +34,14 @@ from guardpaint.core.editor.masks import validate_mask
 from guardpaint.core.editor.pipelines import uses_resize
 from guardpaint.core.editor.regions import Region, find_regions, region_of
 from guardpaint.core.editor.variations import mask_variations, variation_reach
-from guardpaint.core.editor.views import LAMA, editor_views
+from guardpaint.core.editor.views import editor_views
 from guardpaint.core.evaluation.verify import MaskEdit, benign_ssim, judge, ring_ssims
 from guardpaint.core.io.formats import decode_image, encode_image
 from guardpaint.core.protection.attacks import ATTACKS, shifted, unshifted
 from guardpaint.core.protection.groups import SUITE_GROUPS
 from guardpaint.errors import InputError
 from guardpaint.models.base import Inpainter
-from guardpaint.models.kinds import NetworkKind
+from guardpaint.models.kinds import LAMA, NetworkKind
 
 # ----------------------------------------------------------------------------- pipelines
 #: The full-frame case runs the model on the whole photo: above this many pixels (a 16 MP photo; big-lama
@@ -222,7 +222,8 @@ def run_suite(model: Inpainter, original: np.ndarray, protected: np.ndarray, mas
         if far is not None:
             benign["away from the regions"] = benign_ssim(editor.inpaint(original, far),
                                                           editor.inpaint(protected, far), far)
-    skipped = {} if "iopaint:full" in pipeline_cases(original.shape).values() or kind.fixed_side is not None else {
+    full_frame_runs = "iopaint:full" in pipeline_cases(original.shape, kind).values() or kind.fixed_side is not None
+    skipped = {} if full_frame_runs else {
         "full frame": f"the photo is over {FULL_FRAME_LIMIT // 10**6} MP: running the model on all of it would take "
                       "tens of GB, and an editor that crops never does"}
     return SuiteReport(cases, benign, skipped)

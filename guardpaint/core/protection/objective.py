@@ -162,9 +162,9 @@ class Objective:
 
     @property
     def fixed(self) -> bool:
-        """Whether every step evaluates the same edits (no random attacks): one iteration can then be captured
-        once and replayed."""
-        return self.attacks is None
+        """Whether every step evaluates the same edits (no random attacks, no network drawing at random): one
+        iteration can then be captured once and replayed."""
+        return self.attacks is None and not any(model.random for model in self.gradient_models)
 
     def _terms(self, index: int, terms: list[LossTerm], key: str, active: list[int] | None) -> PreparedTerms:
         """``terms`` prepared for the ``active`` windows, made once for the terms fixed for the protection."""

@@ -17,7 +17,6 @@ import numpy as np
 from guardpaint.core.editor.editors import describe_kind
 from guardpaint.core.editor.inpaint import check_editors_run
 from guardpaint.core.editor.masks import validate_mask
-from guardpaint.core.editor.views import LAMA
 from guardpaint.core.io.files import check_output
 from guardpaint.core.io.formats import PNG, OutputFormat, check_storable, estimated_output_bytes
 from guardpaint.core.io.images import LoadedImage
@@ -26,6 +25,7 @@ from guardpaint.core.protection.sources import OPTIMISER, NoiseSource
 from guardpaint.core.protection.target import choose_target_colour
 from guardpaint.errors import InputError
 from guardpaint.models.base import Inpainter
+from guardpaint.models.kinds import LAMA
 
 
 @dataclass(frozen=True)

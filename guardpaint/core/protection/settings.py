@@ -154,9 +154,9 @@ class ProtectionSettings:
         DEFAULT_EDITORS, label="Protect against", flag="--against", choices=tuple(EDITORS), multiple=True,
         describe=describe, parse=parse_editors, show=show_editors,
         help="the editors an attacker may run the model in, comma-separated: each one's edit is optimised and "
-             "judged (iopaint = IOPaint's default, comfyui = ComfyUI's inpaint node at 256 px, lama-512-resize "
-             "and lama-512-crop = the 512 px ONNX apps; iopaint:full, iopaint:crop, iopaint:resize; the older "
-             "auto, full and crop name IOPaint's); each one adds its model passes to every iteration")
+             "judged (iopaint = IOPaint's default, comfyui = ComfyUI's inpaint node at 256 px (MAT: 512), "
+             "lama-512-resize and lama-512-crop = the 512 px ONNX apps; iopaint:full, iopaint:crop, iopaint:resize; "
+             "the older auto, full and crop name IOPaint's); each one adds its model passes to every iteration")
     hide_weight: float = knob(
         2.0, label="Hide weight", minimum=0.0, maximum=100.0, step=0.5, decimals=2,
         help="weight of the term that keeps edits of the ring around a region normal (the reference's 2)")

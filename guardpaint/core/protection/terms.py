@@ -19,10 +19,10 @@ import torch
 from guardpaint.core.editor.geometry import Box
 from guardpaint.core.editor.tensors import mask_to_tensor
 from guardpaint.core.editor.transfers import Native, Transfer
-from guardpaint.core.editor.views import LAMA, View
+from guardpaint.core.editor.views import View
 from guardpaint.core.protection.loss_terms import STANDARD_TERMS, TERM_NAMES
 from guardpaint.core.protection.windows import Plan
-from guardpaint.models.kinds import NetworkKind
+from guardpaint.models.kinds import LAMA, NetworkKind
 
 #: The adversarial image of a window (1x3xhxw), by window index.
 Adversarial = Callable[[int], torch.Tensor]

@@ -23,9 +23,9 @@ from guardpaint.core.editor.geometry import Box, component_boxes
 from guardpaint.core.editor.masks import dilate_array, ring_array
 from guardpaint.core.editor.regions import Region, find_regions
 from guardpaint.core.editor.variations import variation_reach
-from guardpaint.core.editor.views import LAMA, View, editor_views, iopaint_views
+from guardpaint.core.editor.views import View, editor_views, iopaint_views
 from guardpaint.core.protection.loss_terms import STANDARD_TERMS, TERM_NAMES
-from guardpaint.models.kinds import NetworkKind
+from guardpaint.models.kinds import LAMA, NetworkKind
 
 
 @dataclass(frozen=True)
