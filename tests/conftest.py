@@ -69,6 +69,26 @@ def make_photo(height: int = 64, width: int = 80, seed: int = 0) -> np.ndarray:
     return np.clip(np.dstack(channels), 0, 255).astype(np.uint8)
 
 
+def editors_drawn(models: list[Inpainter], folder: Path, monkeypatch, batch: int) -> list[tuple[str, ...]]:
+    """The editors each sample of one noise-generator training step was drawn in, against ``models`` (a tiny
+    generator, two small photos in ``folder``, protection for IOPaint and ComfyUI, in float32)."""
+    from guardpaint.core.generator import training
+    from guardpaint.core.generator.samples import SampleSource, photos_in
+    from guardpaint.core.generator.training import Trainer, TrainingSettings
+
+    folder.mkdir()
+    for seed in range(2):
+        Image.fromarray(make_photo(64, 80, seed=seed)).save(folder / f"p{seed}.png")
+    drawn: list[tuple[str, ...]] = []
+    set_up_first = training.set_up
+    monkeypatch.setattr(training, "set_up", lambda *args, **kwargs: drawn.append(args[3].editors)
+                        or set_up_first(*args, **kwargs))
+    settings = TrainingSettings(crop=48, batch=batch, width=4, depth=2, blocks=1, precision="fp32",
+                                editors=("iopaint", "comfyui"))
+    Trainer(models, SampleSource(photos_in(folder), 48, 0), settings).train_step()
+    return drawn
+
+
 def make_mask(height: int = 64, width: int = 80) -> np.ndarray:
     mask = np.zeros((height, width), bool)
     mask[20:40, 30:52] = True

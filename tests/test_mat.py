@@ -26,9 +26,6 @@ from guardpaint.core.editor.transfers import CubicResize, Native, SquareNearest
 from guardpaint.core.editor.views import editor_views
 from guardpaint.core.evaluation.report import protection_report
 from guardpaint.core.evaluation.wording import models_in_editors
-from guardpaint.core.generator import training
-from guardpaint.core.generator.samples import SampleSource, photos_in
-from guardpaint.core.generator.training import Trainer, TrainingSettings
 from guardpaint.core.io.images import LoadedImage
 from guardpaint.core.protection.request import ProtectionRequest
 from guardpaint.core.protection.settings import ProtectionSettings
@@ -42,7 +39,7 @@ from guardpaint.models.kinds import NetworkKind
 from guardpaint.models.mat_family import IOPAINT_SEED, MatInpainter, iopaint_latent, load_mat
 from guardpaint.models.migan_family import load_migan
 
-from conftest import make_photo, make_tiny_model, open_window
+from conftest import editors_drawn, make_photo, make_tiny_model, open_window
 
 MAT = NetworkKind("mat")
 #: Two iterations of one step, in float32: what runs, not how well it protects (seeded weights are no inpainter).
@@ -246,15 +243,5 @@ def test_the_apps_model_menu_offers_mat_and_opens_its_weight_files(qtbot, store,
 
 def test_a_noise_generator_trains_against_mat_and_lama_through_either_editor(model, tmp_path, monkeypatch):
     """Both IOPaint and ComfyUI run MAT and LaMa: a sample may be drawn in either."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for seed in range(2):
-        Image.fromarray(make_photo(64, 80, seed=seed)).save(folder / f"p{seed}.png")
-    drawn = []
-    set_up_first = training.set_up
-    monkeypatch.setattr(training, "set_up", lambda *args, **kwargs: drawn.append(args[3].editors)
-                        or set_up_first(*args, **kwargs))
-    settings = TrainingSettings(crop=48, batch=4, width=4, depth=2, blocks=1, precision="fp32",
-                                editors=("iopaint", "comfyui"))
-    Trainer([make_tiny_model(), model], SampleSource(photos_in(folder), 48, 0), settings).train_step()
+    drawn = editors_drawn([make_tiny_model(), model], tmp_path / "photos", monkeypatch, batch=4)
     assert set(drawn) == {("iopaint",), ("comfyui",)} and len(drawn) == 4

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 import torch
 from migan_seeded import SIDE, network_input, seeded_case, seeded_state
-from PIL import Image
 from safetensors.torch import save_file
 
 from guardpaint.cli import main
@@ -27,7 +26,6 @@ from guardpaint.core.editor.transfers import CubicResize, Native
 from guardpaint.core.editor.views import editor_views
 from guardpaint.core.evaluation.report import protection_report
 from guardpaint.core.evaluation.wording import models_in_editors
-from guardpaint.core.generator import training
 from guardpaint.core.generator.samples import SampleSource, photos_in
 from guardpaint.core.generator.training import Trainer, TrainingSettings
 from guardpaint.core.io.images import LoadedImage
@@ -41,7 +39,7 @@ from guardpaint.models.kinds import NetworkKind
 from guardpaint.models.migan import MiganGenerator
 from guardpaint.models.migan_family import MiganInpainter, load_migan
 
-from conftest import make_photo, make_tiny_model, open_window
+from conftest import editors_drawn, make_photo, make_tiny_model, open_window
 
 MIGAN_512 = NetworkKind("migan", 512)
 FIXTURE = Path(__file__).parent / "fixtures" / "migan-256-official.npz"
@@ -260,18 +258,8 @@ def test_the_verdict_and_the_edit_names_say_which_editors_ran_which_model():
 
 
 def test_a_noise_generator_trains_against_mi_gan_through_the_editors_that_run_it(model, tmp_path, monkeypatch):
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for seed in range(2):
-        Image.fromarray(make_photo(64, 80, seed=seed)).save(folder / f"p{seed}.png")
-    drawn = []
-    set_up_first = training.set_up
-    monkeypatch.setattr(training, "set_up", lambda *args, **kwargs: drawn.append(args[3].editors)
-                        or set_up_first(*args, **kwargs))
-    settings = TrainingSettings(crop=48, batch=2, width=4, depth=2, blocks=1, precision="fp32",
-                                editors=("iopaint", "comfyui"))
-    trainer = Trainer([make_tiny_model(), model], SampleSource(photos_in(folder), 48, 0), settings)
-    trainer.train_step()
+    drawn = editors_drawn([make_tiny_model(), model], tmp_path / "photos", monkeypatch, batch=2)
     assert set(drawn) == {("iopaint",)}  # the one editor that runs both networks
     with pytest.raises(InputError, match="none of the editors chosen"):
-        Trainer([model], SampleSource(photos_in(folder), 48, 0), replace(settings, editors=("comfyui",)))
+        Trainer([model], SampleSource(photos_in(tmp_path / "photos"), 48, 0),
+                TrainingSettings(crop=48, batch=2, width=4, depth=2, blocks=1, precision="fp32", editors=("comfyui",)))
